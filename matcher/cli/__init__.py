@@ -1,0 +1,1 @@
+"""The `matcher` command line: thin Typer commands over matcher.engine.Matcher."""

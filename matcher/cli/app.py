@@ -1,0 +1,194 @@
+"""`matcher` — Typer commands. Each command is a few lines over matcher.engine.Matcher; errors raised by the
+library (matcher.errors) become one red line and a non-zero exit code here."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from matcher.cli.progress import count_lines, err_console, progress_bar
+from matcher.cli.render import print_result
+from matcher.config import Settings
+from matcher.engine import Matcher
+from matcher.errors import InputError, MatcherError, NotFoundError
+
+DEMO_DIR = Path(__file__).resolve().parents[2] / "data" / "demo"
+DEMO_FILES = ("institutions", "experts", "outcomes", "needs")
+
+app = typer.Typer(help="matcher — 产学研供需对接: match enterprise needs to experts, institutions and outcomes.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+import_app = typer.Typer(help="Import records (JSON Lines, CSV, TSV or XLSX) into the workspace.",
+                         no_args_is_help=True)
+index_app = typer.Typer(help="Build, inspect and verify the search indexes.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+app.add_typer(index_app, name="index")
+console = Console(width=None if sys.stdout.isatty() else 160)
+
+
+class State:
+    home: Path | None = None
+
+
+def settings() -> Settings:
+    return Settings(home=State.home) if State.home else Settings()
+
+
+def open_matcher() -> Matcher:
+    return Matcher(settings())
+
+
+@app.callback()
+def main_options(
+    home: Annotated[Path | None, typer.Option("--home", help="Workspace folder (default ./.matcher or MATCHER_HOME).")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what happens.")] = False,
+) -> None:
+    """Global options."""
+    State.home = home
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+
+
+# -- import -------------------------------------------------------------------------------------------------
+FileArg = Annotated[Path, typer.Argument(help="File to import: .jsonl, .csv, .tsv or .xlsx (.jsonl.gz too).")]
+RejectsOpt = Annotated[Path | None, typer.Option(help="Where rejected rows go (default FILE.rejects.jsonl).")]
+
+
+def _import(kind: str, path: Path, rejects: Path | None) -> None:
+    matcher = open_matcher()
+    with progress_bar(f"import {kind}", count_lines(str(path)) if path.exists() else None) as (advance, _):
+        report = matcher.import_file(kind, path, rejects_path=rejects, progress=advance)
+    console.print(f"{kind}: [green]{report.accepted} accepted[/green], "
+                  f"{'[red]' if report.rejected else ''}{report.rejected} rejected")
+    if report.rejects_path:
+        console.print(f"rejected rows with line numbers and reasons: {report.rejects_path}")
+        for reason, n in sorted(report.reasons.items(), key=lambda kv: -kv[1])[:5]:
+            console.print(f"  {n} × {reason}")
+
+
+@import_app.command("needs")
+def import_needs(path: FileArg, rejects: RejectsOpt = None) -> None:
+    """Import enterprise needs (id, title, description, organization?, region?, field?, status?)."""
+    _import("needs", path, rejects)
+
+
+@import_app.command("outcomes")
+def import_outcomes(path: FileArg, rejects: RejectsOpt = None) -> None:
+    """Import outcomes: patents, papers, projects, achievements (with their experts and institution)."""
+    _import("outcomes", path, rejects)
+
+
+@import_app.command("experts")
+def import_experts(path: FileArg, rejects: RejectsOpt = None) -> None:
+    """Import experts (name, institution, title/职称, fields, region, capacity)."""
+    _import("experts", path, rejects)
+
+
+@import_app.command("institutions")
+def import_institutions(path: FileArg, rejects: RejectsOpt = None) -> None:
+    """Import institutions (name, type, region, aliases, group)."""
+    _import("institutions", path, rejects)
+
+
+# -- index --------------------------------------------------------------------------------------------------
+def _build(matcher: Matcher, full: bool) -> None:
+    with progress_bar("embed outcomes") as (advance, set_total):
+        report = matcher.build_index(full=full, progress=advance, on_total=set_total)
+    console.print(f"index: {report.total} outcomes ({report.dense_type}); added {report.added}, "
+                  f"updated {report.updated}, removed {report.removed}; embedded {report.embedded}; "
+                  f"{report.seconds:.1f} s")
+
+
+@index_app.command("build")
+def index_build(
+    full: Annotated[bool, typer.Option("--full", help="Rebuild from scratch instead of incrementally.")] = False,
+) -> None:
+    """Bring the dense (FAISS) and BM25 indexes up to date with the store."""
+    _build(open_matcher(), full)
+
+
+@index_app.command("status")
+def index_status() -> None:
+    """Show what the current index holds and how far it is behind the store."""
+    matcher = open_matcher()
+    manifest = matcher.indexes.manifest
+    stats = matcher.stats()
+    build = manifest.get("build", {})
+    console.print(f"embedder: {manifest['embedder']} (dim {manifest['dim']})\nindexed outcomes: {manifest['count']} "
+                  f"({build.get('dense_type')}), stored outcomes: {stats['outcomes']}\n"
+                  f"built: {manifest['created_at']} in {build.get('seconds')} s")
+
+
+@index_app.command("verify")
+def index_verify() -> None:
+    """Check every index file against its checksum and the store; exit 1 if anything is off."""
+    report = open_matcher().verify_index()
+    console.print(json.dumps(report, ensure_ascii=False))
+    if not report["ok"]:
+        err_console.print("[red]index is out of date: run `matcher index build`[/red]")
+        raise typer.Exit(1)
+
+
+# -- match --------------------------------------------------------------------------------------------------
+@app.command("match")
+def match(
+    text: Annotated[str | None, typer.Argument(help="The need, as free text (需求文本).")] = None,
+    need_id: Annotated[str | None, typer.Option("--need-id", help="Match a stored need by id instead.")] = None,
+    level: Annotated[str, typer.Option(help="outcome | expert | institution")] = "expert",
+    top: Annotated[int, typer.Option(help="How many results.", min=1, max=1000)] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Rank experts, institutions or outcomes for a need, with evidence."""
+    if (text is None) == (need_id is None):
+        raise InputError("give either the need text or --need-id, not both")
+    matcher = open_matcher()
+    query = matcher.need_query(need_id) if need_id else matcher.text_query(text or "")
+    result = matcher.match(query, level=level, top=top)
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        print_result(console, result)
+
+
+# -- workspace ----------------------------------------------------------------------------------------------
+@app.command("stats")
+def stats() -> None:
+    """Count what the workspace holds."""
+    table = Table("what", "count")
+    for name, value in open_matcher().stats().items():
+        table.add_row(name, str(value))
+    console.print(table)
+
+
+@app.command("demo")
+def demo(
+    data: Annotated[Path, typer.Option(help="Folder with the demo JSONL files.")] = DEMO_DIR,
+) -> None:
+    """Load the bundled demo corpus (institutions, experts, outcomes, needs) and build the indexes."""
+    matcher = open_matcher()
+    for kind in DEMO_FILES:
+        path = data / f"{kind}.jsonl"
+        if not path.exists():
+            raise NotFoundError(f"demo file missing: {path}")
+        _import(kind, path, None)
+    _build(matcher, full=False)
+    console.print('try: [bold]matcher match "寻求铸件表面涂料技术合作，提高机床铸件表面光洁度" --level expert[/bold]')
+
+
+def main() -> None:
+    try:
+        app()
+    except MatcherError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        sys.exit(2 if isinstance(exc, InputError | NotFoundError) else 1)
+
+
+if __name__ == "__main__":
+    main()

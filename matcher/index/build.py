@@ -1,0 +1,177 @@
+"""Keep the indexes in step with the store: embed only new or changed outcomes, drop deleted ones,
+rebuild BM25 and the IDF table, and swap the new folder in atomically."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from matcher.artifact import read_params, swap_in, write_params
+from matcher.embed.cache import CachedEmbedder
+from matcher.errors import IndexMismatchError, IndexMissingError
+from matcher.index.dense import DenseIndex
+from matcher.index.lexical import LexicalIndex
+from matcher.store.tables import Outcome
+from matcher.text import compose
+from matcher.tokenize import Tokenizer
+
+log = logging.getLogger(__name__)
+DENSE, LEXICAL, TOKENIZER = "dense", "lexical", "tokenizer"
+_FETCH = 1000
+
+
+@dataclass
+class BuildReport:
+    total: int
+    added: int
+    updated: int
+    removed: int
+    embedded: int
+    dense_type: str
+    full: bool
+    seconds: float
+
+
+@dataclass
+class Diff:
+    add: list[int]
+    update: list[int]
+    remove: list[int]
+
+
+def diff(rows: list[tuple[int, str]], dense: DenseIndex | None) -> Diff:
+    """What must change in `dense` to match the store rows (pk, text hash)."""
+    known = dense.hashes_ if dense else {}
+    current = dict(rows)
+    add = [pk for pk, h in rows if pk not in known]
+    update = [pk for pk, h in rows if pk in known and known[pk] != h]
+    remove = [pk for pk in known if pk not in current]
+    return Diff(add, update, remove)
+
+
+def load_dense(index_dir: Path, embedder: CachedEmbedder) -> DenseIndex | None:
+    try:
+        return DenseIndex.load(index_dir / DENSE, embedder=embedder.name, dim=embedder.dim)
+    except IndexMissingError:
+        return None
+
+
+def _texts(session: Session, pks: list[int], max_chars: int) -> list[str]:
+    by_pk: dict[int, str] = {}
+    for start in range(0, len(pks), _FETCH):
+        chunk = pks[start : start + _FETCH]
+        rows = session.execute(select(Outcome.pk, Outcome.title, Outcome.abstract).where(Outcome.pk.in_(chunk)))
+        by_pk.update((pk, compose(title, abstract, max_chars)) for pk, title, abstract in rows)
+    return [by_pk[pk] for pk in pks]
+
+
+def _embed_into(
+    dense: DenseIndex, session: Session, pks: list[int], hashes: dict[int, str], embedder: CachedEmbedder,
+    max_chars: int, progress: Callable[[int], None] | None,
+) -> None:
+    for start in range(0, len(pks), _FETCH):
+        chunk = pks[start : start + _FETCH]
+        vectors = embedder.encode_documents(_texts(session, chunk, max_chars), progress=progress)
+        dense.add(chunk, vectors, [hashes[pk] for pk in chunk])
+
+
+def build_indexes(
+    factory: sessionmaker[Session],
+    *,
+    index_dir: Path,
+    embedder: CachedEmbedder,
+    tokenizer: Tokenizer,
+    max_chars: int,
+    exact_max: int,
+    nprobe: int,
+    full: bool = False,
+    progress: Callable[[int], None] | None = None,
+    on_total: Callable[[int], None] | None = None,
+) -> BuildReport:
+    """Bring `index_dir` up to date with the store (incrementally unless `full` or the index kind changes)."""
+    started = time.perf_counter()
+    with factory() as session:
+        rows = [(pk, h, toks) for pk, h, toks in session.execute(
+            select(Outcome.pk, Outcome.text_hash, Outcome.tokens).order_by(Outcome.pk))]
+        kind, nlist = DenseIndex.choose_kind(len(rows), exact_max)
+        dense = None if full else _compatible(load_dense(index_dir, embedder), kind)
+        change = diff([(pk, h) for pk, h, _ in rows], dense)
+        hashes = {pk: h for pk, h, _ in rows}
+        todo = change.add + change.update
+        if on_total:
+            on_total(len(todo))
+        if dense is None:
+            dense = _new_dense(session, rows, kind, nlist, nprobe, embedder, max_chars, progress)
+        else:
+            dense.remove(change.remove)
+            _embed_into(dense, session, todo, hashes, embedder, max_chars, progress)
+    token_lists = [toks.split() for _, _, toks in rows]
+    lexical = LexicalIndex().fit([pk for pk, _, _ in rows], token_lists)
+    tokenizer.fit_idf(token_lists)
+    report = BuildReport(total=len(rows), added=len(change.add), updated=len(change.update),
+                         removed=len(change.remove), embedded=len(todo), dense_type=dense.kind,
+                         full=full or dense is None, seconds=0.0)
+    report.seconds = round(time.perf_counter() - started, 3)
+    _save_all(index_dir, dense, lexical, tokenizer, report, embedder)
+    return report
+
+
+def _compatible(dense: DenseIndex | None, kind: str) -> DenseIndex | None:
+    return dense if dense is not None and dense.kind == kind else None
+
+
+def _new_dense(
+    session: Session, rows: list[tuple[int, str, str]], kind: str, nlist: int, nprobe: int,
+    embedder: CachedEmbedder, max_chars: int, progress: Callable[[int], None] | None,
+) -> DenseIndex:
+    dense = DenseIndex(embedder=embedder.name, dim=embedder.dim, kind=kind, nlist=nlist, nprobe=nprobe)
+    pks = [pk for pk, _, _ in rows]
+    hashes = {pk: h for pk, h, _ in rows}
+    if kind == "ivf":
+        vectors = np.vstack([
+            embedder.encode_documents(_texts(session, pks[s : s + _FETCH], max_chars), progress=progress)
+            for s in range(0, len(pks), _FETCH)
+        ])
+        return dense.build(pks, vectors, [hashes[pk] for pk in pks])
+    _embed_into(dense, session, pks, hashes, embedder, max_chars, progress)
+    return dense
+
+
+def _save_all(
+    index_dir: Path, dense: DenseIndex, lexical: LexicalIndex, tokenizer: Tokenizer, report: BuildReport,
+    embedder: CachedEmbedder,
+) -> None:
+    staging = index_dir.with_name(index_dir.name + ".staging")
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    dense.save(staging / DENSE)
+    lexical.save(staging / LEXICAL)
+    tokenizer.save(staging / TOKENIZER)
+    write_params(staging, {"type": "workspace-index", "embedder": embedder.name, "dim": embedder.dim,
+                           "count": report.total, "build": asdict(report)}, files=[])
+    swap_in(staging, index_dir)
+
+
+def index_status(index_dir: Path) -> dict[str, Any]:
+    """The manifest of the current index (raises IndexMissingError when none was built)."""
+    return read_params(index_dir)
+
+
+def check_manifest(index_dir: Path, embedder_name: str) -> dict[str, Any]:
+    params = read_params(index_dir)
+    if params.get("embedder") != embedder_name:
+        raise IndexMismatchError(
+            f"the index at {index_dir} was built with {params.get('embedder')!r} but the workspace embedder is "
+            f"{embedder_name!r}; run `matcher index build --full`"
+        )
+    return params

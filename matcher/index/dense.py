@@ -1,0 +1,139 @@
+"""Dense index: FAISS inner product over L2-normalised vectors (= cosine), keyed by outcome pk.
+
+Exact (IndexIDMap2 over IndexFlatIP) up to `exact_max` vectors, IVF-Flat beyond; the choice is recorded.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from matcher.artifact import read_params, verify_files, write_params
+from matcher.errors import IndexMismatchError
+
+log = logging.getLogger(__name__)
+FAISS_FILE, IDS_FILE = "dense.faiss", "ids.tsv"
+
+
+def _ids(pks: Any) -> np.ndarray:
+    return np.ascontiguousarray(np.asarray(pks, dtype=np.int64))
+
+
+def _vectors(matrix: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(np.asarray(matrix, dtype=np.float32))
+
+
+class DenseIndex:
+    """Vectors by outcome pk, plus the text hash each vector was computed from (to spot changed outcomes)."""
+
+    def __init__(self, *, embedder: str, dim: int, kind: str = "flat", nlist: int = 0, nprobe: int = 16) -> None:
+        self.embedder, self.dim, self.kind = embedder, dim, kind
+        self.nlist, self.nprobe = nlist, nprobe
+        self.index_: faiss.Index | None = None
+        self.hashes_: dict[int, str] = {}
+
+    @staticmethod
+    def choose_kind(n: int, exact_max: int) -> tuple[str, int]:
+        """Exact search for small corpora; IVF with ~4·sqrt(n) lists for large ones."""
+        if n <= exact_max:
+            return "flat", 0
+        return "ivf", int(4 * math.sqrt(n))
+
+    def _empty(self, train: np.ndarray | None) -> faiss.Index:
+        if self.kind == "flat":
+            return faiss.IndexIDMap2(faiss.IndexFlatIP(self.dim))
+        quantizer = faiss.IndexFlatIP(self.dim)
+        index = faiss.IndexIVFFlat(quantizer, self.dim, self.nlist, faiss.METRIC_INNER_PRODUCT)
+        if train is None or len(train) < self.nlist:
+            raise IndexMismatchError("an IVF index needs at least nlist vectors to train on")
+        index.train(_vectors(train))
+        index.nprobe = self.nprobe
+        return index
+
+    def build(self, pks: Any, vectors: np.ndarray, hashes: list[str]) -> DenseIndex:
+        self.index_ = self._empty(vectors if self.kind == "ivf" else None)
+        self.hashes_ = {}
+        self.add(pks, vectors, hashes)
+        return self
+
+    def add(self, pks: Any, vectors: np.ndarray, hashes: list[str]) -> None:
+        if self.index_ is None:
+            self.index_ = self._empty(vectors if self.kind == "ivf" else None)
+        ids = _ids(pks)
+        if len(ids) == 0:
+            return
+        self.remove([p for p in ids.tolist() if p in self.hashes_])
+        self.index_.add_with_ids(_vectors(vectors), ids)
+        self.hashes_.update(zip(ids.tolist(), hashes, strict=True))
+
+    def remove(self, pks: Any) -> None:
+        ids = _ids(pks)
+        if self.index_ is None or len(ids) == 0:
+            return
+        self.index_.remove_ids(ids)
+        for pk in ids.tolist():
+            self.hashes_.pop(pk, None)
+
+    @property
+    def count(self) -> int:
+        return 0 if self.index_ is None else int(self.index_.ntotal)
+
+    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k (pks, cosine scores) for one query vector."""
+        if self.index_ is None or self.count == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        scores, ids = self.index_.search(_vectors(query.reshape(1, -1)), min(k, self.count))
+        keep = ids[0] >= 0
+        return ids[0][keep], scores[0][keep]
+
+    def similarity(self, query: np.ndarray, pks: Any) -> np.ndarray:
+        """Cosine of `query` with the stored vectors of `pks` (exact, whatever the index kind)."""
+        if self.index_ is None:
+            raise IndexMismatchError("dense index is empty")
+        if self.kind == "ivf":
+            self.index_.make_direct_map()
+        matrix = np.vstack([self.index_.reconstruct(int(p)) for p in _ids(pks)]) if len(pks) else np.zeros(
+            (0, self.dim), dtype=np.float32
+        )
+        return matrix @ _vectors(query)
+
+    def save(self, folder: Path) -> dict[str, Any]:
+        folder.mkdir(parents=True, exist_ok=True)
+        if self.index_ is None:
+            self.index_ = self._empty(None)
+        faiss.write_index(self.index_, str(folder / FAISS_FILE))
+        lines = (f"{pk}\t{h}" for pk, h in sorted(self.hashes_.items()))
+        (folder / IDS_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        params = {"type": "dense", "embedder": self.embedder, "dim": self.dim, "count": self.count,
+                  "index_type": self.kind, "nlist": self.nlist, "nprobe": self.nprobe, "metric": "cosine"}
+        return write_params(folder, params, files=[FAISS_FILE, IDS_FILE])
+
+    @classmethod
+    def load(cls, folder: Path, *, embedder: str | None = None, dim: int | None = None) -> DenseIndex:
+        """Load and check: a different embedder or dimension, or a corrupted file, is an IndexMismatchError."""
+        params = read_params(folder)
+        if embedder is not None and params.get("embedder") != embedder:
+            raise IndexMismatchError(
+                f"dense index at {folder} was built with {params.get('embedder')!r}, "
+                f"but the workspace embedder is {embedder!r}; run `matcher index build --full`"
+            )
+        if dim is not None and params.get("dim") != dim:
+            raise IndexMismatchError(f"dense index dimension {params.get('dim')} != embedder dimension {dim}")
+        verify_files(folder, params)
+        index = cls(embedder=params["embedder"], dim=params["dim"], kind=params["index_type"],
+                    nlist=params["nlist"], nprobe=params["nprobe"])
+        index.index_ = faiss.read_index(str(folder / FAISS_FILE))
+        if index.kind == "ivf":
+            index.index_.nprobe = index.nprobe
+        for line in (folder / IDS_FILE).read_text(encoding="utf-8").splitlines():
+            if line:
+                pk, _, h = line.partition("\t")
+                index.hashes_[int(pk)] = h
+        if len(index.hashes_) != index.count:
+            raise IndexMismatchError(f"{folder}: {len(index.hashes_)} ids but {index.count} vectors")
+        return index

@@ -1,0 +1,159 @@
+"""Import a file of records: validate each row, upsert in committed batches, write rejects.
+
+Each batch is one transaction: a crash loses at most the batch in flight (never half of it), and upserts
+by id make a re-run safe. Rows that fail validation are written to the rejects file with line and reason.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from matcher.errors import InputError
+from matcher.ingest.readers import RowError, read_rows
+from matcher.ingest.upsert import upsert_experts, upsert_institutions, upsert_needs, upsert_outcomes
+from matcher.records import RECORD_TYPES
+from matcher.store.db import transaction
+from matcher.store.resolve import InstitutionResolver
+from matcher.tokenize import Tokenizer
+
+log = logging.getLogger(__name__)
+Progress = Callable[[int], None]
+AfterBatch = Callable[[list[Any]], None]
+
+
+@dataclass
+class ImportReport:
+    kind: str
+    path: str
+    accepted: int = 0
+    rejected: int = 0
+    batches: int = 0
+    rejects_path: str | None = None
+    reasons: dict[str, int] = field(default_factory=dict)
+
+
+def _reason(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:3]:
+        where = ".".join(str(p) for p in err["loc"]) or "row"
+        parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts)
+
+
+class _Rejects:
+    """Writes rejected rows lazily (the file only exists if something was rejected)."""
+
+    def __init__(self, path: Path, report: ImportReport) -> None:
+        self.path, self.report = path, report
+        self.handle: TextIO | None = None
+
+    def add(self, line: int, reason: str, raw: Any) -> None:
+        if self.handle is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.handle = self.path.open("w", encoding="utf-8")
+            self.report.rejects_path = str(self.path)
+        self.handle.write(json.dumps({"line": line, "reason": reason, "row": raw}, ensure_ascii=False) + "\n")
+        self.report.rejected += 1
+        key = reason.split(":")[0]
+        self.report.reasons[key] = self.report.reasons.get(key, 0) + 1
+
+    def close(self) -> None:
+        if self.handle:
+            self.handle.close()
+
+
+def _valid_batches(
+    rows: Iterator[tuple[int, Any]], model: type[BaseModel], rejects: _Rejects, size: int
+) -> Iterator[list[tuple[int, BaseModel]]]:
+    batch: list[tuple[int, BaseModel]] = []
+    for line, row in rows:
+        if isinstance(row, RowError):
+            rejects.add(line, row.reason, row.raw)
+            continue
+        try:
+            batch.append((line, model.model_validate(row)))
+        except ValidationError as exc:
+            rejects.add(line, _reason(exc), row)
+            continue
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def import_file(
+    factory: sessionmaker[Session],
+    *,
+    kind: str,
+    path: Path,
+    tokenizer: Tokenizer,
+    max_chars: int,
+    batch_size: int = 500,
+    rejects_path: Path | None = None,
+    progress: Progress | None = None,
+    after_batch: AfterBatch | None = None,
+) -> ImportReport:
+    """Import `path` as records of `kind` (needs, outcomes, experts, institutions)."""
+    if kind not in RECORD_TYPES:
+        raise InputError(f"unknown record kind {kind!r}; expected one of {', '.join(RECORD_TYPES)}")
+    report = ImportReport(kind=kind, path=str(path))
+    rejects = _Rejects(rejects_path or path.with_name(path.name + ".rejects.jsonl"), report)
+    try:
+        for batch in _valid_batches(read_rows(path), RECORD_TYPES[kind], rejects, batch_size):
+            stored = _commit_batch(factory, kind, batch, tokenizer, max_chars, rejects)
+            report.accepted += len(stored)
+            report.batches += 1
+            if after_batch and stored:
+                after_batch(stored)
+            if progress:
+                progress(len(batch))
+    finally:
+        rejects.close()
+    log.info("imported %s: %d accepted, %d rejected", path, report.accepted, report.rejected)
+    return report
+
+
+def _commit_batch(
+    factory: sessionmaker[Session],
+    kind: str,
+    batch: list[tuple[int, Any]],
+    tokenizer: Tokenizer,
+    max_chars: int,
+    rejects: _Rejects,
+) -> list[Any]:
+    """Commit a batch atomically and return its stored records; if the database refuses the batch,
+    retry row by row and reject the rows it refuses."""
+    records = [rec for _, rec in batch]
+    try:
+        _upsert(factory, kind, records, tokenizer, max_chars)
+    except IntegrityError as exc:
+        if len(batch) == 1:
+            line, rec = batch[0]
+            rejects.add(line, f"conflict: {exc.orig}", rec.model_dump())
+            return []
+        return [rec for item in batch for rec in _commit_batch(factory, kind, [item], tokenizer, max_chars, rejects)]
+    return records
+
+
+def _upsert(factory: sessionmaker[Session], kind: str, records: list[Any], tokenizer: Tokenizer, max_chars: int) -> None:
+    with transaction(factory) as session:
+        if kind == "needs":
+            upsert_needs(session, records=records)
+            return
+        resolver = InstitutionResolver(session)
+        if kind == "institutions":
+            upsert_institutions(session, records=records, resolver=resolver)
+        elif kind == "experts":
+            upsert_experts(session, records=records, resolver=resolver)
+        else:
+            upsert_outcomes(session, records=records, resolver=resolver, tokenizer=tokenizer, max_chars=max_chars)

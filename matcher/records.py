@@ -1,0 +1,118 @@
+"""The import record format (JSON Lines / CSV / XLSX rows), validated with pydantic.
+
+These are the project's own formats, documented in README.md ("Data formats").
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from matcher.text import clean
+
+OutcomeKind = Literal["patent", "paper", "project", "achievement"]
+InstitutionType = Literal["university", "institute", "enterprise", "agency"]
+NeedStatus = Literal["open", "closed"]
+
+MAX_TEXT = 20_000
+
+
+def _as_list(value: Any) -> Any:
+    """Accept a list, a JSON list in a string, or a string separated by ; ； , ，、 (CSV cells)."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return json.loads(text)
+        for sep in ("；", "，", "、", ","):
+            text = text.replace(sep, ";")
+        return [part.strip() for part in text.split(";") if part.strip()]
+    return value
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+class ExpertRef(_Record):
+    """An expert named inside an outcome record."""
+
+    id: str | None = None
+    name: str = Field(min_length=1, max_length=100)
+    institution: str | None = None
+
+
+class NeedRecord(_Record):
+    id: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=500)
+    description: str = Field("", max_length=MAX_TEXT)
+    organization: str | None = Field(None, max_length=200)
+    region: str | None = Field(None, max_length=50)
+    field: str | None = Field(None, max_length=50)
+    status: NeedStatus = "open"
+
+    @field_validator("title", "description")
+    @classmethod
+    def _clean(cls, value: str) -> str:
+        return clean(value)
+
+
+class OutcomeRecord(_Record):
+    id: str = Field(min_length=1, max_length=200)
+    kind: OutcomeKind = "achievement"
+    title: str = Field(min_length=1, max_length=1000)
+    abstract: str = Field("", max_length=MAX_TEXT)
+    keywords: list[str] = Field(default_factory=list)
+    year: int | None = Field(None, ge=1900, le=2100)
+    institution: str | None = Field(None, max_length=200)
+    experts: list[ExpertRef] = Field(default_factory=list)
+    field: str | None = Field(None, max_length=50)
+    region: str | None = Field(None, max_length=50)
+    trl: int | None = Field(None, ge=1, le=9)
+
+    _lists = field_validator("keywords", "experts", mode="before")(_as_list)
+
+    @field_validator("experts", mode="before")
+    @classmethod
+    def _names_to_refs(cls, value: Any) -> Any:
+        items = _as_list(value)
+        return [{"name": item} if isinstance(item, str) else item for item in items]
+
+    @field_validator("title", "abstract")
+    @classmethod
+    def _clean(cls, value: str) -> str:
+        return clean(value)
+
+
+class ExpertRecord(_Record):
+    id: str | None = Field(None, max_length=200)
+    name: str = Field(min_length=1, max_length=100)
+    institution: str | None = Field(None, max_length=200)
+    title: str | None = Field(None, max_length=50, description="职称, e.g. 教授 / 研究员 / 高级工程师")
+    fields: list[str] = Field(default_factory=list)
+    region: str | None = Field(None, max_length=50)
+    capacity: int | None = Field(None, ge=0, le=1000)
+
+    _lists = field_validator("fields", mode="before")(_as_list)
+
+
+class InstitutionRecord(_Record):
+    id: str | None = Field(None, max_length=200)
+    name: str = Field(min_length=1, max_length=200)
+    type: InstitutionType | None = None
+    region: str | None = Field(None, max_length=50)
+    aliases: list[str] = Field(default_factory=list)
+    group: str | None = Field(None, max_length=200, description="Parent group, for conflict rules.")
+
+    _lists = field_validator("aliases", mode="before")(_as_list)
+
+
+RECORD_TYPES: dict[str, type[_Record]] = {
+    "needs": NeedRecord,
+    "outcomes": OutcomeRecord,
+    "experts": ExpertRecord,
+    "institutions": InstitutionRecord,
+}

@@ -1,0 +1,81 @@
+"""Resolving institution names (aliases, full/half width, spacing) and expert references to rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from matcher.store.tables import Expert, Institution
+from matcher.text import clean, institution_key, stable_id
+
+DEFAULT_ALIASES = Path(__file__).resolve().parents[2] / "data" / "dict" / "institution_aliases.tsv"
+
+
+def load_alias_file(path: Path = DEFAULT_ALIASES) -> dict[str, str]:
+    """`alias<TAB>canonical name` lines → {key(alias): canonical name}. Missing file → no aliases."""
+    aliases: dict[str, str] = {}
+    if not path.exists():
+        return aliases
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#") and "\t" in line:
+            alias, canonical = line.split("\t", 1)
+            aliases[institution_key(alias)] = clean(canonical)
+    return aliases
+
+
+class InstitutionResolver:
+    """Maps any spelling of an institution to its row, creating rows for new names.
+
+    Loaded once per import: keys and aliases of every stored institution plus the bundled alias list.
+    """
+
+    def __init__(self, session: Session, *, aliases: dict[str, str] | None = None) -> None:
+        self.session = session
+        self.aliases = load_alias_file() if aliases is None else aliases
+        self.by_key: dict[str, Institution] = {}
+        for inst in session.scalars(select(Institution)):
+            self._remember(inst)
+
+    def _remember(self, inst: Institution) -> None:
+        self.by_key[inst.key] = inst
+        for alias in inst.aliases or []:
+            self.by_key.setdefault(institution_key(alias), inst)
+
+    def canonical(self, name: str) -> str:
+        key = institution_key(name)
+        if key in self.by_key:
+            return self.by_key[key].name
+        return self.aliases.get(key, clean(name))
+
+    def get(self, name: str | None) -> Institution | None:
+        """The row for `name` (via aliases), created if it is new; None for an empty name."""
+        if not name or not institution_key(name):
+            return None
+        key = institution_key(name)
+        if key in self.by_key:
+            return self.by_key[key]
+        canonical = self.aliases.get(key, clean(name))
+        ckey = institution_key(canonical)
+        inst = self.by_key.get(ckey)
+        if inst is None:
+            inst = Institution(id=stable_id("I", ckey), name=canonical, key=ckey, aliases=[])
+            self.session.add(inst)
+            self._remember(inst)
+        self.by_key[key] = inst
+        return inst
+
+    def add(self, inst: Institution) -> None:
+        self._remember(inst)
+
+
+def expert_id(name: str, institution: str | None, given: str | None) -> str:
+    """The expert's id as given, else a stable one from name + canonical institution."""
+    return given or stable_id("X", name, institution or "")
+
+
+def experts_by_id(session: Session, ids: list[str]) -> dict[str, Expert]:
+    if not ids:
+        return {}
+    return {e.id: e for e in session.scalars(select(Expert).where(Expert.id.in_(ids)))}

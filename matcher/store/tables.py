@@ -1,0 +1,141 @@
+"""The ORM tables. Every public record has a string `id` (the import format's) and an integer `pk`.
+
+The integer pk of an outcome is also its id inside the FAISS index, so it never changes once assigned.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON}
+
+
+class Institution(Base):
+    __tablename__ = "institutions"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(200), unique=True, doc="institution_key(name)")
+    type: Mapped[str | None] = mapped_column(String(20))
+    region: Mapped[str | None] = mapped_column(String(50))
+    aliases: Mapped[list[str]] = mapped_column(default=list)
+    group: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Expert(Base):
+    __tablename__ = "experts"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    institution_pk: Mapped[int | None] = mapped_column(ForeignKey("institutions.pk", ondelete="SET NULL"))
+    title: Mapped[str | None] = mapped_column(String(50))
+    fields: Mapped[list[str]] = mapped_column(default=list)
+    region: Mapped[str | None] = mapped_column(String(50))
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    institution: Mapped[Institution | None] = relationship(lazy="joined")
+
+
+class Outcome(Base):
+    __tablename__ = "outcomes"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(Text)
+    abstract: Mapped[str] = mapped_column(Text, default="")
+    keywords: Mapped[list[str]] = mapped_column(default=list)
+    year: Mapped[int | None] = mapped_column(Integer)
+    field: Mapped[str | None] = mapped_column(String(50))
+    region: Mapped[str | None] = mapped_column(String(50))
+    trl: Mapped[int | None] = mapped_column(Integer)
+    institution_pk: Mapped[int | None] = mapped_column(ForeignKey("institutions.pk", ondelete="SET NULL"))
+    tokens: Mapped[str] = mapped_column(Text, default="", doc="jieba tokens of title+abstract, space-joined")
+    text_hash: Mapped[str] = mapped_column(String(40), doc="hash of the embedded text; changes trigger re-index")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    institution: Mapped[Institution | None] = relationship(lazy="joined")
+    expert_links: Mapped[list[OutcomeExpert]] = relationship(
+        cascade="all, delete-orphan", order_by="OutcomeExpert.position", lazy="selectin"
+    )
+
+
+class OutcomeExpert(Base):
+    __tablename__ = "outcome_experts"
+    outcome_pk: Mapped[int] = mapped_column(ForeignKey("outcomes.pk", ondelete="CASCADE"), primary_key=True)
+    expert_pk: Mapped[int] = mapped_column(ForeignKey("experts.pk", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    expert: Mapped[Expert] = relationship(lazy="joined")
+
+
+Index("ix_outcome_experts_expert", OutcomeExpert.expert_pk)
+
+
+class Need(Base):
+    __tablename__ = "needs"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(String(200), unique=True)
+    title: Mapped[str] = mapped_column(String(500))
+    description: Mapped[str] = mapped_column(Text, default="")
+    organization: Mapped[str | None] = mapped_column(String(200))
+    region: Mapped[str | None] = mapped_column(String(50))
+    field: Mapped[str | None] = mapped_column(String(50))
+    status: Mapped[str] = mapped_column(String(10), default="open", index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class MatchRun(Base):
+    """A batch or ad-hoc matching run: parameters, versions, status and timings."""
+
+    __tablename__ = "match_runs"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(20), default="batch")
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+
+class Match(Base):
+    """One proposed pairing of a need with an expert, institution or outcome."""
+
+    __tablename__ = "matches"
+    __table_args__ = (UniqueConstraint("run_pk", "need_pk", "level", "target_id"),)
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_pk: Mapped[int | None] = mapped_column(ForeignKey("match_runs.pk", ondelete="CASCADE"))
+    need_pk: Mapped[int] = mapped_column(ForeignKey("needs.pk", ondelete="CASCADE"), index=True)
+    level: Mapped[str] = mapped_column(String(20))
+    target_id: Mapped[str] = mapped_column(String(200))
+    rank: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float] = mapped_column()
+    evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Feedback(Base):
+    """A staff decision on a pairing (proposed → contacted → … → signed, or rejected with a reason)."""
+
+    __tablename__ = "feedback"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    need_pk: Mapped[int] = mapped_column(ForeignKey("needs.pk", ondelete="CASCADE"), index=True)
+    level: Mapped[str] = mapped_column(String(20))
+    target_id: Mapped[str] = mapped_column(String(200))
+    stage: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
