@@ -93,8 +93,14 @@ class Matcher:
     ) -> ImportReport:
         after = self._embed_needs if kind == "needs" else None
         return import_file(
-            self.sessions, kind=kind, path=path, tokenizer=self.tokenizer, max_chars=self.settings.embed_max_chars,
-            batch_size=self.settings.import_batch_size, rejects_path=rejects_path, progress=progress,
+            self.sessions,
+            kind=kind,
+            path=path,
+            tokenizer=self.tokenizer,
+            max_chars=self.settings.embed_max_chars,
+            batch_size=self.settings.import_batch_size,
+            rejects_path=rejects_path,
+            progress=progress,
             after_batch=after,
         )
 
@@ -103,13 +109,23 @@ class Matcher:
         self.embedder.encode_queries([self.need_text(r.title, r.description) for r in records])
 
     def build_index(
-        self, *, full: bool = False, progress: Callable[[int], None] | None = None,
+        self,
+        *,
+        full: bool = False,
+        progress: Callable[[int], None] | None = None,
         on_total: Callable[[int], None] | None = None,
     ) -> BuildReport:
         report = build_indexes(
-            self.sessions, index_dir=self.workspace.index_dir, embedder=self.embedder, tokenizer=self.tokenizer,
-            max_chars=self.settings.embed_max_chars, exact_max=self.settings.exact_index_max,
-            nprobe=self.settings.ivf_nprobe, full=full, progress=progress, on_total=on_total,
+            self.sessions,
+            index_dir=self.workspace.index_dir,
+            embedder=self.embedder,
+            tokenizer=self.tokenizer,
+            max_chars=self.settings.embed_max_chars,
+            exact_max=self.settings.exact_index_max,
+            nprobe=self.settings.ivf_nprobe,
+            full=full,
+            progress=progress,
+            on_total=on_total,
         )
         self.reload()
         return report
@@ -120,8 +136,13 @@ class Matcher:
         idx = self.indexes
         with self.sessions() as session:
             stored = session.scalar(select(func.count(Outcome.pk))) or 0
-        return {"ok": idx.dense.count == stored, "indexed": idx.dense.count, "stored": stored,
-                "embedder": idx.manifest["embedder"], "index_type": idx.dense.kind}
+        return {
+            "ok": idx.dense.count == stored,
+            "indexed": idx.dense.count,
+            "stored": stored,
+            "embedder": idx.manifest["embedder"],
+            "index_type": idx.dense.kind,
+        }
 
     # -- queries --------------------------------------------------------------------------------------
     def need_text(self, title: str, description: str) -> str:
@@ -132,8 +153,13 @@ class Matcher:
         tokens = tokenizer.tokens(f"{title} {description}")
         vector = self.embedder.encode_queries([self.need_text(title, description)])[0]
         keywords = [k for k, _ in tokenizer.keywords(tokens, KEYWORDS)]
-        return Query(text=f"{title} {description}".strip(), tokens=list(dict.fromkeys(tokens)), vector=vector,
-                     keywords=keywords, need_id=need_id)
+        return Query(
+            text=f"{title} {description}".strip(),
+            tokens=list(dict.fromkeys(tokens)),
+            vector=vector,
+            keywords=keywords,
+            need_id=need_id,
+        )
 
     def text_query(self, text: str) -> Query:
         text = text.strip()
@@ -154,8 +180,9 @@ class Matcher:
     def candidates(self, query: Query) -> list[Scored]:
         s = self.settings
         params = FusionParams(s.fusion, s.rrf_k, s.weight_bm25, s.weight_dense)
-        fused = retrieve(query, lexical=self.indexes.lexical, dense=self.indexes.dense,
-                         depth=s.retrieve_depth, params=params)
+        fused = retrieve(
+            query, lexical=self.indexes.lexical, dense=self.indexes.dense, depth=s.retrieve_depth, params=params
+        )
         best = fused[0][1].fused if fused and fused[0][1].fused > 0 else 1.0
         return [Scored(pk, comp.fused / best, comp) for pk, comp in fused]
 
@@ -173,9 +200,15 @@ class Matcher:
         t2 = time.perf_counter()
         hits = self._roll(level, items, infos, query.keywords, top)
         timings = {"retrieve": (t1 - t0) * 1e3, "load": (t2 - t1) * 1e3, "rollup": (time.perf_counter() - t2) * 1e3}
-        return MatchResult(level=level, query=query.text[:200], need_id=query.need_id, scorer="fused",
-                           hits=hits, notice="no trained ranker: results are ranked by fused retrieval",
-                           timings_ms={k: round(v, 2) for k, v in timings.items()})
+        return MatchResult(
+            level=level,
+            query=query.text[:200],
+            need_id=query.need_id,
+            scorer="fused",
+            hits=hits,
+            notice="no trained ranker: results are ranked by fused retrieval",
+            timings_ms={k: round(v, 2) for k, v in timings.items()},
+        )
 
     def _roll(self, level: str, items: list[Scored], infos: dict, keywords: list[str], top: int) -> list[Any]:
         s = self.settings
@@ -191,8 +224,12 @@ class Matcher:
         with self.sessions() as session:
             counts = {
                 name: session.scalar(select(func.count()).select_from(table)) or 0
-                for name, table in (("institutions", Institution), ("experts", Expert), ("outcomes", Outcome),
-                                    ("needs", Need))
+                for name, table in (
+                    ("institutions", Institution),
+                    ("experts", Expert),
+                    ("outcomes", Outcome),
+                    ("needs", Need),
+                )
             }
             counts["open_needs"] = session.scalar(select(func.count()).where(Need.status == "open")) or 0
         counts["cached_embeddings"] = EmbeddingCache(self.workspace.cache_path).count()

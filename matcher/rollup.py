@@ -48,9 +48,15 @@ def matched_terms(keywords: list[str], tokens: frozenset[str]) -> list[str]:
 
 def outcome_hit(rank: int, item: Scored, info: OutcomeInfo, keywords: list[str]) -> OutcomeHit:
     return OutcomeHit(
-        rank=rank, id=info.id, kind=info.kind, title=info.title, score=round(item.score, 4), year=info.year,
+        rank=rank,
+        id=info.id,
+        kind=info.kind,
+        title=info.title,
+        score=round(item.score, 4),
+        year=info.year,
         institution=info.institution.name if info.institution else None,
-        experts=[e.name for e in info.experts], matched_terms=matched_terms(keywords, info.tokens),
+        experts=[e.name for e in info.experts],
+        matched_terms=matched_terms(keywords, info.tokens),
         components=item.components,
     )
 
@@ -96,12 +102,20 @@ def expert_hits(
     hits = []
     for rank, (pk, supporting) in enumerate(ranked, 1):
         expert, evidence = experts[int(pk)], _evidence(supporting, infos, keywords)  # type: ignore[call-overload]
-        hits.append(ExpertHit(
-            rank=rank, id=expert.id, name=expert.name, title=expert.title,
-            institution=expert.institution.name if expert.institution else None, region=expert.region,
-            score=round(vote(supporting, infos, params), 4), n_outcomes=len(supporting),
-            matched_terms=_union_terms(evidence), evidence=evidence,
-        ))
+        hits.append(
+            ExpertHit(
+                rank=rank,
+                id=expert.id,
+                name=expert.name,
+                title=expert.title,
+                institution=expert.institution.name if expert.institution else None,
+                region=expert.region,
+                score=round(vote(supporting, infos, params), 4),
+                n_outcomes=len(supporting),
+                matched_terms=_union_terms(evidence),
+                evidence=evidence,
+            )
+        )
     return hits
 
 
@@ -124,12 +138,23 @@ def institution_hits(
     hits = []
     for rank, (pk, supporting) in enumerate(ranked, 1):
         inst, evidence = institutions[int(pk)], _evidence(supporting, infos, keywords)  # type: ignore[call-overload]
-        names = list(dict.fromkeys(
-            e.name for s in supporting for e in infos[s.pk].experts if e.institution and e.institution.pk == inst.pk
-        ))
-        hits.append(InstitutionHit(
-            rank=rank, id=inst.id, name=inst.name, type=inst.type, region=inst.region,
-            score=round(vote(supporting, infos, params), 4), n_outcomes=len(supporting), experts=names[:5],
-            matched_terms=_union_terms(evidence), evidence=evidence,
-        ))
+        names = list(
+            dict.fromkeys(
+                e.name for s in supporting for e in infos[s.pk].experts if e.institution and e.institution.pk == inst.pk
+            )
+        )
+        hits.append(
+            InstitutionHit(
+                rank=rank,
+                id=inst.id,
+                name=inst.name,
+                type=inst.type,
+                region=inst.region,
+                score=round(vote(supporting, infos, params), 4),
+                n_outcomes=len(supporting),
+                experts=names[:5],
+                matched_terms=_union_terms(evidence),
+                evidence=evidence,
+            )
+        )
     return hits

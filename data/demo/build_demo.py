@@ -26,18 +26,31 @@ def read_institutions() -> dict[str, dict]:
         if not line.strip() or line.startswith("#"):
             continue
         name, type_, region, aliases, *rest = [*cells(line), ""]
-        found[name] = {"id": stable_id("I", name), "name": name, "type": type_, "region": region,
-                       "aliases": [a for a in aliases.split(";") if a], "group": (rest[0] if rest else "") or None}
+        found[name] = {
+            "id": stable_id("I", name),
+            "name": name,
+            "type": type_,
+            "region": region,
+            "aliases": [a for a in aliases.split(";") if a],
+            "group": (rest[0] if rest else "") or None,
+        }
     return found
 
 
-def expert_record(name: str, inst: str, institutions: dict[str, dict], title: str = "", fields: str = "",
-                  capacity: str = "") -> dict:
+def expert_record(
+    name: str, inst: str, institutions: dict[str, dict], title: str = "", fields: str = "", capacity: str = ""
+) -> dict:
     if inst not in institutions:
         sys.exit(f"unknown institution {inst!r} for expert {name}")
-    return {"id": stable_id("X", name, inst), "name": name, "institution": inst, "title": title or None,
-            "fields": [f for f in fields.split(";") if f], "region": institutions[inst]["region"],
-            "capacity": int(capacity) if capacity else None}
+    return {
+        "id": stable_id("X", name, inst),
+        "name": name,
+        "institution": inst,
+        "title": title or None,
+        "fields": [f for f in fields.split(";") if f],
+        "region": institutions[inst]["region"],
+        "capacity": int(capacity) if capacity else None,
+    }
 
 
 def read_outcomes(institutions: dict[str, dict]) -> tuple[dict[str, dict], list[dict]]:
@@ -57,20 +70,29 @@ def read_outcomes(institutions: dict[str, dict]) -> tuple[dict[str, dict], list[
     return experts, outcomes
 
 
-def outcome_record(line: str, field: str | None, author: dict | None, institutions: dict[str, dict],
-                   experts: dict[str, dict]) -> dict:
+def outcome_record(
+    line: str, field: str | None, author: dict | None, institutions: dict[str, dict], experts: dict[str, dict]
+) -> dict:
     head, abstract, *more = cells(line)
     key, kind, year, title = head.split(" ", 3)
     if author is None:
         sys.exit(f"outcome {key} has no expert line above it")
     team = [author]
-    for co in (more[0].split(";") if more else []):
+    for co in more[0].split(";") if more else []:
         name, inst = co.split("@")
         team.append(experts.get(stable_id("X", name, inst)) or expert_record(name, inst, institutions))
     inst = author["institution"]
-    return {"id": f"DEMO-{key}", "kind": KINDS[kind], "title": title, "abstract": abstract, "year": int(year),
-            "institution": inst, "field": field, "region": institutions[inst]["region"],
-            "experts": [{"id": e["id"], "name": e["name"], "institution": e["institution"]} for e in team]}
+    return {
+        "id": f"DEMO-{key}",
+        "kind": KINDS[kind],
+        "title": title,
+        "abstract": abstract,
+        "year": int(year),
+        "institution": inst,
+        "field": field,
+        "region": institutions[inst]["region"],
+        "experts": [{"id": e["id"], "name": e["name"], "institution": e["institution"]} for e in team],
+    }
 
 
 def read_needs(outcome_ids: set[str]) -> tuple[list[dict], list[str]]:
@@ -79,8 +101,17 @@ def read_needs(outcome_ids: set[str]) -> tuple[list[dict], list[str]]:
         if not line.strip() or line.startswith("#"):
             continue
         nid, org, region, field, title, description, judged = cells(line)
-        needs.append({"id": f"DEMO-{nid}", "title": title, "description": description, "organization": org,
-                      "region": region, "field": field, "status": "open"})
+        needs.append(
+            {
+                "id": f"DEMO-{nid}",
+                "title": title,
+                "description": description,
+                "organization": org,
+                "region": region,
+                "field": field,
+                "status": "open",
+            }
+        )
         for pair in judged.split():
             key, grade = pair.split(":")
             if f"DEMO-{key}" not in outcome_ids:
@@ -103,8 +134,10 @@ def main() -> None:
     write_jsonl("outcomes", outcomes)
     write_jsonl("needs", needs)
     (HERE / "qrels.tsv").write_text("\n".join(qrels) + "\n", encoding="utf-8")
-    print(f"{len(institutions)} institutions, {len(experts)} experts, {len(outcomes)} outcomes, "
-          f"{len(needs)} needs, {len(qrels)} judgements")
+    print(
+        f"{len(institutions)} institutions, {len(experts)} experts, {len(outcomes)} outcomes, "
+        f"{len(needs)} needs, {len(qrels)} judgements"
+    )
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -23,10 +22,13 @@ from matcher.errors import InputError, MatcherError, NotFoundError
 DEMO_DIR = Path(__file__).resolve().parents[2] / "data" / "demo"
 DEMO_FILES = ("institutions", "experts", "outcomes", "needs")
 
-app = typer.Typer(help="matcher — 产学研供需对接: match enterprise needs to experts, institutions and outcomes.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-import_app = typer.Typer(help="Import records (JSON Lines, CSV, TSV or XLSX) into the workspace.",
-                         no_args_is_help=True)
+app = typer.Typer(
+    help="matcher — 产学研供需对接: match enterprise needs to experts, institutions and outcomes.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+import_app = typer.Typer(help="Import records (JSON Lines, CSV, TSV or XLSX) into the workspace.", no_args_is_help=True)
 index_app = typer.Typer(help="Build, inspect and verify the search indexes.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
 app.add_typer(index_app, name="index")
@@ -47,12 +49,16 @@ def open_matcher() -> Matcher:
 
 @app.callback()
 def main_options(
-    home: Annotated[Path | None, typer.Option("--home", help="Workspace folder (default ./.matcher or MATCHER_HOME).")] = None,
+    home: Annotated[
+        Path | None, typer.Option("--home", help="Workspace folder (default ./.matcher or MATCHER_HOME).")
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what happens.")] = False,
 ) -> None:
     """Global options."""
     State.home = home
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 
@@ -65,8 +71,10 @@ def _import(kind: str, path: Path, rejects: Path | None) -> None:
     matcher = open_matcher()
     with progress_bar(f"import {kind}", count_lines(str(path)) if path.exists() else None) as (advance, _):
         report = matcher.import_file(kind, path, rejects_path=rejects, progress=advance)
-    console.print(f"{kind}: [green]{report.accepted} accepted[/green], "
-                  f"{'[red]' if report.rejected else ''}{report.rejected} rejected")
+    console.print(
+        f"{kind}: [green]{report.accepted} accepted[/green], "
+        f"{'[red]' if report.rejected else ''}{report.rejected} rejected"
+    )
     if report.rejects_path:
         console.print(f"rejected rows with line numbers and reasons: {report.rejects_path}")
         for reason, n in sorted(report.reasons.items(), key=lambda kv: -kv[1])[:5]:
@@ -101,9 +109,11 @@ def import_institutions(path: FileArg, rejects: RejectsOpt = None) -> None:
 def _build(matcher: Matcher, full: bool) -> None:
     with progress_bar("embed outcomes") as (advance, set_total):
         report = matcher.build_index(full=full, progress=advance, on_total=set_total)
-    console.print(f"index: {report.total} outcomes ({report.dense_type}); added {report.added}, "
-                  f"updated {report.updated}, removed {report.removed}; embedded {report.embedded}; "
-                  f"{report.seconds:.1f} s")
+    console.print(
+        f"index: {report.total} outcomes ({report.dense_type}); added {report.added}, "
+        f"updated {report.updated}, removed {report.removed}; embedded {report.embedded}; "
+        f"{report.seconds:.1f} s"
+    )
 
 
 @index_app.command("build")
@@ -121,9 +131,11 @@ def index_status() -> None:
     manifest = matcher.indexes.manifest
     stats = matcher.stats()
     build = manifest.get("build", {})
-    console.print(f"embedder: {manifest['embedder']} (dim {manifest['dim']})\nindexed outcomes: {manifest['count']} "
-                  f"({build.get('dense_type')}), stored outcomes: {stats['outcomes']}\n"
-                  f"built: {manifest['created_at']} in {build.get('seconds')} s")
+    console.print(
+        f"embedder: {manifest['embedder']} (dim {manifest['dim']})\nindexed outcomes: {manifest['count']} "
+        f"({build.get('dense_type')}), stored outcomes: {stats['outcomes']}\n"
+        f"built: {manifest['created_at']} in {build.get('seconds')} s"
+    )
 
 
 @index_app.command("verify")

@@ -30,7 +30,10 @@ class STEmbedder:
         except ImportError as exc:
             raise EmbedderError("install the `st` extra: pip install 'matcher[st]'") from exc
         self._model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
-        self.dim = int(self._model.get_sentence_embedding_dimension() or 0)
+        dimension = getattr(self._model, "get_embedding_dimension", None) or (
+            self._model.get_sentence_embedding_dimension
+        )
+        self.dim = int(dimension() or 0)
         self.name = f"st/{folder.name}@{_folder_fingerprint(folder)}"
         self.batch_size = batch_size
 

@@ -75,8 +75,13 @@ def _texts(session: Session, pks: list[int], max_chars: int) -> list[str]:
 
 
 def _embed_into(
-    dense: DenseIndex, session: Session, pks: list[int], hashes: dict[int, str], embedder: CachedEmbedder,
-    max_chars: int, progress: Callable[[int], None] | None,
+    dense: DenseIndex,
+    session: Session,
+    pks: list[int],
+    hashes: dict[int, str],
+    embedder: CachedEmbedder,
+    max_chars: int,
+    progress: Callable[[int], None] | None,
 ) -> None:
     for start in range(0, len(pks), _FETCH):
         chunk = pks[start : start + _FETCH]
@@ -100,8 +105,12 @@ def build_indexes(
     """Bring `index_dir` up to date with the store (incrementally unless `full` or the index kind changes)."""
     started = time.perf_counter()
     with factory() as session:
-        rows = [(pk, h, toks) for pk, h, toks in session.execute(
-            select(Outcome.pk, Outcome.text_hash, Outcome.tokens).order_by(Outcome.pk))]
+        rows = [
+            (pk, h, toks)
+            for pk, h, toks in session.execute(
+                select(Outcome.pk, Outcome.text_hash, Outcome.tokens).order_by(Outcome.pk)
+            )
+        ]
         kind, nlist = DenseIndex.choose_kind(len(rows), exact_max)
         dense = None if full else _compatible(load_dense(index_dir, embedder), kind)
         change = diff([(pk, h) for pk, h, _ in rows], dense)
@@ -117,9 +126,16 @@ def build_indexes(
     token_lists = [toks.split() for _, _, toks in rows]
     lexical = LexicalIndex().fit([pk for pk, _, _ in rows], token_lists)
     tokenizer.fit_idf(token_lists)
-    report = BuildReport(total=len(rows), added=len(change.add), updated=len(change.update),
-                         removed=len(change.remove), embedded=len(todo), dense_type=dense.kind,
-                         full=full or dense is None, seconds=0.0)
+    report = BuildReport(
+        total=len(rows),
+        added=len(change.add),
+        updated=len(change.update),
+        removed=len(change.remove),
+        embedded=len(todo),
+        dense_type=dense.kind,
+        full=full or dense is None,
+        seconds=0.0,
+    )
     report.seconds = round(time.perf_counter() - started, 3)
     _save_all(index_dir, dense, lexical, tokenizer, report, embedder)
     return report
@@ -130,24 +146,36 @@ def _compatible(dense: DenseIndex | None, kind: str) -> DenseIndex | None:
 
 
 def _new_dense(
-    session: Session, rows: list[tuple[int, str, str]], kind: str, nlist: int, nprobe: int,
-    embedder: CachedEmbedder, max_chars: int, progress: Callable[[int], None] | None,
+    session: Session,
+    rows: list[tuple[int, str, str]],
+    kind: str,
+    nlist: int,
+    nprobe: int,
+    embedder: CachedEmbedder,
+    max_chars: int,
+    progress: Callable[[int], None] | None,
 ) -> DenseIndex:
     dense = DenseIndex(embedder=embedder.name, dim=embedder.dim, kind=kind, nlist=nlist, nprobe=nprobe)
     pks = [pk for pk, _, _ in rows]
     hashes = {pk: h for pk, h, _ in rows}
     if kind == "ivf":
-        vectors = np.vstack([
-            embedder.encode_documents(_texts(session, pks[s : s + _FETCH], max_chars), progress=progress)
-            for s in range(0, len(pks), _FETCH)
-        ])
+        vectors = np.vstack(
+            [
+                embedder.encode_documents(_texts(session, pks[s : s + _FETCH], max_chars), progress=progress)
+                for s in range(0, len(pks), _FETCH)
+            ]
+        )
         return dense.build(pks, vectors, [hashes[pk] for pk in pks])
     _embed_into(dense, session, pks, hashes, embedder, max_chars, progress)
     return dense
 
 
 def _save_all(
-    index_dir: Path, dense: DenseIndex, lexical: LexicalIndex, tokenizer: Tokenizer, report: BuildReport,
+    index_dir: Path,
+    dense: DenseIndex,
+    lexical: LexicalIndex,
+    tokenizer: Tokenizer,
+    report: BuildReport,
     embedder: CachedEmbedder,
 ) -> None:
     staging = index_dir.with_name(index_dir.name + ".staging")
@@ -157,8 +185,17 @@ def _save_all(
     dense.save(staging / DENSE)
     lexical.save(staging / LEXICAL)
     tokenizer.save(staging / TOKENIZER)
-    write_params(staging, {"type": "workspace-index", "embedder": embedder.name, "dim": embedder.dim,
-                           "count": report.total, "build": asdict(report)}, files=[])
+    write_params(
+        staging,
+        {
+            "type": "workspace-index",
+            "embedder": embedder.name,
+            "dim": embedder.dim,
+            "count": report.total,
+            "build": asdict(report),
+        },
+        files=[],
+    )
     swap_in(staging, index_dir)
 
 

@@ -75,7 +75,7 @@ class DenseIndex:
         ids = _ids(pks)
         if self.index_ is None or len(ids) == 0:
             return
-        self.index_.remove_ids(ids)
+        self.index_.remove_ids(ids)  # type: ignore[arg-type]
         for pk in ids.tolist():
             self.hashes_.pop(pk, None)
 
@@ -96,9 +96,11 @@ class DenseIndex:
         if self.index_ is None:
             raise IndexMismatchError("dense index is empty")
         if self.kind == "ivf":
-            self.index_.make_direct_map()
-        matrix = np.vstack([self.index_.reconstruct(int(p)) for p in _ids(pks)]) if len(pks) else np.zeros(
-            (0, self.dim), dtype=np.float32
+            faiss.extract_index_ivf(self.index_).make_direct_map()
+        matrix = (
+            np.vstack([self.index_.reconstruct(int(p)) for p in _ids(pks)])
+            if len(pks)
+            else np.zeros((0, self.dim), dtype=np.float32)
         )
         return matrix @ _vectors(query)
 
@@ -109,8 +111,16 @@ class DenseIndex:
         faiss.write_index(self.index_, str(folder / FAISS_FILE))
         lines = (f"{pk}\t{h}" for pk, h in sorted(self.hashes_.items()))
         (folder / IDS_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")
-        params = {"type": "dense", "embedder": self.embedder, "dim": self.dim, "count": self.count,
-                  "index_type": self.kind, "nlist": self.nlist, "nprobe": self.nprobe, "metric": "cosine"}
+        params = {
+            "type": "dense",
+            "embedder": self.embedder,
+            "dim": self.dim,
+            "count": self.count,
+            "index_type": self.kind,
+            "nlist": self.nlist,
+            "nprobe": self.nprobe,
+            "metric": "cosine",
+        }
         return write_params(folder, params, files=[FAISS_FILE, IDS_FILE])
 
     @classmethod
@@ -125,11 +135,16 @@ class DenseIndex:
         if dim is not None and params.get("dim") != dim:
             raise IndexMismatchError(f"dense index dimension {params.get('dim')} != embedder dimension {dim}")
         verify_files(folder, params)
-        index = cls(embedder=params["embedder"], dim=params["dim"], kind=params["index_type"],
-                    nlist=params["nlist"], nprobe=params["nprobe"])
+        index = cls(
+            embedder=params["embedder"],
+            dim=params["dim"],
+            kind=params["index_type"],
+            nlist=params["nlist"],
+            nprobe=params["nprobe"],
+        )
         index.index_ = faiss.read_index(str(folder / FAISS_FILE))
         if index.kind == "ivf":
-            index.index_.nprobe = index.nprobe
+            faiss.extract_index_ivf(index.index_).nprobe = index.nprobe
         for line in (folder / IDS_FILE).read_text(encoding="utf-8").splitlines():
             if line:
                 pk, _, h = line.partition("\t")

@@ -12,8 +12,13 @@ from matcher.artifact import read_params, verify_files, write_params
 from matcher.errors import IndexMismatchError
 
 BM25_DIR, PKS_FILE = "bm25", "pks.txt"
-_BM25_FILES = ("data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy", "vocab.index.json",
-               "params.index.json")
+_BM25_FILES = (
+    "data.csc.index.npy",
+    "indices.csc.index.npy",
+    "indptr.csc.index.npy",
+    "vocab.index.json",
+    "params.index.json",
+)
 
 
 class LexicalIndex:
@@ -62,8 +67,17 @@ class LexicalIndex:
             retriever.save(str(folder / BM25_DIR), show_progress=False)
         (folder / PKS_FILE).write_text("\n".join(map(str, self.pks_.tolist())) + "\n", encoding="utf-8")
         files = [PKS_FILE] + ([f"{BM25_DIR}/{name}" for name in _BM25_FILES] if self.count else [])
-        return write_params(folder, {"type": "bm25", "k1": self.k1, "b": self.b, "count": self.count,
-                                     "tokenizer": "jieba (rjieba) + matcher user dict"}, files=files)
+        return write_params(
+            folder,
+            {
+                "type": "bm25",
+                "k1": self.k1,
+                "b": self.b,
+                "count": self.count,
+                "tokenizer": "jieba (rjieba) + matcher user dict",
+            },
+            files=files,
+        )
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex:

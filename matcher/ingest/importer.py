@@ -145,7 +145,9 @@ def _commit_batch(
     return records
 
 
-def _upsert(factory: sessionmaker[Session], kind: str, records: list[Any], tokenizer: Tokenizer, max_chars: int) -> None:
+def _upsert(
+    factory: sessionmaker[Session], kind: str, records: list[Any], tokenizer: Tokenizer, max_chars: int
+) -> None:
     with transaction(factory) as session:
         if kind == "needs":
             upsert_needs(session, records=records)

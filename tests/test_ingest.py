@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from matcher.engine import Matcher
+from matcher.errors import InputError
+from matcher.store.tables import Expert, Institution, Need, Outcome, OutcomeExpert
+from tests.conftest import NEEDS, OUTCOMES, write_jsonl
+
+
+def count(m: Matcher, table: type) -> int:
+    with m.sessions() as s:
+        return s.scalar(select(func.count()).select_from(table)) or 0
+
+
+def test_import_is_idempotent_and_resolves_aliases(matcher: Matcher, tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "o.jsonl", OUTCOMES)
+    first = matcher.import_file("outcomes", path)
+    second = matcher.import_file("outcomes", path)
+    assert (first.accepted, second.accepted, first.rejected) == (5, 5, 0)
+    assert count(matcher, Outcome) == 5 and count(matcher, OutcomeExpert) == 5
+    # 沈铸所 is an alias of 沈阳铸造研究所有限公司; 重大 → 重庆大学; 上海交大 → 上海交通大学
+    with matcher.sessions() as s:
+        names = set(s.scalars(select(Institution.name)))
+        assert names == {"沈阳铸造研究所有限公司", "重庆大学", "上海交通大学", "沈阳新松机器人自动化股份有限公司"}
+        assert s.scalar(select(func.count()).select_from(Expert)) == 4  # E1 shared by O1 and O2
+
+
+def test_expert_without_id_gets_stable_id(matcher: Matcher, tmp_path: Path) -> None:
+    matcher.import_file("outcomes", write_jsonl(tmp_path / "o.jsonl", OUTCOMES))
+    with matcher.sessions() as s:
+        ids = {e.name: e.id for e in s.scalars(select(Expert))}
+    matcher.import_file(
+        "experts",
+        write_jsonl(
+            tmp_path / "e.jsonl",
+            [
+                {
+                    "name": "刘振宇",
+                    "institution": "重庆大学",
+                    "title": "教授",
+                    "fields": "动力电池;电池管理",
+                    "capacity": 3,
+                }
+            ],
+        ),
+    )
+    with matcher.sessions() as s:
+        liu = s.scalar(select(Expert).where(Expert.name == "刘振宇"))
+        assert liu is not None and liu.id == ids["刘振宇"] and liu.fields == ["动力电池", "电池管理"]
+        assert liu.capacity == 3 and count(matcher, Expert) == 4
+
+
+def test_bad_rows_are_rejected_with_line_and_reason(matcher: Matcher, tmp_path: Path) -> None:
+    path = tmp_path / "needs.jsonl"
+    lines = [
+        json.dumps(NEEDS[0], ensure_ascii=False),
+        "{not json",
+        json.dumps({"id": "N9"}),
+        json.dumps({"id": "N3", "title": "好需求", "status": "maybe"}, ensure_ascii=False),
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = matcher.import_file("needs", path)
+    assert (report.accepted, report.rejected) == (1, 3)
+    rejects = [json.loads(x) for x in Path(report.rejects_path or "").read_text(encoding="utf-8").splitlines()]
+    assert [r["line"] for r in rejects] == [2, 3, 4]
+    assert "invalid JSON" in rejects[0]["reason"] and "title" in rejects[1]["reason"]
+    assert "status" in rejects[2]["reason"]
+
+
+def test_failed_batch_keeps_what_was_stored(matcher: Matcher, tmp_path: Path) -> None:
+    matcher.import_file("needs", write_jsonl(tmp_path / "a.jsonl", NEEDS))
+    bad = tmp_path / "b.jsonl"
+    bad.write_bytes(b'{"id": "N5", "title": "\xff\xfe"}\n')
+    with pytest.raises(InputError, match="not UTF-8"):
+        matcher.import_file("needs", bad)
+    assert count(matcher, Need) == 2
+
+
+def test_csv_and_xlsx_imports(matcher: Matcher, tmp_path: Path) -> None:
+    path = tmp_path / "needs.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["id", "title", "description", "region"])
+        writer.writeheader()
+        writer.writerow({"id": "C1", "title": "污泥资源化", "description": "提高产气率", "region": "上海"})
+    assert matcher.import_file("needs", path).accepted == 1
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["id", "kind", "title", "abstract", "keywords", "experts"])
+    sheet.append(["X1", "patent", "一种焊接机器人", "焊缝跟踪", "焊接;机器人", "曲志刚"])
+    book.save(tmp_path / "o.xlsx")
+    assert matcher.import_file("outcomes", tmp_path / "o.xlsx").accepted == 1
+    with matcher.sessions() as s:
+        row = s.scalar(select(Outcome).where(Outcome.id == "X1"))
+        assert row is not None and row.keywords == ["焊接", "机器人"] and "焊缝" in row.tokens.split()
+
+
+def test_unknown_file_type_and_kind(matcher: Matcher, tmp_path: Path) -> None:
+    (tmp_path / "x.txt").write_text("hi", encoding="utf-8")
+    with pytest.raises(InputError, match="unknown file type"):
+        matcher.import_file("needs", tmp_path / "x.txt")
+    with pytest.raises(InputError, match="unknown record kind"):
+        matcher.import_file("widgets", tmp_path / "x.txt")
+
+
+def test_need_embeddings_are_stored_at_import(matcher: Matcher, tmp_path: Path, fake_embedder) -> None:
+    matcher.import_file("needs", write_jsonl(tmp_path / "n.jsonl", NEEDS))
+    assert fake_embedder.calls == 2
+    matcher.embedder.encode_queries([matcher.need_text(NEEDS[0]["title"], NEEDS[0]["description"])])
+    assert fake_embedder.calls == 2  # served from the cache

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from matcher.retrieve import FusionParams, fuse, rrf
+
+
+def test_rrf_hand_computed() -> None:
+    # 1/(60+1) + 1/(60+3) = 0.016393 + 0.015873
+    assert rrf({"bm25": 1, "dense": 3}, {"bm25": 1.0, "dense": 1.0}, 60) == pytest.approx(0.0322664, abs=1e-6)
+    assert rrf({"bm25": None, "dense": 2}, {"bm25": 1.0, "dense": 0.5}, 60) == pytest.approx(0.5 / 62)
+
+
+def test_fuse_rrf_orders_and_keeps_components() -> None:
+    bm25 = (np.array([10, 20, 30]), np.array([9.0, 5.0, 1.0]))
+    dense = (np.array([20, 40]), np.array([0.9, 0.8]))
+    fused = fuse(bm25, dense, FusionParams(method="rrf", rrf_k=60))
+    assert [pk for pk, _ in fused] == [20, 10, 40, 30]  # 20 is in both lists
+    comp = dict(fused)[20]
+    assert (comp.bm25_rank, comp.dense_rank, comp.bm25, comp.dense) == (2, 1, 5.0, 0.9)
+    assert comp.fused == pytest.approx(1 / 62 + 1 / 61, abs=1e-6)
+    assert dict(fused)[30].dense_rank is None
+
+
+def test_fuse_zsum_uses_floor_for_missing_system() -> None:
+    bm25 = (np.array([1, 2]), np.array([3.0, 1.0]))  # z = +1, -1
+    dense = (np.array([2, 3]), np.array([0.5, 0.3]))  # z = +1, -1
+    fused = dict(fuse(bm25, dense, FusionParams(method="zsum")))
+    assert fused[1].fused == pytest.approx(1 + -1)  # bm25 z=+1, dense missing → floor -1
+    assert fused[2].fused == pytest.approx(-1 + 1)
+    assert fused[3].fused == pytest.approx(-1 + -1)
