@@ -42,8 +42,10 @@ def recency(year: int | None, params: VoteParams) -> float:
     return float(0.5 ** (max(0, params.now_year - year) / params.half_life))
 
 
-def matched_terms(keywords: list[str], tokens: frozenset[str]) -> list[str]:
-    return [k for k in keywords if k in tokens]
+def matched_terms(keywords: list[str], tokens: str) -> list[str]:
+    """The need's keywords that occur among an outcome's tokens (space-joined), in keyword order."""
+    present = set(tokens.split())
+    return [k for k in keywords if k in present]
 
 
 def outcome_hit(rank: int, item: Scored, info: OutcomeInfo, keywords: list[str]) -> OutcomeHit:

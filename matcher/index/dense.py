@@ -84,10 +84,16 @@ class DenseIndex:
         return 0 if self.index_ is None else int(self.index_.ntotal)
 
     def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k (pks, cosine scores) for one query vector."""
+        """Top-k (pks, cosine scores) for one query vector (single-threaded: OpenMP start-up costs more than
+        it saves on one query, and the server runs queries in parallel anyway)."""
         if self.index_ is None or self.count == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        scores, ids = self.index_.search(_vectors(query.reshape(1, -1)), min(k, self.count))
+        threads = faiss.omp_get_max_threads()
+        faiss.omp_set_num_threads(1)
+        try:
+            scores, ids = self.index_.search(_vectors(query.reshape(1, -1)), min(k, self.count))
+        finally:
+            faiss.omp_set_num_threads(threads)
         keep = ids[0] >= 0
         return ids[0][keep], scores[0][keep]
 

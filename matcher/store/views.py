@@ -41,7 +41,7 @@ class OutcomeInfo:
     year: int | None
     field: str | None
     region: str | None
-    tokens: frozenset[str]
+    tokens: str
     institution: InstitutionInfo | None
     experts: list[ExpertInfo] = dataclasses.field(default_factory=list)
 
@@ -81,7 +81,7 @@ def load_outcomes(session: Session, pks: list[int]) -> dict[int, OutcomeInfo]:
     )
     infos = {
         r[0]: OutcomeInfo(
-            r[0], r[1], r[2], r[3], r[4], r[5], r[6], frozenset(r[7].split()), _institution(*_inst_cells(r, 8))
+            r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], _institution(*_inst_cells(r, 8))
         )
         for r in rows
     }

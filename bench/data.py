@@ -1,0 +1,42 @@
+"""Access to ../shared/datasets for benchmarks (never copied into the repository)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def datasets_dir() -> Path:
+    return Path(os.environ.get("MATCHER_DATASETS", ROOT.parent / "shared" / "datasets"))
+
+
+def chinaxiv_subset(n: int, out: Path) -> Path:
+    """The first `n` ChinaXiv paragraphs as a JSONL file (written once, reused)."""
+    target = out / f"chinaxiv-{n}.jsonl"
+    if target.exists():
+        return target
+    out.mkdir(parents=True, exist_ok=True)
+    source = datasets_dir() / "chinaxiv_paragraphs" / "outcomes.jsonl.gz"
+    with gzip.open(source, "rt", encoding="utf-8") as src, target.open("w", encoding="utf-8") as dst:
+        for i, line in enumerate(src):
+            if i >= n:
+                break
+            dst.write(line)
+    return target
+
+
+def need_files() -> list[Path]:
+    return [datasets_dir() / "bdci2019" / "dev" / "needs.jsonl", ROOT / "data" / "demo" / "needs.jsonl"]
+
+
+def need_texts(limit: int) -> list[str]:
+    texts: list[str] = []
+    for path in need_files():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            texts.append(f"{row['title']} {row.get('description', '')}".strip())
+    return texts[:limit]

@@ -1,0 +1,56 @@
+"""Render every result in docs/bench/*.json into docs/benchmarks.md."""
+
+from __future__ import annotations
+
+import json
+import platform
+from pathlib import Path
+from typing import Any
+
+from bench.scale import RESULTS
+
+DOC = RESULTS.parent / "benchmarks.md"
+
+
+def _load() -> list[dict[str, Any]]:
+    return [json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"))]
+
+
+def _scale_rows(results: list[dict[str, Any]]) -> list[str]:
+    rows = ["| scenario | embedder | outcomes | import rows/s | index build s (type) | embed docs/s | "
+            "stored need p50 / p99 ms | new text: total p50 ms | raw embed p50 ms | overhead p50 / p99 ms | peak RSS MB |",
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        s, t = r["match_stored_need_outcome"], r["match_new_text_outcome"]
+        rows.append(
+            f"| {r['scenario']} | {r['embedder']} | {r['outcomes']} | {r['import_rows_per_s']} | "
+            f"{r['index_build_seconds']} ({r['index_type']}) | {r['embed_docs_per_s']} | {s['p50_ms']} / {s['p99_ms']} | "
+            f"{t['total']['p50_ms']} | {t['raw_embed']['p50_ms']} | {t['overhead']['p50_ms']} / "
+            f"{t['overhead']['p99_ms']} | {r['peak_rss_mb']} |"
+        )
+    return rows
+
+
+def render() -> str:
+    results = _load()
+    scale = [r for r in results if r["scenario"].startswith("chinaxiv-")]
+    other = [r for r in results if r["scenario"].startswith(("embed-", "demo-"))]
+    lines = ["# Benchmarks", "", f"Machine: {platform.machine()}, 2 cores, Python {platform.python_version()}. "
+             "Written by `make bench` (bench/report.py) from docs/bench/*.json; every figure below was measured.", ""]
+    if scale:
+        lines += ["## Scale: ChinaXiv paragraphs", "",
+                  "Import = validate + jieba tokenize + upsert into SQLite. Index build = embed every outcome "
+                  "(empty cache) + FAISS + BM25. Latency = warm `match` at outcome level, top 10; stored needs "
+                  "(BDCI dev + demo needs, embeddings stored at import) vs never-seen text.", "", *_scale_rows(scale), ""]
+    for r in other:
+        lines += [f"## {r['scenario']}", "", "```json", json.dumps(r, ensure_ascii=False, indent=2), "```", ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    DOC.write_text(render(), encoding="utf-8")
+    print(f"wrote {DOC}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+"""`make bench`: run every scenario in its own process (so peak RSS is per scenario), then write the report.
+
+Scenarios that need ../shared/datasets are skipped with a message when it is absent.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from bench.data import datasets_dir
+from bench.report import main as write_report
+
+SCENARIOS = [
+    ["bench.throughput", "--n", "256"],
+    ["bench.scale", "--n", "10000", "--embedder", "e5"],
+    ["bench.scale", "--n", "10000", "--embedder", "use"],
+    ["bench.scale", "--n", "50000", "--embedder", "use"],
+]
+
+
+def main() -> None:
+    if not (datasets_dir() / "chinaxiv_paragraphs").exists():
+        print(f"skipping benchmarks: {datasets_dir()} is absent (set MATCHER_DATASETS)")
+        return
+    only = os.environ.get("BENCH_ONLY")
+    for args in SCENARIOS:
+        if only and only not in " ".join(args):
+            continue
+        print("running", " ".join(args), flush=True)
+        subprocess.run([sys.executable, "-m", *args], check=True)
+    write_report()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""End-to-end flows on the shared real datasets (skipped with a reason when ../shared/datasets is absent).
+
+They use the fake embedder so they stay fast; the real embedders are covered in test_embedders.py and the
+real-embedder figures are produced by `make bench` / the evaluation command.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from matcher.config import Settings
+from matcher.engine import Matcher
+from tests.conftest import FakeEmbedder
+
+DATASETS = Path(os.environ.get("MATCHER_DATASETS", Path(__file__).resolve().parents[2] / "shared" / "datasets"))
+pytestmark = [
+    pytest.mark.datasets,
+    pytest.mark.skipif(not DATASETS.exists(), reason=f"shared datasets not found at {DATASETS}"),
+]
+
+
+def _matcher(tmp_path: Path) -> Matcher:
+    return Matcher(Settings(home=tmp_path / "ws", _env_file=None), embedder=FakeEmbedder())  # type: ignore[call-arg]
+
+
+def test_bdci_dev_outcome_level(tmp_path: Path) -> None:
+    m = _matcher(tmp_path)
+    assert m.import_file("outcomes", DATASETS / "bdci2019/dev/outcomes.jsonl").accepted == 3643
+    m.import_file("needs", DATASETS / "bdci2019/dev/needs.jsonl")
+    m.build_index()
+    need_id = (DATASETS / "bdci2019/dev/qrels.tsv").read_text(encoding="utf-8").split()[0]
+    result = m.match(m.need_query(need_id), level="outcome", top=10)
+    assert len(result.hits) == 10 and all(h.components.fused > 0 for h in result.hits)
+    assert any(h.matched_terms for h in result.hits)
+
+
+def test_nsfc_expert_and_institution_levels(tmp_path: Path) -> None:
+    m = _matcher(tmp_path)
+    m.import_file("outcomes", DATASETS / "nsfc_experts/outcomes.jsonl")
+    m.import_file("needs", DATASETS / "nsfc_experts/dev/needs.jsonl")
+    m.build_index()
+    query = m.need_query("Q71671058")
+    experts = m.match(query, level="expert", top=10).hits
+    institutions = m.match(query, level="institution", top=10).hits
+    assert len(experts) == 10 and experts[0].evidence and experts[0].institution
+    assert len(institutions) == 10 and institutions[0].n_outcomes >= 1
