@@ -9,7 +9,7 @@ PIP := $(BIN)/pip $(if $(WHEELS),--find-links /opt/wheels,)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install run demo test test-fast lint bench clean
+.PHONY: help install run demo test test-fast lint bench model evaluate clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -27,9 +27,11 @@ install: $(STAMP)  ## create .venv and install matcher with its extras
 demo: $(STAMP)  ## load the demo corpus into ./.matcher and build indexes
 	$(BIN)/matcher demo
 
-run: demo  ## set up, load the demo data, and show a match (the API server arrives with issue #4)
-	$(BIN)/matcher match "寻求铸件表面涂料技术合作，提高机床铸件表面光洁度，降低粘砂缺陷" --level expert --top 5
-	$(BIN)/matcher match "动力电池热失控早期预警与电池管理系统算法" --level institution --top 5
+run: demo  ## set up, load the demo data, create a demo admin key, serve API + staff page
+	$(BIN)/matcher match "寻求铸件表面涂料技术合作，提高机床铸件表面光洁度，降低粘砂缺陷" --level expert --top 3
+	$(BIN)/matcher users add demo-admin --role admin --replace
+	@echo "staff page: http://$(HOST):$(PORT)/  — sign in with the demo-admin key printed above"
+	$(BIN)/matcher serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)  ## run the whole test suite (SQLite + PostgreSQL + real models)
 	$(BIN)/pytest -q
@@ -38,11 +40,29 @@ test-fast: $(STAMP)  ## tests without real models and PostgreSQL
 	$(BIN)/pytest -q -m "not realmodel and not postgres"
 
 lint: $(STAMP)  ## ruff + mypy
-	$(BIN)/ruff check matcher tests bench data/demo/build_demo.py
+	$(BIN)/ruff check matcher evaluation tests bench data/demo/build_demo.py
 	$(BIN)/mypy
 
-bench: $(STAMP)  ## benchmarks on ../shared/datasets; writes docs/benchmarks.md
+bench: $(STAMP)  ## benchmarks on ../shared/datasets (tens of minutes); writes docs/benchmarks.md
 	$(BIN)/python -m bench.run
+
+model: $(STAMP)  ## retrain the shipped ranker models/default on the demo judgements (reproducible)
+	$(BIN)/matcher train --needs data/demo/needs.jsonl --outcomes data/demo/outcomes.jsonl \
+		--qrels data/demo/qrels.tsv --out models/default --name demo-default
+
+DATA ?= ../shared/datasets
+evaluate: $(STAMP)  ## evaluation reports on the shared datasets → docs/eval/
+	$(BIN)/matcher evaluate --needs $(DATA)/bdci2019/dev/needs.jsonl --outcomes $(DATA)/bdci2019/dev/outcomes.jsonl \
+		--qrels $(DATA)/bdci2019/dev/qrels.tsv --ranker cv --out docs/eval/bdci-dev --metrics-out docs/eval/bdci-dev.json
+	$(BIN)/matcher evaluate --needs $(DATA)/bdci2019/dev/needs.jsonl --outcomes $(DATA)/bdci2019/dev/outcomes.jsonl \
+		--qrels $(DATA)/bdci2019/dev/qrels.tsv --ranker cv --pool all --out docs/eval/bdci-dev-all \
+		--metrics-out docs/eval/bdci-dev-all.json
+	$(BIN)/matcher evaluate --needs $(DATA)/nsfc_experts/dev/needs.jsonl --outcomes $(DATA)/nsfc_experts/outcomes.jsonl \
+		--qrels $(DATA)/nsfc_experts/dev/qrels_experts.tsv --level expert --out docs/eval/nsfc-expert \
+		--metrics-out docs/eval/nsfc-expert.json
+	$(BIN)/matcher evaluate --needs $(DATA)/nsfc_experts/dev/needs.jsonl --outcomes $(DATA)/nsfc_experts/outcomes.jsonl \
+		--qrels $(DATA)/nsfc_experts/dev/qrels_institutions.tsv --level institution --out docs/eval/nsfc-institution \
+		--metrics-out docs/eval/nsfc-institution.json
 
 clean:  ## remove the workspace and caches (keeps .venv)
 	rm -rf .matcher .pytest_cache .mypy_cache .ruff_cache

@@ -17,9 +17,11 @@ def _load() -> list[dict[str, Any]]:
 
 
 def _scale_rows(results: list[dict[str, Any]]) -> list[str]:
-    rows = ["| scenario | embedder | outcomes | import rows/s | index build s (type) | embed docs/s | "
-            "stored need p50 / p99 ms | new text: total p50 ms | raw embed p50 ms | overhead p50 / p99 ms | peak RSS MB |",
-            "|---|---|---|---|---|---|---|---|---|---|---|"]
+    rows = [
+        "| scenario | embedder | outcomes | import rows/s | index build s (type) | embed docs/s | "
+        "stored need p50 / p99 ms | new text: total p50 ms | raw embed p50 ms | overhead p50 / p99 ms | peak RSS MB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in results:
         s, t = r["match_stored_need_outcome"], r["match_new_text_outcome"]
         rows.append(
@@ -31,17 +33,53 @@ def _scale_rows(results: list[dict[str, Any]]) -> list[str]:
     return rows
 
 
+def _load_rows(results: list[dict[str, Any]]) -> list[str]:
+    rows = [
+        "| scenario | embedder | text | requests | concurrency | throughput req/s | p50 ms | p99 ms | errors |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        for phase, label in (("known_text", "stored-need text (embedding cached)"), ("new_text", "new text")):
+            p = r[phase]
+            rows.append(
+                f"| {r['scenario']} | {r['embedder']} | {label} | {p['requests']} | {p['concurrency']} | "
+                f"{p['throughput_rps']} | {p['p50_ms']} | {p['p99_ms']} | {p['errors']} |"
+            )
+    return rows
+
+
 def render() -> str:
     results = _load()
     scale = [r for r in results if r["scenario"].startswith("chinaxiv-")]
     other = [r for r in results if r["scenario"].startswith(("embed-", "demo-"))]
-    lines = ["# Benchmarks", "", f"Machine: {platform.machine()}, 2 cores, Python {platform.python_version()}. "
-             "Written by `make bench` (bench/report.py) from docs/bench/*.json; every figure below was measured.", ""]
+    load = [r for r in results if r["scenario"].startswith("load-")]
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Machine: {platform.machine()}, 2 cores, Python {platform.python_version()}. "
+        "Written by `make bench` (bench/report.py) from docs/bench/*.json; every figure below was measured.",
+        "",
+    ]
     if scale:
-        lines += ["## Scale: ChinaXiv paragraphs", "",
-                  "Import = validate + jieba tokenize + upsert into SQLite. Index build = embed every outcome "
-                  "(empty cache) + FAISS + BM25. Latency = warm `match` at outcome level, top 10; stored needs "
-                  "(BDCI dev + demo needs, embeddings stored at import) vs never-seen text.", "", *_scale_rows(scale), ""]
+        lines += [
+            "## Scale: ChinaXiv paragraphs",
+            "",
+            "Import = validate + jieba tokenize + upsert into SQLite. Index build = embed every outcome "
+            "(empty cache) + FAISS + BM25. Latency = warm `match` at outcome level, top 10; stored needs "
+            "(BDCI dev + demo needs, embeddings stored at import) vs never-seen text.",
+            "",
+            *_scale_rows(scale),
+            "",
+        ]
+    if load:
+        lines += [
+            "## Service load: `POST /match` (level expert, top 10) on loopback",
+            "",
+            "A real `matcher serve` process; concurrent clients (threads + httpx), bounded in count and in time.",
+            "",
+            *_load_rows(load),
+            "",
+        ]
     for r in other:
         lines += [f"## {r['scenario']}", "", "```json", json.dumps(r, ensure_ascii=False, indent=2), "```", ""]
     return "\n".join(lines)

@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 
-from bench.data import datasets_dir
+from bench.data import ROOT, datasets_dir
 from bench.report import main as write_report
 
 SCENARIOS = [
@@ -17,7 +17,17 @@ SCENARIOS = [
     ["bench.scale", "--n", "10000", "--embedder", "e5"],
     ["bench.scale", "--n", "10000", "--embedder", "use"],
     ["bench.scale", "--n", "50000", "--embedder", "use"],
+    ["bench.load", "--home", "bench/out/ws-demo", "--name", "demo", "--embedder", "e5"],
+    ["bench.load", "--home", "bench/out/ws-chinaxiv-50000-use", "--name", "chinaxiv-50000", "--embedder", "use"],
 ]
+
+
+def _demo_workspace() -> None:
+    """bench/out/ws-demo: the demo corpus (for the load benchmark)."""
+    if not (ROOT / "bench" / "out" / "ws-demo" / "index").exists():
+        subprocess.run(
+            [sys.executable, "-m", "matcher.cli.app", "--home", "bench/out/ws-demo", "demo"], check=True, cwd=ROOT
+        )
 
 
 def main() -> None:
@@ -25,6 +35,7 @@ def main() -> None:
         print(f"skipping benchmarks: {datasets_dir()} is absent (set MATCHER_DATASETS)")
         return
     only = os.environ.get("BENCH_ONLY")
+    _demo_workspace()
     for args in SCENARIOS:
         if only and only not in " ".join(args):
             continue

@@ -1,6 +1,6 @@
 """One scale scenario: ChinaXiv paragraphs → import → index → warm match latency, in a fresh workspace.
 
-    python -m bench.scale --n 10000 --embedder e5
+python -m bench.scale --n 10000 --embedder e5
 """
 
 from __future__ import annotations

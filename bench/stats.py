@@ -22,5 +22,9 @@ def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
 
 def percentiles(ms: list[float]) -> dict[str, float]:
     arr = np.asarray(ms)
-    return {"p50_ms": round(float(np.percentile(arr, 50)), 2), "p99_ms": round(float(np.percentile(arr, 99)), 2),
-            "mean_ms": round(float(arr.mean()), 2), "n": len(ms)}
+    return {
+        "p50_ms": round(float(np.percentile(arr, 50)), 2),
+        "p99_ms": round(float(np.percentile(arr, 99)), 2),
+        "mean_ms": round(float(arr.mean()), 2),
+        "n": len(ms),
+    }

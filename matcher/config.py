@@ -32,10 +32,15 @@ class Settings(BaseSettings):
     rollup_depth: int = Field(5, ge=1, description="Outcomes per expert/institution that vote.")
     rollup_decay: float = Field(0.5, gt=0.0, le=1.0, description="Weight of the i-th vote is decay**i.")
     recency_half_life: float = Field(10.0, gt=0.0, description="Years after which an outcome's vote halves.")
+    model: str = Field("auto", description="auto (workspace models/active, else bundled models/default) | none | PATH")
+    rerank_depth: int = Field(100, ge=1, description="Fused candidates the ranker re-scores.")
+    cache_dir: Path | None = Field(None, description="Embedding cache folder (default: the workspace's cache/).")
+    cors_origins: list[str] = Field(default_factory=list, description="Origins allowed to call the API (CORS).")
+    max_request_bytes: int = Field(5_000_000, ge=1000, description="Larger request bodies get 413.")
     datasets: Path = Field(Path("../shared/datasets"), description="Folder of the shared evaluation data.")
 
     def workspace(self) -> Workspace:
-        return Workspace(self.home)
+        return Workspace(self.home, self.cache_dir)
 
     def db_url(self) -> str:
         if self.database_url:
@@ -48,6 +53,7 @@ class Workspace:
     """The paths inside a workspace folder."""
 
     root: Path
+    cache_root: Path | None = None
 
     @property
     def db_path(self) -> Path:
@@ -63,7 +69,7 @@ class Workspace:
 
     @property
     def cache_path(self) -> Path:
-        return self.root / "cache" / "embeddings.sqlite"
+        return (self.cache_root or self.root / "cache") / "embeddings.sqlite"
 
     @property
     def models_dir(self) -> Path:

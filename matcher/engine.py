@@ -13,26 +13,32 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sqlalchemy import func, select
 
 from matcher.config import Settings
 from matcher.embed import CachedEmbedder, Embedder, EmbeddingCache, load_embedder
-from matcher.errors import IndexMismatchError, InputError, NotFoundError
+from matcher.errors import IndexMismatchError, IndexMissingError, InputError, NotFoundError
+from matcher.features import Candidates, pair_features
 from matcher.index.build import DENSE, LEXICAL, TOKENIZER, BuildReport, build_indexes, check_manifest
 from matcher.index.dense import DenseIndex
 from matcher.index.lexical import LexicalIndex
 from matcher.ingest import ImportReport, import_file
+from matcher.ingest.importer import upsert_records
+from matcher.rank import Ranker, explain
 from matcher.records import NeedRecord
-from matcher.results import LEVELS, MatchResult
+from matcher.results import LEVELS, MatchResult, OutcomeHit
 from matcher.retrieve import FusionParams, Query, retrieve
 from matcher.rollup import Scored, VoteParams, expert_hits, institution_hits, outcome_hits
 from matcher.store.db import make_engine, migrate, session_factory
-from matcher.store.tables import Expert, Institution, Need, Outcome
+from matcher.store.tables import Expert, Feedback, Institution, Need, Outcome
 from matcher.store.views import load_outcomes
 from matcher.text import compose
 from matcher.tokenize import Tokenizer
 
 log = logging.getLogger(__name__)
+BUNDLED_MODEL = Path(__file__).resolve().parents[1] / "models" / "default"
+ACCEPTED_STAGES = ("meeting", "intention", "signed")
 MAX_QUERY_CHARS = 20_000
 KEYWORDS = 20
 
@@ -55,6 +61,9 @@ class Matcher:
         self._inner_embedder = embedder
         self._embedder: CachedEmbedder | None = None
         self._indexes: Indexes | None = None
+        self._ranker: tuple[Ranker, dict[str, Any]] | None = None
+        self._ranker_notice: str | None = None
+        self._loaded_stamp: tuple[int, int] = (0, 0)
         self._lock = threading.Lock()
         self.tokenizer = Tokenizer()
 
@@ -66,11 +75,23 @@ class Matcher:
             self._embedder = CachedEmbedder(inner, EmbeddingCache(self.workspace.cache_path))
         return self._embedder
 
+    def _stamp(self) -> tuple[int, int]:
+        """Modification times of the index and model manifests: a change means a new artifact was swapped in."""
+        model = self.model_dir()
+        paths = (self.workspace.index_dir / "params.json", model / "params.json" if model else None)
+        return tuple(p.stat().st_mtime_ns if p and p.exists() else 0 for p in paths)  # type: ignore[return-value]
+
     @property
     def indexes(self) -> Indexes:
+        """The loaded indexes; reloaded when `matcher index build` or `matcher train` swapped in new ones."""
+        stamp = self._stamp()
         with self._lock:
+            if self._indexes is not None and stamp != self._loaded_stamp:
+                log.info("new index or model on disk: reloading")
+                self._indexes, self._ranker, self._ranker_notice = None, None, None
             if self._indexes is None:
                 self._indexes = self._load_indexes()
+                self._loaded_stamp = stamp
             return self._indexes
 
     def _load_indexes(self) -> Indexes:
@@ -83,9 +104,42 @@ class Matcher:
         return Indexes(dense, lexical, Tokenizer.load(folder / TOKENIZER), manifest)
 
     def reload(self) -> None:
-        """Drop loaded indexes; the next match loads the newest ones from disk."""
+        """Drop loaded indexes and model; the next match loads the newest ones from disk."""
         with self._lock:
             self._indexes = None
+            self._ranker, self._ranker_notice = None, None
+
+    def model_dir(self) -> Path | None:
+        """Where the active ranker lives: the setting, else the workspace's active model, else the bundled one."""
+        choice = self.settings.model
+        if choice == "none":
+            return None
+        if choice != "auto":
+            return Path(choice)
+        active = self.workspace.models_dir / "active"
+        return active if active.exists() else BUNDLED_MODEL
+
+    @property
+    def ranker(self) -> tuple[Ranker, dict[str, Any]] | None:
+        with self._lock:
+            if self._ranker is None and self._ranker_notice is None:
+                self._ranker, self._ranker_notice = self._load_ranker()
+            return self._ranker
+
+    def _load_ranker(self) -> tuple[tuple[Ranker, dict[str, Any]] | None, str | None]:
+        folder = self.model_dir()
+        if folder is None:
+            return None, "ranker disabled (MATCHER_MODEL=none): results are ranked by fused retrieval"
+        try:
+            model, params = Ranker.load(folder)
+        except IndexMissingError:
+            return None, "no trained ranker: results are ranked by fused retrieval (run `matcher train`)"
+        if params.get("embedder") != self.embedder.name:
+            return None, (
+                f"the ranker at {folder} was trained with {params.get('embedder')!r}, not "
+                f"{self.embedder.name!r}: results are ranked by fused retrieval"
+            )
+        return (model, params), None
 
     # -- import and index -----------------------------------------------------------------------------
     def import_file(
@@ -104,9 +158,19 @@ class Matcher:
             after_batch=after,
         )
 
+    def upsert(self, kind: str, records: list[Any]) -> None:
+        """Store validated records (one transaction); needs get their embeddings stored too."""
+        upsert_records(self.sessions, kind, records, self.tokenizer, self.settings.embed_max_chars)
+        if kind == "needs":
+            self._embed_needs(records)
+
+    def embed_need(self, title: str, description: str) -> None:
+        self._embed_needs([NeedRecord(id="_", title=title, description=description)])
+
     def _embed_needs(self, records: list[NeedRecord]) -> None:
-        """Store need embeddings at import so matching a stored need never waits for the model."""
-        self.embedder.encode_queries([self.need_text(r.title, r.description) for r in records])
+        """Store need embeddings (full text and title alone) at import so matching never waits for the model."""
+        texts = [self.need_text(r.title, r.description) for r in records]
+        self.embedder.encode_queries(texts + [r.title for r in records if r.description])
 
     def build_index(
         self,
@@ -148,17 +212,23 @@ class Matcher:
     def need_text(self, title: str, description: str) -> str:
         return compose(title, description, self.settings.embed_max_chars)
 
-    def _query(self, title: str, description: str, need_id: str | None = None) -> Query:
+    def _query(self, title: str, description: str, need: Need | None = None) -> Query:
         tokenizer = self.indexes.tokenizer
         tokens = tokenizer.tokens(f"{title} {description}")
-        vector = self.embedder.encode_queries([self.need_text(title, description)])[0]
+        texts = [self.need_text(title, description)] + ([title] if description else [])
+        vectors = self.embedder.encode_queries(texts)
         keywords = [k for k, _ in tokenizer.keywords(tokens, KEYWORDS)]
         return Query(
             text=f"{title} {description}".strip(),
             tokens=list(dict.fromkeys(tokens)),
-            vector=vector,
+            vector=vectors[0],
             keywords=keywords,
-            need_id=need_id,
+            need_id=need.id if need else None,
+            title_tokens=tokenizer.tokens(title),
+            title_vector=vectors[-1],
+            field=need.field if need else None,
+            region=need.region if need else None,
+            organization=need.organization if need else None,
         )
 
     def text_query(self, text: str) -> Query:
@@ -174,7 +244,7 @@ class Matcher:
             need = session.scalar(select(Need).where(Need.id == need_id))
             if need is None:
                 raise NotFoundError(f"no need with id {need_id!r}")
-            return self._query(need.title, need.description, need_id=need.id)
+            return self._query(need.title, need.description, need)
 
     # -- matching -------------------------------------------------------------------------------------
     def candidates(self, query: Query) -> list[Scored]:
@@ -186,6 +256,51 @@ class Matcher:
         best = fused[0][1].fused if fused and fused[0][1].fused > 0 else 1.0
         return [Scored(pk, comp.fused / best, comp) for pk, comp in fused]
 
+    def signals(self, query: Query, pks: list[int]) -> Candidates:
+        """Exact BM25 and cosine scores of the given outcomes for `query` (whether retrieved or not)."""
+        idx = self.indexes
+        dense = idx.dense.similarity(query.vector, pks)
+        title = dense if query.title_vector is None else idx.dense.similarity(query.title_vector, pks)
+        return Candidates(pks, idx.lexical.score_pks(query.tokens, pks), dense, title)
+
+    def features(self, query: Query, pks: list[int], infos: dict | None = None) -> tuple[Any, dict]:
+        """Feature matrix of (query, outcome) pairs in `pks` order, and the outcomes' info."""
+        if infos is None:
+            with self.sessions() as session:
+                infos = load_outcomes(session, pks)
+        pks = [pk for pk in pks if pk in infos]
+        X = pair_features(
+            query, self.signals(query, pks), infos, self.indexes.tokenizer, track_record=self.track_record()
+        )
+        return X, infos
+
+    def track_record(self) -> dict[int, int]:
+        """Expert pk → number of pairings staff moved to meeting or beyond."""
+        with self.sessions() as session:
+            rows = session.execute(
+                select(Expert.pk, func.count(Feedback.pk))
+                .join(Expert, Feedback.target_id == Expert.id)
+                .where(Feedback.level == "expert", Feedback.stage.in_(ACCEPTED_STAGES))
+                .group_by(Expert.pk)
+            )
+            return {pk: n for pk, n in rows}
+
+    def rerank(self, query: Query, items: list[Scored], infos: dict) -> tuple[list[Scored], dict[int, list]]:
+        """Re-score the head of the fused list with the ranker; the tail is dropped (it would not vote)."""
+        assert self.ranker is not None
+        model = self.ranker[0]
+        head = [i for i in items[: self.settings.rerank_depth] if i.pk in infos]
+        X, _ = self.features(query, [i.pk for i in head], infos)
+        raw, shown = model.decision_function(X), model.match_score(X)
+        order = np.argsort(-raw, kind="stable")
+        reasons = {head[i].pk: explain(model, X[i]) for i in order[:30]}
+        rescored = []
+        for i in order:
+            comp = head[i].components
+            comp.model = float(shown[i])
+            rescored.append(Scored(head[i].pk, float(shown[i]) / 100.0, comp))
+        return rescored, reasons
+
     def match(self, query: Query, *, level: str = "expert", top: int = 10) -> MatchResult:
         if level not in LEVELS:
             raise InputError(f"unknown level {level!r}; use one of {', '.join(LEVELS)}")
@@ -194,21 +309,45 @@ class Matcher:
         t0 = time.perf_counter()
         items = self.candidates(query)
         t1 = time.perf_counter()
-        needed = [i.pk for i in (items[:top] if level == "outcome" else items)]
+        ranker = self.ranker
+        depth = self.settings.rerank_depth if ranker else top
+        needed = [i.pk for i in (items[:depth] if level == "outcome" else items)]
         with self.sessions() as session:
             infos = load_outcomes(session, needed)
         t2 = time.perf_counter()
+        reasons: dict[int, list] = {}
+        if ranker:
+            items, reasons = self.rerank(query, items, infos)
+        t3 = time.perf_counter()
         hits = self._roll(level, items, infos, query.keywords, top)
-        timings = {"retrieve": (t1 - t0) * 1e3, "load": (t2 - t1) * 1e3, "rollup": (time.perf_counter() - t2) * 1e3}
+        for hit in self._outcome_hits(hits):
+            hit.reasons = reasons.get(self._pk_of(infos, hit.id), [])
+        timings = {
+            "retrieve": (t1 - t0) * 1e3,
+            "load": (t2 - t1) * 1e3,
+            "rank": (t3 - t2) * 1e3,
+            "rollup": (time.perf_counter() - t3) * 1e3,
+        }
         return MatchResult(
             level=level,
             query=query.text[:200],
             need_id=query.need_id,
-            scorer="fused",
+            scorer=f"ranker:{ranker[1].get('name', 'model')}" if ranker else "fused",
             hits=hits,
-            notice="no trained ranker: results are ranked by fused retrieval",
+            notice=self._ranker_notice,
             timings_ms={k: round(v, 2) for k, v in timings.items()},
         )
+
+    @staticmethod
+    def _outcome_hits(hits: list[Any]) -> list[OutcomeHit]:
+        found: list[OutcomeHit] = []
+        for hit in hits:
+            found += [hit] if isinstance(hit, OutcomeHit) else hit.evidence
+        return found
+
+    @staticmethod
+    def _pk_of(infos: dict, outcome_id: str) -> int:
+        return next((pk for pk, info in infos.items() if info.id == outcome_id), -1)
 
     def _roll(self, level: str, items: list[Scored], infos: dict, keywords: list[str], top: int) -> list[Any]:
         s = self.settings

@@ -29,3 +29,15 @@ class IndexMismatchError(MatcherError):
 
 class EmbedderError(MatcherError):
     """An embedding backend could not be loaded."""
+
+
+class ConflictError(MatcherError):
+    """The request conflicts with what is stored (an id that already exists, a closed need)."""
+
+
+class AuthError(MatcherError):
+    """A missing, unknown or revoked API key."""
+
+
+class ForbiddenError(MatcherError):
+    """The key is valid but its role may not do this."""

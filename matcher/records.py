@@ -23,6 +23,8 @@ def _as_list(value: Any) -> Any:
     """Accept a list, a JSON list in a string, or a string separated by ; ； , ，、 (CSV cells)."""
     if value is None or value == "":
         return []
+    if isinstance(value, dict):
+        raise ValueError("expected a list")
     if isinstance(value, str):
         text = value.strip()
         if text.startswith("["):

@@ -33,6 +33,7 @@ class OutcomeHit:
     experts: list[str]
     matched_terms: list[str]
     components: Components
+    reasons: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,11 +14,18 @@ from matcher.results import Components
 
 @dataclass
 class Query:
+    """A need ready for matching: its tokens and keywords, its embeddings (full text and title alone)."""
+
     text: str
     tokens: list[str]
     vector: np.ndarray
     keywords: list[str]
     need_id: str | None = None
+    title_tokens: list[str] = dataclasses.field(default_factory=list)
+    title_vector: np.ndarray | None = None
+    field: str | None = None
+    region: str | None = None
+    organization: str | None = None
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,6 @@ def test_unknown_file_type_and_kind(matcher: Matcher, tmp_path: Path) -> None:
 
 def test_need_embeddings_are_stored_at_import(matcher: Matcher, tmp_path: Path, fake_embedder) -> None:
     matcher.import_file("needs", write_jsonl(tmp_path / "n.jsonl", NEEDS))
-    assert fake_embedder.calls == 2
-    matcher.embedder.encode_queries([matcher.need_text(NEEDS[0]["title"], NEEDS[0]["description"])])
-    assert fake_embedder.calls == 2  # served from the cache
+    assert fake_embedder.calls == 4  # full text and title alone of each need
+    matcher.embedder.encode_queries([matcher.need_text(NEEDS[0]["title"], NEEDS[0]["description"]), NEEDS[0]["title"]])
+    assert fake_embedder.calls == 4  # served from the cache

@@ -13,9 +13,7 @@ LI = ExpertInfo(11, "E11", "李四", "研究员", "辽宁", LAB)
 
 
 def info(pk: int, year: int | None, experts: list[ExpertInfo], inst: InstitutionInfo | None) -> OutcomeInfo:
-    return OutcomeInfo(
-        pk, f"O{pk}", "patent", f"成果{pk}", year, None, None, "涂料 铸造", inst, experts
-    )
+    return OutcomeInfo(pk, f"O{pk}", "patent", f"成果{pk}", year, None, None, "涂料 铸造", inst, experts)
 
 
 INFOS = {

@@ -6,15 +6,19 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from matcher.cli import state
 from matcher.cli.progress import count_lines, err_console, progress_bar
 from matcher.cli.render import print_result
+from matcher.cli.state import console
+from matcher.cli.train import train
+from matcher.cli.users import users_app
 from matcher.config import Settings
 from matcher.engine import Matcher
 from matcher.errors import InputError, MatcherError, NotFoundError
@@ -32,18 +36,15 @@ import_app = typer.Typer(help="Import records (JSON Lines, CSV, TSV or XLSX) int
 index_app = typer.Typer(help="Build, inspect and verify the search indexes.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
 app.add_typer(index_app, name="index")
-console = Console(width=None if sys.stdout.isatty() else 160)
-
-
-class State:
-    home: Path | None = None
+app.add_typer(users_app, name="users")
 
 
 def settings() -> Settings:
-    return Settings(home=State.home) if State.home else Settings()
+    return state.settings()
 
 
 def open_matcher() -> Matcher:
+    """The workspace's Matcher (tests replace this to inject a fake embedder)."""
     return Matcher(settings())
 
 
@@ -55,7 +56,7 @@ def main_options(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what happens.")] = False,
 ) -> None:
     """Global options."""
-    State.home = home
+    state.State.home = home
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
@@ -192,6 +193,18 @@ def demo(
         _import(kind, path, None)
     _build(matcher, full=False)
     console.print('try: [bold]matcher match "寻求铸件表面涂料技术合作，提高机床铸件表面光洁度" --level expert[/bold]')
+
+
+app.command("train")(train)
+
+
+def load_plugins() -> None:
+    """Commands contributed by other packages (entry point group `matcher.commands`), e.g. `evaluate`."""
+    for entry in entry_points(group="matcher.commands"):
+        entry.load()(app)
+
+
+load_plugins()
 
 
 def main() -> None:

@@ -135,7 +135,7 @@ def _commit_batch(
     retry row by row and reject the rows it refuses."""
     records = [rec for _, rec in batch]
     try:
-        _upsert(factory, kind, records, tokenizer, max_chars)
+        upsert_records(factory, kind, records, tokenizer, max_chars)
     except IntegrityError as exc:
         if len(batch) == 1:
             line, rec = batch[0]
@@ -145,7 +145,7 @@ def _commit_batch(
     return records
 
 
-def _upsert(
+def upsert_records(
     factory: sessionmaker[Session], kind: str, records: list[Any], tokenizer: Tokenizer, max_chars: int
 ) -> None:
     with transaction(factory) as session:

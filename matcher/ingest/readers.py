@@ -9,6 +9,7 @@ import csv
 import gzip
 import io
 import json
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,7 +85,7 @@ def _xlsx_rows(path: Path) -> Iterator[Row]:
 
     try:
         sheet = load_workbook(path, read_only=True, data_only=True).active
-    except (OSError, KeyError, ValueError) as exc:
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise InputError(f"{path}: not a readable XLSX workbook ({exc})") from exc
     if sheet is None:
         raise InputError(f"{path}: workbook has no sheet")

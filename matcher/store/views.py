@@ -80,9 +80,7 @@ def load_outcomes(session: Session, pks: list[int]) -> dict[int, OutcomeInfo]:
         .where(Outcome.pk.in_(pks))
     )
     infos = {
-        r[0]: OutcomeInfo(
-            r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], _institution(*_inst_cells(r, 8))
-        )
+        r[0]: OutcomeInfo(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], _institution(*_inst_cells(r, 8)))
         for r in rows
     }
     inst = aliased(Institution)

@@ -1,0 +1,1 @@
+"""The matcher service: REST API (FastAPI) and the staff web page."""

@@ -1,0 +1,59 @@
+"""create_app(settings): the FastAPI service over one shared Matcher, plus the staff page."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from api import problems
+from api.routes import catalog, feedback, health, matching, needs
+from api.schemas import ERRORS
+from matcher import __version__
+from matcher.config import Settings
+from matcher.engine import Matcher
+
+log = logging.getLogger(__name__)
+WEB = Path(__file__).parent / "web"
+
+
+def create_app(settings: Settings | None = None, *, matcher: Matcher | None = None) -> FastAPI:
+    """The app; the index and model are loaded once and shared by all requests (reloaded when replaced)."""
+    settings = settings or Settings()
+    app = FastAPI(
+        title="matcher",
+        version=__version__,
+        description="产学研供需对接：为企业技术需求推荐专家、机构与科技成果，并给出依据。",
+    )
+    app.state.matcher = matcher or Matcher(settings)
+    problems.install(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"], allow_headers=["*"]
+        )
+    _limit_body(app, settings.max_request_bytes)
+    app.include_router(health.router)
+    for router in (needs.router, matching.router, feedback.router, *catalog.routers):
+        app.include_router(router, responses=ERRORS)
+    app.mount("/static", StaticFiles(directory=WEB), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        return FileResponse(WEB / "index.html")
+
+    return app
+
+
+def _limit_body(app: FastAPI, limit: int) -> None:
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next: Any) -> Response:
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > limit:
+            return problems.problem(413, "Content Too Large", f"request body over {limit} bytes", request)
+        response: Response = await call_next(request)
+        return response

@@ -1,0 +1,33 @@
+"""Health and version (no key needed)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import MatcherDep
+from api.schemas import Health
+from matcher import __version__
+from matcher.errors import IndexMismatchError, IndexMissingError
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health", response_model=Health, summary="Service health: index and ranker in use")
+def health(matcher: MatcherDep) -> Health:
+    try:
+        manifest = matcher.indexes.manifest
+    except (IndexMissingError, IndexMismatchError):
+        return Health(status="no-index", version=__version__, outcomes_indexed=None, embedder=None, ranker=None)
+    ranker = matcher.ranker
+    return Health(
+        status="ok",
+        version=__version__,
+        outcomes_indexed=manifest.get("count"),
+        embedder=manifest.get("embedder"),
+        ranker=ranker[1].get("name") if ranker else None,
+    )
+
+
+@router.get("/version", summary="Version of the service")
+def version() -> dict[str, str]:
+    return {"version": __version__}

@@ -1,0 +1,48 @@
+"""Matching: ranked experts, institutions or outcomes with evidence, for a stored need or ad-hoc text."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import MatcherDep, SessionDep, Viewer
+from api.schemas import Level, MatchPublic, MatchRequest
+from matcher.engine import Matcher
+from matcher.services.feedback import latest_stages
+
+router = APIRouter(tags=["matching"])
+
+
+def _with_stages(result: dict[str, Any], stages: dict[tuple[str, str], str]) -> dict[str, Any]:
+    for hit in result["hits"]:
+        if result["level"] != "outcome":
+            hit["stage"] = stages.get((result["level"], hit["id"]))
+    return result
+
+
+def _match_need(matcher: Matcher, need_id: str, level: str, top: int) -> dict[str, Any]:
+    return matcher.match(matcher.need_query(need_id), level=level, top=top).to_dict()
+
+
+def _match_text(matcher: Matcher, text: str, level: str, top: int) -> dict[str, Any]:
+    return matcher.match(matcher.text_query(text), level=level, top=top).to_dict()
+
+
+@router.get("/needs/{need_id}/matches", response_model=MatchPublic, summary="Ranked matches for a stored need")
+async def need_matches(
+    need_id: str,
+    matcher: MatcherDep,
+    session: SessionDep,
+    caller: Viewer,
+    level: Level = "expert",
+    top: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> Any:
+    result = await run_in_threadpool(_match_need, matcher, need_id, level, top)
+    return _with_stages(result, latest_stages(session, need_id=need_id))
+
+
+@router.post("/match", response_model=MatchPublic, summary="Ranked matches for ad-hoc need text")
+async def match_text(body: MatchRequest, matcher: MatcherDep, caller: Viewer) -> Any:
+    return await run_in_threadpool(_match_text, matcher, body.text, body.level, body.top)

@@ -1,0 +1,59 @@
+"""Needs: confidential business information, so every route needs a key."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from api.deps import MatcherDep, SessionDep, Staff, Viewer, audited
+from api.schemas import NeedCreate, NeedPublic, NeedUpdate, Page
+from matcher.services import needs as svc
+
+router = APIRouter(prefix="/needs", tags=["needs"])
+NULLABLE = {"organization", "region", "field"}
+
+
+@router.post("", response_model=NeedPublic, status_code=status.HTTP_201_CREATED, summary="Create a need")
+def create_need(body: NeedCreate, session: SessionDep, caller: Staff, matcher: MatcherDep) -> NeedPublic:
+    need = svc.create_need(session, record=body)
+    audited(session, caller, "create", f"needs/{need.id}")
+    matcher.embed_need(need.title, need.description)
+    return NeedPublic.model_validate(need)
+
+
+@router.get("", response_model=Page[NeedPublic], summary="List needs with filters and pagination")
+def list_needs(
+    session: SessionDep,
+    caller: Viewer,
+    status_: Annotated[str | None, Query(alias="status", pattern="^(open|closed)$")] = None,
+    field: Annotated[str | None, Query(max_length=50)] = None,
+    region: Annotated[str | None, Query(max_length=50)] = None,
+    q: Annotated[str | None, Query(max_length=100, description="Text in title, description or organisation")] = None,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+) -> Page[NeedPublic]:
+    rows, total = svc.list_needs(session, status=status_, field=field, region=region, q=q, offset=offset, limit=limit)
+    return Page(items=[NeedPublic.model_validate(r) for r in rows], total=total, offset=offset, limit=limit)
+
+
+@router.get("/{need_id}", response_model=NeedPublic, summary="Get one need")
+def get_need(need_id: str, session: SessionDep, caller: Viewer) -> NeedPublic:
+    return NeedPublic.model_validate(svc.get_need(session, need_id=need_id))
+
+
+@router.patch("/{need_id}", response_model=NeedPublic, summary="Update a need")
+def update_need(need_id: str, body: NeedUpdate, session: SessionDep, caller: Staff, matcher: MatcherDep) -> NeedPublic:
+    # null means "no change" for fields a need cannot lack; organisation, region and field may be cleared
+    changes = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None or k in NULLABLE}
+    need = svc.update_need(session, need_id=need_id, changes=changes)
+    audited(session, caller, "update", f"needs/{need_id}", fields=sorted(changes))
+    matcher.embed_need(need.title, need.description)
+    return NeedPublic.model_validate(need)
+
+
+@router.post("/{need_id}/close", response_model=NeedPublic, summary="Close a need")
+def close_need(need_id: str, session: SessionDep, caller: Staff) -> NeedPublic:
+    need = svc.update_need(session, need_id=need_id, changes={"status": "closed"})
+    audited(session, caller, "close", f"needs/{need_id}")
+    return NeedPublic.model_validate(need)

@@ -1,0 +1,226 @@
+"use strict";
+// matcher staff page: plain JS over the REST API (no build step).
+const $ = (sel) => document.querySelector(sel);
+const state = { key: sessionStorage.getItem("matcher-key"), level: "expert", need: null, text: null, offset: 0, limit: 15 };
+const KIND = { patent: "专利", paper: "论文", project: "项目", achievement: "成果" };
+const STAGES = [["contacted", "已联系"], ["meeting", "已对接"], ["intention", "合作意向"], ["signed", "已签约"]];
+const STAGE_ZH = { proposed: "推荐", contacted: "已联系", meeting: "已对接", intention: "合作意向", signed: "已签约", rejected: "不合适" };
+
+function esc(s) {
+  return String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+}
+
+function highlight(text, terms) {
+  let out = esc(text);
+  for (const t of [...terms].sort((a, b) => b.length - a.length)) {
+    if (!t) continue;
+    out = out.split(esc(t)).join(`<mark>${esc(t)}</mark>`);
+  }
+  return out;
+}
+
+function toast(msg) {
+  const el = $("#toast");
+  el.textContent = msg;
+  el.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => (el.hidden = true), 2600);
+}
+
+async function api(path, options = {}) {
+  const res = await fetch(path, {
+    ...options,
+    headers: { "X-API-Key": state.key || "", "Content-Type": "application/json", ...(options.headers || {}) },
+  });
+  if (res.status === 204) return null;
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) {
+    if (res.status === 401) signOut();
+    throw new Error(body.detail || body.title || res.statusText);
+  }
+  return body;
+}
+
+function signOut() {
+  sessionStorage.removeItem("matcher-key");
+  state.key = null;
+  $("#app").hidden = true;
+  $("#signin").hidden = false;
+  $("#who").innerHTML = "";
+}
+
+async function signIn(key) {
+  state.key = key;
+  try {
+    await api("/needs?limit=1");
+  } catch (err) {
+    $("#signin-error").textContent = "密钥无效：" + err.message;
+    state.key = null;
+    return;
+  }
+  sessionStorage.setItem("matcher-key", key);
+  $("#signin").hidden = true;
+  $("#app").hidden = false;
+  $("#who").innerHTML = `已登录 <button class="ghost" id="signout">退出</button>`;
+  $("#signout").onclick = signOut;
+  loadNeeds();
+}
+
+async function loadNeeds() {
+  const params = new URLSearchParams({ offset: state.offset, limit: state.limit });
+  const status = $("#needs-status").value;
+  const q = $("#needs-q").value.trim();
+  if (status) params.set("status", status);
+  if (q) params.set("q", q);
+  const page = await api("/needs?" + params);
+  $("#needs").innerHTML = page.items.map((n) => `
+    <li data-id="${esc(n.id)}" class="${state.need && state.need.id === n.id ? "active" : ""}">
+      <div class="t">${esc(n.title)}</div>
+      <div class="m">${esc(n.organization || "—")} · ${esc(n.region || "")} ${esc(n.field || "")} · ${n.status === "open" ? "进行中" : "已关闭"}</div>
+    </li>`).join("") || `<li class="muted">没有需求</li>`;
+  const last = Math.min(state.offset + state.limit, page.total);
+  $("#page").textContent = page.total ? `${state.offset + 1}–${last} / ${page.total}` : "0";
+  $("#prev").disabled = state.offset === 0;
+  $("#next").disabled = last >= page.total;
+  document.querySelectorAll("#needs li[data-id]").forEach((li) => (li.onclick = () => openNeed(li.dataset.id)));
+}
+
+async function openNeed(id) {
+  state.need = await api(`/needs/${encodeURIComponent(id)}`);
+  state.text = null;
+  renderHead();
+  loadNeeds();
+  await runMatch();
+  loadHistory();
+}
+
+function renderHead() {
+  const n = state.need;
+  $("#need-head").innerHTML = n
+    ? `<div class="t">${esc(n.title)}</div><div class="muted">${esc(n.organization || "未填写企业")} · ${esc(n.region || "未填写地区")} · ${esc(n.field || "未分类")} · 编号 ${esc(n.id)}</div><div class="d">${esc(n.description)}</div>`
+    : `<div class="t">试匹配</div><div class="d">${esc(state.text)}</div><p class="muted">保存为需求后即可记录对接进展。</p>`;
+}
+
+async function runMatch() {
+  $("#hits").innerHTML = `<li class="muted">正在匹配…</li>`;
+  try {
+    const result = state.need
+      ? await api(`/needs/${encodeURIComponent(state.need.id)}/matches?level=${state.level}&top=10`)
+      : await api("/match", { method: "POST", body: JSON.stringify({ text: state.text, level: state.level, top: 10 }) });
+    renderHits(result);
+  } catch (err) {
+    $("#hits").innerHTML = `<li class="error">匹配失败：${esc(err.message)}</li>`;
+  }
+}
+
+function scoreCell(hit, best, scorer) {
+  const ranked = scorer.startsWith("ranker");
+  const value = hit.level === "outcome" || ranked ? hit.score * 100 : (hit.score / best) * 100;
+  const label = ranked || hit.level === "outcome" ? `匹配度 ${value.toFixed(0)}` : `相对得分 ${value.toFixed(0)}`;
+  return `<div class="score"><div class="bar"><i style="width:${Math.max(3, Math.min(100, value))}%"></i></div><b>${label}</b></div>`;
+}
+
+function evidenceList(items, terms) {
+  return `<ul class="evidence">${items.map((e) => `<li><span class="k">${KIND[e.kind] || e.kind}</span>${highlight(e.title, terms)}${e.year ? ` <span class="muted">(${e.year})</span>` : ""}${reasonText(e.reasons)}</li>`).join("")}</ul>`;
+}
+
+function reasonText(reasons) {
+  if (!reasons || !reasons.length) return "";
+  return `<div class="reasons">理由：${reasons.map((r) => esc(r.why) + (r.effect < 0 ? "（减分）" : "")).join("；")}</div>`;
+}
+
+function actions(hit, level) {
+  if (!state.need || level === "outcome") return `<div class="actions muted">${state.need ? "" : "保存为需求后可记录进展"}</div>`;
+  const current = hit.stage ? `<div class="stage">当前进展：${STAGE_ZH[hit.stage]}</div>` : `<div class="stage muted">推荐</div>`;
+  const buttons = STAGES.map(([s, zh]) => `<button data-stage="${s}" data-target="${esc(hit.id)}">${zh}</button>`).join("");
+  return `<div class="actions">${current}<div class="btns">${buttons}<button class="no" data-stage="rejected" data-target="${esc(hit.id)}">不合适</button></div></div>`;
+}
+
+function renderHits(result) {
+  const notice = $("#notice");
+  notice.hidden = !result.notice;
+  notice.textContent = result.notice ? "注意：" + result.notice : "";
+  const best = Math.max(...result.hits.map((h) => h.score), 1e-9);
+  const level = result.level;
+  $("#hits").innerHTML = result.hits.map((h) => {
+    h.level = level;
+    const terms = h.matched_terms || [];
+    const chips = `<div class="terms">${terms.slice(0, 10).map((t) => `<span>${esc(t)}</span>`).join("")}</div>`;
+    let title, body;
+    if (level === "expert") {
+      title = `${esc(h.name)}<span class="sub">${esc(h.title || "")} · ${esc(h.institution || "")}</span>`;
+      body = `${chips}${evidenceList(h.evidence, terms)}<div class="muted">相关成果 ${h.n_outcomes} 项</div>`;
+    } else if (level === "institution") {
+      title = `${esc(h.name)}<span class="sub">${esc(h.region || "")}</span>`;
+      body = `${chips}<div class="muted">相关专家：${esc(h.experts.join("、") || "—")}</div>${evidenceList(h.evidence, terms)}`;
+    } else {
+      title = `${highlight(h.title, terms)}<span class="sub">${KIND[h.kind] || h.kind}${h.year ? " · " + h.year : ""}</span>`;
+      body = `${chips}<div class="muted">${esc(h.institution || "")} ${esc((h.experts || []).join("、"))}</div>${reasonText(h.reasons)}`;
+    }
+    return `<li class="hit"><div class="rank">${h.rank}</div><div><div class="name">${title}</div>${scoreCell(h, best, result.scorer)}${body}</div>${actions(h, level)}</li>`;
+  }).join("") || `<li class="muted">没有找到匹配结果。</li>`;
+  document.querySelectorAll(".actions button").forEach((b) => (b.onclick = () => feedback(b.dataset.target, b.dataset.stage)));
+}
+
+async function feedback(target, stage) {
+  let reason = null;
+  if (stage === "rejected") {
+    reason = prompt("不合适的原因（必填）：");
+    if (!reason) return;
+  }
+  try {
+    await api(`/needs/${encodeURIComponent(state.need.id)}/feedback`, {
+      method: "POST", body: JSON.stringify({ level: state.level, target_id: target, stage, reason }),
+    });
+    toast(`已记录：${STAGE_ZH[stage]}`);
+    await runMatch();
+    loadHistory();
+  } catch (err) {
+    toast("记录失败：" + err.message);
+  }
+}
+
+async function loadHistory() {
+  if (!state.need) return ($("#history-card").hidden = true);
+  const rows = await api(`/needs/${encodeURIComponent(state.need.id)}/feedback`);
+  $("#history-card").hidden = false;
+  $("#history").innerHTML = rows.map((r) => `<li>${esc(r.created_at.replace("T", " ").slice(0, 16))} · ${esc(r.created_by)} 将 ${r.level === "expert" ? "专家" : r.level === "institution" ? "机构" : "成果"} ${esc(r.target_id)} 标记为 <b>${esc(r.stage_zh)}</b>${r.reason ? "（" + esc(r.reason) + "）" : ""}</li>`).join("") || `<li class="muted">暂无记录</li>`;
+}
+
+async function submitNeed(save) {
+  const title = $("#ask-title").value.trim();
+  const text = $("#ask-text").value.trim();
+  if (!title) return toast("请填写需求标题");
+  if (!save) {
+    state.need = null;
+    state.text = `${title}\n${text}`;
+    renderHead();
+    $("#history-card").hidden = true;
+    return runMatch();
+  }
+  const id = "N-" + new Date().toISOString().replace(/[-:TZ.]/g, "").slice(0, 14);
+  try {
+    await api("/needs", { method: "POST", body: JSON.stringify({
+      id, title, description: text, organization: $("#ask-org").value.trim() || null, region: $("#ask-region").value.trim() || null,
+    }) });
+    toast("需求已保存");
+    state.offset = 0;
+    await openNeed(id);
+  } catch (err) {
+    toast("保存失败：" + err.message);
+  }
+}
+
+$("#signin-form").onsubmit = (e) => { e.preventDefault(); signIn($("#key").value.trim()); };
+$("#ask").onsubmit = (e) => { e.preventDefault(); submitNeed(true); };
+$("#ask-try").onclick = () => submitNeed(false);
+$("#needs-q").oninput = () => { state.offset = 0; clearTimeout(loadNeeds.t); loadNeeds.t = setTimeout(loadNeeds, 250); };
+$("#needs-status").onchange = () => { state.offset = 0; loadNeeds(); };
+$("#prev").onclick = () => { state.offset = Math.max(0, state.offset - state.limit); loadNeeds(); };
+$("#next").onclick = () => { state.offset += state.limit; loadNeeds(); };
+document.querySelectorAll("#tabs button").forEach((b) => (b.onclick = () => {
+  document.querySelectorAll("#tabs button").forEach((x) => x.classList.toggle("active", x === b));
+  state.level = b.dataset.level;
+  if (state.need || state.text) runMatch();
+}));
+if (state.key) signIn(state.key);

@@ -1,0 +1,134 @@
+"""Load benchmark of `POST /match`: a real server on loopback, concurrent clients, bounded in count and time.
+
+python -m bench.load --home .matcher --name demo [--embedder e5] [--requests 300] [--concurrency 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.data import need_texts
+from bench.scale import RESULTS
+from bench.stats import percentiles
+from matcher.config import Settings
+from matcher.engine import Matcher
+from matcher.services.users import create_key
+
+TIME_LIMIT_S = 120
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _key(home: Path, embedder: str) -> str:
+    matcher = Matcher(Settings(home=home, embedder=embedder, _env_file=None))  # type: ignore[call-arg]
+    with matcher.sessions() as session, session.begin():
+        key = create_key(session, name=f"load-{time.time_ns()}", role="viewer")[1]
+    matcher.close()
+    return key
+
+
+def _start(home: Path, embedder: str, port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "MATCHER_HOME": str(home), "MATCHER_EMBEDDER": embedder}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "matcher.cli.app", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for _ in range(600):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).json().get("status") == "ok":
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("server did not become healthy")
+
+
+def _phase(url: str, key: str, texts: list[str], concurrency: int) -> dict[str, Any]:
+    deadline = time.time() + TIME_LIMIT_S
+    latencies: list[float] = []
+    errors = 0
+
+    def one(text: str) -> None:
+        nonlocal errors
+        if time.time() > deadline:
+            return
+        start = time.perf_counter()
+        try:
+            r = client.post(
+                f"{url}/match", json={"text": text[:2000], "level": "expert", "top": 10}, headers={"X-API-Key": key}
+            )
+            ok = r.status_code == 200
+        except httpx.HTTPError:
+            ok = False
+        latencies.append((time.perf_counter() - start) * 1e3)
+        errors += 0 if ok else 1
+
+    with httpx.Client(timeout=60, limits=httpx.Limits(max_connections=concurrency)) as client:
+        started = time.perf_counter()
+        with ThreadPoolExecutor(concurrency) as pool:
+            list(pool.map(one, texts))
+        elapsed = time.perf_counter() - started
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "concurrency": concurrency,
+        "throughput_rps": round(len(latencies) / elapsed, 1),
+        **percentiles(latencies),
+    }
+
+
+def run(home: Path, name: str, embedder: str, requests: int, concurrency: int) -> dict[str, Any]:
+    key, port = _key(home, embedder), _port()
+    proc = _start(home, embedder, port)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        stored = need_texts(10_000)
+        cached = [stored[i % len(stored)] for i in range(requests)]
+        _phase(url, key, cached[:20], concurrency)  # warm-up
+        fresh = [f"{t} (load {i})" for i, t in enumerate(stored[:40])]
+        return {
+            "scenario": f"load-{name}",
+            "embedder": embedder,
+            "home": str(home),
+            "known_text": _phase(url, key, cached, concurrency),
+            "new_text": _phase(url, key, fresh, concurrency),
+            "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        }
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--home", type=Path, required=True)
+    parser.add_argument("--name", required=True)
+    parser.add_argument("--embedder", default="e5")
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--concurrency", type=int, default=8)
+    args = parser.parse_args()
+    result = run(args.home, args.name, args.embedder, args.requests, args.concurrency)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{result['scenario']}.json").write_text(json.dumps(result, ensure_ascii=False, indent=2))
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()

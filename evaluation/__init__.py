@@ -1,0 +1,1 @@
+"""Evaluation of match quality: systems side by side on judged data, metrics (ranx), reports (HTML + JSON)."""

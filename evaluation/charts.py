@@ -1,0 +1,72 @@
+"""Charts for the evaluation report, as inline SVG (matplotlib, text kept as text so the browser renders
+Chinese with its own fonts)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+plt.rcParams.update({"svg.fonttype": "none", "font.size": 10, "axes.spines.top": False, "axes.spines.right": False})
+COLORS = {"bm25": "#9aa5b1", "dense": "#5b8def", "hybrid": "#2bb3a3", "ranker": "#e8793a"}
+
+
+def _svg(fig: Any) -> str:
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", bbox_inches="tight")
+    plt.close(fig)
+    text = buffer.getvalue()
+    return text[text.index("<svg") :]
+
+
+def metric_bars(systems: dict[str, dict[str, Any]], metrics: tuple[str, ...]) -> str:
+    """Grouped bars: one group per metric, one bar per system, 95% bootstrap CI whiskers."""
+    fig, ax = plt.subplots(figsize=(8.5, 3.4))
+    names = list(systems)
+    width = 0.8 / len(names)
+    for i, name in enumerate(names):
+        means = [systems[name][m]["mean"] for m in metrics]
+        low = [means[j] - systems[name][m]["ci95"][0] for j, m in enumerate(metrics)]
+        high = [systems[name][m]["ci95"][1] - means[j] for j, m in enumerate(metrics)]
+        xs = np.arange(len(metrics)) + i * width
+        ax.bar(xs, means, width, yerr=[low, high], capsize=2, label=name, color=COLORS.get(name, "#777"))
+    ax.set_xticks(np.arange(len(metrics)) + width * (len(names) - 1) / 2, metrics)
+    ax.set_ylim(0, 1)
+    ax.legend(ncol=len(names), frameon=False, loc="upper center", bbox_to_anchor=(0.5, 1.15))
+    return _svg(fig)
+
+
+def gains(per_query: dict[str, float], baseline: dict[str, float], label: str) -> str:
+    """Per-query difference against BM25, sorted."""
+    diffs = np.sort([per_query[q] - baseline.get(q, 0.0) for q in per_query])
+    fig, ax = plt.subplots(figsize=(8.5, 2.6))
+    colors = ["#2bb3a3" if d > 0 else ("#d9534f" if d < 0 else "#bbb") for d in diffs]
+    ax.bar(np.arange(len(diffs)), diffs, color=colors, width=1.0)
+    ax.axhline(0, color="#333", lw=0.6)
+    ax.set_xticks([])
+    ax.set_ylabel(f"Δ {label}")
+    return _svg(fig)
+
+
+def by_grade(scores: dict[int, list[float]], label: str) -> str:
+    """Box plots of a system's scores for each relevance grade."""
+    grades = sorted(scores)
+    fig, ax = plt.subplots(figsize=(5.5, 2.8))
+    ax.boxplot([scores[g] for g in grades], showfliers=False)
+    ax.set_xticks(range(1, len(grades) + 1), [f"grade {g}" for g in grades])
+    ax.set_ylabel(label)
+    return _svg(fig)
+
+
+def concentration(counts: list[int]) -> str:
+    """How often each recommended target appears in top-10 lists, most frequent first."""
+    fig, ax = plt.subplots(figsize=(5.5, 2.6))
+    ax.bar(np.arange(len(counts)), sorted(counts, reverse=True), color="#5b8def", width=1.0)
+    ax.set_xlabel("recommended targets (most frequent first)")
+    ax.set_ylabel("times in a top-10")
+    return _svg(fig)

@@ -1,0 +1,74 @@
+"""`matcher train`: learn the ranker from judged pairs (files) or from staff feedback (the workspace)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from matcher.cli.progress import err_console, progress_bar
+from matcher.cli.state import console, open_matcher, settings
+from matcher.errors import InputError
+from matcher.scratch import scratch_matcher
+from matcher.train import GRID, feedback_qrels, read_qrels, train_and_save
+
+OptPath = Annotated[Path | None, typer.Option()]
+
+
+def _print_cv(params: dict) -> None:
+    table = Table("configuration", "CV nDCG@10", "± std", title=f"{params['cv']['folds']}-fold CV grouped by need")
+    for row in params["cv"]["table"]:
+        mark = " ◀ chosen" if row is params["cv"]["best"] or row == params["cv"]["best"] else ""
+        table.add_row(str(row["params"]) + mark, f"{row['ndcg@10']:.4f}", f"{row['std']:.4f}")
+    console.print(table)
+    console.print(
+        f"trained on {params['training']['needs']} needs / {params['training']['pairs']} pairs; "
+        f"saved with params.json and card.md"
+    )
+
+
+def train(
+    needs: Annotated[Path | None, typer.Option(help="Needs file (JSONL/CSV/XLSX) of the judged needs.")] = None,
+    outcomes: Annotated[Path | None, typer.Option(help="Outcomes file the judgements refer to.")] = None,
+    qrels: Annotated[Path | None, typer.Option(help="Judgements, TREC format: NEED 0 OUTCOME GAIN.")] = None,
+    from_feedback: Annotated[
+        bool, typer.Option("--from-feedback", help="Learn from staff feedback in the workspace.")
+    ] = False,
+    out: Annotated[Path | None, typer.Option(help="Model folder (default: the workspace's models/active).")] = None,
+    name: Annotated[str, typer.Option(help="Model name recorded in params.json.")] = "ranker",
+    folds: Annotated[int, typer.Option(min=2, max=20, help="Cross-validation folds (grouped by need).")] = 5,
+) -> None:
+    """Train the ranker with grouped cross-validation and make it the active model."""
+    s = settings()
+    target = out or s.workspace().models_dir / "active"
+    if from_feedback:
+        matcher = open_matcher()
+        judged = feedback_qrels(matcher)
+        if not judged:
+            raise InputError("the workspace holds no outcome-level feedback to learn from yet")
+        with progress_bar("features + CV", len(judged) + len(GRID)) as (advance, _):
+            params = train_and_save(
+                matcher, judged, out=target, name=name, sources=["feedback"], folds=folds, progress=advance
+            )
+    else:
+        if not (needs and outcomes and qrels):
+            raise InputError("give --needs, --outcomes and --qrels, or --from-feedback")
+        judged = read_qrels(qrels)
+        step = lambda msg: err_console.print(f"· {msg}")  # noqa: E731
+        with (
+            scratch_matcher(s, outcomes=outcomes, needs=needs, step=step) as m,
+            progress_bar("features + CV", len(judged) + len(GRID)) as (advance, _),
+        ):
+            params = train_and_save(
+                m,
+                judged,
+                out=target,
+                name=name,
+                folds=folds,
+                progress=advance,
+                sources=[str(p.name) for p in (needs, outcomes, qrels)],
+            )
+    _print_cv(params)
+    console.print(f"model: {target}")

@@ -1,0 +1,37 @@
+"""Outcomes, experts and institutions: read, list, delete (creation goes through the import upserts)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from matcher.errors import NotFoundError
+from matcher.store.tables import Expert, Institution, Outcome
+
+TABLES: dict[str, Any] = {"outcomes": Outcome, "experts": Expert, "institutions": Institution}
+SEARCHABLE = {"outcomes": ("title", "abstract"), "experts": ("name",), "institutions": ("name",)}
+
+
+def get_item(session: Session, *, kind: str, item_id: str) -> Any:
+    table = TABLES[kind]
+    row = session.scalar(select(table).where(table.id == item_id))
+    if row is None:
+        raise NotFoundError(f"no {kind[:-1]} with id {item_id!r}")
+    return row
+
+
+def list_items(
+    session: Session, *, kind: str, q: str | None = None, offset: int = 0, limit: int = 20
+) -> tuple[list[Any], int]:
+    table = TABLES[kind]
+    query = select(table)
+    if q:
+        query = query.where(or_(*(getattr(table, col).like(f"%{q}%") for col in SEARCHABLE[kind])))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    return list(session.scalars(query.order_by(table.pk).offset(offset).limit(limit))), total
+
+
+def delete_item(session: Session, *, kind: str, item_id: str) -> None:
+    session.delete(get_item(session, kind=kind, item_id=item_id))

@@ -1,0 +1,52 @@
+"""Staff feedback on a proposed pairing, through its stages; it becomes training data for the ranker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from matcher.errors import InputError, NotFoundError
+from matcher.services.needs import get_need
+from matcher.store.tables import Expert, Feedback, Institution, Outcome
+
+# 推荐 proposed → 已联系 contacted → 已对接 meeting → 合作意向 intention → 已签约 signed, or 不合适 rejected
+STAGES = {
+    "proposed": "推荐",
+    "contacted": "已联系",
+    "meeting": "已对接",
+    "intention": "合作意向",
+    "signed": "已签约",
+    "rejected": "不合适",
+}
+TARGETS: dict[str, Any] = {"outcome": Outcome, "expert": Expert, "institution": Institution}
+
+
+def record_feedback(
+    session: Session, *, need_id: str, level: str, target_id: str, stage: str, reason: str | None, actor: str
+) -> Feedback:
+    if stage not in STAGES:
+        raise InputError(f"stage must be one of {', '.join(STAGES)}")
+    if level not in TARGETS:
+        raise InputError(f"level must be one of {', '.join(TARGETS)}")
+    if stage == "rejected" and not (reason or "").strip():
+        raise InputError("a rejection needs a reason")
+    need = get_need(session, need_id=need_id)
+    table = TARGETS[level]
+    if session.scalar(select(table.pk).where(table.id == target_id)) is None:
+        raise NotFoundError(f"no {level} with id {target_id!r}")
+    row = Feedback(need_pk=need.pk, level=level, target_id=target_id, stage=stage, reason=reason, created_by=actor)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def feedback_for(session: Session, *, need_id: str) -> list[Feedback]:
+    need = get_need(session, need_id=need_id)
+    return list(session.scalars(select(Feedback).where(Feedback.need_pk == need.pk).order_by(Feedback.pk)))
+
+
+def latest_stages(session: Session, *, need_id: str) -> dict[tuple[str, str], str]:
+    """(level, target id) → the latest stage recorded for this need."""
+    return {(f.level, f.target_id): f.stage for f in feedback_for(session, need_id=need_id)}

@@ -1,0 +1,80 @@
+"""Needs: create, list with filters, get, update, close."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from matcher.errors import ConflictError, InputError, NotFoundError
+from matcher.records import NeedRecord
+from matcher.store.tables import Need
+from matcher.text import clean
+
+EDITABLE = ("title", "description", "organization", "region", "field", "status")
+
+
+def get_need(session: Session, *, need_id: str) -> Need:
+    need = session.scalar(select(Need).where(Need.id == need_id))
+    if need is None:
+        raise NotFoundError(f"no need with id {need_id!r}")
+    return need
+
+
+def create_need(session: Session, *, record: NeedRecord) -> Need:
+    if session.scalar(select(Need.pk).where(Need.id == record.id)) is not None:
+        raise ConflictError(f"a need with id {record.id!r} exists already")
+    need = Need(
+        id=record.id,
+        title=record.title,
+        description=record.description,
+        status=record.status,
+        organization=clean(record.organization) or None,
+        region=record.region,
+        field=record.field,
+    )
+    session.add(need)
+    session.flush()
+    return need
+
+
+def update_need(session: Session, *, need_id: str, changes: dict[str, Any]) -> Need:
+    need = get_need(session, need_id=need_id)
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise InputError(f"cannot change {', '.join(sorted(unknown))}")
+    try:
+        merged = NeedRecord.model_validate({**{k: getattr(need, k) for k in EDITABLE}, "id": need.id, **changes})
+    except ValidationError as exc:
+        raise InputError("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])) from exc
+    for key in changes:
+        setattr(need, key, getattr(merged, key))
+    session.flush()
+    return need
+
+
+def list_needs(
+    session: Session,
+    *,
+    status: str | None = None,
+    field: str | None = None,
+    region: str | None = None,
+    q: str | None = None,
+    offset: int = 0,
+    limit: int = 20,
+) -> tuple[list[Need], int]:
+    query = select(Need)
+    if status:
+        query = query.where(Need.status == status)
+    if field:
+        query = query.where(Need.field == field)
+    if region:
+        query = query.where(Need.region == region)
+    if q:
+        like = f"%{q}%"
+        query = query.where(or_(Need.title.like(like), Need.description.like(like), Need.organization.like(like)))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(Need.pk.desc()).offset(offset).limit(limit))
+    return list(rows), total

@@ -1,0 +1,103 @@
+"""A real browser (Playwright driving Debian's chromium) signs in, submits a need, sees ranked experts with
+evidence, records feedback, and takes a screenshot. Set MATCHER_SCREENSHOTS=1 to refresh docs/screenshots/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from api.app import create_app
+from matcher.config import Settings
+from matcher.engine import Matcher
+from matcher.services.users import create_key
+from tests.conftest import FakeEmbedder
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(), reason="Debian chromium is not installed (apt-get install chromium)"
+    ),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    tmp = tmp_path_factory.mktemp("browser")
+    matcher = Matcher(Settings(home=tmp / "ws", _env_file=None), embedder=FakeEmbedder())  # type: ignore[call-arg]
+    for kind in ("institutions", "experts", "outcomes", "needs"):
+        matcher.import_file(kind, DEMO / f"{kind}.jsonl", rejects_path=tmp / f"{kind}.rejects")
+    matcher.build_index()
+    with matcher.sessions() as session, session.begin():
+        key = create_key(session, name="browser-staff", role="staff")[1]
+    port = _free_port()
+    config = uvicorn.Config(
+        create_app(matcher.settings, matcher=matcher), host="127.0.0.1", port=port, log_level="warning"
+    )
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 20
+    while not srv.started and time.time() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", key
+    srv.should_exit = True
+    thread.join(timeout=10)
+    matcher.close()
+
+
+def test_staff_flow_in_a_real_browser(server: tuple[str, str], tmp_path: Path) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    url, key = server
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+            ],
+        )
+        page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
+        page.goto(url)
+        page.fill("#key", key)
+        page.click("#signin-form button")
+        page.wait_for_selector("#needs li[data-id]")
+        page.fill("#ask-title", "机床铸件表面涂料开发")
+        page.fill("#ask-text", "我公司生产机床床身铸件，希望合作开发复合锆英粉涂料，提高铸件表面光洁度，减少粘砂。")
+        page.fill("#ask-org", "齐齐哈尔市重型铸造有限责任公司")
+        page.click("#ask-save")
+        page.wait_for_selector(".hit .evidence li")
+        first = page.locator(".hit").first
+        assert first.locator(".name").inner_text().strip()
+        assert page.locator(".hit .evidence li").count() >= 1
+        assert page.locator(".hit mark").count() >= 1  # matched terms highlighted
+        first.locator("button[data-stage=contacted]").click()
+        page.wait_for_selector("#history li:has-text('已联系')")
+        assert "已联系" in first.locator(".stage").inner_text()
+        shot = tmp_path / "staff-page.png"
+        page.screenshot(path=str(shot), full_page=False)
+        browser.close()
+    assert shot.stat().st_size > 10_000
+    if os.environ.get("MATCHER_SCREENSHOTS"):
+        DOCS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, DOCS / "staff-page.png")

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from matcher.engine import Matcher
+from matcher.errors import InputError
+from matcher.train import judged_set, read_qrels, train_and_save
+
+QRELS = "N1 0 O1 3\nN1 0 O2 2\nN1 0 O3 0\nN1 0 O5 0\nN2 0 O3 2\nN2 0 O4 3\nN2 0 O1 0\nN2 0 O5 0\n"
+
+
+def test_read_qrels_and_bad_lines(tmp_path: Path) -> None:
+    path = tmp_path / "q.tsv"
+    path.write_text(QRELS, encoding="utf-8")
+    assert read_qrels(path)["N2"] == {"O3": 2, "O4": 3, "O1": 0, "O5": 0}
+    path.write_text("N1 O1 3\n", encoding="utf-8")
+    with pytest.raises(InputError, match=":1:"):
+        read_qrels(path)
+
+
+def test_judged_set_rows_align_with_qrels(loaded: Matcher, tmp_path: Path) -> None:
+    (tmp_path / "q.tsv").write_text(QRELS + "N9 0 O1 1\n", encoding="utf-8")
+    ts = judged_set(loaded, read_qrels(tmp_path / "q.tsv"))
+    assert ts.X.shape[0] == 8 and ts.queries == ["N1", "N2"] and ts.skipped == ["N9"]
+    assert ts.summary()["grades"] == {"0": 4, "2": 2, "3": 2}
+
+
+def test_train_saves_a_model_the_engine_then_uses(loaded: Matcher, tmp_path: Path) -> None:
+    (tmp_path / "q.tsv").write_text(QRELS, encoding="utf-8")
+    out = loaded.workspace.models_dir / "active"
+    params = train_and_save(loaded, read_qrels(tmp_path / "q.tsv"), out=out, name="t", sources=["q.tsv"], folds=2)
+    assert params["cv"]["best"]["ndcg@10"] >= 0 and (out / "card.md").read_text(encoding="utf-8").startswith("#")
+    loaded.reload()
+    result = loaded.match(loaded.need_query("N1"), level="outcome", top=3)
+    assert result.scorer == "ranker:t" and result.notice is None
+    assert result.hits[0].components.model is not None and result.hits[0].reasons
+    assert 0 <= result.hits[0].score <= 1
