@@ -5,7 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 WHEELS := $(wildcard /opt/wheels)
-PIP := $(BIN)/pip $(if $(WHEELS),--find-links /opt/wheels,)
+PIP := $(BIN)/pip
+FIND := $(if $(WHEELS),--find-links /opt/wheels,)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -18,8 +19,8 @@ $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	# torch first and pinned: the CPU wheel on local disk (any other spec pulls a CUDA build)
-	$(PIP) install -q "torch==2.13.0"
-	$(PIP) install -q -e ".[st,dev]"
+	$(PIP) install -q $(FIND) "torch==2.13.0"
+	$(PIP) install -q $(FIND) -e ".[st,dev]"
 	touch $(STAMP)
 
 install: $(STAMP)  ## create .venv and install matcher with its extras
@@ -46,9 +47,9 @@ lint: $(STAMP)  ## ruff + mypy
 bench: $(STAMP)  ## benchmarks on ../shared/datasets (tens of minutes); writes docs/benchmarks.md
 	$(BIN)/python -m bench.run
 
-model: $(STAMP)  ## retrain the shipped ranker models/default on the demo judgements (reproducible)
+model: $(STAMP)  ## retrain the shipped ranker models/default on the demo judgements (linear: fast, exact reasons)
 	$(BIN)/matcher train --needs data/demo/needs.jsonl --outcomes data/demo/outcomes.jsonl \
-		--qrels data/demo/qrels.tsv --out models/default --name demo-default
+		--qrels data/demo/qrels.tsv --out models/default --name demo-default --objective pairwise-linear
 
 DATA ?= ../shared/datasets
 evaluate: $(STAMP)  ## evaluation reports on the shared datasets → docs/eval/

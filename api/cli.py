@@ -12,16 +12,13 @@ from matcher.cli.state import console, settings
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker threads for matching (uvicorn runs one process).")] = 4,
 ) -> None:
     """Serve the REST API and the staff page."""
     import uvicorn
-    from anyio import to_thread
 
     from api.app import create_app
 
     app = create_app(settings())
-    to_thread.current_default_thread_limiter().total_tokens = max(workers, 1)
     console.print(f"matcher serving on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
     uvicorn.run(app, host=host, port=port, log_level="info")
 

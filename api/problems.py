@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -37,7 +38,7 @@ STATUS: list[tuple[type[MatcherError], int, str]] = [
 
 
 def problem(
-    status: int, title: str, detail: str, request: Request, headers: dict[str, str] | None = None, **extra: Any
+    status: int, title: str, detail: str, request: Request, headers: Mapping[str, str] | None = None, **extra: Any
 ) -> JSONResponse:
     body = {
         "type": "about:blank",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from matcher.records import ExpertRecord, InstitutionRecord, NeedRecord, OutcomeRecord
 
@@ -16,6 +16,17 @@ Level = Literal["outcome", "expert", "institution"]
 Stage = Literal["proposed", "contacted", "meeting", "intention", "signed", "rejected"]
 
 
+class _JSONNumbers(BaseModel):
+    """Strict models, except that 2.0 counts as the integer 2 (as JSON Schema says)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _integral_floats(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in data.items()}
+        return data
+
+
 class Page(BaseModel, Generic[T]):
     items: list[T]
     total: int
@@ -23,7 +34,7 @@ class Page(BaseModel, Generic[T]):
     limit: int
 
 
-class NeedCreate(NeedRecord):
+class NeedCreate(_JSONNumbers, NeedRecord):
     model_config = ConfigDict(
         strict=True,
         json_schema_extra={
@@ -41,7 +52,7 @@ class NeedCreate(NeedRecord):
     )
 
 
-class NeedUpdate(BaseModel):
+class NeedUpdate(_JSONNumbers):
     model_config = ConfigDict(
         strict=True, extra="forbid", json_schema_extra={"examples": [{"description": "补充：铸件重量 2—8 吨。"}]}
     )
@@ -73,7 +84,7 @@ def _strict_list(value: Any) -> Any:
     return value
 
 
-class OutcomeCreate(OutcomeRecord):
+class OutcomeCreate(_JSONNumbers, OutcomeRecord):
     model_config = ConfigDict(
         strict=True,
         json_schema_extra={
@@ -91,10 +102,10 @@ class OutcomeCreate(OutcomeRecord):
         },
     )
     _lists = field_validator("keywords", "experts", mode="before")(_strict_list)
-    _names_to_refs = field_validator("experts", mode="before")(_strict_list)
+    _names_to_refs = field_validator("experts", mode="before")(_strict_list)  # type: ignore[assignment]
 
 
-class ExpertCreate(ExpertRecord):
+class ExpertCreate(_JSONNumbers, ExpertRecord):
     model_config = ConfigDict(
         strict=True,
         json_schema_extra={
@@ -106,7 +117,7 @@ class ExpertCreate(ExpertRecord):
     _lists = field_validator("fields", mode="before")(_strict_list)
 
 
-class InstitutionCreate(InstitutionRecord):
+class InstitutionCreate(_JSONNumbers, InstitutionRecord):
     model_config = ConfigDict(
         strict=True,
         json_schema_extra={
@@ -166,7 +177,7 @@ class ImportPublic(BaseModel):
     rejects: list[dict[str, Any]] = Field(description="Rejected rows: line number, reason, row")
 
 
-class MatchRequest(BaseModel):
+class MatchRequest(_JSONNumbers):
     model_config = ConfigDict(
         strict=True,
         json_schema_extra={
@@ -239,7 +250,7 @@ class MatchPublic(BaseModel):
     hits: list[ExpertHitPublic] | list[InstitutionHitPublic] | list[OutcomeHitPublic]
 
 
-class FeedbackCreate(BaseModel):
+class FeedbackCreate(_JSONNumbers):
     """A decision on a pairing; a rejection (不合适) must say why."""
 
     model_config = ConfigDict(

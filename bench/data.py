@@ -33,10 +33,13 @@ def need_files() -> list[Path]:
     return [datasets_dir() / "bdci2019" / "dev" / "needs.jsonl", ROOT / "data" / "demo" / "needs.jsonl"]
 
 
-def need_texts(limit: int) -> list[str]:
+def need_texts(limit: int, max_chars: int = 512) -> list[str]:
+    """Need texts as the engine embeds them (title。description, cut), so stored needs hit the cache."""
+    from matcher.text import compose
+
     texts: list[str] = []
     for path in need_files():
         for line in path.read_text(encoding="utf-8").splitlines():
             row = json.loads(line)
-            texts.append(f"{row['title']} {row.get('description', '')}".strip())
+            texts.append(compose(row["title"], row.get("description", ""), max_chars))
     return texts[:limit]

@@ -17,13 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import select
 
-from bench.data import need_texts
 from bench.scale import RESULTS
 from bench.stats import percentiles
 from matcher.config import Settings
 from matcher.engine import Matcher
 from matcher.services.users import create_key
+from matcher.store.tables import Need
 
 TIME_LIMIT_S = 120
 
@@ -34,12 +35,14 @@ def _port() -> int:
         return int(s.getsockname()[1])
 
 
-def _key(home: Path, embedder: str) -> str:
+def _key_and_texts(home: Path, embedder: str) -> tuple[str, list[str]]:
+    """A viewer key, and the texts of the needs stored in this workspace (their embeddings are cached)."""
     matcher = Matcher(Settings(home=home, embedder=embedder, _env_file=None))  # type: ignore[call-arg]
     with matcher.sessions() as session, session.begin():
         key = create_key(session, name=f"load-{time.time_ns()}", role="viewer")[1]
+        texts = [matcher.need_text(t, d) for t, d in session.execute(select(Need.title, Need.description))]
     matcher.close()
-    return key
+    return key, texts
 
 
 def _start(home: Path, embedder: str, port: int) -> subprocess.Popen[bytes]:
@@ -95,14 +98,13 @@ def _phase(url: str, key: str, texts: list[str], concurrency: int) -> dict[str, 
 
 
 def run(home: Path, name: str, embedder: str, requests: int, concurrency: int) -> dict[str, Any]:
-    key, port = _key(home, embedder), _port()
+    (key, stored), port = _key_and_texts(home, embedder), _port()
     proc = _start(home, embedder, port)
     url = f"http://127.0.0.1:{port}"
     try:
-        stored = need_texts(10_000)
         cached = [stored[i % len(stored)] for i in range(requests)]
         _phase(url, key, cached[:20], concurrency)  # warm-up
-        fresh = [f"{t} (load {i})" for i, t in enumerate(stored[:40])]
+        fresh = [f"(load {i}) {t}" for i, t in enumerate(stored[:40])]  # marker first: texts are cut at 512
         return {
             "scenario": f"load-{name}",
             "embedder": embedder,

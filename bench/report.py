@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import platform
-from pathlib import Path
 from typing import Any
 
 from bench.scale import RESULTS
@@ -26,7 +25,8 @@ def _scale_rows(results: list[dict[str, Any]]) -> list[str]:
         s, t = r["match_stored_need_outcome"], r["match_new_text_outcome"]
         rows.append(
             f"| {r['scenario']} | {r['embedder']} | {r['outcomes']} | {r['import_rows_per_s']} | "
-            f"{r['index_build_seconds']} ({r['index_type']}) | {r['embed_docs_per_s']} | {s['p50_ms']} / {s['p99_ms']} | "
+            f"{r['index_build_seconds']} ({r['index_type']}) | {r['embed_docs_per_s']} | "
+            f"{s['p50_ms']} / {s['p99_ms']} | "
             f"{t['total']['p50_ms']} | {t['raw_embed']['p50_ms']} | {t['overhead']['p50_ms']} / "
             f"{t['overhead']['p99_ms']} | {r['peak_rss_mb']} |"
         )

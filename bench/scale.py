@@ -10,7 +10,6 @@ import json
 import logging
 import shutil
 import time
-from pathlib import Path
 from typing import Any
 
 from bench.data import ROOT, chinaxiv_subset, need_files

@@ -51,7 +51,8 @@ def _grade_scores(
 
 
 def _fields(items: list[NeedCandidates], per_query: dict[str, dict[str, dict[str, float]]]) -> list[list[Any]]:
-    field_of = {it.qid: it.query.field or "未标注" for it in items}
+    judged = next(iter(per_query.values()))["ndcg@10"] if per_query else {}
+    field_of = {it.qid: it.query.field or "未标注" for it in items if it.qid in judged}
     rows = []
     for field in sorted(set(field_of.values())):
         qs = [q for q, f in field_of.items() if f == field]
@@ -73,7 +74,17 @@ def _targets_in_top10(items: list[NeedCandidates], run: dict[str, dict[str, floa
             )
         else:
             counts.update(top)
+    if not counts and level == "outcome":  # a corpus without experts: coverage of the outcomes themselves
+        for ranking in run.values():
+            counts.update(infos[t].title[:20] for t in sorted(ranking, key=lambda t: -ranking[t])[:10] if t in infos)
     return counts
+
+
+def _target_word(level: str, items: list[NeedCandidates]) -> str:
+    if level == "institution":
+        return "机构"
+    has_experts = any(info.experts for it in items for info in it.infos.values())
+    return "专家" if level == "expert" or has_experts else "成果"
 
 
 def _gini(counts: list[int]) -> float:
@@ -82,6 +93,18 @@ def _gini(counts: list[int]) -> float:
         return 0.0
     n = len(x)
     return float((2 * np.arange(1, n + 1) - n - 1).dot(x) / (n * x.sum()))
+
+
+def _ranker_text(info: Any) -> str:
+    if not info:
+        return "无"
+    if isinstance(info, str):
+        return info
+    folds = "；".join(
+        f"第{i}折 {row['params'].get('objective')}（内层 CV nDCG@10 {row['ndcg@10']:.3f}）"
+        for i, row in enumerate(info.get("chosen_per_fold", []), 1)
+    )
+    return f"嵌套 5 折交叉验证（按需求分组，每折在训练需求上内层 CV 选择配置）：{folds}"
 
 
 def _metric_table(summary: dict[str, Any]) -> str:
@@ -123,7 +146,7 @@ def render_html(
         f"<h1>匹配质量评估报告 · {LEVEL_ZH[level]}级</h1>",
         f"<div class='sub'>需求文件 {html.escape(summary['needs_file'])} · {summary['queries']} 条有评判的需求 · "
         f"候选池 {summary['pool']} · 向量模型 {html.escape(summary['embedder'])} · 排序模型："
-        f"{html.escape(json.dumps(summary.get('ranker'), ensure_ascii=False))}</div>",
+        f"{html.escape(_ranker_text(summary.get('ranker')))}</div>",
         "<div class='kpis'>"
         f"<div class='kpi'>最佳系统<b>{html.escape(best)}</b></div>"
         f"<div class='kpi'>nDCG@10<b>{ndcg:.3f}</b></div>"
@@ -145,7 +168,7 @@ def render_html(
         f"<div class='card'><table><tr><th>领域</th><th>需求数</th>{field_head}</tr>{field_html}</table></div>",
         "<h2>推荐对象的覆盖与集中度</h2>",
         f"<div class='card'><p>{html.escape(best)} 的各需求前 10 名中共出现 {len(counts)} 个不同的"
-        f"{'专家' if level != 'institution' else '机构'}；基尼系数 {_gini(list(counts.values())):.3f}"
+        f"{_target_word(level, items)}；基尼系数 {_gini(list(counts.values())):.3f}"
         f"（越接近 1 越集中）。出现最多：{top_targets or '—'}。</p>"
         f"{charts.concentration(list(counts.values())) if counts else ''}</div>",
     ]

@@ -131,7 +131,7 @@ def outcome_runs(items: list[NeedCandidates], ranker_scores: dict[str, np.ndarra
         for item in items:
             s = _scores(item, system, ranker_scores or {})
             order = np.argsort(-s, kind="stable")[:DEPTH]
-            runs[system][item.qid] = {item.infos[item.pks[i]].id: float(len(order) - r) for r, i in enumerate(order)}
+            runs[system][item.qid] = {item.infos[item.pks[i]].id: float(s[i]) for i in order}
     return runs
 
 
@@ -157,8 +157,8 @@ def rolled_runs(
 
 
 def _normalise(sorted_scores: np.ndarray, system: str) -> np.ndarray:
-    """Vote weights in [0, 1]: reciprocal rank for the retrieval systems, min-max for the ranker."""
+    """Vote weights in [0, 1]: 1/sqrt(rank) for the retrieval systems (as the engine), min-max for the ranker."""
     if system != "ranker":
-        return 1.0 / (60 + np.arange(1, len(sorted_scores) + 1)) * 61
+        return np.arange(1, len(sorted_scores) + 1) ** -0.5
     low, high = float(sorted_scores.min()), float(sorted_scores.max())
     return (sorted_scores - low) / (high - low) if high > low else np.ones_like(sorted_scores)

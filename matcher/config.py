@@ -31,7 +31,9 @@ class Settings(BaseSettings):
     ivf_nprobe: int = Field(16, ge=1)
     rollup_depth: int = Field(5, ge=1, description="Outcomes per expert/institution that vote.")
     rollup_decay: float = Field(0.5, gt=0.0, le=1.0, description="Weight of the i-th vote is decay**i.")
-    recency_half_life: float = Field(10.0, gt=0.0, description="Years after which an outcome's vote halves.")
+    recency_half_life: float = Field(
+        0.0, ge=0.0, description="Years after which an outcome's vote halves; 0 = no recency weighting."
+    )
     model: str = Field("auto", description="auto (workspace models/active, else bundled models/default) | none | PATH")
     rerank_depth: int = Field(100, ge=1, description="Fused candidates the ranker re-scores.")
     cache_dir: Path | None = Field(None, description="Embedding cache folder (default: the workspace's cache/).")

@@ -171,7 +171,15 @@ class Ranker(BaseEstimator):
 
 def explain(model: Ranker, row: np.ndarray, top: int = 3) -> list[dict[str, Any]]:
     """The features that moved this candidate's score most, with their Chinese descriptions."""
-    contrib = model.contributions(row.reshape(1, -1))[0]
+    return explain_rows(model, row.reshape(1, -1), top)[0]
+
+
+def explain_rows(model: Ranker, X: np.ndarray, top: int = 3) -> list[list[dict[str, Any]]]:
+    """`explain` for many rows at once (one model pass per feature, not per row and feature)."""
+    return [_reasons(contrib, top) for contrib in model.contributions(X)]
+
+
+def _reasons(contrib: np.ndarray, top: int) -> list[dict[str, Any]]:
     order = np.argsort(-np.abs(contrib))[:top]
     return [
         {

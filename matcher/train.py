@@ -149,6 +149,14 @@ def out_of_fold_run(ts: TrainingSet, params: dict[str, Any], folds: int = 5) -> 
     return _run(ts, np.arange(len(ts.y)), scores)
 
 
+def one_standard_error(table: list[dict[str, Any]], folds: int) -> dict[str, Any]:
+    """The first (simplest: linear configurations come first in GRID) configuration whose mean CV score is
+    within one standard error of the best one: noisy differences do not buy a slower, opaque model."""
+    top = max(table, key=lambda row: row["ndcg@10"])
+    threshold = top["ndcg@10"] - top["std"] / np.sqrt(folds)
+    return next(row for row in table if row["ndcg@10"] >= threshold)
+
+
 def select_and_fit(
     ts: TrainingSet,
     qrels: Qrels,
@@ -170,7 +178,7 @@ def select_and_fit(
         )
         if progress:
             progress(1)
-    best = max(table, key=lambda row: row["ndcg@10"])
+    best = one_standard_error(table, folds)
     model = Ranker(**best["params"]).fit(ts.X, ts.y, ts.groups)
     return model, {"folds": folds, "best": best, "table": table}
 
@@ -183,13 +191,14 @@ def train_and_save(
     name: str,
     sources: list[str],
     folds: int = 5,
+    grid: list[dict[str, Any]] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     """Build the training set, cross-validate the grid, refit the best, save model + params.json + card.md."""
     from matcher.card import render_card
 
     ts = judged_set(matcher, qrels, progress)
-    model, cv = select_and_fit(ts, qrels, folds=folds, progress=progress)
+    model, cv = select_and_fit(ts, qrels, grid=grid, folds=folds, progress=progress)
     summary = {"name": name, "embedder": matcher.embedder.name, "training": ts.summary(), "cv": cv, "sources": sources}
     staging = out.with_name(out.name + ".staging")
     shutil.rmtree(staging, ignore_errors=True)

@@ -29,11 +29,13 @@ ITEMS = [
     Scored(4, 0.5, Components(0.5)),
 ]
 PARAMS = VoteParams(depth=5, decay=0.5, half_life=10.0, now_year=2024)
+NO_RECENCY = VoteParams(depth=5, decay=0.5, now_year=2024)
 
 
 def test_recency_halves_every_half_life() -> None:
     assert recency(2014, PARAMS) == pytest.approx(0.5)
     assert recency(None, PARAMS) == 1.0
+    assert recency(1990, NO_RECENCY) == 1.0  # half-life 0: recency off (the default)
 
 
 def test_expert_votes_decay_hand_computed() -> None:

@@ -39,18 +39,25 @@ def train(
     out: Annotated[Path | None, typer.Option(help="Model folder (default: the workspace's models/active).")] = None,
     name: Annotated[str, typer.Option(help="Model name recorded in params.json.")] = "ranker",
     folds: Annotated[int, typer.Option(min=2, max=20, help="Cross-validation folds (grouped by need).")] = 5,
+    objective: Annotated[
+        str | None,
+        typer.Option(help="Only consider this objective: pairwise-linear | pointwise-linear | pointwise-gbdt"),
+    ] = None,
 ) -> None:
     """Train the ranker with grouped cross-validation and make it the active model."""
     s = settings()
+    grid = [g for g in GRID if objective is None or g["objective"] == objective]
+    if not grid:
+        raise InputError(f"unknown objective {objective!r}")
     target = out or s.workspace().models_dir / "active"
     if from_feedback:
         matcher = open_matcher()
         judged = feedback_qrels(matcher)
         if not judged:
             raise InputError("the workspace holds no outcome-level feedback to learn from yet")
-        with progress_bar("features + CV", len(judged) + len(GRID)) as (advance, _):
+        with progress_bar("features + CV", len(judged) + len(grid)) as (advance, _):
             params = train_and_save(
-                matcher, judged, out=target, name=name, sources=["feedback"], folds=folds, progress=advance
+                matcher, judged, out=target, name=name, sources=["feedback"], folds=folds, grid=grid, progress=advance
             )
     else:
         if not (needs and outcomes and qrels):
@@ -59,7 +66,7 @@ def train(
         step = lambda msg: err_console.print(f"· {msg}")  # noqa: E731
         with (
             scratch_matcher(s, outcomes=outcomes, needs=needs, step=step) as m,
-            progress_bar("features + CV", len(judged) + len(GRID)) as (advance, _),
+            progress_bar("features + CV", len(judged) + len(grid)) as (advance, _),
         ):
             params = train_and_save(
                 m,
@@ -67,6 +74,7 @@ def train(
                 out=target,
                 name=name,
                 folds=folds,
+                grid=grid,
                 progress=advance,
                 sources=[str(p.name) for p in (needs, outcomes, qrels)],
             )

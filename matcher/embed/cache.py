@@ -67,6 +67,9 @@ class CachedEmbedder:
     def __init__(self, inner: Embedder, cache: EmbeddingCache, *, batch_size: int = 64) -> None:
         self.inner, self.cache, self.batch_size = inner, cache, batch_size
         self.name, self.dim = inner.name, inner.dim
+        # one model call at a time: the backends parallelise internally (OpenMP / BLAS), and concurrent calls
+        # from server threads oversubscribe the cores (measured: 8 concurrent e5 calls took 40 s each)
+        self._model_lock = threading.Lock()
 
     def encode_queries(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
         return self._encode(texts, "q", self.inner.encode_queries, progress)
@@ -89,7 +92,8 @@ class CachedEmbedder:
             progress(len(texts) - len(missing))
         for start in range(0, len(missing), self.batch_size):
             chunk = missing[start : start + self.batch_size]
-            vectors = encode([by_hash[h] for h in chunk])
+            with self._model_lock:
+                vectors = encode([by_hash[h] for h in chunk])
             fresh = dict(zip(chunk, vectors, strict=True))
             self.cache.put(self.name, side, fresh)
             found.update(fresh)
