@@ -8,7 +8,7 @@ models trained on the evaluation needs themselves, grouped by need.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,16 +122,22 @@ def _subset(ts: TrainingSet, rows: np.ndarray) -> TrainingSet:
     )
 
 
-def outcome_runs(items: list[NeedCandidates], ranker_scores: dict[str, np.ndarray] | None) -> dict[str, Ranking]:
-    runs: dict[str, Ranking] = {}
+def _system_scores(
+    items: list[NeedCandidates], ranker_scores: dict[str, np.ndarray] | None
+) -> Iterator[tuple[str, NeedCandidates, np.ndarray, np.ndarray]]:
+    """(system, need, candidate scores, candidate order best first) for every system that has scores."""
     for system in SYSTEMS:
         if system == "ranker" and ranker_scores is None:
             continue
-        runs[system] = {}
         for item in items:
-            s = _scores(item, system, ranker_scores or {})
-            order = np.argsort(-s, kind="stable")[:DEPTH]
-            runs[system][item.qid] = {item.infos[item.pks[i]].id: float(s[i]) for i in order}
+            scores = _scores(item, system, ranker_scores or {})
+            yield system, item, scores, np.argsort(-scores, kind="stable")
+
+
+def outcome_runs(items: list[NeedCandidates], ranker_scores: dict[str, np.ndarray] | None) -> dict[str, Ranking]:
+    runs: dict[str, Ranking] = {}
+    for system, item, s, order in _system_scores(items, ranker_scores):
+        runs.setdefault(system, {})[item.qid] = {item.infos[item.pks[i]].id: float(s[i]) for i in order[:DEPTH]}
     return runs
 
 
@@ -139,20 +145,13 @@ def rolled_runs(
     items: list[NeedCandidates], ranker_scores: dict[str, np.ndarray] | None, level: str, params: VoteParams
 ) -> dict[str, Ranking]:
     """Expert or institution rankings rolled up from each system's outcome ranking."""
+    roll = expert_hits if level == "expert" else institution_hits
     runs: dict[str, Ranking] = {}
-    for system in SYSTEMS:
-        if system == "ranker" and ranker_scores is None:
-            continue
-        runs[system] = {}
-        for item in items:
-            s = _scores(item, system, ranker_scores or {})
-            order = np.argsort(-s, kind="stable")
-            norm = _normalise(s[order], system)
-            scored = [Scored(item.pks[i], float(v), Components(float(v))) for i, v in zip(order, norm, strict=True)]
-            roll = expert_hits if level == "expert" else institution_hits
-            hits = roll(scored, item.infos, [], DEPTH, params)
-            key = (lambda h: h.id) if level == "expert" else (lambda h: h.name)
-            runs[system][item.qid] = {key(h): float(h.score) for h in hits}
+    for system, item, s, order in _system_scores(items, ranker_scores):
+        norm = _normalise(s[order], system)
+        scored = [Scored(item.pks[i], float(v), Components(float(v))) for i, v in zip(order, norm, strict=True)]
+        hits = roll(scored, item.infos, [], DEPTH, params)
+        runs.setdefault(system, {})[item.qid] = {(h.id if level == "expert" else h.name): float(h.score) for h in hits}
     return runs
 
 

@@ -87,6 +87,13 @@ def vote(items: list[Scored], infos: dict[int, OutcomeInfo], params: VoteParams)
     )
 
 
+def _ranked(
+    votes: dict[Hashable, list[Scored]], infos: dict[int, OutcomeInfo], params: VoteParams, top: int
+) -> list[tuple[Hashable, list[Scored]]]:
+    """Owners by total vote, best first (ties by key), cut at `top`."""
+    return sorted(votes.items(), key=lambda kv: (-vote(kv[1], infos, params), kv[0]))[:top]
+
+
 def _evidence(items: list[Scored], infos: dict[int, OutcomeInfo], keywords: list[str]) -> list[OutcomeHit]:
     return [outcome_hit(r, i, infos[i.pk], keywords) for r, i in enumerate(items[:EVIDENCE], 1)]
 
@@ -100,9 +107,8 @@ def expert_hits(
 ) -> list[ExpertHit]:
     experts: dict[int, ExpertInfo] = {e.pk: e for info in infos.values() for e in info.experts}
     votes = _votes(items, infos, lambda info: [e.pk for e in info.experts])
-    ranked = sorted(votes.items(), key=lambda kv: (-vote(kv[1], infos, params), kv[0]))[:top]
     hits = []
-    for rank, (pk, supporting) in enumerate(ranked, 1):
+    for rank, (pk, supporting) in enumerate(_ranked(votes, infos, params, top), 1):
         expert, evidence = experts[int(pk)], _evidence(supporting, infos, keywords)  # type: ignore[call-overload]
         hits.append(
             ExpertHit(
@@ -136,9 +142,8 @@ def institution_hits(
             if inst:
                 institutions[inst.pk] = inst
     votes = _votes(items, infos, _institutions_of)
-    ranked = sorted(votes.items(), key=lambda kv: (-vote(kv[1], infos, params), kv[0]))[:top]
     hits = []
-    for rank, (pk, supporting) in enumerate(ranked, 1):
+    for rank, (pk, supporting) in enumerate(_ranked(votes, infos, params, top), 1):
         inst, evidence = institutions[int(pk)], _evidence(supporting, infos, keywords)  # type: ignore[call-overload]
         names = list(
             dict.fromkeys(
