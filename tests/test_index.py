@@ -43,6 +43,9 @@ def test_ivf_index_for_large_corpora(tmp_path: Path) -> None:
         np.arange(400), vectors, ["h"] * 400
     )
     assert index.search(vectors[7], 1)[0][0] == 7
+    assert index.similarity(vectors[7], [7]) == pytest.approx([1.0], abs=1e-5)
+    index.add([1000], vectors[3:4], ["h"])  # adding after the direct map was built still works
+    assert index.similarity(vectors[3], [1000]) == pytest.approx([1.0], abs=1e-5)
     index.save(tmp_path / "ivf")
     assert DenseIndex.load(tmp_path / "ivf").search(vectors[9], 1)[0][0] == 9
 

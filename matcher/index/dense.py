@@ -36,6 +36,7 @@ class DenseIndex:
         self.nlist, self.nprobe = nlist, nprobe
         self.index_: faiss.Index | None = None
         self.hashes_: dict[int, str] = {}
+        self._direct_map = False  # IVF only: id → vector map for `similarity`, built once
 
     @staticmethod
     def choose_kind(n: int, exact_max: int) -> tuple[str, int]:
@@ -101,8 +102,10 @@ class DenseIndex:
         """Cosine of `query` with the stored vectors of `pks` (exact, whatever the index kind)."""
         if self.index_ is None:
             raise IndexMismatchError("dense index is empty")
-        if self.kind == "ivf":
-            faiss.extract_index_ivf(self.index_).make_direct_map()
+        if self.kind == "ivf" and not self._direct_map:
+            # a hashtable map: outcome pks are not sequential, and it stays valid through add/remove
+            faiss.extract_index_ivf(self.index_).set_direct_map_type(faiss.DirectMap.Hashtable)  # type: ignore[attr-defined]
+            self._direct_map = True
         matrix = (
             np.vstack([self.index_.reconstruct(int(p)) for p in _ids(pks)])
             if len(pks)
