@@ -14,6 +14,7 @@ import typer
 from rich.table import Table
 
 from matcher.cli import state
+from matcher.cli.batch import batch_app
 from matcher.cli.progress import count_lines, err_console, progress_bar
 from matcher.cli.render import print_result
 from matcher.cli.state import console
@@ -37,6 +38,7 @@ index_app = typer.Typer(help="Build, inspect and verify the search indexes.", no
 app.add_typer(import_app, name="import")
 app.add_typer(index_app, name="index")
 app.add_typer(users_app, name="users")
+app.add_typer(batch_app, name="batch")
 
 
 def settings() -> Settings:

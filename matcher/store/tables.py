@@ -108,7 +108,47 @@ class MatchRun(Base):
     params: Mapped[dict[str, Any]] = mapped_column(default=dict)
     stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column()
+    updated_at: Mapped[datetime | None] = mapped_column(doc="last progress (a heartbeat while running)")
     finished_at: Mapped[datetime | None] = mapped_column()
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class RunNeed(Base):
+    """One need of a batch run: pending when the run is created, scored in one transaction with its candidates."""
+
+    __tablename__ = "run_needs"
+    run_pk: Mapped[int] = mapped_column(ForeignKey("match_runs.pk", ondelete="CASCADE"), primary_key=True)
+    need_pk: Mapped[int] = mapped_column(ForeignKey("needs.pk", ondelete="CASCADE"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(10), default="pending", doc="pending | scored")
+    candidates: Mapped[int] = mapped_column(Integer, default=0, doc="conflict-free candidates kept")
+    conflicts: Mapped[dict[str, Any]] = mapped_column(default=dict, doc="rule → candidates it removed")
+    seconds: Mapped[float] = mapped_column(default=0.0)
+
+
+class RunCandidate(Base):
+    """A conflict-free (need, expert) candidate of a batch run with its match degree (0–100) and evidence."""
+
+    __tablename__ = "run_candidates"
+    run_pk: Mapped[int] = mapped_column(ForeignKey("match_runs.pk", ondelete="CASCADE"), primary_key=True)
+    need_pk: Mapped[int] = mapped_column(ForeignKey("needs.pk", ondelete="CASCADE"), primary_key=True)
+    expert_pk: Mapped[int] = mapped_column(ForeignKey("experts.pk", ondelete="CASCADE"), primary_key=True)
+    rank: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float] = mapped_column()
+    same_region: Mapped[bool] = mapped_column(default=False)
+    evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Exclusion(Base):
+    """A pair never to propose: an expert for one need, or for every need of one organisation."""
+
+    __tablename__ = "exclusions"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    expert_pk: Mapped[int] = mapped_column(ForeignKey("experts.pk", ondelete="CASCADE"), index=True)
+    need_pk: Mapped[int | None] = mapped_column(ForeignKey("needs.pk", ondelete="CASCADE"))
+    organization_key: Mapped[str | None] = mapped_column(String(200), doc="institution_key of the organisation")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Match(Base):
@@ -121,6 +161,7 @@ class Match(Base):
     need_pk: Mapped[int] = mapped_column(ForeignKey("needs.pk", ondelete="CASCADE"), index=True)
     level: Mapped[str] = mapped_column(String(20))
     target_id: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20), default="proposal", doc="proposal | alternate")
     rank: Mapped[int] = mapped_column(Integer)
     score: Mapped[float] = mapped_column()
     evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)

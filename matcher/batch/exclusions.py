@@ -1,0 +1,43 @@
+"""The exclusion list: an expert never proposed for one need, or for any need of one organisation."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from matcher.errors import InputError, NotFoundError
+from matcher.services.needs import get_need
+from matcher.store.tables import Exclusion, Expert
+from matcher.text import institution_key
+
+
+def add_exclusion(
+    session: Session, *, expert_id: str, need_id: str | None, organization: str | None, reason: str
+) -> Exclusion:
+    if (need_id is None) == (organization is None):
+        raise InputError("name either one need or one organisation to exclude the expert from")
+    if not reason.strip():
+        raise InputError("an exclusion needs a reason")
+    expert = session.scalar(select(Expert).where(Expert.id == expert_id))
+    if expert is None:
+        raise NotFoundError(f"no expert with id {expert_id!r}")
+    key = institution_key(organization) if organization else None
+    if organization is not None and not key:
+        raise InputError("the organisation name is empty")
+    need_pk = get_need(session, need_id=need_id).pk if need_id else None
+    row = Exclusion(expert_pk=expert.pk, need_pk=need_pk, organization_key=key, reason=reason.strip())
+    session.add(row)
+    session.flush()
+    return row
+
+
+def list_exclusions(session: Session) -> list[Exclusion]:
+    return list(session.scalars(select(Exclusion).order_by(Exclusion.pk)))
+
+
+def remove_exclusion(session: Session, *, pk: int) -> None:
+    row = session.get(Exclusion, pk)
+    if row is None:
+        raise NotFoundError(f"no exclusion number {pk}")
+    session.delete(row)
+    session.flush()

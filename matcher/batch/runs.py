@@ -1,0 +1,121 @@
+"""Batch runs as records: create, find, list, cancel; one process at a time per run (a file lock).
+
+A run's needs are fixed when it is created (one `run_needs` row each, pending); executing it scores pending
+needs one transaction each, then solves and writes all proposals in one transaction. So a run killed at any
+point resumes where it was, without losing or duplicating proposals, and runs only ever touch their own rows.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from matcher import __version__
+from matcher.batch.params import BatchParams, need_selector
+from matcher.errors import ConflictError, InputError, NotFoundError
+from matcher.store.tables import MatchRun, RunNeed, utcnow
+
+log = logging.getLogger(__name__)
+STATUSES = ("queued", "running", "done", "failed", "cancelled")
+FINAL = ("done",)
+
+
+def new_run_id() -> str:
+    return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+
+
+def create_run(session: Session, *, params: BatchParams, versions: dict[str, Any]) -> MatchRun:
+    """A queued run with its needs fixed now (so a resume works on the same set)."""
+    need_pks = list(session.scalars(need_selector(params.needs)))
+    if not need_pks:
+        raise InputError(f"no needs match --needs {params.needs}")
+    run = MatchRun(
+        id=new_run_id(), kind="batch", status="queued", params=params.to_dict(), stats={"needs": len(need_pks)}
+    )
+    run.stats["versions"] = versions
+    session.add(run)
+    session.flush()
+    session.add_all(RunNeed(run_pk=run.pk, need_pk=pk, status="pending", conflicts={}) for pk in need_pks)
+    session.flush()
+    return run
+
+
+def get_run(session: Session, *, run_id: str) -> MatchRun:
+    run = session.scalar(select(MatchRun).where(MatchRun.id == run_id, MatchRun.kind == "batch"))
+    if run is None:
+        raise NotFoundError(f"no batch run with id {run_id!r} (see `matcher batch list`)")
+    return run
+
+
+def list_runs(session: Session, *, limit: int = 20) -> list[MatchRun]:
+    query = select(MatchRun).where(MatchRun.kind == "batch").order_by(MatchRun.pk.desc()).limit(limit)
+    return list(session.scalars(query))
+
+
+def progress_of(session: Session, run: MatchRun) -> tuple[int, int]:
+    """(needs scored, needs in the run)."""
+    rows = session.execute(
+        select(RunNeed.status, func.count()).where(RunNeed.run_pk == run.pk).group_by(RunNeed.status)
+    )
+    counts = {status: n for status, n in rows}
+    return counts.get("scored", 0), sum(counts.values())
+
+
+def cancel_run(session: Session, *, run_id: str) -> MatchRun:
+    """Ask a queued or running run to stop after its current need; `resume` continues it later."""
+    run = get_run(session, run_id=run_id)
+    if run.status in FINAL:
+        raise ConflictError(f"run {run_id} is {run.status}; there is nothing to cancel")
+    run.status, run.updated_at = "cancelled", utcnow()
+    session.flush()
+    return run
+
+
+def run_summary(session: Session, run: MatchRun) -> dict[str, Any]:
+    scored, total = progress_of(session, run)
+    return {
+        "id": run.id,
+        "status": run.status,
+        "params": run.params,
+        "progress": {"scored": scored, "needs": total},
+        "stats": run.stats,
+        "error": run.error,
+        "created_at": run.created_at,
+        "started_at": run.started_at,
+        "updated_at": run.updated_at,
+        "finished_at": run.finished_at,
+    }
+
+
+@contextmanager
+def run_lock(folder: Path, run_id: str) -> Iterator[None]:
+    """Exclusive right to execute `run_id` in this workspace; released by the OS even after kill -9."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / f"{run_id}.lock").open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise ConflictError(f"run {run_id} is being executed by another process") from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def versions_of(manifest: dict[str, Any], model: dict[str, Any] | None) -> dict[str, Any]:
+    """What produced a run's scores: matcher, index (embedder, size, build time) and ranker."""
+    return {
+        "matcher": __version__,
+        "embedder": manifest.get("embedder"),
+        "index": {"count": manifest.get("count"), "created_at": manifest.get("created_at")},
+        "model": {"name": model.get("name"), "created_at": model.get("created_at")} if model else None,
+    }

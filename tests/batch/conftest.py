@@ -1,0 +1,44 @@
+"""Batch fixtures: the demo corpus indexed once with the fake embedder, copied per test."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from matcher.config import Settings
+from matcher.engine import Matcher
+from tests.conftest import FakeEmbedder
+
+DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
+
+
+def open_demo(home: Path) -> Matcher:
+    return Matcher(Settings(home=home, model="none", _env_file=None), embedder=FakeEmbedder())  # type: ignore[call-arg]
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("batch") / "demo"
+    matcher = open_demo(home)
+    for kind in ("institutions", "experts", "outcomes", "needs"):
+        matcher.import_file(kind, DEMO / f"{kind}.jsonl")
+    matcher.build_index()
+    matcher.close()
+    return home
+
+
+@pytest.fixture
+def demo_home(demo_template: Path, tmp_path: Path) -> Path:
+    home = tmp_path / "demo"
+    shutil.copytree(demo_template, home)
+    return home
+
+
+@pytest.fixture
+def demo(demo_home: Path) -> Iterator[Matcher]:
+    matcher = open_demo(demo_home)
+    yield matcher
+    matcher.close()

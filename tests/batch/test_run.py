@@ -1,0 +1,141 @@
+"""Batch runs end to end on the demo corpus: constraints hold on what is stored, runs are records."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+import pytest
+from sqlalchemy import select
+
+from matcher.batch import BatchParams, execute, start_run
+from matcher.batch.conflicts import load_rules
+from matcher.batch.runs import cancel_run, get_run, run_lock, run_summary
+from matcher.engine import Matcher
+from matcher.errors import ConflictError, InputError
+from matcher.store.db import transaction
+from matcher.store.tables import Expert, Match, Need
+from tests.batch.conftest import open_demo
+
+
+def stored(matcher: Matcher, run_id: str) -> list[tuple[str, str, str, int, float]]:
+    """A run's proposals and alternates as comparable tuples."""
+    with matcher.sessions() as session:
+        run = get_run(session, run_id=run_id)
+        rows = session.execute(
+            select(Need.id, Match.target_id, Match.role, Match.rank, Match.score)
+            .join(Need, Need.pk == Match.need_pk)
+            .where(Match.run_pk == run.pk)
+            .order_by(Need.id, Match.rank)
+        )
+        return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
+def run_once(matcher: Matcher, params: BatchParams) -> str:
+    run_id = start_run(matcher, params)
+    execute(matcher, run_id)
+    return run_id
+
+
+def test_a_run_respects_every_limit_and_conflict(demo: Matcher) -> None:
+    params = BatchParams(per_need=3, alternates=2, expert_capacity=2, max_per_institution=1)
+    run_id = run_once(demo, params)
+    rows = stored(demo, run_id)
+    proposals = [r for r in rows if r[2] == "proposal"]
+    with demo.sessions() as session:
+        experts = {e.id: e for e in session.scalars(select(Expert))}
+        needs = {n.id: n for n in session.scalars(select(Need))}
+        rules = load_rules(session)
+        assert all(rules.check(needs[n], experts[e]) is None for n, e, *_ in rows)
+        summary = run_summary(session, get_run(session, run_id=run_id))
+    load = Counter(e for _, e, *_ in proposals)
+    own = {e: experts[e].capacity for e in load if experts[e].capacity is not None}
+    assert own and all(n <= own.get(e, 2) for e, n in load.items())  # the expert's own capacity overrides 2
+    assert any(n > 2 for n in load.values()) and all(n <= 2 for e, n in load.items() if e not in own)
+    assert max(Counter(n for n, *_ in proposals).values()) <= 3
+    per_need_inst = Counter((n, experts[e].institution_pk) for n, e, *_ in proposals)
+    assert max(per_need_inst.values()) == 1
+    assert Counter(r[2] for r in rows)["alternate"] <= 2 * len(needs)
+    stats = summary["stats"]
+    assert summary["status"] == "done" and summary["progress"] == {"scored": 90, "needs": 90}
+    assert stats["proposals"] == len(proposals) and stats["objective"] >= stats["greedy_objective"]
+    assert stats["conflicts_removed"]["own_organization"] > 0  # the demo has needs from stored institutions
+    assert {"score", "solve", "write"} <= set(stats["seconds"]) and stats["versions"]["embedder"] == "fake/bigram-64"
+    served = Counter(n for n, *_ in proposals)
+    assert {u["need_id"] for u in stats["unserved"]} == {n for n in needs if served[n] < 3}
+
+
+def test_expert_own_capacity_overrides_the_run_capacity(demo: Matcher) -> None:
+    first = stored(demo, run_once(demo, BatchParams()))
+    busiest = Counter(e for _, e, role, *_ in first if role == "proposal").most_common(1)[0][0]
+    with transaction(demo.sessions) as session:
+        session.scalars(select(Expert).where(Expert.id == busiest)).one().capacity = 1
+    second = stored(demo, run_once(demo, BatchParams()))
+    assert Counter(e for _, e, role, *_ in second if role == "proposal")[busiest] == 1
+
+
+def test_a_rejected_pair_is_not_proposed_again(demo: Matcher) -> None:
+    from matcher.services.feedback import record_feedback
+
+    first = stored(demo, run_once(demo, BatchParams()))
+    need_id, expert_id = first[0][0], first[0][1]
+    with transaction(demo.sessions) as session:
+        record_feedback(
+            session, need_id=need_id, level="expert", target_id=expert_id, stage="rejected", reason="不对口", actor="t"
+        )
+    second = stored(demo, run_once(demo, BatchParams()))
+    assert (need_id, expert_id) not in {(n, e) for n, e, *_ in second}
+
+
+def test_selecting_needs_and_bad_parameters(demo: Matcher) -> None:
+    with transaction(demo.sessions) as session:
+        for need in session.scalars(select(Need).where(Need.id != "DEMO-N001")):
+            need.status = "closed"
+    run_id = run_once(demo, BatchParams(needs="open"))
+    assert {r[0] for r in stored(demo, run_id)} == {"DEMO-N001"}
+    with pytest.raises(InputError, match="since:DATE"):
+        BatchParams(needs="since:yesterday")
+    with pytest.raises(InputError, match="per_need"):
+        BatchParams(per_need=0)
+    with pytest.raises(InputError, match="no needs"):
+        start_run(demo, BatchParams(needs="since:2100-01-01"))
+
+
+def test_cancel_then_resume_equals_an_uninterrupted_run(demo: Matcher) -> None:
+    reference = stored(demo, run_once(demo, BatchParams()))
+    run_id = start_run(demo, BatchParams())
+
+    def cancel_after_ten(done: int, total: int) -> None:
+        if done == 10:
+            with transaction(demo.sessions) as session:
+                cancel_run(session, run_id=run_id)
+
+    execute(demo, run_id, progress=cancel_after_ten)
+    with demo.sessions() as session:
+        summary = run_summary(session, get_run(session, run_id=run_id))
+    assert summary["status"] == "cancelled" and summary["progress"]["scored"] == 10
+    assert stored(demo, run_id) == []
+    execute(demo, run_id)
+    assert stored(demo, run_id) == reference
+    with pytest.raises(ConflictError, match="done already"):
+        execute(demo, run_id)
+
+
+def test_one_run_cannot_execute_twice_at_once(demo: Matcher) -> None:
+    run_id = start_run(demo, BatchParams())
+    with run_lock(demo.workspace.root / "runs", run_id), pytest.raises(ConflictError, match="another process"):
+        execute(demo, run_id)
+
+
+def test_two_runs_at_once_do_not_disturb_each_other(demo: Matcher, demo_home) -> None:
+    a_params, b_params = BatchParams(per_need=3), BatchParams(per_need=1, expert_capacity=1)
+    a_alone, b_alone = stored(demo, run_once(demo, a_params)), stored(demo, run_once(demo, b_params))
+    other = open_demo(demo_home)
+    ids = [start_run(demo, a_params), start_run(other, b_params)]
+    threads = [threading.Thread(target=execute, args=(m, r)) for m, r in zip((demo, other), ids, strict=True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert stored(demo, ids[0]) == a_alone and stored(demo, ids[1]) == b_alone
+    other.close()
