@@ -41,7 +41,7 @@ test-fast: $(STAMP)  ## tests without real models and PostgreSQL
 	$(BIN)/pytest -q -m "not realmodel and not postgres"
 
 lint: $(STAMP)  ## ruff + mypy
-	$(BIN)/ruff check matcher evaluation tests bench data/demo/build_demo.py
+	$(BIN)/ruff check matcher api evaluation tests bench data/demo/build_demo.py
 	$(BIN)/mypy
 
 bench: $(STAMP)  ## benchmarks on ../shared/datasets (tens of minutes); writes docs/benchmarks.md

@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from api import problems
-from api.routes import catalog, feedback, health, matching, needs
+from api.routes import batch, catalog, feedback, health, matching, needs
 from api.schemas import ERRORS
 from matcher import __version__
 from matcher.config import Settings
@@ -38,7 +38,7 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
         )
     _limit_body(app, settings.max_request_bytes)
     app.include_router(health.router)
-    for router in (needs.router, matching.router, feedback.router, *catalog.routers):
+    for router in (needs.router, matching.router, feedback.router, batch.router, *catalog.routers):
         app.include_router(router, responses=ERRORS)
     app.mount("/static", StaticFiles(directory=WEB), name="static")
 

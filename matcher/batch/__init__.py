@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from matcher.batch.assign import Limits, Pair, greedy, solve
 from matcher.batch.params import BatchParams
-from matcher.batch.pipeline import execute, start_run
+from matcher.batch.pipeline import execute, resume, start_run
 
-__all__ = ["BatchParams", "Limits", "Pair", "execute", "greedy", "solve", "start_run"]
+__all__ = ["BatchParams", "Limits", "Pair", "execute", "greedy", "resume", "solve", "start_run"]

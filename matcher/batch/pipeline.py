@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from matcher.batch.assign import Pair, alternates, greedy, solve, total_gain
 from matcher.batch.conflicts import load_rules
 from matcher.batch.params import BatchParams
-from matcher.batch.runs import create_run, get_run, progress_of, run_lock, versions_of
+from matcher.batch.runs import create_run, get_run, progress_of, requeue_run, run_lock, versions_of
 from matcher.batch.score import score_need
 from matcher.batch.unserved import unserved
 from matcher.engine import Matcher
@@ -37,12 +37,19 @@ def start_run(matcher: Matcher, params: BatchParams) -> str:
         return create_run(session, params=params, versions=versions).id
 
 
+def resume(matcher: Matcher, run_id: str, *, progress: Progress | None = None) -> dict[str, Any]:
+    """Continue a cancelled, failed or killed run from what the store says is done."""
+    with transaction(matcher.sessions) as session:
+        requeue_run(session, run_id=run_id)
+    return execute(matcher, run_id, progress=progress)
+
+
 def execute(matcher: Matcher, run_id: str, *, progress: Progress | None = None) -> dict[str, Any]:
-    """Run or resume `run_id` to the end (or until cancelled); returns its stats."""
+    """Execute `run_id` from where it is to the end, unless it is (or gets) cancelled; returns its stats."""
     with run_lock(matcher.workspace.root / "runs", run_id):
         params = _begin(matcher, run_id)
         try:
-            if _score_pending(matcher, run_id, params, progress):
+            if params and _score_pending(matcher, run_id, params, progress):
                 _finish(matcher, run_id, params)
         except BaseException as exc:  # mark the run failed (kill -9 cannot get here; resume handles that), re-raise
             _fail(matcher, run_id, exc)
@@ -51,11 +58,14 @@ def execute(matcher: Matcher, run_id: str, *, progress: Progress | None = None) 
         return get_run(session, run_id=run_id).stats
 
 
-def _begin(matcher: Matcher, run_id: str) -> BatchParams:
+def _begin(matcher: Matcher, run_id: str) -> BatchParams | None:
+    """Mark the run running and return its parameters; None if it was cancelled before it began."""
     with transaction(matcher.sessions) as session:
         run = get_run(session, run_id=run_id)
         if run.status == "done":
             raise ConflictError(f"run {run_id} is done already; start a new one with `matcher batch run`")
+        if run.status == "cancelled":
+            return None
         run.status, run.error, run.updated_at = "running", None, utcnow()
         run.started_at = run.started_at or utcnow()
         return BatchParams.from_dict(run.params)

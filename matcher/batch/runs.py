@@ -80,6 +80,16 @@ def cancel_run(session: Session, *, run_id: str) -> MatchRun:
     return run
 
 
+def requeue_run(session: Session, *, run_id: str) -> MatchRun:
+    """Make a cancelled, failed or killed run executable again (resume); a finished run stays finished."""
+    run = get_run(session, run_id=run_id)
+    if run.status in FINAL:
+        raise ConflictError(f"run {run_id} is done already; start a new one with `matcher batch run`")
+    run.status, run.updated_at = "queued", utcnow()
+    session.flush()
+    return run
+
+
 def run_summary(session: Session, run: MatchRun) -> dict[str, Any]:
     scored, total = progress_of(session, run)
     return {
@@ -109,6 +119,15 @@ def run_lock(folder: Path, run_id: str) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def is_locked(folder: Path, run_id: str) -> bool:
+    """Whether some process is executing `run_id` right now."""
+    try:
+        with run_lock(folder, run_id):
+            return False
+    except ConflictError:
+        return True
 
 
 def versions_of(manifest: dict[str, Any], model: dict[str, Any] | None) -> dict[str, Any]:

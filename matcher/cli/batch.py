@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from matcher.batch import BatchParams, execute, start_run
+from matcher.batch import resume as resume_run
 from matcher.batch.compare import diff_runs
 from matcher.batch.exclusions import add_exclusion, list_exclusions, remove_exclusion
 from matcher.batch.export import FORMATS, render
@@ -28,7 +29,7 @@ RunArg = Annotated[str, typer.Argument(help="Run id (see `matcher batch list`)."
 DEFAULTS = BatchParams()
 
 
-def _execute(matcher: Matcher, run_id: str) -> None:
+def _execute(matcher: Matcher, run_id: str, *, again: bool = False) -> None:
     console.print(f"run [bold]{run_id}[/bold]")
     with progress_bar("score needs") as (advance, set_total):
         seen = [0]
@@ -38,7 +39,7 @@ def _execute(matcher: Matcher, run_id: str) -> None:
             advance(done - seen[0])
             seen[0] = done
 
-        execute(matcher, run_id, progress=progress)
+        (resume_run if again else execute)(matcher, run_id, progress=progress)
     _show(matcher, run_id)
 
 
@@ -79,7 +80,7 @@ def run(
 @batch_app.command("resume")
 def resume(run_id: RunArg) -> None:
     """Continue a run that was killed, failed or cancelled, from where it stopped."""
-    _execute(open_matcher(), run_id)
+    _execute(open_matcher(), run_id, again=True)
 
 
 @batch_app.command("cancel")

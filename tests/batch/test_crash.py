@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from matcher.batch import BatchParams, execute, start_run
+from matcher.batch import BatchParams, resume, start_run
 from matcher.batch.runs import get_run, run_summary
 from matcher.engine import Matcher
 from tests.batch.test_run import run_once, stored
@@ -56,5 +56,5 @@ def test_killed_run_resumes_to_the_uninterrupted_result(
     assert summary["status"] == "running"  # what a killed process leaves behind
     assert summary["progress"]["scored"] == scored
     assert stored(demo, run_id) == []  # nothing half-written
-    execute(demo, run_id)
+    resume(demo, run_id)
     assert stored(demo, run_id) == reference

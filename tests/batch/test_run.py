@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
-from matcher.batch import BatchParams, execute, start_run
+from matcher.batch import BatchParams, execute, resume, start_run
 from matcher.batch.conflicts import load_rules
 from matcher.batch.runs import cancel_run, get_run, run_lock, run_summary
 from matcher.engine import Matcher
@@ -115,10 +115,13 @@ def test_cancel_then_resume_equals_an_uninterrupted_run(demo: Matcher) -> None:
         summary = run_summary(session, get_run(session, run_id=run_id))
     assert summary["status"] == "cancelled" and summary["progress"]["scored"] == 10
     assert stored(demo, run_id) == []
-    execute(demo, run_id)
+    execute(demo, run_id)  # executing a cancelled run does nothing: only resume continues it
+    assert stored(demo, run_id) == []
+    resume(demo, run_id)
     assert stored(demo, run_id) == reference
-    with pytest.raises(ConflictError, match="done already"):
-        execute(demo, run_id)
+    for again in (execute, resume):
+        with pytest.raises(ConflictError, match="done already"):
+            again(demo, run_id)
 
 
 def test_one_run_cannot_execute_twice_at_once(demo: Matcher) -> None:

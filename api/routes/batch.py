@@ -1,0 +1,121 @@
+"""Batch runs: start one (it runs in the background on the shared engine), watch it, cancel or resume it,
+read and export its proposals, compare two runs."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Response, status
+from starlette.concurrency import run_in_threadpool
+
+from api.batch_schemas import BatchRunCreate, BatchRunPublic, ProposalPublic, RunDiffPublic
+from api.deps import MatcherDep, SessionDep, Staff, Viewer, audited
+from matcher.batch import BatchParams, execute, start_run
+from matcher.batch.compare import diff_runs
+from matcher.batch.export import proposals, render
+from matcher.batch.runs import cancel_run, get_run, is_locked, list_runs, requeue_run, run_summary
+from matcher.engine import Matcher
+from matcher.errors import ConflictError, MatcherError
+from matcher.store.db import transaction
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/batch-runs", tags=["batch"])
+MEDIA = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _work(matcher: Matcher, run_id: str) -> None:
+    try:
+        execute(matcher, run_id)
+    except MatcherError as exc:  # the run records its failure; the server carries on
+        log.warning("batch run %s stopped: %s", run_id, exc)
+
+
+def _launch(matcher: Matcher, run_id: str) -> None:
+    threading.Thread(target=_work, args=(matcher, run_id), name=f"batch-{run_id}", daemon=True).start()
+
+
+def _public(session: Any, run_id: str) -> BatchRunPublic:
+    return BatchRunPublic.model_validate(run_summary(session, get_run(session, run_id=run_id)))
+
+
+@router.post("", response_model=BatchRunPublic, status_code=status.HTTP_202_ACCEPTED, summary="Start a batch run")
+async def start(body: BatchRunCreate, matcher: MatcherDep, caller: Staff, response: Response) -> BatchRunPublic:
+    params = BatchParams(**body.model_dump())
+    run_id = await run_in_threadpool(start_run, matcher, params)
+    with matcher.sessions() as session, session.begin():
+        audited(session, caller, "batch-run", f"batch-runs/{run_id}", params=params.to_dict())
+        public = _public(session, run_id)
+    _launch(matcher, run_id)
+    response.headers["Location"] = f"/batch-runs/{run_id}"
+    return public
+
+
+@router.get("", response_model=list[BatchRunPublic], summary="Recent batch runs")
+def recent(
+    session: SessionDep, caller: Viewer, limit: Annotated[int, Query(ge=1, le=200)] = 20
+) -> list[BatchRunPublic]:
+    return [BatchRunPublic.model_validate(run_summary(session, r)) for r in list_runs(session, limit=limit)]
+
+
+@router.get("/{run_id}", response_model=BatchRunPublic, summary="Status, progress and statistics of a run")
+def show(run_id: str, session: SessionDep, caller: Viewer) -> BatchRunPublic:
+    return _public(session, run_id)
+
+
+@router.post("/{run_id}/cancel", response_model=BatchRunPublic, summary="Stop a run after its current need")
+def cancel(run_id: str, session: SessionDep, caller: Staff) -> BatchRunPublic:
+    cancel_run(session, run_id=run_id)
+    audited(session, caller, "batch-cancel", f"batch-runs/{run_id}")
+    return _public(session, run_id)
+
+
+@router.post(
+    "/{run_id}/resume",
+    response_model=BatchRunPublic,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Continue a killed, failed or cancelled run",
+)
+def resume(run_id: str, caller: Staff, matcher: MatcherDep) -> BatchRunPublic:
+    if is_locked(matcher.workspace.root / "runs", run_id):
+        raise ConflictError(f"run {run_id} is being executed")
+    with transaction(matcher.sessions) as session:
+        requeue_run(session, run_id=run_id)
+        audited(session, caller, "batch-resume", f"batch-runs/{run_id}")
+    _launch(matcher, run_id)
+    with matcher.sessions() as session:
+        return _public(session, run_id)
+
+
+@router.get("/{run_id}/proposals", response_model=list[ProposalPublic], summary="Proposals and alternates")
+def list_proposals(
+    run_id: str,
+    session: SessionDep,
+    caller: Viewer,
+    need_id: Annotated[str | None, Query(max_length=200, description="Only this need's")] = None,
+) -> list[dict[str, Any]]:
+    return proposals(session, get_run(session, run_id=run_id), need_id=need_id)
+
+
+@router.get(
+    "/{run_id}/export",
+    summary="Download the proposals as CSV or XLSX (Chinese headers)",
+    response_class=Response,
+    responses={200: {"content": {m: {} for m in MEDIA.values()}}},
+)
+def export(run_id: str, session: SessionDep, caller: Viewer, format: Literal["csv", "xlsx"] = "xlsx") -> Response:
+    data = render(session, run_id=run_id, fmt=format)
+    disposition = f'attachment; filename="matcher-{run_id}.{format}"'
+    return Response(data, media_type=MEDIA[format], headers={"Content-Disposition": disposition})
+
+
+@router.get("/{run_id}/diff", response_model=RunDiffPublic, summary="Pairs added and dropped since another run")
+def diff(
+    run_id: str, session: SessionDep, caller: Viewer, against: Annotated[str, Query(max_length=64)]
+) -> RunDiffPublic:
+    d = diff_runs(session, old=against, new=run_id)
+    return RunDiffPublic(old=d.old, new=d.new, added=d.added, dropped=d.dropped, kept=d.kept)
