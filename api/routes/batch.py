@@ -81,6 +81,8 @@ def cancel(run_id: str, session: SessionDep, caller: Staff) -> BatchRunPublic:
     summary="Continue a killed, failed or cancelled run",
 )
 def resume(run_id: str, caller: Staff, matcher: MatcherDep) -> BatchRunPublic:
+    with matcher.sessions() as session:
+        run_id = get_run(session, run_id=run_id).id
     if is_locked(matcher.workspace.root / "runs", run_id):
         raise ConflictError(f"run {run_id} is being executed")
     with transaction(matcher.sessions) as session:

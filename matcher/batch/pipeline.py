@@ -40,12 +40,14 @@ def start_run(matcher: Matcher, params: BatchParams) -> str:
 def resume(matcher: Matcher, run_id: str, *, progress: Progress | None = None) -> dict[str, Any]:
     """Continue a cancelled, failed or killed run from what the store says is done."""
     with transaction(matcher.sessions) as session:
-        requeue_run(session, run_id=run_id)
+        run_id = requeue_run(session, run_id=run_id).id
     return execute(matcher, run_id, progress=progress)
 
 
 def execute(matcher: Matcher, run_id: str, *, progress: Progress | None = None) -> dict[str, Any]:
     """Execute `run_id` from where it is to the end, unless it is (or gets) cancelled; returns its stats."""
+    with matcher.sessions() as session:
+        run_id = get_run(session, run_id=run_id).id  # `latest` → its id, so the lock names the run
     with run_lock(matcher.workspace.root / "runs", run_id):
         params = _begin(matcher, run_id)
         try:

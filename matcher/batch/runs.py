@@ -50,7 +50,12 @@ def create_run(session: Session, *, params: BatchParams, versions: dict[str, Any
 
 
 def get_run(session: Session, *, run_id: str) -> MatchRun:
-    run = session.scalar(select(MatchRun).where(MatchRun.id == run_id, MatchRun.kind == "batch"))
+    """The batch run with this id; `latest` names the newest one."""
+    query = select(MatchRun).where(MatchRun.kind == "batch")
+    if run_id == "latest":
+        run = session.scalar(query.order_by(MatchRun.pk.desc()).limit(1))
+    else:
+        run = session.scalar(query.where(MatchRun.id == run_id))
     if run is None:
         raise NotFoundError(f"no batch run with id {run_id!r} (see `matcher batch list`)")
     return run

@@ -25,7 +25,7 @@ from matcher.store.tables import Expert, Need
 batch_app = typer.Typer(
     help="Nightly batch matching: proposals for every open need, under constraints.", no_args_is_help=True
 )
-RunArg = Annotated[str, typer.Argument(help="Run id (see `matcher batch list`).")]
+RunArg = Annotated[str, typer.Argument(help="Run id (see `matcher batch list`) or `latest`.")]
 DEFAULTS = BatchParams()
 
 
@@ -162,6 +162,7 @@ def export(
         raise typer.BadParameter(f"use one of {', '.join(FORMATS)}", param_hint="--format")
     with open_matcher().sessions() as session:
         data = render(session, run_id=run_id, fmt=fmt)
+        run_id = get_run(session, run_id=run_id).id
     target = out or Path(f"{run_id}.{fmt}")
     target.write_bytes(data)
     console.print(f"wrote {target} ({len(data):,} bytes)")

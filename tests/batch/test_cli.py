@@ -33,14 +33,15 @@ def test_run_show_export_diff(home: Path, tmp_path: Path) -> None:
     assert "done, 90/90 needs scored" in out and "proposals" in out and "greedy would reach" in out
     runs = [line.split("│")[1].strip() for line in invoke("batch", "list").splitlines() if "│ done" in line]
     assert len(runs) == 1
-    summary = json.loads(invoke("batch", "show", runs[0], "--json"))
+    summary = json.loads(invoke("batch", "show", "latest", "--json"))
+    assert summary["id"] == runs[0]
     assert summary["params"]["per_need"] == 2 and summary["stats"]["proposals"] > 0
     invoke("batch", "export", runs[0], "--format", "xlsx", "--out", str(tmp_path / "r.xlsx"))
     assert (
         load_workbook(tmp_path / "r.xlsx")["推荐清单"].max_row
         == summary["stats"]["proposals"] + summary["stats"]["alternates"] + 1
     )
-    invoke("batch", "export", runs[0], "--format", "csv", "--out", str(tmp_path / "r.csv"))
+    invoke("batch", "export", "latest", "--format", "csv", "--out", str(tmp_path / "r.csv"))
     assert (tmp_path / "r.csv").read_text(encoding="utf-8-sig").startswith("需求编号,需求,企业")
     invoke("batch", "run", "--per-need", "3", "--alternates", "1")
     newest = next(line.split("│")[1].strip() for line in invoke("batch", "list").splitlines() if "│ done" in line)
