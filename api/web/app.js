@@ -64,6 +64,7 @@ async function signIn(key) {
   $("#who").innerHTML = `已登录 <button class="ghost" id="signout">退出</button>`;
   $("#signout").onclick = signOut;
   loadNeeds();
+  loadRuns();
 }
 
 async function loadNeeds() {
@@ -92,6 +93,7 @@ async function openNeed(id) {
   loadNeeds();
   await runMatch();
   loadHistory();
+  loadBatchProposals();
 }
 
 function renderHead() {
@@ -180,6 +182,58 @@ async function feedback(target, stage) {
   }
 }
 
+const RUN_ZH = { queued: "排队中", running: "运行中", done: "已完成", failed: "失败", cancelled: "已取消" };
+
+async function loadRuns() {
+  const runs = await api("/batch-runs?limit=5");
+  $("#runs").innerHTML = runs.map((r) => {
+    const p = r.progress, s = r.stats;
+    const detail = r.status === "done"
+      ? `推荐 ${s.proposals} 条 · 未满足 ${s.unserved.length} 个需求 <button class="ghost" data-export="${esc(r.id)}">下载 Excel</button>`
+      : `${p.scored}/${p.needs} 个需求${r.error ? " · " + esc(r.error) : ""}`;
+    return `<li><b>${esc(r.id)}</b> <span class="st ${r.status}">${RUN_ZH[r.status]}</span><div class="muted">${detail}</div></li>`;
+  }).join("") || `<li class="muted">还没有批量运行</li>`;
+  document.querySelectorAll("#runs [data-export]").forEach((b) => (b.onclick = () => download(b.dataset.export)));
+  clearTimeout(loadRuns.t);
+  if (runs.some((r) => r.status === "queued" || r.status === "running")) loadRuns.t = setTimeout(loadRuns, 2000);
+}
+
+async function startBatch() {
+  try {
+    const run = await api("/batch-runs", { method: "POST", body: JSON.stringify({ needs: "open" }) });
+    toast(`批量运行 ${run.id} 已开始`);
+    loadRuns();
+  } catch (err) {
+    toast("无法开始：" + err.message);
+  }
+}
+
+async function download(runId) {
+  const res = await fetch(`/batch-runs/${encodeURIComponent(runId)}/export?format=xlsx`, { headers: { "X-API-Key": state.key } });
+  if (!res.ok) return toast("下载失败");
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(await res.blob());
+  link.download = `matcher-${runId}.xlsx`;
+  link.click();
+  URL.revokeObjectURL(link.href);
+}
+
+async function loadBatchProposals() {
+  const card = $("#batch-card");
+  card.hidden = true;
+  if (!state.need) return;
+  const done = (await api("/batch-runs?limit=20")).find((r) => r.status === "done");
+  if (!done) return;
+  const rows = await api(`/batch-runs/${encodeURIComponent(done.id)}/proposals?need_id=${encodeURIComponent(state.need.id)}`);
+  const unserved = done.stats.unserved.find((u) => u.need_id === state.need.id);
+  const item = (r) => `<span class="${r.role}">${esc(r.expert)}<span class="muted">（${esc(r.institution)} · 匹配度 ${r.score.toFixed(0)}${r.same_region ? " · 同地区" : ""}）</span></span>`;
+  card.innerHTML = `<h3>夜间批量推荐 <span class="muted">${esc(done.id)}</span></h3>
+    <div>推荐：${rows.filter((r) => r.role === "proposal").map(item).join("、") || "—"}</div>
+    <div class="muted">备选：${rows.filter((r) => r.role === "alternate").map(item).join("、") || "—"}</div>
+    ${unserved ? `<div class="notice">${esc(unserved.detail)}</div>` : ""}`;
+  card.hidden = false;
+}
+
 async function loadHistory() {
   if (!state.need) return ($("#history-card").hidden = true);
   const rows = await api(`/needs/${encodeURIComponent(state.need.id)}/feedback`);
@@ -214,6 +268,7 @@ async function submitNeed(save) {
 $("#signin-form").onsubmit = (e) => { e.preventDefault(); signIn($("#key").value.trim()); };
 $("#ask").onsubmit = (e) => { e.preventDefault(); submitNeed(true); };
 $("#ask-try").onclick = () => submitNeed(false);
+$("#batch-start").onclick = startBatch;
 $("#needs-q").oninput = () => { state.offset = 0; clearTimeout(loadNeeds.t); loadNeeds.t = setTimeout(loadNeeds, 250); };
 $("#needs-status").onchange = () => { state.offset = 0; loadNeeds(); };
 $("#prev").onclick = () => { state.offset = Math.max(0, state.offset - state.limit); loadNeeds(); };

@@ -96,8 +96,20 @@ def test_staff_flow_in_a_real_browser(server: tuple[str, str], tmp_path: Path) -
         assert "已联系" in first.locator(".stage").inner_text()
         shot = tmp_path / "staff-page.png"
         page.screenshot(path=str(shot), full_page=False)
+        # nightly batch: start a run, watch it finish, download the workbook, see a need's proposals
+        page.click("#batch-start")
+        page.wait_for_selector("#runs .st.done", timeout=60_000)
+        with page.expect_download() as download:
+            page.click("#runs [data-export]")
+        assert download.value.suggested_filename.endswith(".xlsx")
+        page.click("#needs li[data-id]:not(.active) >> nth=0")
+        page.wait_for_selector("#batch-card:has-text('推荐：')")
+        assert page.locator("#batch-card .proposal").count() >= 1
+        batch_shot = tmp_path / "batch.png"
+        page.screenshot(path=str(batch_shot), full_page=False)
         browser.close()
     assert shot.stat().st_size > 10_000
     if os.environ.get("MATCHER_SCREENSHOTS"):
         DOCS.mkdir(parents=True, exist_ok=True)
         shutil.copy(shot, DOCS / "staff-page.png")
+        shutil.copy(batch_shot, DOCS / "batch.png")
