@@ -59,7 +59,7 @@ evaluate: $(STAMP)  ## evaluation reports on the shared datasets → docs/eval/
 		--qrels $(DATA)/bdci2019/dev/qrels.tsv --ranker cv --pool all --out docs/eval/bdci-dev-all \
 		--metrics-out docs/eval/bdci-dev-all.json
 	$(BIN)/matcher evaluate --needs $(DATA)/nsfc_experts/dev/needs.jsonl --outcomes $(DATA)/nsfc_experts/outcomes.jsonl \
-		--qrels $(DATA)/nsfc_experts/dev/qrels_experts.tsv --level expert --out docs/eval/nsfc-expert \
+		--qrels $(DATA)/nsfc_experts/dev/qrels_experts.tsv --level expert --ranker cv --out docs/eval/nsfc-expert \
 		--metrics-out docs/eval/nsfc-expert.json
 	$(BIN)/matcher evaluate --needs $(DATA)/nsfc_experts/dev/needs.jsonl --outcomes $(DATA)/nsfc_experts/outcomes.jsonl \
 		--qrels $(DATA)/nsfc_experts/dev/qrels_institutions.tsv --level institution --out docs/eval/nsfc-institution \

@@ -12,6 +12,7 @@ from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from api import problems
+from api.batch_worker import BatchWorker
 from api.routes import batch, catalog, feedback, health, matching, needs
 from api.schemas import ERRORS
 from matcher import __version__
@@ -31,6 +32,7 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
         description="产学研供需对接：为企业技术需求推荐专家、机构与科技成果，并给出依据。",
     )
     app.state.matcher = matcher or Matcher(settings)
+    app.state.batch_worker = BatchWorker(app.state.matcher)
     problems.install(app)
     if settings.cors_origins:
         app.add_middleware(

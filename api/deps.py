@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from sqlalchemy.orm import Session
 
+from api.batch_worker import BatchWorker
 from matcher.engine import Matcher
 from matcher.errors import ForbiddenError
 from matcher.services import audit
@@ -21,6 +22,14 @@ def get_matcher(request: Request) -> Matcher:
 
 
 MatcherDep = Annotated[Matcher, Depends(get_matcher)]
+
+
+def get_batch_worker(request: Request) -> BatchWorker:
+    worker: BatchWorker = request.app.state.batch_worker
+    return worker
+
+
+BatchWorkerDep = Annotated[BatchWorker, Depends(get_batch_worker)]
 
 
 def get_session(matcher: MatcherDep) -> Iterator[Session]:

@@ -10,6 +10,7 @@ import numpy as np
 import typer
 from rich.table import Table
 
+from evaluation.expert_runner import nested_cv_run
 from evaluation.metrics import METRICS, summarize
 from evaluation.report import write_report
 from evaluation.runner import NeedCandidates, collect, cv_scores, outcome_runs, rolled_runs
@@ -17,6 +18,7 @@ from matcher.cli.progress import err_console, progress_bar
 from matcher.cli.state import console, settings
 from matcher.config import Settings
 from matcher.errors import InputError
+from matcher.expert_train import collect_experts
 from matcher.rank import Ranker
 from matcher.rollup import VoteParams
 from matcher.scratch import scratch_matcher
@@ -53,7 +55,7 @@ def _ranker_scores(
     if mode == "cv":
         with progress_bar("nested CV folds", 5) as (advance, _):
             scores, chosen = cv_scores(matcher, judged, items, folds=5, progress=advance)
-        return scores, {"protocol": "nested 5-fold CV grouped by need", "chosen_per_fold": chosen}
+        return scores, {"protocol": "outcome-level ranker, nested 5-fold CV grouped by need", "chosen_per_fold": chosen}
     from matcher.engine import Matcher
 
     active = Matcher(s)
@@ -63,6 +65,13 @@ def _ranker_scores(
         return None, None
     model, params = loaded
     return {it.qid: model.decision_function(it.X) for it in items}, f"active model {params.get('name')}"
+
+
+def _expert_ranker_run(matcher: Any, judged: Qrels) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
+    with progress_bar("expert features", len(judged)) as (advance, _):
+        cands = collect_experts(matcher, judged, progress=advance)
+    with progress_bar("nested CV folds", 5) as (advance, _):
+        return nested_cv_run(cands, judged, progress=advance)
 
 
 def _print(summary: dict[str, Any], title: str) -> None:
@@ -92,7 +101,9 @@ def evaluate(
     pool: Annotated[
         str, typer.Option(help="judged (rank each need's judged outcomes) | all (whole corpus)")
     ] = "judged",
-    ranker: Annotated[str, typer.Option(help="active | cv (nested CV on these needs) | none")] = "active",
+    ranker: Annotated[
+        str, typer.Option(help="active | cv (nested CV on these needs; at --level expert the expert ranker) | none")
+    ] = "active",
     train_needs: FileOpt = None,
     train_outcomes: FileOpt = None,
     train_qrels: FileOpt = None,
@@ -121,6 +132,8 @@ def evaluate(
         else:
             params = VoteParams(depth=s.rollup_depth, decay=s.rollup_decay, half_life=s.recency_half_life)
             runs = rolled_runs(items, scores, level, params)
+        if level == "expert" and ranker == "cv":
+            runs["ranker"], ranker_info = _expert_ranker_run(m, judged)
         summary = summarize(judged, runs)
         summary.update(
             {"level": level, "pool": pool, "ranker": ranker_info, "needs_file": str(needs), "embedder": m.embedder.name}

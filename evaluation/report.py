@@ -101,10 +101,11 @@ def _ranker_text(info: Any) -> str:
     if isinstance(info, str):
         return info
     folds = "；".join(
-        f"第{i}折 {row['params'].get('objective')}（内层 CV nDCG@10 {row['ndcg@10']:.3f}）"
+        f"第{i}折 {row['params'].get('objective')}（内层 CV {metric} {row[metric]:.3f}）"
         for i, row in enumerate(info.get("chosen_per_fold", []), 1)
+        for metric in [next(m for m in ("ndcg@10", "mrr") if m in row)]
     )
-    return f"嵌套 5 折交叉验证（按需求分组，每折在训练需求上内层 CV 选择配置）：{folds}"
+    return f"{info.get('protocol', '')}，嵌套 5 折交叉验证（按需求分组，每折在训练需求上内层 CV 选择配置）：{folds}"
 
 
 def _metric_table(summary: dict[str, Any]) -> str:

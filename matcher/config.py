@@ -35,6 +35,9 @@ class Settings(BaseSettings):
         0.0, ge=0.0, description="Years after which an outcome's vote halves; 0 = no recency weighting."
     )
     model: str = Field("auto", description="auto (workspace models/active, else bundled models/default) | none | PATH")
+    expert_model: str = Field(
+        "auto", description="auto (the workspace's models/expert once trained) | none | PATH: the expert ranker"
+    )
     rerank_depth: int = Field(100, ge=1, description="Fused candidates the ranker re-scores.")
     cache_dir: Path | None = Field(None, description="Embedding cache folder (default: the workspace's cache/).")
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed to call the API (CORS).")

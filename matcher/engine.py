@@ -18,14 +18,15 @@ from sqlalchemy import func, select
 
 from matcher.config import Settings
 from matcher.embed import CachedEmbedder, Embedder, EmbeddingCache, load_embedder
-from matcher.errors import IndexMismatchError, IndexMissingError, InputError, NotFoundError
+from matcher.errors import IndexMismatchError, InputError, NotFoundError
+from matcher.expert_rank import ExpertRanker, load_expert_ranker, rerank_hits
 from matcher.features import Candidates, pair_features
 from matcher.index.build import DENSE, LEXICAL, TOKENIZER, BuildReport, build_indexes, check_manifest
 from matcher.index.dense import DenseIndex
 from matcher.index.lexical import LexicalIndex
 from matcher.ingest import ImportReport, import_file
 from matcher.ingest.importer import upsert_records
-from matcher.rank import Ranker, explain_rows
+from matcher.rank import Ranker, explain_rows, load_active
 from matcher.records import NeedRecord
 from matcher.results import LEVELS, MatchResult, OutcomeHit
 from matcher.retrieve import FusionParams, Query, retrieve
@@ -42,6 +43,7 @@ ACCEPTED_STAGES = ("meeting", "intention", "signed")
 MAX_QUERY_CHARS = 20_000
 EXPLAINED = 30  # candidates whose ranker reasons are computed (enough for the evidence of the top hits)
 KEYWORDS = 20
+EXPERT_POOL = 100  # roll-up hits the expert ranker re-orders
 
 
 @dataclass
@@ -64,6 +66,8 @@ class Matcher:
         self._indexes: Indexes | None = None
         self._ranker: tuple[Ranker, dict[str, Any]] | None = None
         self._ranker_notice: str | None = None
+        self._expert_ranker: tuple[ExpertRanker, dict[str, Any]] | None = None
+        self._expert_loaded = False
         self._loaded_stamp: tuple[int, int] = (0, 0)
         self._lock = threading.Lock()
         # one match computes at a time: its numeric kernels (FAISS, BM25, trees) parallelise internally, and
@@ -93,6 +97,7 @@ class Matcher:
             if self._indexes is not None and stamp != self._loaded_stamp:
                 log.info("new index or model on disk: reloading")
                 self._indexes, self._ranker, self._ranker_notice = None, None, None
+                self._expert_loaded = False
             if self._indexes is None:
                 self._indexes = self._load_indexes()
                 self._loaded_stamp = stamp
@@ -111,7 +116,16 @@ class Matcher:
         """Drop loaded indexes and model; the next match loads the newest ones from disk."""
         with self._lock:
             self._indexes = None
-            self._ranker, self._ranker_notice = None, None
+            self._ranker, self._ranker_notice, self._expert_loaded = None, None, False
+
+    @property
+    def expert_ranker(self) -> tuple[ExpertRanker, dict[str, Any]] | None:
+        """The trained expert ranker (`matcher train --level expert`), if any, for this embedder."""
+        with self._lock:
+            if not self._expert_loaded:
+                self._expert_ranker = load_expert_ranker(self.settings, self.embedder.name)
+                self._expert_loaded = True
+            return self._expert_ranker
 
     def model_dir(self) -> Path | None:
         """Where the active ranker lives: the setting, else the workspace's active model, else the bundled one."""
@@ -127,23 +141,8 @@ class Matcher:
     def ranker(self) -> tuple[Ranker, dict[str, Any]] | None:
         with self._lock:
             if self._ranker is None and self._ranker_notice is None:
-                self._ranker, self._ranker_notice = self._load_ranker()
+                self._ranker, self._ranker_notice = load_active(self.model_dir(), self.embedder.name)
             return self._ranker
-
-    def _load_ranker(self) -> tuple[tuple[Ranker, dict[str, Any]] | None, str | None]:
-        folder = self.model_dir()
-        if folder is None:
-            return None, "ranker disabled (MATCHER_MODEL=none): results are ranked by fused retrieval"
-        try:
-            model, params = Ranker.load(folder)
-        except IndexMissingError:
-            return None, "no trained ranker: results are ranked by fused retrieval (run `matcher train`)"
-        if params.get("embedder") != self.embedder.name:
-            return None, (
-                f"the ranker at {folder} was trained with {params.get('embedder')!r}, not "
-                f"{self.embedder.name!r}: results are ranked by fused retrieval"
-            )
-        return (model, params), None
 
     # -- import and index -----------------------------------------------------------------------------
     def import_file(
@@ -329,7 +328,10 @@ class Matcher:
         if ranker:
             items, reasons = self.rerank(query, items, infos)
         t3 = time.perf_counter()
-        hits = self._roll(level, items, infos, query.keywords, top)
+        expert_model = self.expert_ranker if level == "expert" else None
+        hits = self._roll(level, items, infos, query.keywords, EXPERT_POOL if expert_model else top)
+        if expert_model:
+            hits = rerank_hits(self, query, hits, expert_model[0])[:top]
         for hit in self._outcome_hits(hits):
             hit.reasons = reasons.get(self._pk_of(infos, hit.id), [])
         timings = {
@@ -342,7 +344,7 @@ class Matcher:
             level=level,
             query=query.text[:200],
             need_id=query.need_id,
-            scorer=f"ranker:{ranker[1].get('name', 'model')}" if ranker else "fused",
+            scorer=_scorer(ranker, expert_model),
             hits=hits,
             notice=self._ranker_notice,
             timings_ms={k: round(v, 2) for k, v in timings.items()},
@@ -386,3 +388,8 @@ class Matcher:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _scorer(ranker: tuple[Any, dict[str, Any]] | None, experts: tuple[Any, dict[str, Any]] | None) -> str:
+    name = f"ranker:{ranker[1].get('name', 'model')}" if ranker else "fused"
+    return f"{name}+experts:{experts[1].get('name', 'model')}" if experts else name

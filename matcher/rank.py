@@ -23,7 +23,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.preprocessing import StandardScaler
 
 from matcher.artifact import read_params, verify_files, write_params
-from matcher.errors import IndexMismatchError
+from matcher.errors import IndexMismatchError, IndexMissingError
 from matcher.features import DESCRIPTIONS, FEATURES
 
 OBJECTIVES = ("pairwise-linear", "pointwise-gbdt", "pointwise-linear")
@@ -167,6 +167,22 @@ class Ranker(BaseEstimator):
         if not isinstance(model, cls):
             raise IndexMismatchError(f"{path} is not a matcher ranker")
         return model, params
+
+
+def load_active(folder: Path | None, embedder: str) -> tuple[tuple[Ranker, dict[str, Any]] | None, str | None]:
+    """(ranker and its params, None) for the model at `folder`, or (None, a notice saying why there is none)."""
+    if folder is None:
+        return None, "ranker disabled (MATCHER_MODEL=none): results are ranked by fused retrieval"
+    try:
+        model, params = Ranker.load(folder)
+    except IndexMissingError:
+        return None, "no trained ranker: results are ranked by fused retrieval (run `matcher train`)"
+    if params.get("embedder") != embedder:
+        return None, (
+            f"the ranker at {folder} was trained with {params.get('embedder')!r}, not "
+            f"{embedder!r}: results are ranked by fused retrieval"
+        )
+    return (model, params), None
 
 
 def explain(model: Ranker, row: np.ndarray, top: int = 3) -> list[dict[str, Any]]:

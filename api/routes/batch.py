@@ -3,24 +3,20 @@ read and export its proposals, compare two runs."""
 
 from __future__ import annotations
 
-import logging
-import threading
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from api.batch_schemas import BatchRunCreate, BatchRunPublic, ProposalPublic, RunDiffPublic
-from api.deps import MatcherDep, SessionDep, Staff, Viewer, audited
-from matcher.batch import BatchParams, execute, start_run
+from api.deps import BatchWorkerDep, MatcherDep, SessionDep, Staff, Viewer, audited
+from matcher.batch import BatchParams, start_run
 from matcher.batch.compare import diff_runs
 from matcher.batch.export import proposals, render
 from matcher.batch.runs import cancel_run, get_run, is_locked, list_runs, requeue_run, run_summary
-from matcher.engine import Matcher
-from matcher.errors import ConflictError, MatcherError
+from matcher.errors import ConflictError
 from matcher.store.db import transaction
 
-log = logging.getLogger(__name__)
 router = APIRouter(prefix="/batch-runs", tags=["batch"])
 MEDIA = {
     "csv": "text/csv; charset=utf-8",
@@ -28,29 +24,20 @@ MEDIA = {
 }
 
 
-def _work(matcher: Matcher, run_id: str) -> None:
-    try:
-        execute(matcher, run_id)
-    except MatcherError as exc:  # the run records its failure; the server carries on
-        log.warning("batch run %s stopped: %s", run_id, exc)
-
-
-def _launch(matcher: Matcher, run_id: str) -> None:
-    threading.Thread(target=_work, args=(matcher, run_id), name=f"batch-{run_id}", daemon=True).start()
-
-
 def _public(session: Any, run_id: str) -> BatchRunPublic:
     return BatchRunPublic.model_validate(run_summary(session, get_run(session, run_id=run_id)))
 
 
 @router.post("", response_model=BatchRunPublic, status_code=status.HTTP_202_ACCEPTED, summary="Start a batch run")
-async def start(body: BatchRunCreate, matcher: MatcherDep, caller: Staff, response: Response) -> BatchRunPublic:
+async def start(
+    body: BatchRunCreate, matcher: MatcherDep, worker: BatchWorkerDep, caller: Staff, response: Response
+) -> BatchRunPublic:
     params = BatchParams(**body.model_dump())
     run_id = await run_in_threadpool(start_run, matcher, params)
     with matcher.sessions() as session, session.begin():
         audited(session, caller, "batch-run", f"batch-runs/{run_id}", params=params.to_dict())
         public = _public(session, run_id)
-    _launch(matcher, run_id)
+    worker.submit(run_id)
     response.headers["Location"] = f"/batch-runs/{run_id}"
     return public
 
@@ -80,7 +67,7 @@ def cancel(run_id: str, session: SessionDep, caller: Staff) -> BatchRunPublic:
     status_code=status.HTTP_202_ACCEPTED,
     summary="Continue a killed, failed or cancelled run",
 )
-def resume(run_id: str, caller: Staff, matcher: MatcherDep) -> BatchRunPublic:
+def resume(run_id: str, caller: Staff, matcher: MatcherDep, worker: BatchWorkerDep) -> BatchRunPublic:
     with matcher.sessions() as session:
         run_id = get_run(session, run_id=run_id).id
     if is_locked(matcher.workspace.root / "runs", run_id):
@@ -88,7 +75,7 @@ def resume(run_id: str, caller: Staff, matcher: MatcherDep) -> BatchRunPublic:
     with transaction(matcher.sessions) as session:
         requeue_run(session, run_id=run_id)
         audited(session, caller, "batch-resume", f"batch-runs/{run_id}")
-    _launch(matcher, run_id)
+    worker.submit(run_id)
     with matcher.sessions() as session:
         return _public(session, run_id)
 

@@ -33,7 +33,7 @@ class BatchParams:
             "institution_capacity": self.institution_capacity is None or self.institution_capacity >= 1,
             "max_per_institution": self.max_per_institution >= 1,
             "region_bonus": 0 <= self.region_bonus <= 100,
-            "candidates": self.per_need + self.alternates <= self.candidates <= 200,
+            "candidates": 1 <= self.candidates <= 200,  # fewer than K + A just leaves slots empty
         }
         bad = [name for name, ok in checks.items() if not ok]
         if bad:

@@ -105,20 +105,22 @@ def _cancelled(matcher: Matcher, run_pk: int) -> bool:
 
 
 def _score_one(matcher: Matcher, run_pk: int, need_pk: int, rules: Any, params: BatchParams) -> None:
+    """Match one need (holding no database connection while the engine works), then store its candidates
+    and mark it scored in one transaction."""
     start = time.perf_counter()
+    with matcher.sessions() as session:
+        need_id = session.scalar(select(Need.id).where(Need.pk == need_pk))
+    result = matcher.match(matcher.need_query(need_id), level="expert", top=params.candidates) if need_id else None
     with transaction(matcher.sessions) as session:
         need = session.get(Need, need_pk)
-        if need is None:  # deleted since the run was created: nothing to propose
-            session.execute(
-                update(RunNeed).where(RunNeed.run_pk == run_pk, RunNeed.need_pk == need_pk).values(status="scored")
-            )
+        done = update(RunNeed).where(RunNeed.run_pk == run_pk, RunNeed.need_pk == need_pk)
+        if need is None or result is None:  # deleted since the run was created: nothing to propose
+            session.execute(done.values(status="scored"))
             return
-        scored = score_need(matcher, session, run_pk=run_pk, need=need, rules=rules, depth=params.candidates)
+        scored = score_need(matcher, session, run_pk=run_pk, need=need, rules=rules, result=result)
         session.add_all(scored.candidates)
         session.execute(
-            update(RunNeed)
-            .where(RunNeed.run_pk == run_pk, RunNeed.need_pk == need_pk)
-            .values(
+            done.values(
                 status="scored",
                 candidates=len(scored.candidates),
                 conflicts=scored.conflicts,

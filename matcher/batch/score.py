@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from matcher.batch.conflicts import ConflictRules, count_rules
 from matcher.engine import Matcher
-from matcher.results import ExpertHit
+from matcher.results import ExpertHit, MatchResult
 from matcher.store.tables import Expert, Need, RunCandidate
 
 EVIDENCE = 3
@@ -26,8 +26,10 @@ def max_vote(depth: int, decay: float) -> float:
     return float(sum(decay**i for i in range(depth)))
 
 
-def degree(hit: ExpertHit, full: float) -> float:
-    return round(min(100.0, 100.0 * hit.score / full), 2)
+def degree(hit: ExpertHit, full: float, scorer: str) -> float:
+    """0–100: the expert ranker's probability when it ranked the hits, else the vote relative to `full`."""
+    scale = 1.0 if "+experts:" in scorer else full
+    return round(min(100.0, 100.0 * hit.score / scale), 2)
 
 
 def same_region(need: Need, expert: Expert) -> bool:
@@ -45,10 +47,10 @@ def evidence(hit: ExpertHit, scorer: str) -> dict[str, object]:
 
 
 def score_need(
-    matcher: Matcher, session: Session, *, run_pk: int, need: Need, rules: ConflictRules, depth: int
+    matcher: Matcher, session: Session, *, run_pk: int, need: Need, rules: ConflictRules, result: MatchResult
 ) -> Scored:
-    """Candidate rows (not yet added to the session) and how many candidates each conflict rule removed."""
-    result = matcher.match(matcher.need_query(need.id), level="expert", top=depth)
+    """Candidate rows from the need's expert matches (not yet added to the session) and how many candidates
+    each conflict rule removed."""
     experts = {e.id: e for e in session.scalars(select(Expert).where(Expert.id.in_([h.id for h in result.hits])))}
     s = matcher.settings
     full = max_vote(s.rollup_depth, s.rollup_decay)
@@ -68,7 +70,7 @@ def score_need(
                 need_pk=need.pk,
                 expert_pk=expert.pk,
                 rank=len(kept) + 1,
-                score=degree(hit, full),
+                score=degree(hit, full, result.scorer),
                 same_region=same_region(need, expert),
                 evidence=evidence(hit, result.scorer),
             )

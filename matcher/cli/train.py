@@ -11,6 +11,7 @@ from rich.table import Table
 from matcher.cli.progress import err_console, progress_bar
 from matcher.cli.state import console, open_matcher, settings
 from matcher.errors import InputError
+from matcher.expert_train import train_expert_ranker
 from matcher.scratch import scratch_matcher
 from matcher.train import GRID, feedback_qrels, read_qrels, train_and_save
 
@@ -43,9 +44,18 @@ def train(
         str | None,
         typer.Option(help="Only consider this objective: pairwise-linear | pointwise-linear | pointwise-gbdt"),
     ] = None,
+    level: Annotated[
+        str,
+        typer.Option(help="outcome (judgements name outcomes) | expert (they name expert ids: the expert ranker)"),
+    ] = "outcome",
 ) -> None:
     """Train the ranker with grouped cross-validation and make it the active model."""
     s = settings()
+    if level not in ("outcome", "expert"):
+        raise InputError("--level is outcome or expert")
+    if level == "expert":
+        _train_experts(needs, outcomes, qrels, out or s.workspace().models_dir / "expert", name, from_feedback)
+        return
     grid = [g for g in GRID if objective is None or g["objective"] == objective]
     if not grid:
         raise InputError(f"unknown objective {objective!r}")
@@ -80,3 +90,25 @@ def train(
             )
     _print_cv(params)
     console.print(f"model: {target}")
+
+
+def _train_experts(
+    needs: Path | None, outcomes: Path | None, qrels: Path | None, target: Path, name: str, from_feedback: bool
+) -> None:
+    if from_feedback or not (needs and outcomes and qrels):
+        raise InputError("the expert ranker learns from files: give --needs, --outcomes and --qrels (expert ids)")
+    judged = read_qrels(qrels)
+    step = lambda msg: err_console.print(f"· {msg}")  # noqa: E731
+    with (
+        scratch_matcher(settings(), outcomes=outcomes, needs=needs, step=step) as m,
+        progress_bar("expert features", len(judged)) as (advance, _),
+    ):
+        params = train_expert_ranker(
+            m, judged, out=target, name=name, progress=advance, sources=[p.name for p in (needs, outcomes, qrels)]
+        )
+    table = Table("configuration", "CV MRR", title="expert ranker: grouped CV by need")
+    for row in params["cv"]["table"]:
+        config = {k: v for k, v in row.items() if k != "cv_mrr"}
+        table.add_row(str(config) + (" ◀ chosen" if config == params["cv"]["best"] else ""), f"{row['cv_mrr']:.4f}")
+    console.print(table)
+    console.print(f"trained on {params['training']['needs']} needs; expert model: {target}")

@@ -1,0 +1,172 @@
+"""Expert-level features: how well one expert's whole record answers a need, beyond the votes of its
+retrieved outcomes. They feed `expert_rank.ExpertRanker`, which re-ranks the roll-up's top experts.
+
+For a need, the candidate experts own an outcome among the fused, BM25 or dense top `POOL`; all of each
+candidate's outcomes are then scored exactly (cosine, BM25, shared character bigrams of titles).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from matcher.retrieve import Query
+from matcher.store.tables import Expert, Outcome, OutcomeExpert
+
+POOL = 200
+MISSING_RANK = 400
+BASE = [
+    ("vote_hybrid", "按融合排名投票的得分（现有汇总方法）"),
+    ("vote_bm25", "按 BM25 排名投票的得分"),
+    ("vote_dense", "按向量排名投票的得分"),
+    ("cos_max", "专家全部成果与需求的最高余弦相似度"),
+    ("cos_mean", "专家全部成果与需求的平均余弦相似度"),
+    ("bm25_max", "专家全部成果的最高 BM25 得分"),
+    ("log_rank_fused", "最佳成果的融合排名（对数）"),
+    ("log_rank_bm25", "最佳成果的 BM25 排名（对数）"),
+    ("log_rank_dense", "最佳成果的向量排名（对数）"),
+    ("log_outcomes", "专家成果总数（对数）"),
+    ("in_pool", "进入候选池的成果数"),
+    ("years_since_last", "距最近一项成果的年数"),
+    ("log_institution_size", "所在单位的成果总数（对数）"),
+    ("bigram_jaccard_max", "标题字二元组的最高 Jaccard 重合"),
+    ("bigram_cover_max", "需求字二元组被单项成果标题覆盖的最高比例"),
+    ("bigram_cover_profile", "需求字二元组被专家全部成果标题覆盖的比例"),
+    ("near_best", "与最佳成果相似度相差 0.02 以内的成果数"),
+]
+RELATIVE = ["vote_hybrid", "vote_bm25", "vote_dense", "cos_max", "bm25_max", "bigram_jaccard_max", "bigram_cover_max"]
+RELATIVE += ["bigram_cover_profile"]
+EXPERT_FEATURES = [name for name, _ in BASE] + [f"{name}_vs_best" for name in RELATIVE]
+
+
+@dataclass
+class Record:
+    """One candidate expert's outcomes with their exact scores for the need."""
+
+    expert_id: str
+    institution_pk: int | None
+    pks: list[int] = field(default_factory=list)
+    titles: list[str] = field(default_factory=list)
+    years: list[int | None] = field(default_factory=list)
+
+
+@dataclass
+class ExpertCandidates:
+    ids: list[str]
+    X: np.ndarray
+
+
+def bigrams(text: str) -> set[str]:
+    return {text[i : i + 2] for i in range(len(text) - 1)}
+
+
+def vote(ranks: list[int], depth: int = 5, decay: float = 0.5) -> float:
+    """The roll-up's vote over ranks (1/sqrt(rank), the i-th best weighted decay**i)."""
+    return float(sum(r**-0.5 * decay**i for i, r in enumerate(sorted(ranks)[:depth])))
+
+
+def institution_sizes(session: Session) -> dict[int, int]:
+    rows = session.execute(select(Outcome.institution_pk, func.count()).group_by(Outcome.institution_pk))
+    return {pk: n for pk, n in rows if pk is not None}
+
+
+def records(session: Session, pool: list[int]) -> dict[int, Record]:
+    """Expert pk → the expert's whole record, for every expert owning an outcome in `pool`."""
+    owners = select(OutcomeExpert.expert_pk).where(OutcomeExpert.outcome_pk.in_(pool))
+    rows = session.execute(
+        select(Expert.pk, Expert.id, Expert.institution_pk, Outcome.pk, Outcome.title, Outcome.year)
+        .join(OutcomeExpert, OutcomeExpert.expert_pk == Expert.pk)
+        .join(Outcome, Outcome.pk == OutcomeExpert.outcome_pk)
+        .where(Expert.pk.in_(owners))
+        .order_by(Expert.pk, Outcome.pk)
+    )
+    found: dict[int, Record] = {}
+    for epk, eid, inst, opk, title, year in rows:
+        rec = found.setdefault(epk, Record(eid, inst))
+        rec.pks.append(opk)
+        rec.titles.append(title)
+        rec.years.append(year)
+    return found
+
+
+def rank_maps(matcher: Any, query: Query) -> dict[str, dict[int, int]]:
+    """Outcome pk → rank (1-based) in the fused, BM25 and dense lists."""
+    idx = matcher.indexes
+    bm25 = idx.lexical.search(query.tokens, POOL)[0]
+    dense = idx.dense.search(query.vector, POOL)[0]
+    fused = matcher.candidates(query)
+    return {
+        "fused": {s.pk: r for r, s in enumerate(fused, 1)},
+        "bm25": {int(p): r for r, p in enumerate(bm25, 1)},
+        "dense": {int(p): r for r, p in enumerate(dense, 1)},
+    }
+
+
+def _row(rec: Record, cos: np.ndarray, bm: np.ndarray, ranks: dict, qb: set[str], sizes: dict[int, int]) -> list[float]:
+    def ranks_of(name: str) -> list[int]:
+        return [ranks[name][p] for p in rec.pks if p in ranks[name]]
+
+    grams = [bigrams(t) for t in rec.titles]
+    jaccard = [len(qb & g) / max(1, len(qb | g)) for g in grams]
+    cover = [len(qb & g) / max(1, len(qb)) for g in grams]
+    years = [y for y in rec.years if y]
+    return [
+        vote(ranks_of("fused")),
+        vote(ranks_of("bm25")),
+        vote(ranks_of("dense")),
+        float(cos.max()),
+        float(cos.mean()),
+        float(bm.max()),
+        *(math.log(min(ranks_of(n) or [MISSING_RANK])) for n in ("fused", "bm25", "dense")),
+        math.log1p(len(rec.pks)),
+        float(len(ranks_of("fused"))),
+        float(date.today().year - max(years)) if years else 10.0,
+        math.log1p(sizes.get(rec.institution_pk, 0) if rec.institution_pk else 0),
+        max(jaccard),
+        max(cover),
+        len(qb & set().union(*grams)) / max(1, len(qb)),
+        float((cos > cos.max() - 0.02).sum()),
+    ]
+
+
+def expert_candidates(
+    matcher: Any,
+    query: Query,
+    *,
+    limit: int = 100,
+    sizes: dict[int, int] | None = None,
+    only: list[str] | None = None,
+) -> ExpertCandidates:
+    """The `limit` experts with the best hybrid vote for `query` (or those of `only` that are candidates),
+    with their feature rows (EXPERT_FEATURES)."""
+    ranks = rank_maps(matcher, query)
+    pool = sorted(set().union(*(set(m) for m in ranks.values())))
+    with matcher.sessions() as session:
+        recs = records(session, pool)
+        sizes = sizes if sizes is not None else institution_sizes(session)
+    if only is not None:
+        wanted = set(only)
+        recs = {pk: r for pk, r in recs.items() if r.expert_id in wanted}
+    if not recs:
+        return ExpertCandidates([], np.zeros((0, len(EXPERT_FEATURES))))
+    every = sorted({p for r in recs.values() for p in r.pks})
+    cos = dict(zip(every, matcher.indexes.dense.similarity(query.vector, every), strict=True))
+    bm = dict(zip(every, matcher.indexes.lexical.score_pks(query.tokens, every), strict=True))
+    qb = bigrams(query.text)
+    rows = [
+        _row(r, np.array([cos[p] for p in r.pks]), np.array([bm[p] for p in r.pks]), ranks, qb, sizes)
+        for r in recs.values()
+    ]
+    X = np.asarray(rows, dtype=float)
+    order = np.lexsort((np.array([r.expert_id for r in recs.values()]), -X[:, 0]))[:limit]
+    X = X[order]
+    best = X[:, [EXPERT_FEATURES.index(n) for n in RELATIVE]].max(axis=0)
+    X = np.hstack([X, X[:, [EXPERT_FEATURES.index(n) for n in RELATIVE]] - best])
+    ids = [list(recs.values())[i].expert_id for i in order]
+    return ExpertCandidates(ids, X)

@@ -1,0 +1,88 @@
+"""Expert-level features and ranker: hand-computed pieces, a real workspace, save/load round trip."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from matcher.engine import Matcher
+from matcher.errors import IndexMismatchError
+from matcher.expert_features import EXPERT_FEATURES, RELATIVE, bigrams, expert_candidates, vote
+from matcher.expert_rank import ExpertRanker, mrr, select
+
+
+def test_vote_and_bigrams_by_hand() -> None:
+    assert vote([4, 1]) == pytest.approx(1.0 + 0.5 * 0.5)  # 1/sqrt(1) + 0.5 · 1/sqrt(4)
+    assert vote([]) == 0.0
+    assert bigrams("锆英粉") == {"锆英", "英粉"}
+
+
+def test_mrr_by_hand() -> None:
+    scores = np.array([0.9, 0.1, 0.5, 0.2, 0.8, 0.3])
+    y = np.array([0, 1, 0, 0, 0, 0])
+    groups = np.array([0, 0, 0, 1, 1, 1])
+    # group 0: order 0.9, 0.5, 0.1 → the relevant row is third → 1/3; group 1 has none → 0
+    assert mrr(scores, y, groups) == pytest.approx((1 / 3 + 0) / 2)
+
+
+def test_expert_candidates_on_a_workspace(loaded: Matcher) -> None:
+    found = expert_candidates(loaded, loaded.need_query("N2"), limit=10)
+    assert found.X.shape == (len(found.ids), len(EXPERT_FEATURES)) and len(found.ids) >= 2
+    votes = found.X[:, EXPERT_FEATURES.index("vote_hybrid")]
+    assert list(votes) == sorted(votes, reverse=True)
+    relative = found.X[:, len(EXPERT_FEATURES) - len(RELATIVE) :]
+    assert relative.max() == 0.0 and (relative.max(axis=0) == 0).all()  # the best candidate sits at 0
+    names = dict(zip(found.ids, found.X[:, EXPERT_FEATURES.index("log_outcomes")], strict=True))
+    assert names["E1"] == pytest.approx(np.log1p(2))  # 周建国 holds O1 and O2
+    assert expert_candidates(loaded, loaded.need_query("N2"), limit=1).ids == found.ids[:1]
+
+
+def _toy(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(600, len(EXPERT_FEATURES)))
+    groups = np.repeat(np.arange(60), 10)
+    y = np.zeros(600, int)
+    for g in range(60):
+        rows = np.flatnonzero(groups == g)
+        y[rows[np.argmax(X[rows, 0] + 0.3 * rng.normal(size=10))]] = 1
+    return X, y, groups
+
+
+def test_select_learns_and_round_trips(tmp_path: Path) -> None:
+    X, y, groups = _toy()
+    grid = [{"max_iter": 30, "min_samples_leaf": 20}, {"max_iter": 60, "min_samples_leaf": 20, "max_depth": 2}]
+    model, cv = select(X, y, groups, folds=3, grid=grid)
+    assert cv["best"] in grid and len(cv["table"]) == 2
+    assert mrr(model.decision_function(X), y, groups) > 0.6  # the signal sits in feature 0
+    model.save(tmp_path / "m", summary={"name": "toy"})
+    again, params = ExpertRanker.load(tmp_path / "m")
+    assert np.array_equal(again.decision_function(X), model.decision_function(X))
+    assert params["features"] == EXPERT_FEATURES and params["name"] == "toy"
+    meta = json.loads((tmp_path / "m" / "params.json").read_text())
+    meta["features"] = meta["features"][:-1]
+    (tmp_path / "m" / "params.json").write_text(json.dumps(meta))
+    with pytest.raises(IndexMismatchError):
+        ExpertRanker.load(tmp_path / "m")
+
+
+def test_trained_expert_ranker_reorders_expert_matches(loaded: Matcher) -> None:
+    from matcher.expert_train import train_expert_ranker
+
+    before = loaded.match(loaded.need_query("N2"), level="expert", top=3)
+    assert "+experts:" not in before.scorer  # nothing trained yet
+    judged = {"N1": {"E1": 1}, "N2": {before.hits[-1].id: 1}}
+    params = train_expert_ranker(
+        loaded, judged, out=loaded.workspace.models_dir / "expert", name="tiny", sources=["inline"]
+    )
+    assert params["training"]["relevant"] == 2 and params["embedder"] == "fake/bigram-64"
+    loaded.reload()
+    after = loaded.match(loaded.need_query("N2"), level="expert", top=3)
+    assert after.scorer.endswith("+experts:tiny")
+    assert {h.id for h in after.hits} == {h.id for h in before.hits}
+    scores = [h.score for h in after.hits]
+    assert scores == sorted(scores, reverse=True) and all(0.0 <= s <= 1.0 for s in scores)
+    assert [h.rank for h in after.hits] == [1, 2, 3]
+    assert "+experts:" not in loaded.match(loaded.need_query("N2"), level="institution").scorer
