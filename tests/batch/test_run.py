@@ -142,3 +142,24 @@ def test_two_runs_at_once_do_not_disturb_each_other(demo: Matcher, demo_home) ->
         t.join()
     assert stored(demo, ids[0]) == a_alone and stored(demo, ids[1]) == b_alone
     other.close()
+
+
+@pytest.mark.postgres
+def test_a_run_on_postgres(pg_url: str, tmp_path) -> None:
+    from matcher.config import Settings
+    from tests.batch.conftest import DEMO
+    from tests.conftest import FakeEmbedder
+
+    settings = Settings(home=tmp_path / "pg", database_url=pg_url, model="none", _env_file=None)  # type: ignore[call-arg]
+    matcher = Matcher(settings, embedder=FakeEmbedder())
+    for kind in ("institutions", "experts", "outcomes", "needs"):
+        matcher.import_file(kind, DEMO / f"{kind}.jsonl")
+    matcher.build_index()
+    run_id = start_run(matcher, BatchParams(per_need=2, alternates=1))
+    execute(matcher, run_id, progress=lambda done, total: None)
+    rows = stored(matcher, run_id)
+    with matcher.sessions() as session:
+        summary = run_summary(session, get_run(session, run_id="latest"))
+    assert summary["status"] == "done" and summary["stats"]["proposals"] == sum(r[2] == "proposal" for r in rows) > 0
+    assert summary["stats"]["conflicts_removed"]["own_organization"] > 0
+    matcher.close()
