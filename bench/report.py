@@ -72,6 +72,7 @@ def render() -> str:
     other = [r for r in results if r["scenario"].startswith(("embed-", "demo-"))]
     load = [r for r in results if r["scenario"].startswith("load-")]
     batch = [r for r in results if r["scenario"].startswith("batch-")]
+    expert = [r for r in results if r["scenario"].startswith("expert-")]
     lines = [
         "# Benchmarks",
         "",
@@ -101,6 +102,18 @@ def render() -> str:
             "min-cost flow; peak RSS of the whole process.",
             "",
             *_batch_rows(batch),
+            "",
+        ]
+    for r in expert:
+        lines += [
+            f"## Expert ranker cost: {r['corpus']}",
+            "",
+            "Warm `match --level expert`, top 10: the roll-up alone vs the roll-up re-ranked by the expert ranker "
+            "(expert features for the top 100 experts + gradient-boosted trees).",
+            "",
+            "| scorer | p50 ms | p99 ms | mean ms |",
+            "|---|---|---|---|",
+            *(f"| {p['scorer']} | {p['p50_ms']} | {p['p99_ms']} | {p['mean_ms']} |" for p in (r["without"], r["with"])),
             "",
         ]
     if load:

@@ -17,6 +17,7 @@ SCENARIOS = [
     ["bench.scale", "--n", "10000", "--embedder", "e5"],
     ["bench.scale", "--n", "10000", "--embedder", "use"],
     ["bench.scale", "--n", "50000", "--embedder", "use"],
+    ["bench.expert"],
     ["bench.batch", "--prepare"],  # import + embed once (not timed); the next line times the batch run alone
     ["bench.batch"],
     ["bench.load", "--home", "bench/out/ws-demo", "--name", "demo", "--embedder", "e5"],

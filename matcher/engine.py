@@ -316,7 +316,7 @@ class Matcher:
 
     def _match(self, query: Query, level: str, top: int) -> MatchResult:
         t0 = time.perf_counter()
-        items = self.candidates(query)
+        items = fused = self.candidates(query)
         t1 = time.perf_counter()
         ranker = self.ranker
         depth = self.settings.rerank_depth if ranker else top
@@ -331,7 +331,7 @@ class Matcher:
         expert_model = self.expert_ranker if level == "expert" else None
         hits = self._roll(level, items, infos, query.keywords, EXPERT_POOL if expert_model else top)
         if expert_model:
-            hits = rerank_hits(self, query, hits, expert_model[0])[:top]
+            hits = rerank_hits(self, query, hits, expert_model[0], fused)[:top]
         for hit in self._outcome_hits(hits):
             hit.reasons = reasons.get(self._pk_of(infos, hit.id), [])
         timings = {

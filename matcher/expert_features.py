@@ -1,8 +1,9 @@
 """Expert-level features: how well one expert's whole record answers a need, beyond the votes of its
 retrieved outcomes. They feed `expert_rank.ExpertRanker`, which re-ranks the roll-up's top experts.
 
-For a need, the candidate experts own an outcome among the fused, BM25 or dense top `POOL`; all of each
-candidate's outcomes are then scored exactly (cosine, BM25, shared character bigrams of titles).
+For a need, the candidate experts own an outcome among the fused candidates (the BM25 and dense top
+`retrieve_depth`, 200 by default); all of each candidate's outcomes are then scored exactly (cosine, BM25,
+shared character bigrams of titles).
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from matcher.retrieve import Query
+from matcher.rollup import Scored
 from matcher.store.tables import Expert, Outcome, OutcomeExpert
 
-POOL = 200
 MISSING_RANK = 400
 BASE = [
     ("vote_hybrid", "按融合排名投票的得分（现有汇总方法）"),
@@ -95,16 +96,12 @@ def records(session: Session, pool: list[int]) -> dict[int, Record]:
     return found
 
 
-def rank_maps(matcher: Any, query: Query) -> dict[str, dict[int, int]]:
-    """Outcome pk → rank (1-based) in the fused, BM25 and dense lists."""
-    idx = matcher.indexes
-    bm25 = idx.lexical.search(query.tokens, POOL)[0]
-    dense = idx.dense.search(query.vector, POOL)[0]
-    fused = matcher.candidates(query)
+def rank_maps(fused: list[Scored]) -> dict[str, dict[int, int]]:
+    """Outcome pk → rank (1-based) in the fused list and in the BM25 and dense lists it was fused from."""
     return {
         "fused": {s.pk: r for r, s in enumerate(fused, 1)},
-        "bm25": {int(p): r for r, p in enumerate(bm25, 1)},
-        "dense": {int(p): r for r, p in enumerate(dense, 1)},
+        "bm25": {s.pk: s.components.bm25_rank for s in fused if s.components.bm25_rank},
+        "dense": {s.pk: s.components.dense_rank for s in fused if s.components.dense_rank},
     }
 
 
@@ -142,10 +139,11 @@ def expert_candidates(
     limit: int = 100,
     sizes: dict[int, int] | None = None,
     only: list[str] | None = None,
+    fused: list[Scored] | None = None,
 ) -> ExpertCandidates:
     """The `limit` experts with the best hybrid vote for `query` (or those of `only` that are candidates),
-    with their feature rows (EXPERT_FEATURES)."""
-    ranks = rank_maps(matcher, query)
+    with their feature rows (EXPERT_FEATURES). `fused` is `matcher.candidates(query)` when already at hand."""
+    ranks = rank_maps(fused if fused is not None else matcher.candidates(query))
     pool = sorted(set().union(*(set(m) for m in ranks.values())))
     with matcher.sessions() as session:
         recs = records(session, pool)

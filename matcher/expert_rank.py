@@ -19,6 +19,7 @@ from matcher.errors import IndexMismatchError
 from matcher.expert_features import EXPERT_FEATURES, expert_candidates
 from matcher.results import ExpertHit
 from matcher.retrieve import Query
+from matcher.rollup import Scored
 
 log = logging.getLogger(__name__)
 MODEL_FILE = "expert_ranker.skops"
@@ -116,9 +117,11 @@ def select(
     return ExpertRanker(**config).fit(X, y), {"best": config, "table": table}
 
 
-def rerank_hits(matcher: Any, query: Query, hits: list[ExpertHit], model: ExpertRanker) -> list[ExpertHit]:
+def rerank_hits(
+    matcher: Any, query: Query, hits: list[ExpertHit], model: ExpertRanker, fused: list[Scored] | None = None
+) -> list[ExpertHit]:
     """Re-order the roll-up's expert hits by the expert ranker; each hit's score becomes its probability."""
-    found = expert_candidates(matcher, query, limit=len(hits), only=[h.id for h in hits])
+    found = expert_candidates(matcher, query, limit=len(hits), only=[h.id for h in hits], fused=fused)
     scores = dict(zip(found.ids, model.decision_function(found.X).tolist(), strict=True)) if found.ids else {}
     ordered = sorted(hits, key=lambda h: (-scores.get(h.id, -1.0), h.rank))
     for rank, hit in enumerate(ordered, 1):

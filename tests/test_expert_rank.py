@@ -10,7 +10,7 @@ import pytest
 
 from matcher.engine import Matcher
 from matcher.errors import IndexMismatchError
-from matcher.expert_features import EXPERT_FEATURES, RELATIVE, bigrams, expert_candidates, vote
+from matcher.expert_features import EXPERT_FEATURES, RELATIVE, bigrams, expert_candidates, rank_maps, vote
 from matcher.expert_rank import ExpertRanker, mrr, select
 
 
@@ -18,6 +18,18 @@ def test_vote_and_bigrams_by_hand() -> None:
     assert vote([4, 1]) == pytest.approx(1.0 + 0.5 * 0.5)  # 1/sqrt(1) + 0.5 · 1/sqrt(4)
     assert vote([]) == 0.0
     assert bigrams("锆英粉") == {"锆英", "英粉"}
+
+
+def test_rank_maps_split_the_fused_list() -> None:
+    from matcher.results import Components
+    from matcher.rollup import Scored
+
+    fused = [
+        Scored(7, 1.0, Components(0.03, bm25_rank=2, dense_rank=1)),
+        Scored(3, 0.7, Components(0.02, bm25_rank=1)),
+        Scored(9, 0.5, Components(0.01, dense_rank=5)),
+    ]
+    assert rank_maps(fused) == {"fused": {7: 1, 3: 2, 9: 3}, "bm25": {7: 2, 3: 1}, "dense": {7: 1, 9: 5}}
 
 
 def test_mrr_by_hand() -> None:
