@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from matcher.config import Settings
 from matcher.embed import CachedEmbedder, Embedder, EmbeddingCache, load_embedder
 from matcher.errors import IndexMismatchError, InputError, NotFoundError
+from matcher.expert_features import institution_sizes
 from matcher.expert_rank import ExpertRanker, load_expert_ranker, rerank_hits
 from matcher.features import Candidates, pair_features
 from matcher.index.build import DENSE, LEXICAL, TOKENIZER, BuildReport, build_indexes, check_manifest
@@ -52,6 +53,7 @@ class Indexes:
     lexical: LexicalIndex
     tokenizer: Tokenizer
     manifest: dict[str, Any]
+    institution_sizes: dict[int, int] | None = None  # outcomes per institution (an expert-ranker feature)
 
 
 class Matcher:
@@ -331,7 +333,7 @@ class Matcher:
         expert_model = self.expert_ranker if level == "expert" else None
         hits = self._roll(level, items, infos, query.keywords, EXPERT_POOL if expert_model else top)
         if expert_model:
-            hits = rerank_hits(self, query, hits, expert_model[0], fused)[:top]
+            hits = rerank_hits(self, query, hits, expert_model[0], fused, self._institution_sizes())[:top]
         for hit in self._outcome_hits(hits):
             hit.reasons = reasons.get(self._pk_of(infos, hit.id), [])
         timings = {
@@ -349,6 +351,13 @@ class Matcher:
             notice=self._ranker_notice,
             timings_ms={k: round(v, 2) for k, v in timings.items()},
         )
+
+    def _institution_sizes(self) -> dict[int, int]:
+        idx = self.indexes  # outcomes change only together with a new index, which drops this cache
+        if idx.institution_sizes is None:
+            with self.sessions() as session:
+                idx.institution_sizes = institution_sizes(session)
+        return idx.institution_sizes
 
     @staticmethod
     def _outcome_hits(hits: list[Any]) -> list[OutcomeHit]:

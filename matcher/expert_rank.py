@@ -118,10 +118,15 @@ def select(
 
 
 def rerank_hits(
-    matcher: Any, query: Query, hits: list[ExpertHit], model: ExpertRanker, fused: list[Scored] | None = None
+    matcher: Any,
+    query: Query,
+    hits: list[ExpertHit],
+    model: ExpertRanker,
+    fused: list[Scored] | None = None,
+    sizes: dict[int, int] | None = None,
 ) -> list[ExpertHit]:
     """Re-order the roll-up's expert hits by the expert ranker; each hit's score becomes its probability."""
-    found = expert_candidates(matcher, query, limit=len(hits), only=[h.id for h in hits], fused=fused)
+    found = expert_candidates(matcher, query, limit=len(hits), only=[h.id for h in hits], fused=fused, sizes=sizes)
     scores = dict(zip(found.ids, model.decision_function(found.X).tolist(), strict=True)) if found.ids else {}
     ordered = sorted(hits, key=lambda h: (-scores.get(h.id, -1.0), h.rank))
     for rank, hit in enumerate(ordered, 1):
