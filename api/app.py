@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api import problems
 from api.batch_worker import BatchWorker
-from api.routes import batch, catalog, feedback, health, matching, needs
+from api.routes import batch, catalog, exclusions, feedback, health, matching, needs
 from api.schemas import ERRORS
 from matcher import __version__
 from matcher.config import Settings
@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
         )
     _limit_body(app, settings.max_request_bytes)
     app.include_router(health.router)
-    for router in (needs.router, matching.router, feedback.router, batch.router, *catalog.routers):
+    for router in (needs.router, matching.router, feedback.router, batch.router, exclusions.router, *catalog.routers):
         app.include_router(router, responses=ERRORS)
     app.mount("/static", StaticFiles(directory=WEB), name="static")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.schemas import UTCDatetime, _JSONNumbers
 from matcher.batch import BatchParams
@@ -72,3 +72,38 @@ class RunDiffPublic(BaseModel):
     added: list[tuple[str, str]] = Field(description="(need id, expert id) proposed by the new run only")
     dropped: list[tuple[str, str]] = Field(description="(need id, expert id) proposed by the old run only")
     kept: int
+
+
+def _one_scope(schema: dict[str, Any]) -> None:
+    """In the published schema: exactly one of need_id / organization, as a string (no null)."""
+    for name in ("need_id", "organization"):
+        schema["properties"][name] = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"\S"}
+    schema["oneOf"] = [{"required": ["need_id"]}, {"required": ["organization"]}]
+    schema["examples"] = [
+        {"expert_id": "X630cb57983b6", "organization": "齐齐哈尔市重型铸造有限责任公司", "reason": "已有合作"}
+    ]
+
+
+class ExclusionCreate(_JSONNumbers):
+    """Never propose this expert for one need (`need_id`) or for every need of one organisation."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra=_one_scope)
+    expert_id: str = Field(min_length=1, max_length=200, pattern=r"\S")
+    need_id: str | None = Field(None, min_length=1, max_length=200, pattern=r"\S")
+    organization: str | None = Field(None, min_length=1, max_length=200, pattern=r"\S")
+    reason: str = Field(min_length=1, max_length=2000, pattern=r"\S")
+
+    @model_validator(mode="after")
+    def _exactly_one_scope(self) -> ExclusionCreate:
+        if (self.need_id is None) == (self.organization is None):
+            raise ValueError("give exactly one of need_id and organization")
+        return self
+
+
+class ExclusionPublic(BaseModel):
+    id: int
+    expert_id: str | None
+    need_id: str | None
+    organization_key: str | None
+    reason: str
+    created_at: UTCDatetime

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matcher.errors import InputError, NotFoundError
 from matcher.services.needs import get_need
-from matcher.store.tables import Exclusion, Expert
+from matcher.store.tables import Exclusion, Expert, Need
 from matcher.text import institution_key
 
 
@@ -41,3 +43,17 @@ def remove_exclusion(session: Session, *, pk: int) -> None:
         raise NotFoundError(f"no exclusion number {pk}")
     session.delete(row)
     session.flush()
+
+
+def describe(session: Session, row: Exclusion) -> dict[str, Any]:
+    """An exclusion with the ids people use (expert id, need id) instead of internal keys."""
+    expert = session.get(Expert, row.expert_pk)
+    need = session.get(Need, row.need_pk) if row.need_pk else None
+    return {
+        "id": row.pk,
+        "expert_id": expert.id if expert else None,
+        "need_id": need.id if need else None,
+        "organization_key": row.organization_key,
+        "reason": row.reason,
+        "created_at": row.created_at,
+    }

@@ -95,3 +95,24 @@ def test_cancel_and_resume_through_the_api(client: tuple[TestClient, dict[str, s
         time.sleep(0.1)
     assert resumed.status_code == 202
     assert wait_done(c, staff, run["id"])["status"] == "done"
+
+
+def test_exclusions_through_the_api(client: tuple[TestClient, dict[str, str]]) -> None:
+    c, keys = client
+    staff, viewer = {"X-API-Key": keys["staff"]}, {"X-API-Key": keys["viewer"]}
+    first = wait_done(c, viewer, start(c, staff, needs="all")["id"])
+    top = c.get(f"/batch-runs/{first['id']}/proposals", params={"need_id": "DEMO-N001"}, headers=viewer).json()[0]
+    body = {"expert_id": top["expert_id"], "organization": top["organization"], "reason": "已有合作"}
+    created = c.post("/exclusions", json=body, headers=staff)
+    assert created.status_code == 201 and created.json()["expert_id"] == top["expert_id"]
+    assert [e["reason"] for e in c.get("/exclusions", headers=viewer).json()] == ["已有合作"]
+    second = wait_done(c, viewer, start(c, staff, needs="all")["id"])
+    again = c.get(f"/batch-runs/{second['id']}/proposals", params={"need_id": "DEMO-N001"}, headers=viewer).json()
+    assert top["expert_id"] not in {r["expert_id"] for r in again}
+    assert second["stats"]["conflicts_removed"]["excluded"] >= 1
+    both = c.post("/exclusions", json={**body, "need_id": "DEMO-N001"}, headers=staff)
+    assert both.status_code == 422 and "exactly one" in both.text
+    assert c.post("/exclusions", json={**body, "expert_id": "nobody"}, headers=staff).status_code == 404
+    assert c.post("/exclusions", json=body, headers=viewer).status_code == 403
+    assert c.delete(f"/exclusions/{created.json()['id']}", headers=staff).status_code == 204
+    assert c.delete(f"/exclusions/{created.json()['id']}", headers=staff).status_code == 404
