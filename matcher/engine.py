@@ -27,7 +27,7 @@ from matcher.index.dense import DenseIndex
 from matcher.index.lexical import LexicalIndex
 from matcher.ingest import ImportReport, import_file
 from matcher.ingest.importer import upsert_records
-from matcher.rank import Ranker, explain_rows, load_active
+from matcher.rank import Ranker, explain_rows, load_active, scorer_label
 from matcher.records import NeedRecord
 from matcher.results import LEVELS, MatchResult, OutcomeHit
 from matcher.retrieve import FusionParams, Query, retrieve
@@ -346,7 +346,7 @@ class Matcher:
             level=level,
             query=query.text[:200],
             need_id=query.need_id,
-            scorer=_scorer(ranker, expert_model),
+            scorer=scorer_label(ranker, expert_model),
             hits=hits,
             notice=self._ranker_notice,
             timings_ms={k: round(v, 2) for k, v in timings.items()},
@@ -397,8 +397,3 @@ class Matcher:
 
     def close(self) -> None:
         self.engine.dispose()
-
-
-def _scorer(ranker: tuple[Any, dict[str, Any]] | None, experts: tuple[Any, dict[str, Any]] | None) -> str:
-    name = f"ranker:{ranker[1].get('name', 'model')}" if ranker else "fused"
-    return f"{name}+experts:{experts[1].get('name', 'model')}" if experts else name

@@ -240,3 +240,9 @@ REASONS_ZH = {
 
 def summary_json(params: dict[str, Any]) -> str:
     return json.dumps({k: params[k] for k in ("objective", "training", "cv") if k in params}, ensure_ascii=False)
+
+
+def scorer_label(ranker: tuple[Any, dict[str, Any]] | None, experts: tuple[Any, dict[str, Any]] | None) -> str:
+    """What ranked a result: `fused`, `ranker:NAME`, and `+experts:NAME` when the expert ranker re-ordered it."""
+    name = f"ranker:{ranker[1].get('name', 'model')}" if ranker else "fused"
+    return f"{name}+experts:{experts[1].get('name', 'model')}" if experts else name
