@@ -75,24 +75,23 @@ def progress_of(session: Session, run: MatchRun) -> tuple[int, int]:
     return counts.get("scored", 0), sum(counts.values())
 
 
-def cancel_run(session: Session, *, run_id: str) -> MatchRun:
-    """Ask a queued or running run to stop after its current need; `resume` continues it later."""
+def _set_status(session: Session, run_id: str, status: str, refusal: str) -> MatchRun:
     run = get_run(session, run_id=run_id)
     if run.status in FINAL:
-        raise ConflictError(f"run {run_id} is {run.status}; there is nothing to cancel")
-    run.status, run.updated_at = "cancelled", utcnow()
+        raise ConflictError(f"run {run.id} is {refusal}")
+    run.status, run.updated_at = status, utcnow()
     session.flush()
     return run
+
+
+def cancel_run(session: Session, *, run_id: str) -> MatchRun:
+    """Ask a queued or running run to stop after its current need; `resume` continues it later."""
+    return _set_status(session, run_id, "cancelled", "done; there is nothing to cancel")
 
 
 def requeue_run(session: Session, *, run_id: str) -> MatchRun:
     """Make a cancelled, failed or killed run executable again (resume); a finished run stays finished."""
-    run = get_run(session, run_id=run_id)
-    if run.status in FINAL:
-        raise ConflictError(f"run {run_id} is done already; start a new one with `matcher batch run`")
-    run.status, run.updated_at = "queued", utcnow()
-    session.flush()
-    return run
+    return _set_status(session, run_id, "queued", "done already; start a new one with `matcher batch run`")
 
 
 def run_summary(session: Session, run: MatchRun) -> dict[str, Any]:
