@@ -21,7 +21,6 @@ from matcher.batch.runs import create_run, get_run, progress_of, requeue_run, ru
 from matcher.batch.score import score_need
 from matcher.batch.unserved import unserved
 from matcher.engine import Matcher
-from matcher.errors import ConflictError
 from matcher.store.db import transaction
 from matcher.store.tables import Expert, Match, MatchRun, Need, RunCandidate, RunNeed, utcnow
 
@@ -39,17 +38,18 @@ def start_run(matcher: Matcher, params: BatchParams) -> str:
 
 def resume(matcher: Matcher, run_id: str, *, progress: Progress | None = None) -> dict[str, Any]:
     """Continue a cancelled, failed or killed run from what the store says is done."""
-    with transaction(matcher.sessions) as session:
-        run_id = requeue_run(session, run_id=run_id).id
-    return execute(matcher, run_id, progress=progress)
+    return execute(matcher, run_id, progress=progress, resuming=True)
 
 
-def execute(matcher: Matcher, run_id: str, *, progress: Progress | None = None) -> dict[str, Any]:
-    """Execute `run_id` from where it is to the end, unless it is (or gets) cancelled; returns its stats."""
+def execute(
+    matcher: Matcher, run_id: str, *, progress: Progress | None = None, resuming: bool = False
+) -> dict[str, Any]:
+    """Execute `run_id` from where it is to the end, unless it is (or gets) cancelled — a cancelled run only
+    continues when `resuming`; returns its stats."""
     with matcher.sessions() as session:
         run_id = get_run(session, run_id=run_id).id  # `latest` → its id, so the lock names the run
     with run_lock(matcher.workspace.root / "runs", run_id):
-        params = _begin(matcher, run_id)
+        params = _begin(matcher, run_id, resuming)
         try:
             if params and _score_pending(matcher, run_id, params, progress):
                 _finish(matcher, run_id, params)
@@ -60,14 +60,13 @@ def execute(matcher: Matcher, run_id: str, *, progress: Progress | None = None) 
         return get_run(session, run_id=run_id).stats
 
 
-def _begin(matcher: Matcher, run_id: str) -> BatchParams | None:
-    """Mark the run running and return its parameters; None if it was cancelled before it began."""
+def _begin(matcher: Matcher, run_id: str, resuming: bool) -> BatchParams | None:
+    """Mark the run running (under its lock) and return its parameters; None if it was cancelled meanwhile."""
     with transaction(matcher.sessions) as session:
         run = get_run(session, run_id=run_id)
-        if run.status == "done":
-            raise ConflictError(f"run {run_id} is done already; start a new one with `matcher batch run`")
-        if run.status == "cancelled":
+        if run.status == "cancelled" and not resuming:
             return None
+        run = requeue_run(session, run_id=run_id)  # refuses a finished run
         run.status, run.error, run.updated_at = "running", None, utcnow()
         run.started_at = run.started_at or utcnow()
         return BatchParams.from_dict(run.params)
