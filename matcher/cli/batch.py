@@ -30,6 +30,8 @@ DEFAULTS = BatchParams()
 
 
 def _execute(matcher: Matcher, run_id: str, *, again: bool = False) -> None:
+    with matcher.sessions() as session:
+        run_id = get_run(session, run_id=run_id).id  # an unknown id fails here, before any progress bar
     console.print(f"run [bold]{run_id}[/bold]")
     with progress_bar("score needs") as (advance, set_total):
         seen = [0]
