@@ -10,7 +10,7 @@ FIND := $(if $(WHEELS),--find-links /opt/wheels,)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install run demo test test-fast lint bench model evaluate clean
+.PHONY: help install run demo test test-fast lint bench model evaluate clean browser
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -34,8 +34,13 @@ run: demo  ## set up, load the demo data, create a demo admin key, serve API + s
 	@echo "staff page: http://$(HOST):$(PORT)/  — sign in with the demo-admin key printed above"
 	$(BIN)/matcher serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP)  ## run the whole test suite (SQLite + PostgreSQL + real models)
+test: $(STAMP) browser  ## run the whole test suite (SQLite + PostgreSQL + real models + browser)
 	$(BIN)/pytest -q
+
+browser:  ## install Debian chromium + CJK fonts for the browser test (Playwright cannot download browsers here)
+	@command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "noto.*cjk" || { \
+		echo "installing Debian chromium and CJK fonts (apt-get) for the browser test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
 test-fast: $(STAMP)  ## tests without real models and PostgreSQL
 	$(BIN)/pytest -q -m "not realmodel and not postgres"

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from api import problems
 from api.batch_worker import BatchWorker
+from api.guard import Guard
 from api.routes import batch, catalog, exclusions, feedback, health, matching, needs
-from api.schemas import ERRORS
+from api.schemas.common import ERRORS
 from matcher import __version__
 from matcher.config import Settings
 from matcher.engine import Matcher
@@ -34,11 +34,11 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
     app.state.matcher = matcher or Matcher(settings)
     app.state.batch_worker = BatchWorker(app.state.matcher)
     problems.install(app)
-    if settings.cors_origins:
+    app.add_middleware(Guard, limit=settings.max_request_bytes)
+    if settings.cors_origins:  # outermost, so refusals carry CORS headers too
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"], allow_headers=["*"]
         )
-    _limit_body(app, settings.max_request_bytes)
     app.include_router(health.router)
     for router in (needs.router, matching.router, feedback.router, batch.router, exclusions.router, *catalog.routers):
         app.include_router(router, responses=ERRORS)
@@ -48,14 +48,8 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
     def page() -> FileResponse:
         return FileResponse(WEB / "index.html")
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        return FileResponse(WEB / "favicon.svg", media_type="image/svg+xml")
+
     return app
-
-
-def _limit_body(app: FastAPI, limit: int) -> None:
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next: Any) -> Response:
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > limit:
-            return problems.problem(413, "Content Too Large", f"request body over {limit} bytes", request)
-        response: Response = await call_next(request)
-        return response

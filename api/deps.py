@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
+from anyio import CapacityLimiter, Lock, to_thread
 from fastapi import Depends, Header, Request
 from sqlalchemy.orm import Session
 
@@ -14,6 +15,9 @@ from matcher.engine import Matcher
 from matcher.errors import ForbiddenError
 from matcher.services import audit
 from matcher.services.users import allows, authenticate
+
+T = TypeVar("T")
+EMBED_THREADS = 2  # the model parallelises inside; two keep both cores busy without a queue of threads
 
 
 def get_matcher(request: Request) -> Matcher:
@@ -32,9 +36,48 @@ def get_batch_worker(request: Request) -> BatchWorker:
 BatchWorkerDep = Annotated[BatchWorker, Depends(get_batch_worker)]
 
 
-def get_session(matcher: MatcherDep) -> Iterator[Session]:
-    """One transaction per request: committed when the route returns, rolled back on any error."""
-    with matcher.sessions() as session, session.begin():
+async def get_embed_limiter(request: Request) -> CapacityLimiter:
+    """Threads that may embed new text at once. Embedding waits here, in the event loop, instead of holding the
+    shared thread pool: matches that need no embedding (stored needs, cached text) never queue behind it."""
+    state = request.app.state
+    if getattr(state, "embed_limiter", None) is None:
+        state.embed_limiter = CapacityLimiter(EMBED_THREADS)
+    limiter: CapacityLimiter = state.embed_limiter
+    return limiter
+
+
+EmbedLimiterDep = Annotated[CapacityLimiter, Depends(get_embed_limiter)]
+
+
+async def embed(limiter: CapacityLimiter, func: Callable[..., T], *args: Any) -> T:
+    """Run `func(*args)` (work that may call the embedding model) in a thread under the embedding limiter."""
+    return await to_thread.run_sync(func, *args, limiter=limiter)
+
+
+READING = ("GET", "HEAD", "OPTIONS")
+
+
+async def write_turn(request: Request, matcher: MatcherDep) -> AsyncIterator[None]:
+    """On SQLite, one writing request of this process at a time, waiting here in the event loop. Waiting instead
+    for the database lock inside worker threads could fill the thread pool while the holder needed a thread to
+    commit: the holder then timed out ("database is locked") under 20 concurrent writers."""
+    if request.method in READING or matcher.engine.dialect.name != "sqlite":
+        yield
+        return
+    state = request.app.state
+    if getattr(state, "write_lock", None) is None:
+        state.write_lock = Lock()
+    async with state.write_lock:
+        yield
+
+
+def get_session(
+    matcher: MatcherDep, request: Request, _turn: Annotated[None, Depends(write_turn)]
+) -> Iterator[Session]:
+    """One transaction per request: committed when the route returns, rolled back on any error. Requests that
+    change something take the write lock at their first statement (so run slow work, like embedding, before)."""
+    factory = matcher.sessions if request.method in READING else matcher.write_sessions
+    with factory() as session, session.begin():
         yield session
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -11,37 +12,70 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from matcher.errors import (
-    AuthError,
-    ConfigError,
-    ConflictError,
-    ForbiddenError,
-    IndexMismatchError,
-    IndexMissingError,
-    InputError,
-    MatcherError,
-    NotFoundError,
-)
+from matcher import errors as E
 
 log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
-STATUS: list[tuple[type[MatcherError], int, str]] = [
-    (AuthError, 401, "Unauthorized"),
-    (ForbiddenError, 403, "Forbidden"),
-    (NotFoundError, 404, "Not Found"),
-    (ConflictError, 409, "Conflict"),
-    (InputError, 422, "Unprocessable Content"),
-    (IndexMissingError, 503, "Index Not Built"),
-    (IndexMismatchError, 503, "Index Unusable"),
-    (ConfigError, 503, "Service Misconfigured"),
-]
+TYPE_PREFIX = "urn:matcher:problem:"
+
+
+@dataclass(frozen=True)
+class ProblemType:
+    status: int
+    title: str
+    slug: str  # the problem type is TYPE_PREFIX + slug
+    public: str | None = None  # shown instead of the exception's text (which may name server paths); logged
+
+
+# every MatcherError class, by its exact class (a test checks that none is missing)
+PROBLEMS: dict[type[E.MatcherError], ProblemType] = {
+    E.MatcherError: ProblemType(500, "Internal Server Error", "error"),
+    E.AuthError: ProblemType(401, "Unauthorized", "unauthorized"),
+    E.ForbiddenError: ProblemType(403, "Forbidden", "forbidden"),
+    E.NotFoundError: ProblemType(404, "Not Found", "not-found"),
+    E.ConflictError: ProblemType(409, "Conflict", "conflict"),
+    E.InputError: ProblemType(422, "Unprocessable Content", "invalid-input"),
+    E.ConfigError: ProblemType(503, "Service Misconfigured", "misconfigured", "the service is misconfigured"),
+    E.EmbedderError: ProblemType(
+        503, "Embedder Unavailable", "embedder-unavailable", "the embedding model is unavailable"
+    ),
+    E.ArtifactError: ProblemType(503, "Artifact Unusable", "artifact-unusable", "a saved artifact is unusable"),
+    E.ArtifactMissingError: ProblemType(503, "Artifact Missing", "artifact-missing", "a saved artifact is missing"),
+    E.ArtifactMismatchError: ProblemType(503, "Artifact Unusable", "artifact-unusable", "a saved artifact is unusable"),
+    E.IndexMissingError: ProblemType(
+        503, "Index Not Built", "index-missing", "no search index yet: an administrator runs `matcher index build`"
+    ),
+    E.IndexMismatchError: ProblemType(
+        503,
+        "Index Unusable",
+        "index-unusable",
+        "the search index is corrupted or was built with another embedder: an administrator runs "
+        "`matcher index build` (it rebuilds an unusable index from scratch)",
+    ),
+    E.ModelMissingError: ProblemType(503, "Model Missing", "model-missing", "a configured ranker is missing"),
+    E.ModelMismatchError: ProblemType(
+        503, "Model Unusable", "model-unusable", "a ranker is corrupted or was trained on other features: retrain it"
+    ),
+}
+
+
+def problem_type(exc: E.MatcherError) -> ProblemType:
+    """The entry of the nearest class in the exception's MRO."""
+    return next(PROBLEMS[c] for c in type(exc).__mro__ if c in PROBLEMS)
 
 
 def problem(
-    status: int, title: str, detail: str, request: Request, headers: Mapping[str, str] | None = None, **extra: Any
+    status: int,
+    title: str,
+    detail: str,
+    request: Request,
+    headers: Mapping[str, str] | None = None,
+    *,
+    type_: str = "about:blank",
+    **extra: Any,
 ) -> JSONResponse:
     body = {
-        "type": "about:blank",
+        "type": type_,
         "title": title,
         "status": status,
         "detail": detail,
@@ -55,10 +89,11 @@ def problem(
 
 
 async def _domain(request: Request, exc: Exception) -> JSONResponse:
-    for cls, status, title in STATUS:
-        if isinstance(exc, cls):
-            return problem(status, title, str(exc), request)
-    return problem(500, "Internal Server Error", str(exc), request)
+    assert isinstance(exc, E.MatcherError)
+    kind = problem_type(exc)
+    if kind.status >= 500:
+        log.error("%s on %s: %s", type(exc).__name__, request.url.path, exc)
+    return problem(kind.status, kind.title, kind.public or str(exc), request, type_=TYPE_PREFIX + kind.slug)
 
 
 async def _validation(request: Request, exc: Exception) -> JSONResponse:
@@ -107,7 +142,7 @@ def _reason(status: int) -> str:
 
 
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(MatcherError, _domain)
+    app.add_exception_handler(E.MatcherError, _domain)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(Exception, _unexpected)

@@ -14,8 +14,8 @@ from bench.data import ROOT, datasets_dir
 from bench.stats import peak_rss_mb, percentiles
 from matcher.config import Settings
 from matcher.engine import Matcher
-from matcher.expert_train import train_expert_ranker
-from matcher.train import read_qrels
+from matcher.ranking.expert.train import train_expert_ranker
+from matcher.ranking.outcome.train import read_qrels
 
 OUT = ROOT / "bench" / "out"
 RESULTS = ROOT / "docs" / "bench"

@@ -45,8 +45,10 @@ def _key_and_texts(home: Path, embedder: str) -> tuple[str, list[str]]:
     return key, texts
 
 
-def _start(home: Path, embedder: str, port: int) -> subprocess.Popen[bytes]:
+def _start(home: Path, embedder: str, port: int, *, database_url: str | None = None) -> subprocess.Popen[bytes]:
     env = {**os.environ, "MATCHER_HOME": str(home), "MATCHER_EMBEDDER": embedder}
+    if database_url:
+        env["MATCHER_DATABASE_URL"] = database_url
     proc = subprocess.Popen(
         [sys.executable, "-m", "matcher.cli.app", "serve", "--port", str(port)],
         env=env,

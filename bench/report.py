@@ -15,55 +15,72 @@ def _load() -> list[dict[str, Any]]:
     return [json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"))]
 
 
-def _scale_rows(results: list[dict[str, Any]]) -> list[str]:
-    rows = [
-        "| scenario | embedder | outcomes | import rows/s | index build s (type) | embed docs/s | "
-        "stored need p50 / p99 ms | new text: total p50 ms | raw embed p50 ms | overhead p50 / p99 ms | peak RSS MB |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+def table(headers: list[str], rows: list[list[Any]]) -> list[str]:
+    """A markdown table."""
+    return [
+        "| " + " | ".join(headers) + " |",
+        "|" + "---|" * len(headers),
+        *("| " + " | ".join(str(c) for c in row) + " |" for row in rows),
     ]
+
+
+def _scale_rows(results: list[dict[str, Any]]) -> list[str]:
+    headers = ["scenario", "embedder", "outcomes", "import rows/s", "index build s (type)", "embed docs/s"]
+    headers += ["stored need p50 / p99 ms", "new text: total p50 ms", "raw embed p50 ms", "overhead p50 / p99 ms"]
+    rows = []
     for r in results:
         s, t = r["match_stored_need_outcome"], r["match_new_text_outcome"]
+        over = t["overhead"]
+        build = f"{r['index_build_seconds']} ({r['index_type']})"
         rows.append(
-            f"| {r['scenario']} | {r['embedder']} | {r['outcomes']} | {r['import_rows_per_s']} | "
-            f"{r['index_build_seconds']} ({r['index_type']}) | {r['embed_docs_per_s']} | "
-            f"{s['p50_ms']} / {s['p99_ms']} | "
-            f"{t['total']['p50_ms']} | {t['raw_embed']['p50_ms']} | {t['overhead']['p50_ms']} / "
-            f"{t['overhead']['p99_ms']} | {r['peak_rss_mb']} |"
+            [
+                *(r["scenario"], r["embedder"], r["outcomes"], r["import_rows_per_s"], build, r["embed_docs_per_s"]),
+                *(f"{s['p50_ms']} / {s['p99_ms']}", t["total"]["p50_ms"], t["raw_embed"]["p50_ms"]),
+                *(f"{over['p50_ms']} / {over['p99_ms']}", r["peak_rss_mb"]),
+            ]
         )
-    return rows
+    return table([*headers, "peak RSS MB"], rows)
 
 
 def _load_rows(results: list[dict[str, Any]]) -> list[str]:
+    headers = ["scenario", "embedder", "text", "requests", "concurrency", "throughput req/s", "p50 ms", "p99 ms"]
+    phases = (("known_text", "stored-need text (embedding cached)"), ("new_text", "new text"))
+    keys = ("requests", "concurrency", "throughput_rps", "p50_ms", "p99_ms", "errors")
     rows = [
-        "| scenario | embedder | text | requests | concurrency | throughput req/s | p50 ms | p99 ms | errors |",
-        "|---|---|---|---|---|---|---|---|---|",
+        [r["scenario"], r["embedder"], label, *(r[phase][k] for k in keys)] for r in results for phase, label in phases
     ]
-    for r in results:
-        for phase, label in (("known_text", "stored-need text (embedding cached)"), ("new_text", "new text")):
-            p = r[phase]
-            rows.append(
-                f"| {r['scenario']} | {r['embedder']} | {label} | {p['requests']} | {p['concurrency']} | "
-                f"{p['throughput_rps']} | {p['p50_ms']} | {p['p99_ms']} | {p['errors']} |"
-            )
-    return rows
+    return table([*headers, "errors"], rows)
 
 
 def _batch_rows(results: list[dict[str, Any]]) -> list[str]:
-    rows = [
-        "| scenario | scorer | needs | candidates | wall s | select / score / load / solve / write s | ms per need "
-        "| proposals + alternates | unserved | solver total vs greedy | peak RSS MB |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
+    headers = ["scenario", "scorer", "needs", "candidates", "wall s", "select / score / load / solve / write s"]
+    headers += ["ms per need", "proposals + alternates", "unserved", "solver total vs greedy", "peak RSS MB"]
+    rows = []
     for r in results:
-        s = r["seconds"]
-        stages = " / ".join(str(s[k]) for k in ("select", "score", "load", "solve", "write"))
+        stages = " / ".join(str(r["seconds"][k]) for k in ("select", "score", "load", "solve", "write"))
         gain = 100 * (r["objective"] / r["greedy_objective"] - 1)
+        versus = f"{r['objective']:,.0f} vs {r['greedy_objective']:,.0f} (+{gain:.1f} %)"
         rows.append(
-            f"| {r['scenario']} | {r['scorer']} | {r['needs']} | {r['candidates']} | {r['wall_seconds']} | {stages} | "
-            f"{r['per_need_ms']} | {r['proposals']} + {r['alternates']} | {r['unserved']} | "
-            f"{r['objective']:,.0f} vs {r['greedy_objective']:,.0f} (+{gain:.1f} %) | {r['peak_rss_mb']} |"
+            [
+                *(r["scenario"], r["scorer"], r["needs"], r["candidates"], r["wall_seconds"], stages, r["per_need_ms"]),
+                *(f"{r['proposals']} + {r['alternates']}", r["unserved"], versus, r["peak_rss_mb"]),
+            ]
         )
-    return rows
+    return table(headers, rows)
+
+
+def _mixed_rows(results: list[dict[str, Any]]) -> list[str]:
+    headers = ["database", "clients × s", "req/s", "≥ 500", "route", "requests", "p50 ms", "p99 ms", "statuses"]
+    rows = []
+    for r in results:
+        for route, m in r["routes"].items():
+            statuses = ", ".join(f"{k}×{v}" for k, v in sorted(m["statuses"].items()))
+            head = [r["database"], f"{r['clients']} × {r['seconds']}", r["throughput_rps"], r["server_errors"]]
+            rows.append([*head, route, m["n"], m["p50_ms"], m["p99_ms"], statuses])
+    keys = ("needs_confirmed", "needs_found", "feedback_confirmed", "feedback_found", "audit_rows")
+    store = [[r["database"], *(r["store"][k] for k in keys)] for r in results]
+    written = ["database", "needs 2xx", "needs stored", "feedback 2xx", "feedback stored", "audit rows"]
+    return [*table(headers, rows), "", *table(written, store)]
 
 
 def render() -> str:
@@ -73,6 +90,7 @@ def render() -> str:
     load = [r for r in results if r["scenario"].startswith("load-")]
     batch = [r for r in results if r["scenario"].startswith("batch-")]
     expert = [r for r in results if r["scenario"].startswith("expert-")]
+    mixed = [r for r in results if r["scenario"].startswith("mixed-")]
     lines = [
         "# Benchmarks",
         "",
@@ -111,9 +129,10 @@ def render() -> str:
             "Warm `match --level expert`, top 10: the roll-up alone vs the roll-up re-ranked by the expert ranker "
             "(expert features for the top 100 experts + gradient-boosted trees).",
             "",
-            "| scorer | p50 ms | p99 ms | mean ms |",
-            "|---|---|---|---|",
-            *(f"| {p['scorer']} | {p['p50_ms']} | {p['p99_ms']} | {p['mean_ms']} |" for p in (r["without"], r["with"])),
+            *table(
+                ["scorer", "p50 ms", "p99 ms", "mean ms"],
+                [[p["scorer"], p["p50_ms"], p["p99_ms"], p["mean_ms"]] for p in (r["without"], r["with"])],
+            ),
             "",
         ]
     if load:
@@ -123,6 +142,18 @@ def render() -> str:
             "A real `matcher serve` process; concurrent clients (threads + httpx), bounded in count and in time.",
             "",
             *_load_rows(load),
+            "",
+        ]
+    if mixed:
+        lines += [
+            "## A busy day: mixed staff traffic (`bench/mixed.py`)",
+            "",
+            "A real `matcher serve` process on loopback (demo corpus, e5, shipped ranker); concurrent staff clients, "
+            "each looping until the time is up over: list needs (3), match a stored need (2), match new text (2), "
+            "create a need (2), record feedback (2). Afterwards the store is checked: every write answered 2xx is "
+            "present and the audit log holds one row per write.",
+            "",
+            *_mixed_rows(mixed),
             "",
         ]
     for r in other:

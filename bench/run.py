@@ -22,6 +22,8 @@ SCENARIOS = [
     ["bench.batch"],
     ["bench.load", "--home", "bench/out/ws-demo", "--name", "demo", "--embedder", "e5"],
     ["bench.load", "--home", "bench/out/ws-chinaxiv-50000-use", "--name", "chinaxiv-50000", "--embedder", "use"],
+    ["bench.mixed", "--home", "bench/out/ws-demo", "--name", "demo-sqlite"],
+    ["bench.mixed", "--home", "bench/out/ws-demo-pg", "--name", "demo-postgresql", "--postgres"],
 ]
 
 

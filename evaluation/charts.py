@@ -53,6 +53,23 @@ def gains(per_query: dict[str, float], baseline: dict[str, float], label: str) -
     return _svg(fig)
 
 
+def reliability(bins: list[dict[str, float]]) -> str:
+    """Reliability diagram: observed share of relevant pairs against the mean predicted probability per bin."""
+    fig, ax = plt.subplots(figsize=(4.2, 3.6))
+    ax.plot([0, 1], [0, 1], color="#bbb", lw=1, ls="--", label="perfect")
+    ax.plot([b["predicted"] for b in bins], [b["observed"] for b in bins], "o-", color="#2bb3a3", label="ranker")
+    for b in bins:
+        ax.annotate(
+            str(b["count"]), (b["predicted"], b["observed"]), fontsize=7, xytext=(3, -9), textcoords="offset points"
+        )
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("predicted P(relevant) = match degree / 100")
+    ax.set_ylabel("observed share relevant")
+    ax.legend(loc="upper left", fontsize=8)
+    return _svg(fig)
+
+
 def by_grade(scores: dict[int, list[float]], label: str) -> str:
     """Box plots of a system's scores for each relevance grade."""
     grades = sorted(scores)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from ranx import Qrels, Run, evaluate
 from scipy import stats
 
-METRICS = ("ndcg@10", "map", "mrr", "recall@10", "recall@100")
+# nDCG in both gain conventions: ranx "ndcg" is Järvelin & Kekäläinen's (gain = grade, linear), "ndcg_burges" is
+# Burges et al.'s (gain = 2^grade − 1, exponential); they differ on graded judgements (BDCI), not on binary ones
+METRICS = ("ndcg@10", "ndcg_burges@10", "map", "mrr", "recall@10", "recall@100")
 Judged = dict[str, dict[str, int]]
 Ranking = dict[str, dict[str, float]]
 
@@ -29,6 +32,22 @@ def per_query(qrels: Judged, run: Ranking, metrics: tuple[str, ...] = METRICS) -
         evaluate(rq, rr, metric, save_results_in_run=True)
         out[metric] = {q: float(v) for q, v in rr.scores[metric].items()}
     return out
+
+
+def write_trec_runs(folder: Path, runs: dict[str, Ranking]) -> list[Path]:
+    """One TREC run file per system (`QID Q0 DOCID RANK SCORE SYSTEM`), readable by trec_eval, ranx, ir_measures."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for system, run in runs.items():
+        path = folder / f"{system}.run"
+        with path.open("w", encoding="utf-8") as out:
+            for qid in sorted(run):
+                ranked = sorted(run[qid].items(), key=lambda kv: (-kv[1], kv[0]))
+                out.writelines(
+                    f"{qid} Q0 {doc} {rank} {score:.6f} {system}\n" for rank, (doc, score) in enumerate(ranked, 1)
+                )
+        written.append(path)
+    return written
 
 
 def bootstrap_ci(values: np.ndarray, rounds: int = 2000, seed: int = 0) -> tuple[float, float]:

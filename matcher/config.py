@@ -39,10 +39,12 @@ class Settings(BaseSettings):
         "auto", description="auto (the workspace's models/expert once trained) | none | PATH: the expert ranker"
     )
     rerank_depth: int = Field(100, ge=1, description="Fused candidates the ranker re-scores.")
+    weak_match: float = Field(
+        30.0, ge=0.0, le=100.0, description="Below this calibrated 匹配度 of the best candidate a result says 无强匹配."
+    )
     cache_dir: Path | None = Field(None, description="Embedding cache folder (default: the workspace's cache/).")
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed to call the API (CORS).")
     max_request_bytes: int = Field(5_000_000, ge=1000, description="Larger request bodies get 413.")
-    datasets: Path = Field(Path("../shared/datasets"), description="Folder of the shared evaluation data.")
 
     def workspace(self) -> Workspace:
         return Workspace(self.home, self.cache_dir)
@@ -67,10 +69,6 @@ class Workspace:
     @property
     def index_dir(self) -> Path:
         return self.root / "index"
-
-    @property
-    def tokenizer_dir(self) -> Path:
-        return self.root / "tokenizer"
 
     @property
     def cache_path(self) -> Path:

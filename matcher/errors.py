@@ -1,4 +1,5 @@
-"""Small domain exceptions. The library raises these; only the CLI and the API translate them."""
+"""Small domain exceptions. The library raises these; only the CLI and the API translate them
+(`api/problems.py` maps every class to a problem type and an HTTP status)."""
 
 from __future__ import annotations
 
@@ -19,18 +20,6 @@ class NotFoundError(MatcherError):
     """An id that was asked for does not exist in the store."""
 
 
-class IndexMissingError(MatcherError):
-    """No index has been built yet in this workspace."""
-
-
-class IndexMismatchError(MatcherError):
-    """An index on disk was built with another embedder, another dimension, or is corrupted."""
-
-
-class EmbedderError(MatcherError):
-    """An embedding backend could not be loaded."""
-
-
 class ConflictError(MatcherError):
     """The request conflicts with what is stored (an id that already exists, a closed need)."""
 
@@ -41,3 +30,35 @@ class AuthError(MatcherError):
 
 class ForbiddenError(MatcherError):
     """The key is valid but its role may not do this."""
+
+
+class EmbedderError(MatcherError):
+    """An embedding backend could not be loaded."""
+
+
+class ArtifactError(MatcherError):
+    """A saved artifact folder (index, tokenizer, model) cannot be used."""
+
+
+class ArtifactMissingError(ArtifactError):
+    """The artifact folder (or its params.json) does not exist."""
+
+
+class ArtifactMismatchError(ArtifactError):
+    """The artifact is corrupted (checksum), unreadable, or was built for something else."""
+
+
+class IndexMissingError(ArtifactMissingError):
+    """No index has been built yet in this workspace."""
+
+
+class IndexMismatchError(ArtifactMismatchError):
+    """An index on disk was built with another embedder, another dimension, or is corrupted."""
+
+
+class ModelMissingError(ArtifactMissingError):
+    """No trained model at the folder the settings name."""
+
+
+class ModelMismatchError(ArtifactMismatchError):
+    """A model folder is corrupted, holds unexpected types, or was trained on another feature list."""

@@ -6,7 +6,7 @@ These are the project's own formats, documented in README.md ("Data formats").
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -17,6 +17,12 @@ InstitutionType = Literal["university", "institute", "enterprise", "agency"]
 NeedStatus = Literal["open", "closed"]
 
 MAX_TEXT = 20_000
+# ids travel in URLs and file names: a word character first, then word characters and . : @ - (no / or ..)
+ID_PATTERN = r"^\w[\w.:@-]*$"
+Id = Annotated[str, Field(min_length=1, max_length=200, pattern=ID_PATTERN)]
+Term = Annotated[str, Field(min_length=1, max_length=100)]  # one keyword, field or alias
+Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"\S")]  # surrounding white space is stripped
+Terms = Annotated[list[Term], Field(max_length=200)]
 
 
 def _as_list(value: Any) -> Any:
@@ -42,14 +48,14 @@ class _Record(BaseModel):
 class ExpertRef(_Record):
     """An expert named inside an outcome record."""
 
-    id: str | None = None
-    name: str = Field(min_length=1, max_length=100)
-    institution: str | None = None
+    id: Id | None = None
+    name: Name
+    institution: str | None = Field(None, max_length=200)
 
 
 class NeedRecord(_Record):
-    id: str = Field(min_length=1, max_length=200)
-    title: str = Field(min_length=1, max_length=500)
+    id: Id
+    title: str = Field(min_length=1, max_length=500, pattern=r"\S")
     description: str = Field("", max_length=MAX_TEXT)
     organization: str | None = Field(None, max_length=200)
     region: str | None = Field(None, max_length=50)
@@ -63,14 +69,14 @@ class NeedRecord(_Record):
 
 
 class OutcomeRecord(_Record):
-    id: str = Field(min_length=1, max_length=200)
+    id: Id
     kind: OutcomeKind = "achievement"
-    title: str = Field(min_length=1, max_length=1000)
+    title: str = Field(min_length=1, max_length=1000, pattern=r"\S")
     abstract: str = Field("", max_length=MAX_TEXT)
-    keywords: list[str] = Field(default_factory=list)
+    keywords: Terms = Field(default_factory=list)
     year: int | None = Field(None, ge=1900, le=2100)
     institution: str | None = Field(None, max_length=200)
-    experts: list[ExpertRef] = Field(default_factory=list)
+    experts: list[ExpertRef] = Field(default_factory=list, max_length=200)
     field: str | None = Field(None, max_length=50)
     region: str | None = Field(None, max_length=50)
     trl: int | None = Field(None, ge=1, le=9)
@@ -90,11 +96,11 @@ class OutcomeRecord(_Record):
 
 
 class ExpertRecord(_Record):
-    id: str | None = Field(None, max_length=200)
-    name: str = Field(min_length=1, max_length=100)
+    id: Id | None = None
+    name: Name
     institution: str | None = Field(None, max_length=200)
     title: str | None = Field(None, max_length=50, description="职称, e.g. 教授 / 研究员 / 高级工程师")
-    fields: list[str] = Field(default_factory=list)
+    fields: Terms = Field(default_factory=list)
     region: str | None = Field(None, max_length=50)
     capacity: int | None = Field(None, ge=0, le=1000)
 
@@ -102,11 +108,13 @@ class ExpertRecord(_Record):
 
 
 class InstitutionRecord(_Record):
-    id: str | None = Field(None, max_length=200)
-    name: str = Field(min_length=1, max_length=200)
+    id: Id | None = None
+    name: str = Field(min_length=1, max_length=200, pattern=r"\S")
     type: InstitutionType | None = None
     region: str | None = Field(None, max_length=50)
-    aliases: list[str] = Field(default_factory=list)
+    aliases: Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]], Field(max_length=200)] = Field(
+        default_factory=list
+    )
     group: str | None = Field(None, max_length=200, description="Parent group, for conflict rules.")
 
     _lists = field_validator("aliases", mode="before")(_as_list)

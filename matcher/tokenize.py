@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from matcher.artifact import read_params, verify_files, write_params
+from matcher.bundled import dict_dir
 from matcher.errors import IndexMismatchError
 from matcher.text import normalize
 
 log = logging.getLogger(__name__)
 
-DICT_DIR = Path(__file__).resolve().parents[1] / "data" / "dict"
+DICT_DIR = dict_dir()
 USER_DICT = DICT_DIR / "user_dict.txt"
 STOPWORDS = DICT_DIR / "stopwords.txt"
 _WORDLIKE = re.compile(r"[0-9a-z\u4e00-\u9fff]")

@@ -38,3 +38,32 @@ def test_bad_requests_raise_domain_errors(loaded: Matcher) -> None:
 def test_stats(loaded: Matcher) -> None:
     stats = loaded.stats()
     assert (stats["outcomes"], stats["needs"], stats["experts"]) == (5, 2, 4)
+
+
+def test_match_degree_is_between_0_and_100_at_every_level(loaded: Matcher) -> None:
+    for level in ("outcome", "expert", "institution"):
+        result = loaded.match(loaded.need_query("N1"), level=level, top=5)
+        degrees = [h.degree for h in result.hits] + [e.degree for h in result.hits for e in getattr(h, "evidence", [])]
+        assert degrees and all(0.0 <= d <= 100.0 for d in degrees), (level, degrees)
+    experts = loaded.match(loaded.need_query("N1"), level="expert", top=5).hits
+    # 周建国's two coating outcomes: votes 1/sqrt(1) and 1/sqrt(2) · decay 0.5, over the most a vote can be (1.9375)
+    assert experts[0].name == "周建国" and experts[0].degree == round(100 * (1 + 0.5 * 2**-0.5) / 1.9375, 1)
+
+
+def test_reasons_only_name_what_raised_the_score(loaded: Matcher, tmp_path) -> None:
+    from matcher.ranking.outcome.train import train_and_save
+    from matcher.ranking.qrels import read_qrels
+
+    (tmp_path / "q.tsv").write_text(
+        "N1 0 O1 3\nN1 0 O2 2\nN1 0 O3 0\nN2 0 O4 3\nN2 0 O3 2\nN2 0 O1 0\n", encoding="utf-8"
+    )
+    train_and_save(
+        loaded,
+        read_qrels(tmp_path / "q.tsv"),
+        out=loaded.workspace.models_dir / "active",
+        name="r",
+        sources=[],
+        folds=2,
+    )
+    hits = loaded.match(loaded.need_query("N1"), level="outcome", top=5).hits
+    assert any(h.reasons for h in hits) and all(r["effect"] > 0 for h in hits for r in h.reasons)

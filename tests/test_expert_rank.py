@@ -9,9 +9,12 @@ import numpy as np
 import pytest
 
 from matcher.engine import Matcher
-from matcher.errors import IndexMismatchError
-from matcher.expert_features import EXPERT_FEATURES, RELATIVE, bigrams, expert_candidates, rank_maps, vote
-from matcher.expert_rank import ExpertRanker, mrr, select
+from matcher.errors import ModelMismatchError
+from matcher.ranking.cv import JudgedSet
+from matcher.ranking.expert.features import EXPERT_FEATURES, RELATIVE, bigrams, expert_candidates, rank_maps, vote
+from matcher.ranking.expert.train import EXPERT_RANKER
+from matcher.ranking.qrels import evaluate_run
+from matcher.ranking.training import fit_ranker
 
 
 def test_vote_and_bigrams_by_hand() -> None:
@@ -21,8 +24,8 @@ def test_vote_and_bigrams_by_hand() -> None:
 
 
 def test_rank_maps_split_the_fused_list() -> None:
-    from matcher.results import Components
-    from matcher.rollup import Scored
+    from matcher.search.results import Components
+    from matcher.search.rollup import Scored
 
     fused = [
         Scored(7, 1.0, Components(0.03, bm25_rank=2, dense_rank=1)),
@@ -32,12 +35,21 @@ def test_rank_maps_split_the_fused_list() -> None:
     assert rank_maps(fused) == {"fused": {7: 1, 3: 2, 9: 3}, "bm25": {7: 2, 3: 1}, "dense": {7: 1, 9: 5}}
 
 
+def _judged(X: np.ndarray, y: np.ndarray, groups: np.ndarray) -> tuple[JudgedSet, dict[str, dict[str, int]]]:
+    """Rows as candidates of needs q0, q1, …; qrels name each need's relevant row, or an absent expert."""
+    queries = [f"q{g}" for g in np.unique(groups)]
+    targets = [f"e{i}" for i in range(len(y))]
+    qrels = {q: {"absent": 1} for q in queries}
+    for i in np.flatnonzero(y):
+        qrels[f"q{groups[i]}"] = {targets[i]: 1}
+    return JudgedSet(X, y, groups, queries, targets), qrels
+
+
 def test_mrr_by_hand() -> None:
     scores = np.array([0.9, 0.1, 0.5, 0.2, 0.8, 0.3])
-    y = np.array([0, 1, 0, 0, 0, 0])
-    groups = np.array([0, 0, 0, 1, 1, 1])
-    # group 0: order 0.9, 0.5, 0.1 → the relevant row is third → 1/3; group 1 has none → 0
-    assert mrr(scores, y, groups) == pytest.approx((1 / 3 + 0) / 2)
+    ts, qrels = _judged(np.zeros((6, 1)), np.array([0, 1, 0, 0, 0, 0]), np.array([0, 0, 0, 1, 1, 1]))
+    # need 0: order 0.9, 0.5, 0.1 → the relevant row is third → 1/3; need 1's expert is not a candidate → 0
+    assert evaluate_run(qrels, ts.run(np.arange(6), scores), "mrr") == pytest.approx((1 / 3 + 0) / 2)
 
 
 def test_expert_candidates_on_a_workspace(loaded: Matcher) -> None:
@@ -64,24 +76,29 @@ def _toy(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def test_select_learns_and_round_trips(tmp_path: Path) -> None:
-    X, y, groups = _toy()
-    grid = [{"max_iter": 30, "min_samples_leaf": 20}, {"max_iter": 60, "min_samples_leaf": 20, "max_depth": 2}]
-    model, cv = select(X, y, groups, folds=3, grid=grid)
-    assert cv["best"] in grid and len(cv["table"]) == 2
-    assert mrr(model.decision_function(X), y, groups) > 0.6  # the signal sits in feature 0
-    model.save(tmp_path / "m", summary={"name": "toy"})
-    again, params = ExpertRanker.load(tmp_path / "m")
+    ts, qrels = _judged(*_toy())
+    grid = [
+        {"objective": "binary-gbdt", "max_iter": 30, "min_samples_leaf": 20},
+        {"objective": "binary-gbdt", "max_iter": 60, "min_samples_leaf": 20, "max_depth": 2},
+    ]
+    model, cv = fit_ranker(ts, qrels, EXPERT_RANKER, grid=grid, folds=3)
+    assert cv["best"]["params"] in grid and len(cv["table"]) == 2
+    X = ts.X
+    run = ts.run(np.arange(len(ts.y)), model.decision_function(X))
+    assert evaluate_run(qrels, run, "mrr") > 0.6  # the signal sits in feature 0
+    model.save(tmp_path / "m", features=EXPERT_FEATURES, summary={"name": "toy"}, card="")
+    again, params = EXPERT_RANKER.load(tmp_path / "m")
     assert np.array_equal(again.decision_function(X), model.decision_function(X))
     assert params["features"] == EXPERT_FEATURES and params["name"] == "toy"
     meta = json.loads((tmp_path / "m" / "params.json").read_text())
     meta["features"] = meta["features"][:-1]
     (tmp_path / "m" / "params.json").write_text(json.dumps(meta))
-    with pytest.raises(IndexMismatchError):
-        ExpertRanker.load(tmp_path / "m")
+    with pytest.raises(ModelMismatchError):
+        EXPERT_RANKER.load(tmp_path / "m")
 
 
 def test_trained_expert_ranker_reorders_expert_matches(loaded: Matcher) -> None:
-    from matcher.expert_train import train_expert_ranker
+    from matcher.ranking.expert.train import train_expert_ranker
 
     before = loaded.match(loaded.need_query("N2"), level="expert", top=3)
     assert "+experts:" not in before.scorer  # nothing trained yet
@@ -98,3 +115,21 @@ def test_trained_expert_ranker_reorders_expert_matches(loaded: Matcher) -> None:
     assert scores == sorted(scores, reverse=True) and all(0.0 <= s <= 1.0 for s in scores)
     assert [h.rank for h in after.hits] == [1, 2, 3]
     assert "+experts:" not in loaded.match(loaded.need_query("N2"), level="institution").scorer
+
+
+@pytest.mark.parametrize(
+    "config", EXPERT_RANKER.grid, ids=lambda c: f"depth{c['max_depth']}-l2{c['l2_regularization']}"
+)
+def test_nested_cv_runs_whichever_configuration_a_fold_chooses(config: dict) -> None:
+    """`evaluate --level expert --ranker cv` once crashed when the third configuration won a fold: force each."""
+    from evaluation.expert_runner import nested_cv_run
+    from matcher.ranking.expert.features import ExpertCandidates
+
+    X, y, groups = _toy(1)
+    cands = {
+        f"q{g}": ExpertCandidates([f"e{i}" for i in np.flatnonzero(groups == g)], X[groups == g]) for g in range(60)
+    }
+    qrels = {f"q{g}": {f"e{i}": 1} for g in range(60) for i in np.flatnonzero((groups == g) & (y == 1))}
+    run, info = nested_cv_run(cands, qrels, folds=3, grid=[{**config, "max_iter": 20, "min_samples_leaf": 20}])
+    assert len(run) == 60 and all(len(r) == 10 for r in run.values())
+    assert [row["params"]["max_depth"] for row in info["chosen_per_fold"]] == [config["max_depth"]] * 3

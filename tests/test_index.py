@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ from matcher.errors import IndexMismatchError
 from matcher.index.dense import DenseIndex
 from matcher.index.lexical import LexicalIndex
 from matcher.store.tables import Outcome
-from tests.conftest import FakeEmbedder
+from tests.conftest import FakeEmbedder, write_jsonl
 
 
 def test_dense_choose_kind() -> None:
@@ -89,3 +90,33 @@ def test_workspace_with_another_embedder_is_refused(loaded: Matcher) -> None:
     other = Matcher(loaded.settings, embedder=type("Other", (FakeEmbedder,), {"name": "fake/other"})())
     with pytest.raises(IndexMismatchError, match="index build --full"):
         other.match(other.text_query("铸造涂料"))
+
+
+def test_verify_compares_content_not_just_counts(loaded: Matcher, tmp_path: Path) -> None:
+    assert loaded.verify_index()["ok"]
+    changed = [{"id": "O3", "kind": "paper", "title": "锂离子电池荷电状态估计新方法", "abstract": "改写后的摘要。"}]
+    loaded.import_file("outcomes", write_jsonl(tmp_path / "changed.jsonl", changed))
+    report = loaded.verify_index()
+    assert not report["ok"] and (report["changed"], report["missing"], report["deleted"]) == (1, 0, 0)
+    assert report["examples"] == {"changed": ["O3"]} and report["indexed"] == report["stored"] == 5
+    assert loaded.build_index().updated == 1 and loaded.verify_index()["ok"]
+
+
+def test_a_corrupted_dense_index_is_rebuilt_by_a_plain_build(loaded: Matcher) -> None:
+    (loaded.workspace.index_dir / "dense" / "dense.faiss").write_bytes(b"garbage")
+    loaded.reload()
+    with pytest.raises(IndexMismatchError, match="corrupted"):
+        loaded.match(loaded.text_query("铸造涂料"))
+    report = loaded.build_index()  # no --full needed: the unusable index is rebuilt from scratch
+    assert report.full and report.embedded == report.total == 5
+    assert loaded.match(loaded.text_query("铸造涂料"), level="outcome").hits[0].id in {"O1", "O2"}
+
+
+def test_editing_a_part_manifest_is_detected(loaded: Matcher) -> None:
+    path = loaded.workspace.index_dir / "dense" / "params.json"
+    params = json.loads(path.read_text(encoding="utf-8"))
+    params["files"]["dense.faiss"] = "0" * 64  # hide a corrupted dense.faiss behind an edited manifest
+    path.write_text(json.dumps(params), encoding="utf-8")
+    loaded.reload()
+    with pytest.raises(IndexMismatchError, match=r"dense/params\.json is corrupted"):
+        loaded.match(loaded.text_query("铸造涂料"))

@@ -73,13 +73,52 @@ def test_bad_rows_are_rejected_with_line_and_reason(matcher: Matcher, tmp_path: 
     assert "status" in rejects[2]["reason"]
 
 
-def test_failed_batch_keeps_what_was_stored(matcher: Matcher, tmp_path: Path) -> None:
-    matcher.import_file("needs", write_jsonl(tmp_path / "a.jsonl", NEEDS))
-    bad = tmp_path / "b.jsonl"
-    bad.write_bytes(b'{"id": "N5", "title": "\xff\xfe"}\n')
-    with pytest.raises(InputError, match="not UTF-8"):
-        matcher.import_file("needs", bad)
-    assert count(matcher, Need) == 2
+def test_a_line_that_is_not_utf8_is_one_rejected_row(matcher: Matcher, tmp_path: Path) -> None:
+    """A bad byte on line 1,200 of 1,500: every other row is kept, that line is rejected with its true number."""
+    rows = [json.dumps({"id": f"U{i}", "title": f"需求{i}"}, ensure_ascii=False).encode() for i in range(1, 1501)]
+    rows[1199] = b'{"id": "U1200", "title": "\xff\xfe"}'
+    path = tmp_path / "u.jsonl"
+    path.write_bytes(b"\n".join(rows) + b"\n")
+    report = matcher.import_file("needs", path)
+    assert (report.accepted, report.rejected) == (1499, 1)
+    reject = json.loads(Path(report.rejects_path or "").read_text(encoding="utf-8"))
+    assert reject["line"] == 1200 and "not UTF-8" in reject["reason"] and "line 1200" in reject["reason"]
+    assert count(matcher, Need) == 1499
+
+
+def test_csv_rows_wider_than_the_header_and_bad_bytes_are_rejected(matcher: Matcher, tmp_path: Path) -> None:
+    path = tmp_path / "needs.csv"
+    path.write_bytes(
+        "id,title,description\nC1,污泥资源化,提高产气率\nC2,标题,描述,多出来,两列\n".encode()
+        + b"C3,\xff\xfe,x\nC4,\xe5\x85\xb3\xe9\x94\xae,y\n"
+    )
+    report = matcher.import_file("needs", path)
+    assert (report.accepted, report.rejected) == (2, 2)
+    rejects = [json.loads(x) for x in Path(report.rejects_path or "").read_text(encoding="utf-8").splitlines()]
+    assert [r["line"] for r in rejects] == [3, 4]
+    assert "2 more field(s)" in rejects[0]["reason"] and "not UTF-8" in rejects[1]["reason"]
+
+
+def test_repeated_ids_count_once_and_nan_is_not_json(matcher: Matcher, tmp_path: Path) -> None:
+    path = tmp_path / "n.jsonl"
+    path.write_text(
+        '{"id": "R1", "title": "一"}\n{"id": "R1", "title": "二"}\n{"id": "R2", "title": "三", "year": NaN}\n',
+        encoding="utf-8",
+    )
+    report = matcher.import_file("needs", path)
+    assert (report.accepted, report.repeated, report.rejected) == (1, 1, 1)
+    text = Path(report.rejects_path or "").read_text(encoding="utf-8")
+    assert "NaN" in json.loads(text)["reason"] and "invalid JSON" in text
+    with matcher.sessions() as s:
+        assert s.scalar(select(Need.title).where(Need.id == "R1")) == "二"
+
+
+def test_ids_that_cannot_travel_in_a_url_and_huge_terms_are_rejected(matcher: Matcher, tmp_path: Path) -> None:
+    rows = [{"id": i, "title": "标题"} for i in ("a/b", ".", "..", " x ", "ok-1.2:3@4", "成果_1")]
+    report = matcher.import_file("needs", write_jsonl(tmp_path / "ids.jsonl", rows))
+    assert (report.accepted, report.rejected) == (3, 3)  # " x " is stripped to "x"; a/b . .. are refused
+    huge = [{"id": "K1", "title": "t", "keywords": ["字" * 1_000_000]}]
+    assert matcher.import_file("outcomes", write_jsonl(tmp_path / "k.jsonl", huge)).rejected == 1
 
 
 def test_csv_and_xlsx_imports(matcher: Matcher, tmp_path: Path) -> None:
@@ -94,8 +133,9 @@ def test_csv_and_xlsx_imports(matcher: Matcher, tmp_path: Path) -> None:
     sheet = book.active
     sheet.append(["id", "kind", "title", "abstract", "keywords", "experts"])
     sheet.append(["X1", "patent", "一种焊接机器人", "焊缝跟踪", "焊接;机器人", "曲志刚"])
+    sheet.append([1001, "paper", "数字编号的成果", "编号是数字单元格", "", ""])
     book.save(tmp_path / "o.xlsx")
-    assert matcher.import_file("outcomes", tmp_path / "o.xlsx").accepted == 1
+    assert matcher.import_file("outcomes", tmp_path / "o.xlsx").accepted == 2
     with matcher.sessions() as s:
         row = s.scalar(select(Outcome).where(Outcome.id == "X1"))
         assert row is not None and row.keywords == ["焊接", "机器人"] and "焊缝" in row.tokens.split()

@@ -43,3 +43,20 @@ def test_bootstrap_and_paired_test_edges() -> None:
     low, high = bootstrap_ci(__import__("numpy").array([1.0, 1.0, 1.0]))
     assert (low, high) == (1.0, 1.0)
     assert paired_p({"a": 1.0, "b": 0.0}, {"a": 1.0, "b": 0.0}) == 1.0
+
+
+def test_reliability_bins_and_ece_by_hand() -> None:
+    import numpy as np
+
+    from evaluation.calibration import reliability
+
+    found = reliability(np.array([0.05, 0.15, 0.95, 0.85]), np.array([0, 1, 1, 1]))
+    assert [(b["bin"], b["count"], b["observed"]) for b in found["bins"]] == [
+        (0, 1, 0.0),
+        (1, 1, 1.0),
+        (8, 1, 1.0),
+        (9, 1, 1.0),
+    ]
+    # |0 − .05| + |1 − .15| + |1 − .85| + |1 − .95|, each a quarter of the pairs
+    assert found["ece"] == pytest.approx((0.05 + 0.85 + 0.15 + 0.05) / 4, abs=1e-4)
+    assert (found["pairs"], found["relevant"]) == (4, 3)

@@ -5,9 +5,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from matcher.errors import IndexMismatchError
-from matcher.features import FEATURES
-from matcher.rank import OBJECTIVES, Ranker, explain, pair_differences
+from matcher.errors import ModelMismatchError
+from matcher.ranking.model import OBJECTIVES, Ranker, pair_differences
+from matcher.ranking.outcome.features import FEATURES
+from matcher.ranking.outcome.reasons import explain
 
 
 def toy(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -50,8 +51,8 @@ def test_save_load_round_trip_gives_identical_scores(tmp_path: Path) -> None:
     X, y, groups = toy()
     for objective in ("pairwise-linear", "pointwise-gbdt"):
         model = Ranker(objective=objective, max_iter=30).fit(X, y, groups)
-        model.save(tmp_path / objective, summary={"embedder": "fake"}, card="# card\n")
-        again, params = Ranker.load(tmp_path / objective)
+        model.save(tmp_path / objective, features=list(FEATURES), summary={"embedder": "fake"}, card="# card\n")
+        again, params = Ranker.load(tmp_path / objective, features=list(FEATURES))
         assert np.array_equal(again.decision_function(X), model.decision_function(X))
         assert np.array_equal(again.match_score(X), model.match_score(X))
         assert params["features"] == list(FEATURES) and (tmp_path / objective / "card.md").exists()
@@ -59,7 +60,7 @@ def test_save_load_round_trip_gives_identical_scores(tmp_path: Path) -> None:
 
 def test_tampered_model_file_is_refused(tmp_path: Path) -> None:
     X, y, groups = toy()
-    Ranker().fit(X, y, groups).save(tmp_path / "m", summary={}, card="")
+    Ranker().fit(X, y, groups).save(tmp_path / "m", features=list(FEATURES), summary={}, card="")
     (tmp_path / "m" / "ranker.skops").write_bytes(b"not a model")
-    with pytest.raises(IndexMismatchError, match="corrupted"):
-        Ranker.load(tmp_path / "m")
+    with pytest.raises(ModelMismatchError, match="corrupted"):
+        Ranker.load(tmp_path / "m", features=list(FEATURES))

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from matcher.retrieve import FusionParams, fuse, rrf
+from matcher.search.retrieve import FusionParams, fuse, rrf
 
 
 def test_rrf_hand_computed() -> None:

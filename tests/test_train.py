@@ -6,7 +6,8 @@ import pytest
 
 from matcher.engine import Matcher
 from matcher.errors import InputError
-from matcher.train import judged_set, read_qrels, train_and_save
+from matcher.ranking.outcome.train import GRID, OUTCOME_RANKER, judged_set, train_and_save
+from matcher.ranking.qrels import read_qrels
 
 QRELS = "N1 0 O1 3\nN1 0 O2 2\nN1 0 O3 0\nN1 0 O5 0\nN2 0 O3 2\nN2 0 O4 3\nN2 0 O1 0\nN2 0 O5 0\n"
 
@@ -31,7 +32,11 @@ def test_train_saves_a_model_the_engine_then_uses(loaded: Matcher, tmp_path: Pat
     (tmp_path / "q.tsv").write_text(QRELS, encoding="utf-8")
     out = loaded.workspace.models_dir / "active"
     params = train_and_save(loaded, read_qrels(tmp_path / "q.tsv"), out=out, name="t", sources=["q.tsv"], folds=2)
-    assert params["cv"]["best"]["ndcg@10"] >= 0 and (out / "card.md").read_text(encoding="utf-8").startswith("#")
+    cv = params["cv"]
+    assert cv["metric"] == "ndcg@10" and [row["params"] for row in cv["table"]] == GRID and cv["best"] in cv["table"]
+    assert (out / "card.md").read_text(encoding="utf-8").startswith("# Model card")
+    model, _ = OUTCOME_RANKER.load(out)
+    assert model.calibration_ == {"kind": "out-of-fold", "pairs": 8}  # the degree learned from unseen needs
     loaded.reload()
     result = loaded.match(loaded.need_query("N1"), level="outcome", top=3)
     assert result.scorer == "ranker:t" and result.notice is None

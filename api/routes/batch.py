@@ -8,12 +8,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response, status
 from starlette.concurrency import run_in_threadpool
 
-from api.batch_schemas import BatchRunCreate, BatchRunPublic, ProposalPublic, RunDiffPublic
 from api.deps import BatchWorkerDep, MatcherDep, SessionDep, Staff, Viewer, audited
+from api.schemas.batch import BatchRunCreate, BatchRunPublic, ProposalPublic, RunDiffPublic
 from matcher.batch import BatchParams, start_run
 from matcher.batch.compare import diff_runs
 from matcher.batch.export import proposals, render
-from matcher.batch.runs import cancel_run, get_run, is_locked, list_runs, requeue_run, run_summary
+from matcher.batch.locks import is_locked
+from matcher.batch.runs import cancel_run, get_run, list_runs, requeue_run, run_summary
 from matcher.errors import ConflictError
 from matcher.store.db import transaction
 
@@ -32,7 +33,7 @@ def _public(session: Any, run_id: str) -> BatchRunPublic:
 async def start(
     body: BatchRunCreate, matcher: MatcherDep, worker: BatchWorkerDep, caller: Staff, response: Response
 ) -> BatchRunPublic:
-    params = BatchParams(**body.model_dump())
+    params = BatchParams.from_dict(body.model_dump())
     run_id = await run_in_threadpool(start_run, matcher, params)
     with matcher.sessions() as session, session.begin():
         audited(session, caller, "batch-run", f"batch-runs/{run_id}", params=params.to_dict())
@@ -70,7 +71,7 @@ def cancel(run_id: str, session: SessionDep, caller: Staff) -> BatchRunPublic:
 def resume(run_id: str, caller: Staff, matcher: MatcherDep, worker: BatchWorkerDep) -> BatchRunPublic:
     with matcher.sessions() as session:
         run_id = get_run(session, run_id=run_id).id
-    if is_locked(matcher.workspace.root / "runs", run_id):
+    if is_locked(matcher.engine, matcher.workspace.root / "runs", run_id):
         raise ConflictError(f"run {run_id} is being executed")
     with transaction(matcher.sessions) as session:
         requeue_run(session, run_id=run_id)

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Query, Request, status
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import Admin, MatcherDep, SessionDep, Staff, Viewer, audited
-from api.schemas import (
+from api.deps import Admin, Caller, MatcherDep, SessionDep, Staff, Viewer, audited
+from api.schemas.catalog import (
     CatalogUpdate,
     ExpertCreate,
     ExpertPublic,
@@ -20,8 +20,9 @@ from api.schemas import (
     InstitutionPublic,
     OutcomeCreate,
     OutcomePublic,
-    Page,
 )
+from api.schemas.common import Page
+from matcher.engine import Matcher
 from matcher.errors import InputError, NotFoundError
 from matcher.records import RECORD_TYPES
 from matcher.services import catalog as svc
@@ -32,38 +33,13 @@ FORMATS = {"jsonl": ".jsonl", "csv": ".csv", "tsv": ".tsv", "xlsx": ".xlsx"}
 
 def _as_record(kind: str, row: Any) -> dict[str, Any]:
     """A stored row back in the import format, so an update can merge and re-validate it."""
-    if kind == "outcomes":
-        return {
-            "id": row.id,
-            "kind": row.kind,
-            "title": row.title,
-            "abstract": row.abstract,
-            "keywords": row.keywords,
-            "year": row.year,
-            "field": row.field,
-            "region": row.region,
-            "trl": row.trl,
-            "institution": row.institution.name if row.institution else None,
-            "experts": [{"id": link.expert.id, "name": link.expert.name} for link in row.expert_links],
-        }
-    if kind == "experts":
-        return {
-            "id": row.id,
-            "name": row.name,
-            "title": row.title,
-            "fields": row.fields,
-            "region": row.region,
-            "capacity": row.capacity,
-            "institution": row.institution.name if row.institution else None,
-        }
-    return {
-        "id": row.id,
-        "name": row.name,
-        "type": row.type,
-        "region": row.region,
-        "aliases": row.aliases,
-        "group": row.group,
-    }
+    names = RECORD_TYPES[kind].model_fields
+    record = {name: getattr(row, name) for name in names if name not in ("institution", "experts")}
+    if "institution" in names:
+        record["institution"] = row.institution.name if row.institution else None
+    if "experts" in names:
+        record["experts"] = [{"id": link.expert.id, "name": link.expert.name} for link in row.expert_links]
+    return record
 
 
 def _stored(session: Any, kind: str, record: Any) -> Any:
@@ -82,17 +58,29 @@ def _stored(session: Any, kind: str, record: Any) -> Any:
     return institution
 
 
-def _bulk_import(matcher: Any, caller: Any, kind: str, body: bytes, suffix: str) -> ImportPublic:
+def _bulk_import(matcher: Matcher, caller: Caller, kind: str, body: bytes, suffix: str) -> ImportPublic:
+    """Import the uploaded file; the answer says exactly what was kept and what was rejected (a file that cannot
+    be read at all is one rejected entry at line 0), and the upload is audited either way."""
     with tempfile.TemporaryDirectory() as tmp:
         path, rejects_path = Path(tmp) / f"upload{suffix}", Path(tmp) / "rejects.jsonl"
         path.write_bytes(body)
-        report = matcher.import_file(kind, path, rejects_path=rejects_path)
-        rejects = rejects_path.read_text(encoding="utf-8").splitlines() if report.rejected else []
-    with matcher.sessions() as session, session.begin():
-        audited(session, caller, "bulk", kind, accepted=report.accepted, rejected=report.rejected)
-    return ImportPublic(
-        kind=kind, accepted=report.accepted, rejected=report.rejected, rejects=[json.loads(r) for r in rejects[:500]]
-    )
+        try:
+            report = matcher.import_file(kind, path, rejects_path=rejects_path)
+            lines = rejects_path.read_text(encoding="utf-8").splitlines() if report.rejected else []
+            result = ImportPublic(
+                kind=kind,
+                accepted=report.accepted,
+                rejected=report.rejected,
+                rejects=[json.loads(r) for r in lines[:500]],
+            )
+        except InputError as exc:  # unreadable as a whole: say why without the server's temporary path
+            reason = str(exc).replace(str(path), f"upload{suffix}")
+            result = ImportPublic(
+                kind=kind, accepted=0, rejected=1, rejects=[{"line": 0, "reason": reason, "row": None}]
+            )
+    with matcher.write_sessions() as session, session.begin():
+        audited(session, caller, "bulk", kind, accepted=result.accepted, rejected=result.rejected)
+    return result
 
 
 def build_router(kind: str, create: type[BaseModel], public: type[BaseModel]) -> APIRouter:
@@ -123,7 +111,8 @@ def build_router(kind: str, create: type[BaseModel], public: type[BaseModel]) ->
 
     @router.patch("/{item_id}", response_model=public, summary=f"Update a {label}")
     def update_item(item_id: str, body: CatalogUpdate, matcher: MatcherDep, session: SessionDep, caller: Staff) -> Any:
-        current = _as_record(kind, svc.get_item(session, kind=kind, item_id=item_id))
+        with matcher.sessions() as reading:
+            current = _as_record(kind, svc.get_item(reading, kind=kind, item_id=item_id))
         try:
             record = RECORD_TYPES[kind].model_validate({**current, **body.model_dump(), "id": item_id})
         except ValidationError as exc:

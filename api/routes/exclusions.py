@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
 
-from api.batch_schemas import ExclusionCreate, ExclusionPublic
 from api.deps import SessionDep, Staff, Viewer, audited
+from api.schemas.batch import ExclusionCreate, ExclusionPublic
 from matcher.batch.exclusions import add_exclusion, describe, list_exclusions, remove_exclusion
 
 router = APIRouter(prefix="/exclusions", tags=["batch"])

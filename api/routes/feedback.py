@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from api.deps import SessionDep, Staff, Viewer, audited
-from api.schemas import FeedbackCreate, FeedbackPublic
+from api.schemas.feedback import FeedbackCreate, FeedbackPublic
 from matcher.services import feedback as svc
+from matcher.stages import label
 from matcher.store.tables import Feedback
 
 router = APIRouter(prefix="/needs/{need_id}/feedback", tags=["feedback"])
@@ -19,7 +20,7 @@ def _public(row: Feedback, need_id: str) -> FeedbackPublic:
         level=row.level,
         target_id=row.target_id,
         stage=row.stage,
-        stage_zh=svc.STAGES[row.stage],
+        stage_zh=label(row.stage),
         reason=row.reason,
         created_by=row.created_by,
         created_at=row.created_at,

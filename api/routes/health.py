@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import MatcherDep
-from api.schemas import Health
+from api.schemas.health import Health
 from matcher import __version__
-from matcher.errors import IndexMismatchError, IndexMissingError
+from matcher.errors import ArtifactError, ArtifactMissingError
 
 router = APIRouter(tags=["health"])
 
@@ -16,15 +16,16 @@ router = APIRouter(tags=["health"])
 def health(matcher: MatcherDep) -> Health:
     try:
         manifest = matcher.indexes.manifest
-    except (IndexMissingError, IndexMismatchError):
-        return Health(status="no-index", version=__version__, outcomes_indexed=None, embedder=None, ranker=None)
+    except ArtifactError as exc:
+        status = "no-index" if isinstance(exc, ArtifactMissingError) else "index-unusable"
+        return Health(status=status, version=__version__, outcomes_indexed=None, embedder=None, ranker=None)
     ranker = matcher.ranker
     return Health(
         status="ok",
         version=__version__,
         outcomes_indexed=manifest.get("count"),
         embedder=manifest.get("embedder"),
-        ranker=ranker[1].get("name") if ranker else None,
+        ranker=ranker.name if ranker else None,
     )
 
 

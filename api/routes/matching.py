@@ -7,9 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import MatcherDep, SessionDep, Viewer
-from api.schemas import Level, MatchPublic, MatchRequest
+from api.deps import EmbedLimiterDep, MatcherDep, SessionDep, Viewer, embed
+from api.schemas.matches import MatchPublic, MatchRequest
 from matcher.engine import Matcher
+from matcher.search.query import Query as NeedQuery
+from matcher.search.results import LevelName as Level
 from matcher.services.feedback import latest_stages
 
 router = APIRouter(tags=["matching"])
@@ -26,8 +28,8 @@ def _match_need(matcher: Matcher, need_id: str, level: str, top: int) -> dict[st
     return matcher.match(matcher.need_query(need_id), level=level, top=top).to_dict()
 
 
-def _match_text(matcher: Matcher, text: str, level: str, top: int) -> dict[str, Any]:
-    return matcher.match(matcher.text_query(text), level=level, top=top).to_dict()
+def _match(matcher: Matcher, query: NeedQuery, level: str, top: int) -> dict[str, Any]:
+    return matcher.match(query, level=level, top=top).to_dict()
 
 
 @router.get("/needs/{need_id}/matches", response_model=MatchPublic, summary="Ranked matches for a stored need")
@@ -44,5 +46,6 @@ async def need_matches(
 
 
 @router.post("/match", response_model=MatchPublic, summary="Ranked matches for ad-hoc need text")
-async def match_text(body: MatchRequest, matcher: MatcherDep, caller: Viewer) -> Any:
-    return await run_in_threadpool(_match_text, matcher, body.text, body.level, body.top)
+async def match_text(body: MatchRequest, matcher: MatcherDep, caller: Viewer, limiter: EmbedLimiterDep) -> Any:
+    query = await embed(limiter, matcher.text_query, body.text)
+    return await run_in_threadpool(_match, matcher, query, body.level, body.top)

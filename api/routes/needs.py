@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Depends, Query, status
 
-from api.deps import MatcherDep, SessionDep, Staff, Viewer, audited
-from api.schemas import NeedCreate, NeedPublic, NeedUpdate, Page
+from api.deps import EmbedLimiterDep, MatcherDep, SessionDep, Staff, Viewer, audited, embed
+from api.schemas.common import Page
+from api.schemas.needs import NeedCreate, NeedPublic, NeedUpdate
+from matcher.engine import Matcher
 from matcher.services import needs as svc
 
 router = APIRouter(prefix="/needs", tags=["needs"])
 NULLABLE = {"organization", "region", "field"}
 
 
+async def embedded_need(body: NeedCreate, matcher: MatcherDep, limiter: EmbedLimiterDep) -> NeedCreate:
+    """The new need, its embeddings stored first (under the embedding limiter, before any write lock)."""
+    await embed(limiter, matcher.embed_need, body.title, body.description)
+    return body
+
+
 @router.post("", response_model=NeedPublic, status_code=status.HTTP_201_CREATED, summary="Create a need")
-def create_need(body: NeedCreate, session: SessionDep, caller: Staff, matcher: MatcherDep) -> NeedPublic:
+def create_need(
+    caller: Staff,  # roles are checked before any embedding work
+    body: Annotated[NeedCreate, Depends(embedded_need)],
+    session: SessionDep,
+) -> NeedPublic:
     need = svc.create_need(session, record=body)
     audited(session, caller, "create", f"needs/{need.id}")
-    matcher.embed_need(need.title, need.description)
     return NeedPublic.model_validate(need)
 
 
@@ -42,13 +53,37 @@ def get_need(need_id: str, session: SessionDep, caller: Viewer) -> NeedPublic:
     return NeedPublic.model_validate(svc.get_need(session, need_id=need_id))
 
 
+def _changes(body: NeedUpdate) -> dict[str, Any]:
+    """null means "no change" for fields a need cannot lack; organisation, region and field may be cleared."""
+    return {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None or k in NULLABLE}
+
+
+def _embed_changed(matcher: Matcher, need_id: str, changes: dict[str, Any]) -> None:
+    with matcher.sessions() as reading:
+        current = svc.get_need(reading, need_id=need_id)
+        title, description = changes.get("title", current.title), changes.get("description", current.description)
+    matcher.embed_need(title, description)
+
+
+async def embedded_update(
+    need_id: str, body: NeedUpdate, matcher: MatcherDep, limiter: EmbedLimiterDep
+) -> dict[str, Any]:
+    """The changes, the need's new text embedded first (under the embedding limiter, before any write lock)."""
+    changes = _changes(body)
+    await embed(limiter, _embed_changed, matcher, need_id, changes)
+    return changes
+
+
 @router.patch("/{need_id}", response_model=NeedPublic, summary="Update a need")
-def update_need(need_id: str, body: NeedUpdate, session: SessionDep, caller: Staff, matcher: MatcherDep) -> NeedPublic:
-    # null means "no change" for fields a need cannot lack; organisation, region and field may be cleared
-    changes = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None or k in NULLABLE}
+def update_need(
+    need_id: str,
+    body: NeedUpdate,
+    caller: Staff,  # roles are checked before any embedding work
+    changes: Annotated[dict[str, Any], Depends(embedded_update)],
+    session: SessionDep,
+) -> NeedPublic:
     need = svc.update_need(session, need_id=need_id, changes=changes)
     audited(session, caller, "update", f"needs/{need_id}", fields=sorted(changes))
-    matcher.embed_need(need.title, need.description)
     return NeedPublic.model_validate(need)
 
 

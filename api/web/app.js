@@ -115,11 +115,9 @@ async function runMatch() {
   }
 }
 
-function scoreCell(hit, best, scorer) {
-  const ranked = scorer.startsWith("ranker");
-  const value = hit.level === "outcome" || ranked ? hit.score * 100 : (hit.score / best) * 100;
-  const label = ranked || hit.level === "outcome" ? `匹配度 ${value.toFixed(0)}` : `相对得分 ${value.toFixed(0)}`;
-  return `<div class="score"><div class="bar"><i style="width:${Math.max(3, Math.min(100, value))}%"></i></div><b>${label}</b></div>`;
+function scoreCell(hit) {
+  const value = hit.degree;  // 0–100, computed by the engine (the same figure batch runs and exports show)
+  return `<div class="score"><div class="bar"><i style="width:${Math.max(3, value)}%"></i></div><b>匹配度 ${value.toFixed(0)}</b></div>`;
 }
 
 function evidenceList(items, terms) {
@@ -142,7 +140,6 @@ function renderHits(result) {
   const notice = $("#notice");
   notice.hidden = !result.notice;
   notice.textContent = result.notice ? "注意：" + result.notice : "";
-  const best = Math.max(...result.hits.map((h) => h.score), 1e-9);
   const level = result.level;
   $("#hits").innerHTML = result.hits.map((h) => {
     h.level = level;
@@ -159,7 +156,7 @@ function renderHits(result) {
       title = `${highlight(h.title, terms)}<span class="sub">${KIND[h.kind] || h.kind}${h.year ? " · " + h.year : ""}</span>`;
       body = `${chips}<div class="muted">${esc(h.institution || "")} ${esc((h.experts || []).join("、"))}</div>${reasonText(h.reasons)}`;
     }
-    return `<li class="hit"><div class="rank">${h.rank}</div><div><div class="name">${title}</div>${scoreCell(h, best, result.scorer)}${body}</div>${actions(h, level)}</li>`;
+    return `<li class="hit"><div class="rank">${h.rank}</div><div><div class="name">${title}</div>${scoreCell(h)}${body}</div>${actions(h, level)}</li>`;
   }).join("") || `<li class="muted">没有找到匹配结果。</li>`;
   document.querySelectorAll(".actions button").forEach((b) => (b.onclick = () => feedback(b.dataset.target, b.dataset.stage)));
 }

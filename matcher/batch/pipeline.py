@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from matcher.batch.assign import Pair, alternates, greedy, solve, total_gain
 from matcher.batch.conflicts import load_rules
+from matcher.batch.locks import run_lock
 from matcher.batch.params import BatchParams
-from matcher.batch.runs import create_run, get_run, progress_of, requeue_run, run_lock, versions_of
+from matcher.batch.runs import create_run, get_run, progress_of, requeue_run, versions_of
 from matcher.batch.score import score_need
 from matcher.batch.unserved import unserved
 from matcher.engine import Matcher
@@ -31,7 +32,7 @@ Progress = Callable[[int, int], None]  # (needs scored, needs in the run)
 def start_run(matcher: Matcher, params: BatchParams) -> str:
     """Create a queued run (needs fixed now) and return its id; `execute` does the work."""
     ranker = matcher.ranker
-    versions = versions_of(matcher.indexes.manifest, ranker[1] if ranker else None)
+    versions = versions_of(matcher.indexes.manifest, ranker.params if ranker else None)
     with transaction(matcher.sessions) as session:
         return create_run(session, params=params, versions=versions).id
 
@@ -48,7 +49,7 @@ def execute(
     continues when `resuming`; returns its stats."""
     with matcher.sessions() as session:
         run_id = get_run(session, run_id=run_id).id  # `latest` → its id, so the lock names the run
-    with run_lock(matcher.workspace.root / "runs", run_id):
+    with run_lock(matcher.engine, matcher.workspace.root / "runs", run_id):
         params = _begin(matcher, run_id, resuming)
         try:
             if params and _score_pending(matcher, run_id, params, progress):

@@ -7,13 +7,9 @@ point resumes where it was, without losing or duplicating proposals, and runs on
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -21,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from matcher import __version__
 from matcher.batch.params import BatchParams, need_selector
-from matcher.errors import ConflictError, InputError, NotFoundError
+from matcher.errors import ConflictError, NotFoundError
 from matcher.store.tables import MatchRun, RunNeed, utcnow
 
 log = logging.getLogger(__name__)
@@ -37,7 +33,7 @@ def create_run(session: Session, *, params: BatchParams, versions: dict[str, Any
     """A queued run with its needs fixed now (so a resume works on the same set)."""
     need_pks = list(session.scalars(need_selector(params.needs)))
     if not need_pks:
-        raise InputError(f"no needs match --needs {params.needs}")
+        raise ConflictError(f"no needs match --needs {params.needs}: nothing to run")
     run = MatchRun(
         id=new_run_id(), kind="batch", status="queued", params=params.to_dict(), stats={"needs": len(need_pks)}
     )
@@ -108,30 +104,6 @@ def run_summary(session: Session, run: MatchRun) -> dict[str, Any]:
         "updated_at": run.updated_at,
         "finished_at": run.finished_at,
     }
-
-
-@contextmanager
-def run_lock(folder: Path, run_id: str) -> Iterator[None]:
-    """Exclusive right to execute `run_id` in this workspace; released by the OS even after kill -9."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with (folder / f"{run_id}.lock").open("w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise ConflictError(f"run {run_id} is being executed by another process") from exc
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def is_locked(folder: Path, run_id: str) -> bool:
-    """Whether some process is executing `run_id` right now."""
-    try:
-        with run_lock(folder, run_id):
-            return False
-    except ConflictError:
-        return True
 
 
 def versions_of(manifest: dict[str, Any], model: dict[str, Any] | None) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from matcher.batch.conflicts import ConflictRules, count_rules
 from matcher.engine import Matcher
-from matcher.results import ExpertHit, MatchResult
+from matcher.search.results import ExpertHit, MatchResult
 from matcher.store.tables import Expert, Need, RunCandidate
 
 EVIDENCE = 3
@@ -19,17 +19,6 @@ EVIDENCE = 3
 class Scored:
     candidates: list[RunCandidate]
     conflicts: dict[str, int]
-
-
-def max_vote(depth: int, decay: float) -> float:
-    """The roll-up score of an expert whose `depth` best outcomes all score 1 (so degrees fall in 0–100)."""
-    return float(sum(decay**i for i in range(depth)))
-
-
-def degree(hit: ExpertHit, full: float, scorer: str) -> float:
-    """0–100: the expert ranker's probability when it ranked the hits, else the vote relative to `full`."""
-    scale = 1.0 if "+experts:" in scorer else full
-    return round(min(100.0, 100.0 * hit.score / scale), 2)
 
 
 def same_region(need: Need, expert: Expert) -> bool:
@@ -52,8 +41,6 @@ def score_need(
     """Candidate rows from the need's expert matches (not yet added to the session) and how many candidates
     each conflict rule removed."""
     experts = {e.id: e for e in session.scalars(select(Expert).where(Expert.id.in_([h.id for h in result.hits])))}
-    s = matcher.settings
-    full = max_vote(s.rollup_depth, s.rollup_decay)
     kept: list[RunCandidate] = []
     broken: list[str] = []
     for hit in result.hits:
@@ -70,7 +57,7 @@ def score_need(
                 need_pk=need.pk,
                 expert_pk=expert.pk,
                 rank=len(kept) + 1,
-                score=degree(hit, full, result.scorer),
+                score=hit.degree,
                 same_region=same_region(need, expert),
                 evidence=evidence(hit, result.scorer),
             )

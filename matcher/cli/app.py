@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from matcher.bundled import demo_dir
 from matcher.cli import state
 from matcher.cli.batch import batch_app
 from matcher.cli.progress import count_lines, err_console, progress_bar
@@ -24,7 +25,6 @@ from matcher.config import Settings
 from matcher.engine import Matcher
 from matcher.errors import InputError, MatcherError, NotFoundError
 
-DEMO_DIR = Path(__file__).resolve().parents[2] / "data" / "demo"
 DEMO_FILES = ("institutions", "experts", "outcomes", "needs")
 
 app = typer.Typer(
@@ -84,28 +84,24 @@ def _import(kind: str, path: Path, rejects: Path | None) -> None:
             console.print(f"  {n} × {reason}")
 
 
-@import_app.command("needs")
-def import_needs(path: FileArg, rejects: RejectsOpt = None) -> None:
-    """Import enterprise needs (id, title, description, organization?, region?, field?, status?)."""
-    _import("needs", path, rejects)
+IMPORT_HELP = {
+    "needs": "Import enterprise needs (id, title, description, organization?, region?, field?, status?).",
+    "outcomes": "Import outcomes: patents, papers, projects, achievements (with their experts and institution).",
+    "experts": "Import experts (name, institution, title/职称, fields, region, capacity).",
+    "institutions": "Import institutions (name, type, region, aliases, group).",
+}
 
 
-@import_app.command("outcomes")
-def import_outcomes(path: FileArg, rejects: RejectsOpt = None) -> None:
-    """Import outcomes: patents, papers, projects, achievements (with their experts and institution)."""
-    _import("outcomes", path, rejects)
+def _import_command(kind: str) -> None:
+    def command(path: FileArg, rejects: RejectsOpt = None) -> None:
+        _import(kind, path, rejects)
+
+    command.__doc__ = IMPORT_HELP[kind]
+    import_app.command(kind)(command)
 
 
-@import_app.command("experts")
-def import_experts(path: FileArg, rejects: RejectsOpt = None) -> None:
-    """Import experts (name, institution, title/职称, fields, region, capacity)."""
-    _import("experts", path, rejects)
-
-
-@import_app.command("institutions")
-def import_institutions(path: FileArg, rejects: RejectsOpt = None) -> None:
-    """Import institutions (name, type, region, aliases, group)."""
-    _import("institutions", path, rejects)
+for _kind in IMPORT_HELP:
+    _import_command(_kind)
 
 
 # -- index --------------------------------------------------------------------------------------------------
@@ -143,11 +139,12 @@ def index_status() -> None:
 
 @index_app.command("verify")
 def index_verify() -> None:
-    """Check every index file against its checksum and the store; exit 1 if anything is off."""
+    """Check every index file against its checksum and every outcome's text against the store; exit 1 if stale."""
     report = open_matcher().verify_index()
     console.print(json.dumps(report, ensure_ascii=False))
     if not report["ok"]:
-        err_console.print("[red]index is out of date: run `matcher index build`[/red]")
+        stale = ", ".join(f"{report[k]} {k}" for k in ("changed", "missing", "deleted") if report[k])
+        err_console.print(f"[red]index is out of date ({stale}): run `matcher index build`[/red]")
         raise typer.Exit(1)
 
 
@@ -184,7 +181,7 @@ def stats() -> None:
 
 @app.command("demo")
 def demo(
-    data: Annotated[Path, typer.Option(help="Folder with the demo JSONL files.")] = DEMO_DIR,
+    data: Annotated[Path, typer.Option(help="Folder with the demo JSONL files.")] = demo_dir(),
 ) -> None:
     """Load the bundled demo corpus (institutions, experts, outcomes, needs) and build the indexes."""
     matcher = open_matcher()

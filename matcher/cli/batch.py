@@ -45,36 +45,25 @@ def _execute(matcher: Matcher, run_id: str, *, again: bool = False) -> None:
     _show(matcher, run_id)
 
 
+def _limit(name: str) -> Any:
+    """The option of one BatchParams field: its description is the help text."""
+    return typer.Option(help=BatchParams.model_fields[name].description)
+
+
 @batch_app.command("run")
 def run(
-    needs: Annotated[str, typer.Option(help="open | all | since:YYYY-MM-DD (open needs changed since).")] = "open",
-    per_need: Annotated[int, typer.Option(help="Experts proposed per need (K).")] = DEFAULTS.per_need,
-    alternates: Annotated[int, typer.Option(help="Ranked alternates per need (A).")] = DEFAULTS.alternates,
-    expert_capacity: Annotated[
-        int, typer.Option(help="Proposals per expert in the run (C); an expert's own capacity overrides.")
-    ] = DEFAULTS.expert_capacity,
-    institution_capacity: Annotated[
-        int | None, typer.Option(help="Proposals per institution in the run (N); default unlimited.")
-    ] = None,
-    max_per_institution: Annotated[
-        int, typer.Option(help="Experts of one institution per need (M).")
-    ] = DEFAULTS.max_per_institution,
-    region_bonus: Annotated[
-        float, typer.Option(help="Points added to same-region pairs (本地转化), on the 0–100 scale.")
-    ] = DEFAULTS.region_bonus,
-    candidates: Annotated[int, typer.Option(help="Experts scored per need before solving.")] = DEFAULTS.candidates,
+    needs: Annotated[str, _limit("needs")] = DEFAULTS.needs,
+    per_need: Annotated[int, _limit("per_need")] = DEFAULTS.per_need,
+    alternates: Annotated[int, _limit("alternates")] = DEFAULTS.alternates,
+    expert_capacity: Annotated[int, _limit("expert_capacity")] = DEFAULTS.expert_capacity,
+    institution_capacity: Annotated[int | None, _limit("institution_capacity")] = DEFAULTS.institution_capacity,
+    max_per_institution: Annotated[int, _limit("max_per_institution")] = DEFAULTS.max_per_institution,
+    region_bonus: Annotated[float, _limit("region_bonus")] = DEFAULTS.region_bonus,
+    candidates: Annotated[int, _limit("candidates")] = DEFAULTS.candidates,
 ) -> None:
-    """Start a run: score every selected need, solve the assignment, store proposals (resumable)."""
-    params = BatchParams(
-        needs=needs,
-        per_need=per_need,
-        alternates=alternates,
-        expert_capacity=expert_capacity,
-        institution_capacity=institution_capacity,
-        max_per_institution=max_per_institution,
-        region_bonus=region_bonus,
-        candidates=candidates,
-    )
+    """Start a run: score every selected need, solve the assignment, store proposals (resumable). An expert's own
+    capacity overrides --expert-capacity."""
+    params = BatchParams.create(**{k: v for k, v in locals().items() if k in BatchParams.model_fields})
     matcher = open_matcher()
     _execute(matcher, start_run(matcher, params))
 

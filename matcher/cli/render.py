@@ -8,7 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from matcher.results import ExpertHit, InstitutionHit, MatchResult, OutcomeHit
+from matcher.search.results import MatchResult, OutcomeHit
 
 KIND_ZH = {"patent": "专利", "paper": "论文", "project": "项目", "achievement": "成果"}
 
@@ -23,51 +23,48 @@ def _terms(terms: list[str]) -> str:
     return "、".join(terms[:8]) or "—"
 
 
-def outcome_table(hits: list[OutcomeHit]) -> Table:
-    table = Table("#", "成果", "类型", "单位 / 专家", "得分", "BM25名次", "语义名次", "命中词", show_lines=True)
-    for h in hits:
-        who = " / ".join(filter(None, [h.institution, "、".join(h.experts[:3])])) or "—"
-        c = h.components
-        table.add_row(
-            str(h.rank),
-            h.title[:60],
-            KIND_ZH.get(h.kind, h.kind),
-            who,
-            f"{h.score:.3f}",
-            str(c.bm25_rank or "—"),
-            str(c.dense_rank or "—"),
-            _terms(h.matched_terms),
-        )
-    return table
+Column = tuple[str, Callable[[Any], str]]
 
 
-def expert_table(hits: list[ExpertHit]) -> Table:
-    table = Table("#", "专家", "职称", "单位", "得分", "依据成果", "命中词", show_lines=True)
-    for h in hits:
-        table.add_row(
-            str(h.rank),
-            h.name,
-            h.title or "—",
-            h.institution or "—",
-            f"{h.score:.3f}",
-            _evidence(h.evidence),
-            _terms(h.matched_terms),
-        )
-    return table
+def _who(h: OutcomeHit) -> str:
+    return " / ".join(filter(None, [h.institution, "、".join(h.experts[:3])])) or "—"
 
 
-def institution_table(hits: list[InstitutionHit]) -> Table:
-    table = Table("#", "机构", "地区", "得分", "相关专家", "依据成果", "命中词", show_lines=True)
-    for h in hits:
-        table.add_row(
-            str(h.rank),
-            h.name,
-            h.region or "—",
-            f"{h.score:.3f}",
-            "、".join(h.experts) or "—",
-            _evidence(h.evidence),
-            _terms(h.matched_terms),
-        )
+OUTCOME_COLUMNS: list[Column] = [
+    ("成果", lambda h: h.title[:60]),
+    ("类型", lambda h: KIND_ZH.get(h.kind, h.kind)),
+    ("单位 / 专家", _who),
+    ("匹配度", lambda h: f"{h.degree:.0f}"),
+    ("BM25名次", lambda h: str(h.components.bm25_rank or "—")),
+    ("语义名次", lambda h: str(h.components.dense_rank or "—")),
+]
+EXPERT_COLUMNS: list[Column] = [
+    ("专家", lambda h: h.name),
+    ("职称", lambda h: h.title or "—"),
+    ("单位", lambda h: h.institution or "—"),
+    ("匹配度", lambda h: f"{h.degree:.0f}"),
+    ("依据成果", lambda h: _evidence(h.evidence)),
+]
+INSTITUTION_COLUMNS: list[Column] = [
+    ("机构", lambda h: h.name),
+    ("地区", lambda h: h.region or "—"),
+    ("匹配度", lambda h: f"{h.degree:.0f}"),
+    ("相关专家", lambda h: "、".join(h.experts) or "—"),
+    ("依据成果", lambda h: _evidence(h.evidence)),
+]
+COLUMNS = {"outcome": OUTCOME_COLUMNS, "expert": EXPERT_COLUMNS, "institution": INSTITUTION_COLUMNS}
+
+
+def hits_table(level: str, hits: list[Any]) -> Table:
+    """Rank, the level's columns, then the matched terms."""
+    columns: list[Column] = [
+        ("#", lambda h: str(h.rank)),
+        *COLUMNS[level],
+        ("命中词", lambda h: _terms(h.matched_terms)),
+    ]
+    table = Table(*(name for name, _ in columns), show_lines=True)
+    for hit in hits:
+        table.add_row(*(cell(hit) for _, cell in columns))
     return table
 
 
@@ -77,11 +74,6 @@ def print_result(console: Console, result: MatchResult) -> None:
     if not result.hits:
         console.print("没有找到匹配结果 (no matches).")
         return
-    builders: dict[str, Callable[[list[Any]], Table]] = {
-        "outcome": outcome_table,
-        "expert": expert_table,
-        "institution": institution_table,
-    }
-    console.print(builders[result.level](result.hits))
+    console.print(hits_table(result.level, result.hits))
     timing = ", ".join(f"{k} {v:.1f} ms" for k, v in result.timings_ms.items())
     console.print(f"[dim]scorer: {result.scorer}; {timing}[/dim]")

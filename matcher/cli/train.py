@@ -11,23 +11,24 @@ from rich.table import Table
 from matcher.cli.progress import err_console, progress_bar
 from matcher.cli.state import console, open_matcher, settings
 from matcher.errors import InputError
-from matcher.expert_train import train_expert_ranker
+from matcher.ranking.expert.train import train_expert_ranker
+from matcher.ranking.outcome.train import GRID, train_and_save
+from matcher.ranking.qrels import feedback_qrels, read_qrels
 from matcher.scratch import scratch_matcher
-from matcher.train import GRID, feedback_qrels, read_qrels, train_and_save
 
 OptPath = Annotated[Path | None, typer.Option()]
 
 
-def _print_cv(params: dict) -> None:
-    table = Table("configuration", "CV nDCG@10", "± std", title=f"{params['cv']['folds']}-fold CV grouped by need")
-    for row in params["cv"]["table"]:
-        mark = " ◀ chosen" if row is params["cv"]["best"] or row == params["cv"]["best"] else ""
-        table.add_row(str(row["params"]) + mark, f"{row['ndcg@10']:.4f}", f"{row['std']:.4f}")
-    console.print(table)
-    console.print(
-        f"trained on {params['training']['needs']} needs / {params['training']['pairs']} pairs; "
-        f"saved with params.json and card.md"
+def _print_cv(params: dict, what: str) -> None:
+    cv = params["cv"]
+    table = Table(
+        "configuration", f"CV {cv['metric']}", "± std", title=f"{what}: {cv['folds']}-fold CV grouped by need"
     )
+    for row in cv["table"]:
+        mark = " ◀ chosen" if row == cv["best"] else ""
+        table.add_row(str(row["params"]) + mark, f"{row['mean']:.4f}", f"{row['std']:.4f}")
+    console.print(table)
+    console.print(f"trained on {params['training']['needs']} needs; saved with params.json")
 
 
 def train(
@@ -62,7 +63,8 @@ def train(
     target = out or s.workspace().models_dir / "active"
     if from_feedback:
         matcher = open_matcher()
-        judged = feedback_qrels(matcher)
+        with matcher.sessions() as session:
+            judged = feedback_qrels(session)
         if not judged:
             raise InputError("the workspace holds no outcome-level feedback to learn from yet")
         with progress_bar("features + CV", len(judged) + len(grid)) as (advance, _):
@@ -88,7 +90,7 @@ def train(
                 progress=advance,
                 sources=[str(p.name) for p in (needs, outcomes, qrels)],
             )
-    _print_cv(params)
+    _print_cv(params, "ranker")
     console.print(f"model: {target}")
 
 
@@ -106,9 +108,5 @@ def _train_experts(
         params = train_expert_ranker(
             m, judged, out=target, name=name, progress=advance, sources=[p.name for p in (needs, outcomes, qrels)]
         )
-    table = Table("configuration", "CV MRR", title="expert ranker: grouped CV by need")
-    for row in params["cv"]["table"]:
-        config = {k: v for k, v in row.items() if k != "cv_mrr"}
-        table.add_row(str(config) + (" ◀ chosen" if config == params["cv"]["best"] else ""), f"{row['cv_mrr']:.4f}")
-    console.print(table)
-    console.print(f"trained on {params['training']['needs']} needs; expert model: {target}")
+    _print_cv(params, "expert ranker")
+    console.print(f"expert model: {target}")

@@ -15,7 +15,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from matcher.artifact import read_params, swap_in, write_params
+from matcher.artifact import PARAMS, read_params, swap_in, verify_files, write_params
 from matcher.embed.cache import CachedEmbedder
 from matcher.errors import IndexMismatchError, IndexMissingError
 from matcher.index.dense import DenseIndex
@@ -59,9 +59,15 @@ def diff(rows: list[tuple[int, str]], dense: DenseIndex | None) -> Diff:
 
 
 def load_dense(index_dir: Path, embedder: CachedEmbedder) -> DenseIndex | None:
+    """The current dense index to update incrementally; None (a full rebuild) when there is none or it is
+    unusable: corrupted, or built with another embedder."""
     try:
+        check_manifest(index_dir, embedder.name)
         return DenseIndex.load(index_dir / DENSE, embedder=embedder.name, dim=embedder.dim)
     except IndexMissingError:
+        return None
+    except IndexMismatchError as exc:
+        log.warning("the index on disk is unusable (%s): rebuilding it from scratch", exc)
         return None
 
 
@@ -118,6 +124,7 @@ def build_indexes(
         todo = change.add + change.update
         if on_total:
             on_total(len(todo))
+        rebuilt = dense is None
         if dense is None:
             dense = _new_dense(session, rows, kind, nlist, nprobe, embedder, max_chars, progress)
         else:
@@ -133,7 +140,7 @@ def build_indexes(
         removed=len(change.remove),
         embedded=len(todo),
         dense_type=dense.kind,
-        full=full or dense is None,
+        full=rebuilt,
         seconds=0.0,
     )
     report.seconds = round(time.perf_counter() - started, 3)
@@ -194,18 +201,15 @@ def _save_all(
             "count": report.total,
             "build": asdict(report),
         },
-        files=[],
+        files=[f"{part}/{PARAMS}" for part in (DENSE, LEXICAL, TOKENIZER)],
     )
     swap_in(staging, index_dir)
 
 
-def index_status(index_dir: Path) -> dict[str, Any]:
-    """The manifest of the current index (raises IndexMissingError when none was built)."""
-    return read_params(index_dir)
-
-
 def check_manifest(index_dir: Path, embedder_name: str) -> dict[str, Any]:
+    """The workspace index manifest, its checksums of the parts' params.json verified, built with `embedder_name`."""
     params = read_params(index_dir)
+    verify_files(index_dir, params)
     if params.get("embedder") != embedder_name:
         raise IndexMismatchError(
             f"the index at {index_dir} was built with {params.get('embedder')!r} but the workspace embedder is "

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from matcher.errors import InputError
+from matcher.errors import ConflictError, InputError
 from matcher.ingest.readers import RowError, read_rows
 from matcher.ingest.upsert import upsert_experts, upsert_institutions, upsert_needs, upsert_outcomes
 from matcher.records import RECORD_TYPES
@@ -34,8 +35,9 @@ AfterBatch = Callable[[list[Any]], None]
 class ImportReport:
     kind: str
     path: str
-    accepted: int = 0
+    accepted: int = 0  # distinct records stored (a record repeated in the file counts once: the last one wins)
     rejected: int = 0
+    repeated: int = 0  # rows whose id an earlier row of the same file had
     batches: int = 0
     rejects_path: str | None = None
     reasons: dict[str, int] = field(default_factory=dict)
@@ -47,6 +49,17 @@ def _reason(exc: ValidationError) -> str:
         where = ".".join(str(p) for p in err["loc"]) or "row"
         parts.append(f"{where}: {err['msg']}")
     return "; ".join(parts)
+
+
+def _json_safe(value: Any) -> Any:
+    """Rejected rows as strict JSON: NaN and infinities (from a spreadsheet, say) become null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value if value is None or isinstance(value, str | int | float | bool) else str(value)
 
 
 class _Rejects:
@@ -61,7 +74,8 @@ class _Rejects:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.handle = self.path.open("w", encoding="utf-8")
             self.report.rejects_path = str(self.path)
-        self.handle.write(json.dumps({"line": line, "reason": reason, "row": raw}, ensure_ascii=False) + "\n")
+        entry = {"line": line, "reason": reason, "row": _json_safe(raw)}
+        self.handle.write(json.dumps(entry, ensure_ascii=False, allow_nan=False) + "\n")
         self.report.rejected += 1
         key = reason.split(":")[0]
         self.report.reasons[key] = self.report.reasons.get(key, 0) + 1
@@ -108,10 +122,14 @@ def import_file(
         raise InputError(f"unknown record kind {kind!r}; expected one of {', '.join(RECORD_TYPES)}")
     report = ImportReport(kind=kind, path=str(path))
     rejects = _Rejects(rejects_path or path.with_name(path.name + ".rejects.jsonl"), report)
+    seen: set[str] = set()
     try:
         for batch in _valid_batches(read_rows(path), RECORD_TYPES[kind], rejects, batch_size):
             stored = _commit_batch(factory, kind, batch, tokenizer, max_chars, rejects)
-            report.accepted += len(stored)
+            ids = [getattr(rec, "id", None) for rec in stored]
+            again = _repeats(ids, seen)
+            report.accepted += len(stored) - again
+            report.repeated += again
             report.batches += 1
             if after_batch and stored:
                 after_batch(stored)
@@ -121,6 +139,16 @@ def import_file(
         rejects.close()
     log.info("imported %s: %d accepted, %d rejected", path, report.accepted, report.rejected)
     return report
+
+
+def _repeats(ids: list[str | None], seen: set[str]) -> int:
+    """How many of `ids` were seen before (in earlier batches or earlier in this one); remembers them all."""
+    again = 0
+    for i in ids:
+        if i is not None:
+            again += i in seen
+            seen.add(i)
+    return again
 
 
 def _commit_batch(
@@ -136,17 +164,34 @@ def _commit_batch(
     records = [rec for _, rec in batch]
     try:
         upsert_records(factory, kind, records, tokenizer, max_chars)
-    except IntegrityError as exc:
+    except ConflictError as exc:
         if len(batch) == 1:
             line, rec = batch[0]
-            rejects.add(line, f"conflict: {exc.orig}", rec.model_dump())
+            rejects.add(line, f"conflict: {exc}", rec.model_dump())
             return []
         return [rec for item in batch for rec in _commit_batch(factory, kind, [item], tokenizer, max_chars, rejects)]
     return records
 
 
 def upsert_records(
-    factory: sessionmaker[Session], kind: str, records: list[Any], tokenizer: Tokenizer, max_chars: int
+    factory: sessionmaker[Session],
+    kind: str,
+    records: list[Any],
+    tokenizer: Tokenizer,
+    max_chars: int,
+    *,
+    strict: bool = False,
+) -> None:
+    """Store `records` in one transaction (all or nothing). `strict`: a record names exactly the row it changes
+    (the API); otherwise an institution may be merged into the one its name resolves to (file imports)."""
+    try:
+        _upsert(factory, kind, records, tokenizer, max_chars, strict)
+    except IntegrityError as exc:  # a concurrent writer stored the same id first
+        raise ConflictError(f"conflict with a concurrent write: {exc.orig}") from exc
+
+
+def _upsert(
+    factory: sessionmaker[Session], kind: str, records: list[Any], tokenizer: Tokenizer, max_chars: int, strict: bool
 ) -> None:
     with transaction(factory) as session:
         if kind == "needs":
@@ -154,7 +199,7 @@ def upsert_records(
             return
         resolver = InstitutionResolver(session)
         if kind == "institutions":
-            upsert_institutions(session, records=records, resolver=resolver)
+            upsert_institutions(session, records=records, resolver=resolver, strict=strict)
         elif kind == "experts":
             upsert_experts(session, records=records, resolver=resolver)
         else:

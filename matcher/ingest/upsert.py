@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from matcher.errors import ConflictError
 from matcher.records import ExpertRecord, ExpertRef, InstitutionRecord, NeedRecord, OutcomeRecord
 from matcher.store.resolve import InstitutionResolver, expert_id, experts_by_id
 from matcher.store.tables import Expert, Institution, Need, Outcome, OutcomeExpert
@@ -24,12 +25,30 @@ def upsert_needs(session: Session, *, records: list[NeedRecord]) -> None:
         row.region, row.field = rec.region, rec.field
 
 
-def upsert_institutions(session: Session, *, records: list[InstitutionRecord], resolver: InstitutionResolver) -> None:
+def _institution_row(
+    session: Session, rec: InstitutionRecord, key: str, resolver: InstitutionResolver, *, strict: bool
+) -> Institution | None:
+    """The row `rec` writes to (None: a new one). A write changes the row it names or fails: an id whose name
+    belongs to another institution is a ConflictError; so is a new id with a taken name when `strict` (the API;
+    a file import merges it into the institution of that name)."""
+    by_name = resolver.by_key.get(key)
+    wanted = rec.id or stable_id("I", key)
+    by_id = session.scalar(select(Institution).where(Institution.id == wanted))
+    if by_id is not None and by_name is not None and by_id is not by_name:
+        raise ConflictError(f"institution {wanted!r} cannot take the name {rec.name!r}: {by_name.id!r} has it")
+    if by_id is None and by_name is not None and rec.id and strict:
+        raise ConflictError(f"the name {rec.name!r} belongs to institution {by_name.id!r}, not {rec.id!r}")
+    if by_id is not None and by_name is None and not rec.id:
+        raise ConflictError(f"institution {wanted!r} (the id its name gives) is now named {by_id.name!r}")
+    return by_id or by_name
+
+
+def upsert_institutions(
+    session: Session, *, records: list[InstitutionRecord], resolver: InstitutionResolver, strict: bool = False
+) -> None:
     for rec in records:
         key = institution_key(rec.name)
-        row = resolver.by_key.get(key)
-        if row is None and rec.id:
-            row = session.scalar(select(Institution).where(Institution.id == rec.id))
+        row = _institution_row(session, rec, key, resolver, strict=strict)
         if row is None:
             row = Institution(id=rec.id or stable_id("I", key), key=key)
             session.add(row)

@@ -8,7 +8,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from matcher.errors import NotFoundError
-from matcher.store.tables import Expert, Institution, Outcome
+from matcher.store.tables import Expert, Institution, Need, Outcome
 
 TABLES: dict[str, Any] = {"outcomes": Outcome, "experts": Expert, "institutions": Institution}
 SEARCHABLE = {"outcomes": ("title", "abstract"), "experts": ("name",), "institutions": ("name",)}
@@ -28,10 +28,20 @@ def list_items(
     table = TABLES[kind]
     query = select(table)
     if q:
-        query = query.where(or_(*(getattr(table, col).like(f"%{q}%") for col in SEARCHABLE[kind])))
+        query = query.where(or_(*(getattr(table, col).contains(q, autoescape=True) for col in SEARCHABLE[kind])))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     return list(session.scalars(query.order_by(table.pk).offset(offset).limit(limit))), total
 
 
 def delete_item(session: Session, *, kind: str, item_id: str) -> None:
     session.delete(get_item(session, kind=kind, item_id=item_id))
+
+
+def counts(session: Session) -> dict[str, int]:
+    """How many institutions, experts, outcomes, needs and open needs the store holds."""
+    found = {
+        name: session.scalar(select(func.count()).select_from(table)) or 0
+        for name, table in (("institutions", Institution), ("experts", Expert), ("outcomes", Outcome), ("needs", Need))
+    }
+    found["open_needs"] = session.scalar(select(func.count()).where(Need.status == "open")) or 0
+    return found

@@ -4,22 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from matcher.errors import InputError, NotFoundError
 from matcher.services.needs import get_need
+from matcher.stages import ACCEPTED, STAGES
 from matcher.store.tables import Expert, Feedback, Institution, Outcome
 
-# 推荐 proposed → 已联系 contacted → 已对接 meeting → 合作意向 intention → 已签约 signed, or 不合适 rejected
-STAGES = {
-    "proposed": "推荐",
-    "contacted": "已联系",
-    "meeting": "已对接",
-    "intention": "合作意向",
-    "signed": "已签约",
-    "rejected": "不合适",
-}
 TARGETS: dict[str, Any] = {"outcome": Outcome, "expert": Expert, "institution": Institution}
 
 
@@ -50,3 +42,14 @@ def feedback_for(session: Session, *, need_id: str) -> list[Feedback]:
 def latest_stages(session: Session, *, need_id: str) -> dict[tuple[str, str], str]:
     """(level, target id) → the latest stage recorded for this need."""
     return {(f.level, f.target_id): f.stage for f in feedback_for(session, need_id=need_id)}
+
+
+def track_record(session: Session) -> dict[int, int]:
+    """Expert pk → number of pairings staff moved to meeting or beyond (the accepted stages)."""
+    rows = session.execute(
+        select(Expert.pk, func.count(Feedback.pk))
+        .join(Expert, Feedback.target_id == Expert.id)
+        .where(Feedback.level == "expert", Feedback.stage.in_(ACCEPTED))
+        .group_by(Expert.pk)
+    )
+    return {pk: n for pk, n in rows}

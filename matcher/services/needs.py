@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from matcher.errors import ConflictError, InputError, NotFoundError
 from matcher.records import NeedRecord
+from matcher.store.db import flush_or_conflict
 from matcher.store.tables import Need
 from matcher.text import clean
 
@@ -36,7 +37,7 @@ def create_need(session: Session, *, record: NeedRecord) -> Need:
         field=record.field,
     )
     session.add(need)
-    session.flush()
+    flush_or_conflict(session, f"a need with id {record.id!r} exists already")
     return need
 
 
@@ -73,8 +74,9 @@ def list_needs(
     if region:
         query = query.where(Need.region == region)
     if q:
-        like = f"%{q}%"
-        query = query.where(or_(Need.title.like(like), Need.description.like(like), Need.organization.like(like)))
+        # a literal substring: % and _ typed by staff are not wildcards
+        columns = (Need.title, Need.description, Need.organization)
+        query = query.where(or_(*(column.contains(q, autoescape=True) for column in columns)))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(query.order_by(Need.pk.desc()).offset(offset).limit(limit))
     return list(rows), total

@@ -8,17 +8,19 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from matcher.errors import ConfigError
+from matcher.errors import ConfigError, ConflictError
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
+WRITE = "matcher_write"  # execution option: this transaction will write
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # transactions are begun by `_sqlite_begin`, not by the driver
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
@@ -35,7 +37,15 @@ def make_engine(url: str) -> Engine:
         raise ConfigError(f"unusable database URL {url!r}: {exc}") from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    """Writers begin IMMEDIATE: they queue for the write lock up front (busy timeout) instead of failing with
+    "database is locked" when a read transaction tries to turn into a write while another writer commits."""
+    immediate = connection.get_execution_options().get(WRITE, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def migrate(engine: Engine) -> None:
@@ -53,12 +63,24 @@ def migrate(engine: Engine) -> None:
         raise ConfigError(f"cannot reach the database: {exc.orig}") from exc
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def session_factory(engine: Engine, *, write: bool = False) -> sessionmaker[Session]:
+    """Sessions; with `write`, their transactions take SQLite's write lock when they first touch the database."""
+    return sessionmaker(engine.execution_options(**{WRITE: True}) if write else engine, expire_on_commit=False)
 
 
 @contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """A session whose work commits on success and rolls back entirely on any error."""
+def transaction(factory: sessionmaker[Session], *, write: bool = True) -> Iterator[Session]:
+    """A session whose work commits on success and rolls back entirely on any error; `write` transactions take
+    SQLite's write lock when they begin (other databases ignore the option)."""
     with factory() as session, session.begin():
+        if write:
+            session.connection(execution_options={WRITE: True})
         yield session
+
+
+def flush_or_conflict(session: Session, message: str) -> None:
+    """Flush; a unique constraint broken by a concurrent writer becomes a ConflictError (409, not 500)."""
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise ConflictError(message) from exc

@@ -7,10 +7,11 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from matcher.bundled import dict_dir
 from matcher.store.tables import Expert, Institution
 from matcher.text import clean, institution_key, stable_id
 
-DEFAULT_ALIASES = Path(__file__).resolve().parents[2] / "data" / "dict" / "institution_aliases.tsv"
+DEFAULT_ALIASES = dict_dir() / "institution_aliases.tsv"
 
 
 def load_alias_file(path: Path = DEFAULT_ALIASES) -> dict[str, str]:

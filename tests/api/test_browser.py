@@ -1,5 +1,8 @@
 """A real browser (Playwright driving Debian's chromium) signs in, submits a need, sees ranked experts with
-evidence, records feedback, and takes a screenshot. Set MATCHER_SCREENSHOTS=1 to refresh docs/screenshots/."""
+evidence, records feedback, and takes a screenshot. MATCHER_SCREENSHOTS=1 refreshes docs/screenshots/ from a
+server using the real embedder (e5) and the shipped ranker, as staff would see it.
+
+Without chromium this test fails with the command that installs it (`make browser`); `make test` runs that first."""
 
 from __future__ import annotations
 
@@ -23,12 +26,7 @@ from tests.conftest import FakeEmbedder
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(), reason="Debian chromium is not installed (apt-get install chromium)"
-    ),
-]
+pytestmark = [pytest.mark.browser]
 
 
 def _free_port() -> int:
@@ -39,8 +37,12 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian chromium is missing: run `make browser` (apt-get install -y chromium fonts-noto-cjk)")
     tmp = tmp_path_factory.mktemp("browser")
-    matcher = Matcher(Settings(home=tmp / "ws", _env_file=None), embedder=FakeEmbedder())  # type: ignore[call-arg]
+    real = bool(os.environ.get("MATCHER_SCREENSHOTS"))
+    settings = Settings(home=tmp / "ws", _env_file=None)  # type: ignore[call-arg]
+    matcher = Matcher(settings, embedder=None if real else FakeEmbedder())
     for kind in ("institutions", "experts", "outcomes", "needs"):
         matcher.import_file(kind, DEMO / f"{kind}.jsonl", rejects_path=tmp / f"{kind}.rejects")
     matcher.build_index()

@@ -1,4 +1,5 @@
-"""Schemathesis against the app's own OpenAPI: bounded examples per operation, no 5xx, no schema violations.
+"""Schemathesis against the app's own OpenAPI: bounded examples per operation, no 5xx, no schema violations; and a
+stateful run chaining operations through the links schemathesis infers (create a need → get, update, match it).
 
 The app is built at import (a tiny corpus, fake embedder, temporary folder removed at exit) because the
 schema must exist when pytest collects the parametrised operations.
@@ -39,6 +40,17 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 
 
 @schema.parametrize()
-@hypothesis_settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@hypothesis_settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_openapi_contract(case: schemathesis.Case) -> None:
     case.call_and_validate(headers=ADMIN)
+
+
+class Workflow(schema.as_state_machine()):  # type: ignore[misc]
+    def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, object]:
+        return {"headers": ADMIN}
+
+
+TestStatefulContract = Workflow.TestCase
+TestStatefulContract.settings = hypothesis_settings(
+    max_examples=30, stateful_step_count=6, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True
+)

@@ -70,7 +70,7 @@ def test_errors_are_problem_details(client: tuple[TestClient, dict[str, str]]) -
     assert c.post("/batch-runs", json={}, headers=viewer).status_code == 403
     assert c.get("/batch-runs/nope", headers=viewer).status_code == 404
     none_selected = c.post("/batch-runs", json={"needs": "since:2100-01-01"}, headers=staff)
-    assert none_selected.status_code == 422 and "no needs" in none_selected.json()["detail"]
+    assert none_selected.status_code == 409 and "no needs" in none_selected.json()["detail"]
     run = wait_done(c, viewer, start(c, staff)["id"])
     assert c.post(f"/batch-runs/{run['id']}/resume", headers=staff).status_code == 409
     assert c.post(f"/batch-runs/{run['id']}/cancel", headers=staff).status_code == 409

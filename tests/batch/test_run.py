@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from matcher.batch import BatchParams, execute, resume, start_run
 from matcher.batch.conflicts import load_rules
-from matcher.batch.runs import cancel_run, get_run, run_lock, run_summary
+from matcher.batch.locks import run_lock
+from matcher.batch.runs import cancel_run, get_run, run_summary
 from matcher.engine import Matcher
 from matcher.errors import ConflictError, InputError
 from matcher.store.db import transaction
@@ -94,10 +95,10 @@ def test_selecting_needs_and_bad_parameters(demo: Matcher) -> None:
     run_id = run_once(demo, BatchParams(needs="open"))
     assert {r[0] for r in stored(demo, run_id)} == {"DEMO-N001"}
     with pytest.raises(InputError, match="since:DATE"):
-        BatchParams(needs="since:yesterday")
+        BatchParams.create(needs="since:yesterday")
     with pytest.raises(InputError, match="per_need"):
-        BatchParams(per_need=0)
-    with pytest.raises(InputError, match="no needs"):
+        BatchParams.create(per_need=0)
+    with pytest.raises(ConflictError, match="no needs"):
         start_run(demo, BatchParams(needs="since:2100-01-01"))
 
 
@@ -126,7 +127,10 @@ def test_cancel_then_resume_equals_an_uninterrupted_run(demo: Matcher) -> None:
 
 def test_one_run_cannot_execute_twice_at_once(demo: Matcher) -> None:
     run_id = start_run(demo, BatchParams())
-    with run_lock(demo.workspace.root / "runs", run_id), pytest.raises(ConflictError, match="another process"):
+    with (
+        run_lock(demo.engine, demo.workspace.root / "runs", run_id),
+        pytest.raises(ConflictError, match="another process"),
+    ):
         execute(demo, run_id)
 
 

@@ -12,7 +12,8 @@ from datetime import date
 
 import numpy as np
 
-from matcher.retrieve import Query
+from matcher.search.query import Query
+from matcher.search.retrieve import rank_fusion, ranks
 from matcher.store.views import OutcomeInfo
 from matcher.tokenize import Tokenizer
 
@@ -27,7 +28,7 @@ DESCRIPTIONS: dict[str, str] = {
     "bm25_z": "BM25 as a z-score within the need's candidates",
     "bm25_rr": "1 / BM25 rank among the candidates",
     "dense_rr": "1 / dense rank among the candidates",
-    "rrf": "reciprocal-rank fusion of the two ranks (k=60)",
+    "rrf": "reciprocal-rank fusion of the two ranks (k = MATCHER_RRF_K, 60 by default)",
     "kw_idf_cover": "IDF mass of the need's keywords found in the outcome / total keyword IDF mass",
     "kw_hits": "number of the need's keywords found in the outcome",
     "title_cover": "share of the need title's tokens found in the outcome",
@@ -58,14 +59,6 @@ class Candidates:
 def _z(x: np.ndarray) -> np.ndarray:
     std = float(x.std()) if len(x) > 1 else 0.0
     return (x - x.mean()) / std if std > 0 else np.zeros_like(x)
-
-
-def ranks(scores: np.ndarray) -> np.ndarray:
-    """1-based ranks, best score first (ties keep their order)."""
-    order = np.argsort(-scores, kind="stable")
-    out = np.empty(len(scores))
-    out[order] = np.arange(1, len(scores) + 1)
-    return out
 
 
 def _match(a: str | None, b: str | None) -> float:
@@ -101,13 +94,14 @@ def pair_features(
     *,
     track_record: dict[int, int] | None = None,
     now_year: int | None = None,
+    rrf_k: int = 60,
 ) -> np.ndarray:
     """Feature matrix (len(cands.pks) × len(FEATURES)) in the order of FEATURES."""
     now_year = now_year or date.today().year
     bm25, dense, dense_title = cands.bm25.astype(float), cands.dense.astype(float), cands.dense_title.astype(float)
     bm25_rank, dense_rank = ranks(bm25), ranks(dense)
     bm25_rr, dense_rr = np.where(bm25 > 0, 1.0 / bm25_rank, 0.0), 1.0 / dense_rank
-    rrf = np.where(bm25 > 0, 1.0 / (60 + bm25_rank), 0.0) + 1.0 / (60 + dense_rank)
+    rrf = rank_fusion(bm25, dense, rrf_k)
     best = float(bm25.max()) if len(bm25) and bm25.max() > 0 else 1.0
     support = _support(cands.pks, infos)
     title_tokens = set(query.title_tokens)

@@ -1,5 +1,5 @@
 """Expert-level features: how well one expert's whole record answers a need, beyond the votes of its
-retrieved outcomes. They feed `expert_rank.ExpertRanker`, which re-ranks the roll-up's top experts.
+retrieved outcomes. They feed the expert ranker (`expert/rerank.py`), which re-ranks the roll-up's top experts.
 
 For a need, the candidate experts own an outcome among the fused candidates (the BM25 and dense top
 `retrieve_depth`, 200 by default); all of each candidate's outcomes are then scored exactly (cosine, BM25,
@@ -11,14 +11,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from matcher.retrieve import Query
-from matcher.rollup import Scored
+from matcher.ranking.protocols import Searcher
+from matcher.search.query import Query
+from matcher.search.retrieve import vote_weight
+from matcher.search.rollup import Scored
 from matcher.store.tables import Expert, Outcome, OutcomeExpert
 
 MISSING_RANK = 400
@@ -68,8 +69,8 @@ def bigrams(text: str) -> set[str]:
 
 
 def vote(ranks: list[int], depth: int = 5, decay: float = 0.5) -> float:
-    """The roll-up's vote over ranks (1/sqrt(rank), the i-th best weighted decay**i)."""
-    return float(sum(r**-0.5 * decay**i for i, r in enumerate(sorted(ranks)[:depth])))
+    """The roll-up's vote over ranks (`vote_weight` of each, the i-th best weighted decay**i)."""
+    return float(sum(vote_weight(r) * decay**i for i, r in enumerate(sorted(ranks)[:depth])))
 
 
 def institution_sizes(session: Session) -> dict[int, int]:
@@ -133,29 +134,29 @@ def _row(rec: Record, cos: np.ndarray, bm: np.ndarray, ranks: dict, qb: set[str]
 
 
 def expert_candidates(
-    matcher: Any,
+    searcher: Searcher,
     query: Query,
     *,
     limit: int = 100,
-    sizes: dict[int, int] | None = None,
     only: list[str] | None = None,
     fused: list[Scored] | None = None,
 ) -> ExpertCandidates:
     """The `limit` experts with the best hybrid vote for `query` (or those of `only` that are candidates),
-    with their feature rows (EXPERT_FEATURES). `fused` is `matcher.candidates(query)` when already at hand."""
-    ranks = rank_maps(fused if fused is not None else matcher.candidates(query))
+    with their feature rows (EXPERT_FEATURES). `fused` is `searcher.candidates(query)` when already at hand."""
+    ranks = rank_maps(fused if fused is not None else searcher.candidates(query))
     pool = sorted(set().union(*(set(m) for m in ranks.values())))
-    with matcher.sessions() as session:
+    with searcher.sessions() as session:
         recs = records(session, pool)
-        sizes = sizes if sizes is not None else institution_sizes(session)
+    sizes = searcher.institution_sizes()
     if only is not None:
         wanted = set(only)
         recs = {pk: r for pk, r in recs.items() if r.expert_id in wanted}
     if not recs:
         return ExpertCandidates([], np.zeros((0, len(EXPERT_FEATURES))))
     every = sorted({p for r in recs.values() for p in r.pks})
-    cos = dict(zip(every, matcher.indexes.dense.similarity(query.vector, every), strict=True))
-    bm = dict(zip(every, matcher.indexes.lexical.score_pks(query.tokens, every), strict=True))
+    idx = searcher.indexes
+    cos = dict(zip(every, idx.dense.similarity(query.vector, every), strict=True))
+    bm = dict(zip(every, idx.lexical.score_pks(query.tokens, every), strict=True))
     qb = bigrams(query.text)
     rows = [
         _row(r, np.array([cos[p] for p in r.pks]), np.array([bm[p] for p in r.pks]), ranks, qb, sizes)

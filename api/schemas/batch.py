@@ -6,28 +6,19 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from api.schemas import UTCDatetime, _JSONNumbers
+from api.schemas.common import JSONNumbers, UTCDatetime
 from matcher.batch import BatchParams
 
-DEFAULTS = BatchParams()
 
-
-class BatchRunCreate(_JSONNumbers):
-    """Parameters of a run; every field is optional (the CLI's defaults)."""
+class BatchRunCreate(JSONNumbers, BatchParams):
+    """Parameters of a run; every field is optional (the CLI's defaults). The limits are BatchParams' own."""
 
     model_config = ConfigDict(
         strict=True,
         extra="forbid",
+        frozen=False,
         json_schema_extra={"examples": [{"needs": "open", "per_need": 3, "alternates": 2, "expert_capacity": 5}]},
     )
-    needs: str = Field(DEFAULTS.needs, pattern=r"^(open|all|since:\d{4}-\d{2}-\d{2})$")
-    per_need: int = Field(DEFAULTS.per_need, ge=1, le=50, description="Experts proposed per need (K).")
-    alternates: int = Field(DEFAULTS.alternates, ge=0, le=50, description="Ranked alternates per need (A).")
-    expert_capacity: int = Field(DEFAULTS.expert_capacity, ge=1, le=10_000, description="Per expert (C).")
-    institution_capacity: int | None = Field(None, ge=1, description="Per institution in the run (N).")
-    max_per_institution: int = Field(DEFAULTS.max_per_institution, ge=1, description="Per institution per need (M).")
-    region_bonus: float = Field(DEFAULTS.region_bonus, ge=0, le=100, description="Points for same-region pairs.")
-    candidates: int = Field(DEFAULTS.candidates, ge=1, le=200, description="Experts scored per need.")
 
 
 class Progress(BaseModel):
@@ -84,7 +75,7 @@ def _one_scope(schema: dict[str, Any]) -> None:
     ]
 
 
-class ExclusionCreate(_JSONNumbers):
+class ExclusionCreate(JSONNumbers):
     """Never propose this expert for one need (`need_id`) or for every need of one organisation."""
 
     model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra=_one_scope)

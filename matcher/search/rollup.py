@@ -8,11 +8,13 @@ through its experts, the same way.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from matcher.results import Components, ExpertHit, InstitutionHit, OutcomeHit
+from matcher.config import Settings
+from matcher.search.results import Components, ExpertHit, InstitutionHit, OutcomeHit
 from matcher.store.views import ExpertInfo, InstitutionInfo, OutcomeInfo
 
 EVIDENCE = 3
@@ -32,14 +34,23 @@ class VoteParams:
     depth: int = 5
     decay: float = 0.5
     half_life: float = 0.0  # 0 = off (a 10-year half-life cut NSFC dev expert MRR from 0.17 to 0.03)
-    now_year: int = date.today().year
+    now_year: int | None = None  # None = the current year when the vote is counted
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> VoteParams:
+        return cls(depth=settings.rollup_depth, decay=settings.rollup_decay, half_life=settings.recency_half_life)
+
+    def full(self) -> float:
+        """The vote of an owner whose `depth` best outcomes all score 1 (the most a vote can be)."""
+        return float(sum(self.decay**i for i in range(self.depth)))
 
 
 def recency(year: int | None, params: VoteParams) -> float:
     """1 for this year's outcome (or unknown year, or recency off), halving every `half_life` years."""
     if year is None or params.half_life <= 0:
         return 1.0
-    return float(0.5 ** (max(0, params.now_year - year) / params.half_life))
+    now = params.now_year or date.today().year
+    return float(0.5 ** (max(0, now - year) / params.half_life))
 
 
 def matched_terms(keywords: list[str], tokens: str) -> list[str]:
@@ -102,28 +113,36 @@ def _union_terms(evidence: list[OutcomeHit]) -> list[str]:
     return list(dict.fromkeys(t for hit in evidence for t in hit.matched_terms))
 
 
+def _rolled(
+    items: list[Scored],
+    infos: dict[int, OutcomeInfo],
+    keywords: list[str],
+    top: int,
+    params: VoteParams,
+    owners: Callable[[OutcomeInfo], list[Hashable]],
+) -> Iterator[tuple[int, list[Scored], dict[str, Any]]]:
+    """For the `top` owners by vote: the owner's pk, its supporting outcomes, and the fields every hit has."""
+    for rank, (pk, supporting) in enumerate(_ranked(_votes(items, infos, owners), infos, params, top), 1):
+        evidence = _evidence(supporting, infos, keywords)
+        common = {
+            "rank": rank,
+            "score": round(vote(supporting, infos, params), 4),
+            "n_outcomes": len(supporting),
+            "matched_terms": _union_terms(evidence),
+            "evidence": evidence,
+        }
+        yield int(pk), supporting, common  # type: ignore[call-overload]
+
+
 def expert_hits(
     items: list[Scored], infos: dict[int, OutcomeInfo], keywords: list[str], top: int, params: VoteParams
 ) -> list[ExpertHit]:
     experts: dict[int, ExpertInfo] = {e.pk: e for info in infos.values() for e in info.experts}
-    votes = _votes(items, infos, lambda info: [e.pk for e in info.experts])
     hits = []
-    for rank, (pk, supporting) in enumerate(_ranked(votes, infos, params, top), 1):
-        expert, evidence = experts[int(pk)], _evidence(supporting, infos, keywords)  # type: ignore[call-overload]
-        hits.append(
-            ExpertHit(
-                rank=rank,
-                id=expert.id,
-                name=expert.name,
-                title=expert.title,
-                institution=expert.institution.name if expert.institution else None,
-                region=expert.region,
-                score=round(vote(supporting, infos, params), 4),
-                n_outcomes=len(supporting),
-                matched_terms=_union_terms(evidence),
-                evidence=evidence,
-            )
-        )
+    for pk, _, common in _rolled(items, infos, keywords, top, params, lambda info: [e.pk for e in info.experts]):
+        e = experts[pk]
+        institution = e.institution.name if e.institution else None
+        hits.append(ExpertHit(id=e.id, name=e.name, title=e.title, institution=institution, region=e.region, **common))
     return hits
 
 
@@ -133,35 +152,37 @@ def _institutions_of(info: OutcomeInfo) -> list[Hashable]:
     return list(dict.fromkeys(i.pk for i in found))
 
 
+def _experts_at(inst: InstitutionInfo, supporting: list[Scored], infos: dict[int, OutcomeInfo]) -> list[str]:
+    """Names of the institution's experts on its supporting outcomes, first five."""
+    names = (e.name for s in supporting for e in infos[s.pk].experts if e.institution and e.institution.pk == inst.pk)
+    return list(dict.fromkeys(names))[:5]
+
+
 def institution_hits(
     items: list[Scored], infos: dict[int, OutcomeInfo], keywords: list[str], top: int, params: VoteParams
 ) -> list[InstitutionHit]:
-    institutions: dict[int, InstitutionInfo] = {}
-    for info in infos.values():
-        for inst in [info.institution, *(e.institution for e in info.experts)]:
-            if inst:
-                institutions[inst.pk] = inst
-    votes = _votes(items, infos, _institutions_of)
+    institutions = {
+        inst.pk: inst
+        for info in infos.values()
+        for inst in [info.institution, *(e.institution for e in info.experts)]
+        if inst
+    }
     hits = []
-    for rank, (pk, supporting) in enumerate(_ranked(votes, infos, params, top), 1):
-        inst, evidence = institutions[int(pk)], _evidence(supporting, infos, keywords)  # type: ignore[call-overload]
-        names = list(
-            dict.fromkeys(
-                e.name for s in supporting for e in infos[s.pk].experts if e.institution and e.institution.pk == inst.pk
-            )
-        )
+    for pk, supporting, common in _rolled(items, infos, keywords, top, params, _institutions_of):
+        inst = institutions[pk]
+        experts = _experts_at(inst, supporting, infos)
         hits.append(
-            InstitutionHit(
-                rank=rank,
-                id=inst.id,
-                name=inst.name,
-                type=inst.type,
-                region=inst.region,
-                score=round(vote(supporting, infos, params), 4),
-                n_outcomes=len(supporting),
-                experts=names[:5],
-                matched_terms=_union_terms(evidence),
-                evidence=evidence,
-            )
+            InstitutionHit(id=inst.id, name=inst.name, type=inst.type, region=inst.region, experts=experts, **common)
         )
     return hits
+
+
+def roll_up(
+    level: str, items: list[Scored], infos: dict[int, OutcomeInfo], keywords: list[str], top: int, params: VoteParams
+) -> list[Any]:
+    """The `top` hits at `level` (outcome, expert or institution) from ranked candidate outcomes."""
+    if level == "outcome":
+        return outcome_hits(items, infos, keywords, top)
+    if level == "expert":
+        return expert_hits(items, infos, keywords, top, params)
+    return institution_hits(items, infos, keywords, top, params)

@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 
+from matcher.config import Settings
 from matcher.index.dense import DenseIndex
 from matcher.index.lexical import LexicalIndex
-from matcher.results import Components
-
-
-@dataclass
-class Query:
-    """A need ready for matching: its tokens and keywords, its embeddings (full text and title alone)."""
-
-    text: str
-    tokens: list[str]
-    vector: np.ndarray
-    keywords: list[str]
-    need_id: str | None = None
-    title_tokens: list[str] = dataclasses.field(default_factory=list)
-    title_vector: np.ndarray | None = None
-    field: str | None = None
-    region: str | None = None
-    organization: str | None = None
+from matcher.search.query import Query
+from matcher.search.results import Components
 
 
 @dataclass(frozen=True)
@@ -34,6 +19,30 @@ class FusionParams:
     rrf_k: int = 60
     weight_bm25: float = 1.0
     weight_dense: float = 1.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> FusionParams:
+        return cls(settings.fusion, settings.rrf_k, settings.weight_bm25, settings.weight_dense)
+
+
+def vote_weight(rank: int | np.ndarray) -> float | np.ndarray:
+    """How much the outcome at `rank` (1-based) of a fused list counts in an expert's or institution's vote:
+    1/sqrt(rank). On NSFC dev it rolled up to experts better than normalised RRF scores (MRR 0.173 vs 0.155 at
+    depth 5), which are nearly flat over the top 200."""
+    return rank**-0.5
+
+
+def ranks(scores: np.ndarray) -> np.ndarray:
+    """1-based ranks, best score first (ties keep their order)."""
+    order = np.argsort(-scores, kind="stable")
+    out = np.empty(len(scores))
+    out[order] = np.arange(1, len(scores) + 1)
+    return out
+
+
+def rank_fusion(bm25: np.ndarray, dense: np.ndarray, k: int) -> np.ndarray:
+    """Reciprocal-rank fusion of two aligned score arrays over one candidate set (BM25 0 = not retrieved)."""
+    return np.where(bm25 > 0, 1.0 / (k + ranks(bm25)), 0.0) + 1.0 / (k + ranks(dense))
 
 
 def rrf(ranks: dict[str, int | None], weights: dict[str, float], k: int) -> float:

@@ -1,0 +1,88 @@
+"""Outcomes, experts and institutions: Create / Update / Public, and the bulk upload report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from api.schemas.common import JSONNumbers, strict, strict_list
+from matcher.records import ExpertRecord, InstitutionRecord, OutcomeRecord
+
+
+class OutcomeCreate(JSONNumbers, OutcomeRecord):
+    model_config = strict(
+        {
+            "id": "P-2026-88",
+            "kind": "patent",
+            "title": "一种复合锆英粉铸造涂料",
+            "abstract": "提高铸件表面光洁度。",
+            "year": 2025,
+            "institution": "沈阳铸造研究所有限公司",
+            "experts": [{"name": "周建国"}],
+        }
+    )
+    _lists = field_validator("keywords", "experts", mode="before")(strict_list)
+    _names_to_refs = field_validator("experts", mode="before")(strict_list)  # type: ignore[assignment]
+
+
+class ExpertCreate(JSONNumbers, ExpertRecord):
+    model_config = strict(
+        {"name": "周建国", "institution": "沈铸所", "title": "研究员", "fields": ["铸造涂料"], "capacity": 5}
+    )
+    _lists = field_validator("fields", mode="before")(strict_list)
+
+
+class InstitutionCreate(JSONNumbers, InstitutionRecord):
+    model_config = strict(
+        {"name": "沈阳铸造研究所有限公司", "type": "institute", "region": "辽宁", "aliases": ["沈铸所"]}
+    )
+    _lists = field_validator("aliases", mode="before")(strict_list)
+
+
+class CatalogUpdate(BaseModel):
+    """Fields to change on an outcome, expert or institution (validated against the full record)."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{"title": "研究员"}]})
+
+
+class InstitutionPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    name: str
+    type: str | None
+    region: str | None
+    aliases: list[str]
+    group: str | None
+
+
+class ExpertPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    name: str
+    title: str | None
+    fields: list[str]
+    region: str | None
+    capacity: int | None
+    institution: InstitutionPublic | None
+
+
+class OutcomePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    kind: str
+    title: str
+    abstract: str
+    keywords: list[str]
+    year: int | None
+    field: str | None
+    region: str | None
+    trl: int | None
+    institution: InstitutionPublic | None
+
+
+class ImportPublic(BaseModel):
+    kind: str
+    accepted: int
+    rejected: int
+    rejects: list[dict[str, Any]] = Field(description="Rejected rows: line number, reason, row")

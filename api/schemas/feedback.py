@@ -1,0 +1,41 @@
+"""Staff decisions on a pairing (the stages are declared once in matcher.stages)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.schemas.common import JSONNumbers, UTCDatetime
+from matcher.search.results import LevelName
+from matcher.stages import StageName
+
+
+class FeedbackCreate(JSONNumbers):
+    """A decision on a pairing; a rejection (不合适) must say why."""
+
+    model_config = ConfigDict(
+        strict=True,
+        json_schema_extra={
+            "if": {"properties": {"stage": {"const": "rejected"}}},
+            "then": {"required": ["reason"], "properties": {"reason": {"type": "string", "pattern": "\\S"}}},
+            "examples": [
+                {"level": "expert", "target_id": "X630cb57983b6", "stage": "contacted", "reason": None},
+                {"level": "expert", "target_id": "X630cb57983b6", "stage": "rejected", "reason": "专家档期已满"},
+            ],
+        },
+    )
+    level: LevelName
+    target_id: str = Field(min_length=1, max_length=200)
+    stage: StageName
+    reason: str | None = Field(None, max_length=2000)
+
+
+class FeedbackPublic(BaseModel):
+    id: int
+    need_id: str
+    level: str
+    target_id: str
+    stage: str
+    stage_zh: str
+    reason: str | None
+    created_by: str | None
+    created_at: UTCDatetime

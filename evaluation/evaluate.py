@@ -1,0 +1,164 @@
+"""What `matcher evaluate` does: a throwaway workspace, every system's run, metrics, the printed table and the
+report files. Imported only when the command runs (it pulls in ranx, scipy and matplotlib)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.table import Table
+
+from evaluation.calibration import reliability
+from evaluation.expert_runner import nested_cv_run
+from evaluation.metrics import METRICS, summarize, write_trec_runs
+from evaluation.report import write_report
+from evaluation.runner import NeedCandidates, collect, cv_scores, judged_probabilities, outcome_runs, rolled_runs
+from matcher.cli.progress import err_console, progress_bar
+from matcher.cli.state import console
+from matcher.config import Settings
+from matcher.engine import Matcher
+from matcher.errors import InputError
+from matcher.ranking.expert.train import EXPERT_RANKER, collect_experts, stack
+from matcher.ranking.model import Ranker
+from matcher.ranking.outcome.train import OUTCOME_RANKER, judged_set
+from matcher.ranking.qrels import Qrels, read_qrels
+from matcher.ranking.training import fit_ranker
+from matcher.scratch import scratch_matcher
+from matcher.search.rollup import VoteParams
+
+
+@dataclass(frozen=True)
+class Request:
+    needs: Path
+    outcomes: Path
+    qrels: Path
+    level: str
+    pool: str
+    ranker: str
+    train: tuple[Path, Path, Path] | None
+    out: Path | None
+    metrics_out: Path | None
+    run_out: Path | None = None
+
+
+def _step(message: str) -> None:
+    err_console.print(f"· {message}")
+
+
+def _trained_ranker(s: Settings, needs: Path, outcomes: Path, qrels: Path) -> Ranker:
+    with scratch_matcher(s, outcomes=outcomes, needs=needs, step=_step) as m:
+        judged = read_qrels(qrels)
+        model, cv = fit_ranker(judged_set(m, judged), judged, OUTCOME_RANKER)
+    _step(f"ranker trained on {needs.name}: {cv['best']['params']}")
+    return model
+
+
+def _ranker_scores(
+    req: Request, s: Settings, matcher: Matcher, judged: Qrels, items: list[NeedCandidates], mode: str
+) -> tuple[dict[str, np.ndarray] | None, Any]:
+    if mode == "none":
+        return None, None
+    if req.train:
+        model = _trained_ranker(s, *req.train)
+        return {it.qid: model.decision_function(it.X) for it in items}, "trained on --train-* files"
+    if mode == "cv":
+        with progress_bar("nested CV folds", 5) as (advance, _):
+            scores, chosen, probs = cv_scores(matcher, judged, items, folds=5, progress=advance)
+        calibration = reliability(*judged_probabilities(items, probs, judged))
+        _step(f"匹配度 calibration on held-out judged pairs: ECE {calibration['ece']:.3f} over {calibration['pairs']}")
+        protocol = "outcome-level ranker, nested 5-fold CV grouped by need"
+        return scores, {"protocol": protocol, "chosen_per_fold": chosen, "calibration": calibration}
+    active = Matcher(s)
+    loaded = active.ranker
+    if loaded is None:
+        _step(f"no usable active ranker ({'; '.join(active.artifacts.notices(experts=False))}); ranker column left out")
+        return None, None
+    return {it.qid: loaded.model.decision_function(it.X) for it in items}, f"active model {loaded.name}"
+
+
+def _expert_trained_run(
+    s: Settings, train: tuple[Path, Path, Path], matcher: Matcher, judged: Qrels
+) -> tuple[dict[str, dict[str, float]], str]:
+    """The expert ranker trained on the --train-* split (its own throwaway workspace), scoring this split's needs."""
+    needs, outcomes, qrels = train
+    with scratch_matcher(s, outcomes=outcomes, needs=needs, step=_step) as trainer:
+        train_judged = read_qrels(qrels)
+        with progress_bar("expert features (train split)", len(train_judged)) as (advance, _):
+            ts = stack(collect_experts(trainer, train_judged, progress=advance), train_judged)
+        model, cv = fit_ranker(ts, train_judged, EXPERT_RANKER)
+    with progress_bar("expert features", len(judged)) as (advance, _):
+        cands = collect_experts(matcher, judged, progress=advance)
+    run = {q: dict(zip(c.ids, model.decision_function(c.X).tolist(), strict=True)) for q, c in cands.items() if c.ids}
+    info = f"expert ranker trained on {needs.name}: {cv['best']['params']}"
+    _step(info)
+    return run, info
+
+
+def _expert_ranker_run(matcher: Matcher, judged: Qrels) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
+    with progress_bar("expert features", len(judged)) as (advance, _):
+        cands = collect_experts(matcher, judged, progress=advance)
+    with progress_bar("nested CV folds", 5) as (advance, _):
+        return nested_cv_run(cands, judged, progress=advance)
+
+
+def _print(summary: dict[str, Any], title: str) -> None:
+    table = Table("system", *METRICS, title=title)
+    for name, metrics in summary["systems"].items():
+        cells = []
+        for m in METRICS:
+            p = metrics[m].get("p_vs_bm25")
+            cells.append(f"{metrics[m]['mean']:.4f}{'*' if p is not None and p < 0.05 else ''}")
+        table.add_row(name, *cells)
+    console.print(table)
+    console.print(f"{summary['queries']} queries; * = paired t-test p < 0.05 against bm25")
+
+
+def _runs(req: Request, s: Settings, m: Matcher, judged: Qrels, items: list[NeedCandidates]) -> tuple[dict, Any]:
+    """Every system's ranking. At expert level `cv` and --train-* mean the expert ranker; at institution level
+    they leave the ranker out (an outcome ranker cannot learn from institution judgements)."""
+    learned = req.ranker == "cv" or req.train is not None
+    mode = "none" if (req.level != "outcome" and learned) else req.ranker
+    scores, ranker_info = _ranker_scores(req, s, m, judged, items, mode)
+    if req.level == "outcome":
+        runs = outcome_runs(items, scores, s.rrf_k)
+    else:
+        runs = rolled_runs(items, scores, req.level, VoteParams.from_settings(s), s.rrf_k)
+    if req.level == "expert" and req.train is not None:
+        runs["ranker"], ranker_info = _expert_trained_run(s, req.train, m, judged)
+    elif req.level == "expert" and req.ranker == "cv":
+        runs["ranker"], ranker_info = _expert_ranker_run(m, judged)
+    return runs, ranker_info
+
+
+def run_evaluation(req: Request, s: Settings) -> None:
+    judged = read_qrels(req.qrels)
+    with scratch_matcher(s, outcomes=req.outcomes, needs=req.needs, step=_step) as m:
+        with progress_bar("candidates + features", len(judged)) as (advance, _):
+            items = collect(m, judged, pool=req.pool, level=req.level, progress=advance)
+        if not items:
+            raise InputError("no judged need of --qrels is in --needs")
+        runs, ranker_info = _runs(req, s, m, judged, items)
+        summary = summarize(judged, runs)
+        summary.update(
+            {
+                "level": req.level,
+                "pool": req.pool,
+                "ranker": ranker_info,
+                "needs_file": str(req.needs),
+                "embedder": m.embedder.name,
+            }
+        )
+        _print(summary, f"{req.needs.parent.name}/{req.needs.name} · level {req.level} · pool {req.pool}")
+        if req.metrics_out:
+            brief = {
+                "systems": {n: {k: v["mean"] for k, v in ms.items()} for n, ms in summary["systems"].items()},
+                "queries": summary["queries"],
+            }
+            req.metrics_out.write_text(json.dumps(brief, ensure_ascii=False, indent=2), encoding="utf-8")
+        if req.run_out:
+            console.print(f"TREC run files: {', '.join(p.name for p in write_trec_runs(req.run_out, runs))}")
+        if req.out:
+            console.print(f"report: {write_report(req.out, summary, items, judged, runs)}")

@@ -1,0 +1,33 @@
+"""The indexes a workspace serves from, loaded together and checked against each other and the embedder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from matcher.embed import Embedder
+from matcher.errors import IndexMismatchError
+from matcher.index.build import DENSE, LEXICAL, TOKENIZER, check_manifest
+from matcher.index.dense import DenseIndex
+from matcher.index.lexical import LexicalIndex
+from matcher.tokenize import Tokenizer
+
+
+@dataclass
+class Indexes:
+    dense: DenseIndex
+    lexical: LexicalIndex
+    tokenizer: Tokenizer
+    manifest: dict[str, Any]
+    institution_sizes: dict[int, int] | None = None  # outcomes per institution (an expert-ranker feature)
+
+
+def load_indexes(folder: Path, embedder: Embedder) -> Indexes:
+    """The dense and BM25 indexes and the tokenizer of `folder` (checksums, embedder and counts checked)."""
+    manifest = check_manifest(folder, embedder.name)
+    dense = DenseIndex.load(folder / DENSE, embedder=embedder.name, dim=embedder.dim)
+    lexical = LexicalIndex.load(folder / LEXICAL)
+    if dense.count != lexical.count:
+        raise IndexMismatchError(f"dense ({dense.count}) and BM25 ({lexical.count}) indexes disagree")
+    return Indexes(dense, lexical, Tokenizer.load(folder / TOKENIZER), manifest)

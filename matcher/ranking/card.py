@@ -1,0 +1,46 @@
+"""The model card (card.md) written beside every trained ranker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+RULES = {
+    "one-se": "the simplest configuration whose mean is within one standard error of the best",
+    "best": "the configuration with the best mean",
+}
+
+
+def render_card(params: dict[str, Any], *, purpose: str, pairs: str, descriptions: dict[str, str]) -> str:
+    """Markdown: what the model does (`purpose`), what it learned from (`pairs` names the judged pairs), how it
+    was chosen (the CV table), its limits and its features (`descriptions`)."""
+    cv, training = params["cv"], params["training"]
+    metric = cv["metric"]
+    rows = "\n".join(f"| `{row['params']}` | {row['mean']:.4f} ± {row['std']:.4f} |" for row in cv["table"])
+    features = "\n".join(f"| `{name}` | {text} |" for name, text in descriptions.items())
+    return f"""# Model card: matcher ranker `{params["name"]}`
+
+**What it does.** {purpose}
+
+**Trained on.** {training["needs"]} needs, {training["pairs"]} judged {pairs}, grades
+{training["grades"]}; sources: {", ".join(params.get("sources", [])) or "workspace feedback"}.
+Embedder: `{params["embedder"]}`. A workspace using another embedder ignores this model.
+
+**Selection.** {cv["folds"]}-fold cross-validation grouped by need (no need in both train and test);
+{RULES[cv["rule"]]} ({metric}) was refitted on all pairs.
+
+| configuration | CV {metric} (mean ± std over folds) |
+|---|---|
+{rows}
+
+Chosen: `{cv["best"]["params"]}` — CV {metric} {cv["best"]["mean"]:.4f}.
+
+**Limits.** Judgements are few and partly subjective; the 0–100 score is calibrated on the training pairs only
+(isotonic map of the raw score onto gain / max gain), so treat it as an ordering aid, not a probability.
+The model has not seen needs from fields absent in its training data.
+
+## Features
+
+| feature | meaning |
+|---|---|
+{features}
+"""

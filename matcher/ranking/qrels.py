@@ -1,0 +1,58 @@
+"""Judgements: TREC qrels files and staff feedback, as {need id: {target id: gain}}."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from matcher import stages
+from matcher.errors import InputError
+from matcher.store.tables import Feedback, Need
+
+Qrels = dict[str, dict[str, int]]
+Ranking = dict[str, dict[str, float]]
+
+
+def read_qrels(path: Path) -> Qrels:
+    """TREC qrels `QUERY 0 TARGET GAIN` → {query: {target: gain}}."""
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    qrels: Qrels = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        parts = line.split()
+        if not parts:
+            continue
+        if len(parts) != 4 or not parts[3].lstrip("-").isdigit():
+            raise InputError(f"{path}:{number}: expected `QUERY 0 TARGET GAIN`, got {line!r}")
+        qrels.setdefault(parts[0], {})[parts[2]] = int(parts[3])
+    return qrels
+
+
+def feedback_qrels(session: Session, *, level: str = "outcome") -> Qrels:
+    """Staff feedback at one level as qrels (the latest decision on a pair wins; `proposed` teaches nothing)."""
+    qrels: Qrels = {}
+    rows = session.execute(
+        select(Need.id, Feedback.target_id, Feedback.stage)
+        .join(Need, Feedback.need_pk == Need.pk)
+        .where(Feedback.level == level)
+        .order_by(Feedback.created_at, Feedback.pk)
+    )
+    for need_id, target, stage in rows:
+        gain = stages.gain(stage)
+        if gain is not None:
+            qrels.setdefault(need_id, {})[target] = gain
+    return qrels
+
+
+def evaluate_run(qrels: Qrels, run: Ranking, metric: str) -> float:
+    """Mean `metric` (a ranx name such as "ndcg@10" or "mrr") over the run's queries that have a relevant target."""
+    from ranx import Qrels as RQrels
+    from ranx import Run, evaluate
+
+    positive = {q: {t: g for t, g in d.items() if g > 0} for q, d in qrels.items() if q in run}
+    positive = {q: d for q, d in positive.items() if d}
+    if not positive:
+        return 0.0
+    return float(evaluate(RQrels(positive), Run({q: run[q] for q in positive}), metric))

@@ -1,0 +1,85 @@
+"""A need ready for matching (`Query`), built in one place from its text: tokens, keywords, embeddings."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from matcher.errors import InputError
+from matcher.text import compose
+from matcher.tokenize import Tokenizer
+
+MAX_QUERY_CHARS = 20_000
+KEYWORDS = 20
+
+
+@dataclass
+class Query:
+    """A need ready for matching: its tokens and keywords, its embeddings (full text and title alone)."""
+
+    text: str
+    tokens: list[str]
+    vector: np.ndarray
+    keywords: list[str]
+    need_id: str | None = None
+    title_tokens: list[str] = dataclasses.field(default_factory=list)
+    title_vector: np.ndarray | None = None
+    field: str | None = None
+    region: str | None = None
+    organization: str | None = None
+
+
+class QueryEncoder(Protocol):
+    def encode_queries(self, texts: list[str]) -> np.ndarray: ...
+
+
+class NeedLike(Protocol):
+    id: str
+    title: str
+    description: str
+    field: str | None
+    region: str | None
+    organization: str | None
+
+
+def need_texts(title: str, description: str, max_chars: int) -> list[str]:
+    """What is embedded for a need: the full text (cut at `max_chars`) and, when there is a description, the title."""
+    return [compose(title, description, max_chars)] + ([title] if description else [])
+
+
+def build_query(
+    title: str,
+    description: str,
+    *,
+    tokenizer: Tokenizer,
+    encoder: QueryEncoder,
+    max_chars: int,
+    need: NeedLike | None = None,
+) -> Query:
+    tokens = tokenizer.tokens(f"{title} {description}")
+    vectors = encoder.encode_queries(need_texts(title, description, max_chars))
+    return Query(
+        text=f"{title} {description}".strip(),
+        tokens=list(dict.fromkeys(tokens)),
+        vector=vectors[0],
+        keywords=[k for k, _ in tokenizer.keywords(tokens, KEYWORDS)],
+        need_id=need.id if need else None,
+        title_tokens=tokenizer.tokens(title),
+        title_vector=vectors[-1],
+        field=need.field if need else None,
+        region=need.region if need else None,
+        organization=need.organization if need else None,
+    )
+
+
+def checked_text(text: str) -> str:
+    """Ad-hoc need text, stripped; empty or oversized text is an InputError."""
+    text = text.strip()
+    if not text:
+        raise InputError("the need text is empty")
+    if len(text) > MAX_QUERY_CHARS:
+        raise InputError(f"the need text has {len(text)} characters; the limit is {MAX_QUERY_CHARS}")
+    return text

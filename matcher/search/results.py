@@ -1,0 +1,117 @@
+"""Typed match results. Every hit carries its evidence: supporting outcomes, matched terms, component scores."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal, get_args
+
+LevelName = Literal["outcome", "expert", "institution"]
+LEVELS: tuple[str, ...] = get_args(LevelName)
+
+
+@dataclass
+class Components:
+    """The retrieval signals behind one outcome (ranks are 1-based; None = not retrieved by that system)."""
+
+    fused: float
+    bm25: float | None = None
+    bm25_rank: int | None = None
+    dense: float | None = None
+    dense_rank: int | None = None
+    model: float | None = None
+
+
+@dataclass
+class OutcomeHit:
+    rank: int
+    id: str
+    kind: str
+    title: str
+    score: float
+    year: int | None
+    institution: str | None
+    experts: list[str]
+    matched_terms: list[str]
+    components: Components
+    reasons: list[dict[str, Any]] = field(default_factory=list)
+    degree: float = 0.0  # 匹配度 0–100, see `with_degrees`
+
+
+@dataclass
+class ExpertHit:
+    rank: int
+    id: str
+    name: str
+    title: str | None
+    institution: str | None
+    region: str | None
+    score: float
+    n_outcomes: int
+    matched_terms: list[str]
+    evidence: list[OutcomeHit]
+    degree: float = 0.0
+
+
+@dataclass
+class InstitutionHit:
+    rank: int
+    id: str
+    name: str
+    type: str | None
+    region: str | None
+    score: float
+    n_outcomes: int
+    experts: list[str]
+    matched_terms: list[str]
+    evidence: list[OutcomeHit]
+    degree: float = 0.0
+
+
+@dataclass
+class MatchResult:
+    level: str
+    query: str
+    need_id: str | None
+    scorer: str  # what ranked the hits: `fused`, `ranker:NAME`, `ranker:NAME+experts:NAME`
+    hits: list[Any]
+    notice: str | None = None
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    expert_ranked: bool = False  # expert hits' scores are the expert ranker's probabilities (else roll-up votes)
+    weak: bool = False  # 无强匹配: even the best candidate outcome is unlikely to be relevant (see `weak_match`)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+WEAK_ADVICE = (
+    "无强匹配：最佳候选成果的匹配度仅 {best:.0f}（低于 {limit:.0f}）。建议放宽地区或领域范围、补充需求的技术细节，"
+    "或将需求发布到需求库、在对接会上征集合作方。"
+)
+
+
+def weak_match(hits: list[Any], limit: float) -> str | None:
+    """The 无强匹配 notice when the ranker scored the candidates and even the best outcome's calibrated 匹配度
+    is below `limit`; None otherwise."""
+    scored = [h.components.model for h in evidence_outcomes(hits) if h.components.model is not None]
+    if not scored or max(scored) >= limit:
+        return None
+    return WEAK_ADVICE.format(best=max(scored), limit=limit)
+
+
+def evidence_outcomes(hits: list[Any]) -> list[OutcomeHit]:
+    """Every outcome shown in `hits`: the hits themselves at outcome level, else each hit's evidence."""
+    found: list[OutcomeHit] = []
+    for hit in hits:
+        found += [hit] if isinstance(hit, OutcomeHit) else hit.evidence
+    return found
+
+
+def with_degrees(hits: list[Any], full: float) -> list[Any]:
+    """Set each hit's 匹配度 (0–100, never above): outcome scores and ranker probabilities are on 0–1, roll-up
+    votes on 0–`full` (the vote of an owner whose best outcomes all score 1). Evidence outcomes get theirs too."""
+    for hit in hits:
+        scale = full if isinstance(hit, ExpertHit | InstitutionHit) else 1.0
+        hit.degree = round(min(100.0, max(0.0, 100.0 * hit.score / scale)), 1)
+        for outcome in getattr(hit, "evidence", []):
+            outcome.degree = round(min(100.0, max(0.0, 100.0 * outcome.score)), 1)
+    return hits

@@ -1,0 +1,41 @@
+"""The vocabulary of staff decisions on a pairing, declared once: its Chinese label, the graded gain it teaches
+the ranker, and whether it counts as an accepted pairing (the expert's track record)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+# 推荐 proposed → 已联系 contacted → 已对接 meeting → 合作意向 intention → 已签约 signed, or 不合适 rejected
+StageName = Literal["proposed", "contacted", "meeting", "intention", "signed", "rejected"]
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    label: str
+    gain: int | None  # graded relevance for training; None = no judgement yet
+    accepted: bool  # staff met the expert or went further
+
+
+STAGES: dict[str, Stage] = {
+    s.name: s
+    for s in (
+        Stage("proposed", "推荐", None, False),
+        Stage("contacted", "已联系", 1, False),
+        Stage("meeting", "已对接", 2, True),
+        Stage("intention", "合作意向", 3, True),
+        Stage("signed", "已签约", 3, True),
+        Stage("rejected", "不合适", 0, False),
+    )
+}
+assert tuple(STAGES) == get_args(StageName)
+ACCEPTED = tuple(name for name, s in STAGES.items() if s.accepted)
+
+
+def label(name: str) -> str:
+    return STAGES[name].label
+
+
+def gain(name: str) -> int | None:
+    return STAGES[name].gain if name in STAGES else None

@@ -1,0 +1,74 @@
+"""`matcher evaluate` end to end on the tiny corpus (fake embedder): TREC run files, both nDCG conventions, and the
+expert ranker trained on one split and scored on another."""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import evaluation.evaluate
+from matcher.cli import app as cli
+from matcher.scratch import scratch_matcher
+from tests.conftest import NEEDS, OUTCOMES, FakeEmbedder, write_jsonl
+
+
+@pytest.fixture
+def files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    monkeypatch.setattr(
+        evaluation.evaluate, "scratch_matcher", functools.partial(scratch_matcher, embedder=FakeEmbedder())
+    )
+    (tmp_path / "q_outcomes.tsv").write_text("N1 0 O1 3\nN1 0 O2 1\nN2 0 O4 3\nN2 0 O3 2\n", encoding="utf-8")
+    (tmp_path / "q_experts.tsv").write_text("N1 0 E1 1\nN2 0 E1 1\n", encoding="utf-8")
+    return {
+        "needs": write_jsonl(tmp_path / "n.jsonl", NEEDS),
+        "outcomes": write_jsonl(tmp_path / "o.jsonl", OUTCOMES),
+        "q_outcomes": tmp_path / "q_outcomes.tsv",
+        "q_experts": tmp_path / "q_experts.tsv",
+    }
+
+
+def _evaluate(tmp_path: Path, *args: str) -> str:
+    result = CliRunner().invoke(cli.app, ["--home", str(tmp_path / "ws"), "evaluate", *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_run_files_and_both_ndcg_conventions(files: dict[str, Path], tmp_path: Path) -> None:
+    args = ["--needs", str(files["needs"]), "--outcomes", str(files["outcomes"]), "--qrels", str(files["q_outcomes"])]
+    _evaluate(
+        tmp_path,
+        *args,
+        "--ranker",
+        "none",
+        "--run-out",
+        str(tmp_path / "runs"),
+        "--metrics-out",
+        str(tmp_path / "m.json"),
+    )
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["bm25.run", "dense.run", "hybrid.run"]
+    lines = (tmp_path / "runs" / "bm25.run").read_text(encoding="utf-8").splitlines()
+    fields = lines[0].split()
+    assert len(fields) == 6 and fields[1] == "Q0" and fields[3] == "1" and fields[5] == "bm25"
+    assert {line.split()[0] for line in lines} == {"N1", "N2"}
+    metrics = json.loads((tmp_path / "m.json").read_text(encoding="utf-8"))["systems"]["bm25"]
+    assert {"ndcg@10", "ndcg_burges@10"} <= set(metrics)
+
+
+def test_expert_ranker_trained_on_one_split_scores_another(files: dict[str, Path], tmp_path: Path) -> None:
+    split = ["--needs", str(files["needs"]), "--outcomes", str(files["outcomes"]), "--qrels", str(files["q_experts"])]
+    train = [
+        "--train-needs",
+        str(files["needs"]),
+        "--train-outcomes",
+        str(files["outcomes"]),
+        "--train-qrels",
+        str(files["q_experts"]),
+    ]
+    output = _evaluate(tmp_path, *split, "--level", "expert", *train, "--run-out", str(tmp_path / "runs"))
+    assert "expert ranker trained on n.jsonl" in output
+    run = (tmp_path / "runs" / "ranker.run").read_text(encoding="utf-8").splitlines()
+    assert {line.split()[0] for line in run} == {"N1", "N2"} and all(line.endswith(" ranker") for line in run)
