@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from api import problems
 from api.batch_worker import BatchWorker
 from api.guard import Guard
-from api.routes import batch, catalog, exclusions, feedback, health, matching, needs
+from api.routes import batch, catalog, exclusions, feedback, health, matching, needs, reverse
 from api.schemas.common import ERRORS
 from matcher import __version__
 from matcher.config import Settings
@@ -40,7 +40,15 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"], allow_headers=["*"]
         )
     app.include_router(health.router)
-    for router in (needs.router, matching.router, feedback.router, batch.router, exclusions.router, *catalog.routers):
+    for router in (
+        needs.router,
+        matching.router,
+        reverse.router,
+        feedback.router,
+        batch.router,
+        exclusions.router,
+        *catalog.routers,
+    ):
         app.include_router(router, responses=ERRORS)
     app.mount("/static", StaticFiles(directory=WEB), name="static")
 

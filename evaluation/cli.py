@@ -42,11 +42,17 @@ def evaluate(
     run_out: Annotated[
         Path | None, typer.Option(help="Folder for one TREC run file per system (trec_eval / ranx / ir_measures).")
     ] = None,
+    direction: Annotated[
+        str,
+        typer.Option(help="need (a need ranks outcomes) | outcome (成果找企业: each judged outcome ranks all needs)"),
+    ] = "need",
 ) -> None:
     """Compare BM25, dense, hybrid and the learned ranker on judged data (throwaway workspace)."""
     if level not in ("outcome", "expert", "institution") or pool not in ("judged", "all"):
         raise InputError("--level is outcome|expert|institution and --pool is judged|all")
     train = (train_needs, train_outcomes, train_qrels)
+    if direction not in ("need", "outcome"):
+        raise InputError("--direction is need|outcome")
     if any(train) and not all(train):
         raise InputError("give all three of --train-needs, --train-outcomes and --train-qrels")
     from evaluation.evaluate import Request, run_evaluation
@@ -62,6 +68,7 @@ def evaluate(
         out=out,
         metrics_out=metrics_out,
         run_out=run_out,
+        direction=direction,
     )
     run_evaluation(request, settings())
 

@@ -15,6 +15,7 @@ from evaluation.calibration import reliability
 from evaluation.expert_runner import nested_cv_run
 from evaluation.metrics import METRICS, summarize, write_trec_runs
 from evaluation.report import write_report
+from evaluation.reverse import forward_items, invert, probes_for, ranker_run, retrieval_runs
 from evaluation.runner import NeedCandidates, collect, cv_scores, judged_probabilities, outcome_runs, rolled_runs
 from matcher.cli.progress import err_console, progress_bar
 from matcher.cli.state import console
@@ -42,6 +43,7 @@ class Request:
     out: Path | None
     metrics_out: Path | None
     run_out: Path | None = None
+    direction: str = "need"  # need: a need looks for outcomes; outcome: an outcome looks for needs (成果找企业)
 
 
 def _step(message: str) -> None:
@@ -133,7 +135,57 @@ def _runs(req: Request, s: Settings, m: Matcher, judged: Qrels, items: list[Need
     return runs, ranker_info
 
 
+def _write_outputs(req: Request, summary: dict[str, Any], runs: dict[str, Any]) -> None:
+    if req.metrics_out:
+        brief = {
+            "systems": {n: {k: v["mean"] for k, v in ms.items()} for n, ms in summary["systems"].items()},
+            "queries": summary["queries"],
+        }
+        req.metrics_out.write_text(json.dumps(brief, ensure_ascii=False, indent=2), encoding="utf-8")
+    if req.run_out:
+        console.print(f"TREC run files: {', '.join(p.name for p in write_trec_runs(req.run_out, runs))}")
+
+
+def run_reverse(req: Request, s: Settings) -> None:
+    """Outcome → needs: the judgements inverted, every need ranked for each outcome with a relevant one."""
+    judged = read_qrels(req.qrels)
+    inverted = invert(judged)
+    with scratch_matcher(s, outcomes=req.outcomes, needs=req.needs, step=_step) as m:
+        probes = probes_for(m, list(inverted))
+        if not probes:
+            raise InputError("no outcome with a relevant need in --qrels is in --outcomes")
+        runs = retrieval_runs(m, probes)
+        info: Any = None
+        if req.ranker == "cv":
+            with progress_bar("forward features, every need × judged outcome", len(judged)) as (advance, _):
+                items = forward_items(m, list(probes), advance)
+            runs["ranker"], chosen = ranker_run(m, judged, items)
+            info = {"protocol": "forward ranker's calibrated P(relevant), nested 5-fold CV by need", "chosen": chosen}
+        summary = summarize({o: inverted[o] for o in probes}, runs)
+        against_hybrid = summarize({o: inverted[o] for o in probes}, runs, baseline="hybrid")["systems"]
+        for name, metrics in summary["systems"].items():
+            for metric, values in metrics.items():
+                values["p_vs_hybrid"] = against_hybrid[name][metric]["p_vs_hybrid"]
+        summary.update(
+            {"direction": "outcome", "ranker": info, "needs_file": str(req.needs), "embedder": m.embedder.name}
+        )
+        _print(
+            summary, f"{req.needs.parent.name} · outcome → needs ({len(probes)} outcomes, {len(runs['bm25'])} ranked)"
+        )
+        _write_outputs(req, summary, runs)
+        if req.out:
+            req.out.mkdir(parents=True, exist_ok=True)
+            path = req.out / "report.json"
+            path.write_text(
+                json.dumps({k: v for k, v in summary.items() if k != "per_query"}, ensure_ascii=False, indent=2)
+            )
+            console.print(f"report: {path}")
+
+
 def run_evaluation(req: Request, s: Settings) -> None:
+    if req.direction == "outcome":
+        run_reverse(req, s)
+        return
     judged = read_qrels(req.qrels)
     with scratch_matcher(s, outcomes=req.outcomes, needs=req.needs, step=_step) as m:
         with progress_bar("candidates + features", len(judged)) as (advance, _):
@@ -152,13 +204,6 @@ def run_evaluation(req: Request, s: Settings) -> None:
             }
         )
         _print(summary, f"{req.needs.parent.name}/{req.needs.name} · level {req.level} · pool {req.pool}")
-        if req.metrics_out:
-            brief = {
-                "systems": {n: {k: v["mean"] for k, v in ms.items()} for n, ms in summary["systems"].items()},
-                "queries": summary["queries"],
-            }
-            req.metrics_out.write_text(json.dumps(brief, ensure_ascii=False, indent=2), encoding="utf-8")
-        if req.run_out:
-            console.print(f"TREC run files: {', '.join(p.name for p in write_trec_runs(req.run_out, runs))}")
+        _write_outputs(req, summary, runs)
         if req.out:
             console.print(f"report: {write_report(req.out, summary, items, judged, runs)}")

@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from matcher.artifacts import Artifacts, Loaded
 from matcher.config import Settings
+from matcher.conflicts import load_rules
 from matcher.embed import CachedEmbedder, Embedder, EmbeddingCache, load_embedder
-from matcher.errors import InputError, NotFoundError
+from matcher.errors import IndexMissingError, InputError, NotFoundError
 from matcher.index.build import BuildReport, build_indexes
 from matcher.index.build import diff as index_diff
 from matcher.index.loaded import Indexes
@@ -30,9 +31,11 @@ from matcher.ranking.model import Ranker
 from matcher.ranking.outcome.features import Candidates, pair_features
 from matcher.ranking.outcome.rerank import rerank
 from matcher.records import NeedRecord
+from matcher.search.probe import Probe, expert_probe, institution_probe, outcome_probe, text_probe
 from matcher.search.query import Query, build_query, checked_text, need_texts
-from matcher.search.results import LEVELS, MatchResult, evidence_outcomes, weak_match, with_degrees
+from matcher.search.results import LEVELS, MatchResult, ReverseResult, evidence_outcomes, weak_match, with_degrees
 from matcher.search.retrieve import FusionParams, retrieve, vote_weight
+from matcher.search.reverse import TARGETS, enterprise_hits, keep_allowed, need_hits, open_needs, search_needs
 from matcher.search.rollup import Scored, VoteParams, roll_up
 from matcher.services.catalog import counts
 from matcher.services.feedback import track_record
@@ -42,6 +45,7 @@ from matcher.store.views import OutcomeInfo, load_outcomes
 from matcher.text import compose
 from matcher.tokenize import Tokenizer
 
+STALE_NEEDS = "有 {n} 条需求在上次建索引之后新增或删除，运行 matcher index build 后参与反向匹配"
 EXPERT_POOL = 100  # roll-up hits the expert ranker re-orders
 
 
@@ -279,6 +283,73 @@ class Matcher:
             timings_ms={k: round((b - a) * 1e3, 2) for k, a, b in zip(stages, clock[:-1], clock[1:], strict=True)},
             expert_ranked=experts is not None,
             weak=weak is not None,
+        )
+
+    # -- reverse matching (成果找企业) ----------------------------------------------------------------------
+    def probe(
+        self,
+        *,
+        outcome_id: str | None = None,
+        expert_id: str | None = None,
+        institution: str | None = None,
+        text: str | None = None,
+        text_institution: str | None = None,
+    ) -> Probe:
+        """What looks for needs: exactly one of a stored outcome, an expert, an institution, or outcome text."""
+        if sum(x is not None for x in (outcome_id, expert_id, institution, text)) != 1:
+            raise InputError("give exactly one of: an outcome id, an expert id, an institution, an outcome text")
+        kw: dict[str, Any] = {
+            "encoder": self.embedder,
+            "tokenizer": self.indexes.tokenizer,
+            "max_chars": self.settings.embed_max_chars,
+        }
+        if text is not None:
+            return text_probe(text, institution=text_institution, **kw)
+        with self.sessions() as session:
+            if outcome_id is not None:
+                return outcome_probe(session, outcome_id, **kw)
+            if expert_id is not None:
+                return expert_probe(session, expert_id, **kw)
+            return institution_probe(session, institution or "", **kw)
+
+    def reverse(
+        self, probe: Probe, *, target: str = "needs", top: int = 10, region: str | None = None
+    ) -> ReverseResult:
+        """The open needs (or enterprises) `probe` serves best, conflicts removed, with evidence."""
+        if target not in TARGETS:
+            raise InputError(f"unknown target {target!r}; use one of {', '.join(TARGETS)}")
+        if not 1 <= top <= 1000:
+            raise InputError("top must be between 1 and 1000")
+        if region is not None and not region.strip():
+            raise InputError("the region is empty; leave it out to search every region")
+        index = self.indexes.needs
+        if index is None:
+            raise IndexMissingError("the index predates reverse matching (no need index); run `matcher index build`")
+        with self._match_lock:
+            return self._reverse(probe, index, target, top, region)
+
+    def _reverse(self, probe: Probe, index: Any, target: str, top: int, region: str | None) -> ReverseResult:
+        s, started = self.settings, time.perf_counter()
+        found = search_needs(probe, index, depth=s.retrieve_depth, params=FusionParams.from_settings(s))
+        with self.sessions() as session:
+            needs = open_needs(session, [f.pk for f in found], region)
+            rules = load_rules(session)
+            kept, removed = keep_allowed(found, needs, probe, rules)
+            shown = top if target == "needs" else EXPERT_POOL
+            hits: list[Any] = need_hits(kept, needs, probe.keywords, self.indexes.tokenizer, shown)
+            if target == "enterprises":
+                hits = enterprise_hits(session, hits, rules, VoteParams.from_settings(s), top)
+            unindexed = int(session.scalar(select(func.count()).select_from(Need)) or 0) - index.count
+        notice = STALE_NEEDS.format(n=unindexed) if unindexed else None
+        return ReverseResult(
+            target=target,
+            probe=probe.kind,
+            label=probe.label,
+            probe_id=probe.id,
+            hits=hits,
+            conflicts_removed=removed,
+            notice=notice,
+            timings_ms={"reverse": round((time.perf_counter() - started) * 1e3, 2)},
         )
 
     # -- facts ----------------------------------------------------------------------------------------

@@ -20,8 +20,12 @@ MAX_TEXT = 20_000
 # ids travel in URLs and file names: a word character first, then word characters and . : @ - (no / or ..)
 ID_PATTERN = r"^\w[\w.:@-]*$"
 Id = Annotated[str, Field(min_length=1, max_length=200, pattern=ID_PATTERN)]
-Term = Annotated[str, Field(min_length=1, max_length=100)]  # one keyword, field or alias
-Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"\S")]  # surrounding white space is stripped
+# at least one character that is not white space to Python's str.strip() *and* to JSON Schema's (ECMA-262) \s,
+# which differ: \x1c-\x1f and \x85 are space only to Python, \ufeff only to ECMA (a bare \S lets a client send
+# "\x1c", valid by the schema, that strips to "" here)
+NONBLANK = r"[^\s\x1c-\x1f\x85\ufeff]"
+Term = Annotated[str, Field(min_length=1, max_length=100, pattern=NONBLANK)]  # one keyword, field or alias
+Name = Annotated[str, Field(min_length=1, max_length=100, pattern=NONBLANK)]  # surrounding white space is stripped
 Terms = Annotated[list[Term], Field(max_length=200)]
 
 
@@ -55,7 +59,7 @@ class ExpertRef(_Record):
 
 class NeedRecord(_Record):
     id: Id
-    title: str = Field(min_length=1, max_length=500, pattern=r"\S")
+    title: str = Field(min_length=1, max_length=500, pattern=NONBLANK)
     description: str = Field("", max_length=MAX_TEXT)
     organization: str | None = Field(None, max_length=200)
     region: str | None = Field(None, max_length=50)
@@ -71,7 +75,7 @@ class NeedRecord(_Record):
 class OutcomeRecord(_Record):
     id: Id
     kind: OutcomeKind = "achievement"
-    title: str = Field(min_length=1, max_length=1000, pattern=r"\S")
+    title: str = Field(min_length=1, max_length=1000, pattern=NONBLANK)
     abstract: str = Field("", max_length=MAX_TEXT)
     keywords: Terms = Field(default_factory=list)
     year: int | None = Field(None, ge=1900, le=2100)
@@ -109,12 +113,12 @@ class ExpertRecord(_Record):
 
 class InstitutionRecord(_Record):
     id: Id | None = None
-    name: str = Field(min_length=1, max_length=200, pattern=r"\S")
+    name: str = Field(min_length=1, max_length=200, pattern=NONBLANK)
     type: InstitutionType | None = None
     region: str | None = Field(None, max_length=50)
-    aliases: Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]], Field(max_length=200)] = Field(
-        default_factory=list
-    )
+    aliases: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=200, pattern=NONBLANK)]], Field(max_length=200)
+    ] = Field(default_factory=list)
     group: str | None = Field(None, max_length=200, description="Parent group, for conflict rules.")
 
     _lists = field_validator("aliases", mode="before")(_as_list)

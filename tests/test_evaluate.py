@@ -72,3 +72,21 @@ def test_expert_ranker_trained_on_one_split_scores_another(files: dict[str, Path
     assert "expert ranker trained on n.jsonl" in output
     run = (tmp_path / "runs" / "ranker.run").read_text(encoding="utf-8").splitlines()
     assert {line.split()[0] for line in run} == {"N1", "N2"} and all(line.endswith(" ranker") for line in run)
+
+
+def test_invert_turns_need_judgements_into_outcome_queries() -> None:
+    from evaluation.reverse import invert
+
+    qrels = {"N1": {"O1": 3, "O2": 0}, "N2": {"O1": 1, "O3": 2}}
+    assert invert(qrels) == {"O1": {"N1": 3, "N2": 1}, "O3": {"N2": 2}}  # O2 has no relevant need
+
+
+def test_reverse_direction_ranks_every_need_for_each_judged_outcome(files: dict[str, Path], tmp_path: Path) -> None:
+    args = ["--needs", str(files["needs"]), "--outcomes", str(files["outcomes"]), "--qrels", str(files["q_outcomes"])]
+    output = _evaluate(
+        tmp_path, *args, "--direction", "outcome", "--ranker", "none", "--run-out", str(tmp_path / "runs")
+    )
+    assert "outcome → needs (4 outcomes" in output
+    run = (tmp_path / "runs" / "hybrid.run").read_text(encoding="utf-8").splitlines()
+    top = {line.split()[0]: line.split()[2] for line in run if line.split()[3] == "1"}
+    assert top == {"O1": "N1", "O2": "N1", "O3": "N2", "O4": "N2"}  # each outcome's own need first

@@ -154,3 +154,17 @@ def test_need_embeddings_are_stored_at_import(matcher: Matcher, tmp_path: Path, 
     assert fake_embedder.calls == 4  # full text and title alone of each need
     matcher.embedder.encode_queries([matcher.need_text(NEEDS[0]["title"], NEEDS[0]["description"]), NEEDS[0]["title"]])
     assert fake_embedder.calls == 4  # served from the cache
+
+
+@pytest.mark.parametrize("blank", ["\x0b", "\x1c", "\x85", "\ufeff", " \u3000 "])
+def test_text_white_space_to_python_or_json_schema_is_blank(blank: str) -> None:
+    from pydantic import ValidationError
+
+    from matcher.records import InstitutionRecord, NeedRecord
+
+    for bad in ({"name": "甲公司", "aliases": [blank]}, {"name": blank}):
+        with pytest.raises(ValidationError):
+            InstitutionRecord.model_validate(bad)
+    with pytest.raises(ValidationError):
+        NeedRecord.model_validate({"id": "N1", "title": blank})
+    assert "甲公司" in InstitutionRecord.model_validate({"name": f"{blank}甲公司{blank}"}).name

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.schemas.common import JSONNumbers, UTCDatetime
 from matcher.batch import BatchParams
+from matcher.records import NONBLANK
 
 
 class BatchRunCreate(JSONNumbers, BatchParams):
@@ -68,7 +69,7 @@ class RunDiffPublic(BaseModel):
 def _one_scope(schema: dict[str, Any]) -> None:
     """In the published schema: exactly one of need_id / organization, as a string (no null)."""
     for name in ("need_id", "organization"):
-        schema["properties"][name] = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"\S"}
+        schema["properties"][name] = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": NONBLANK}
     schema["oneOf"] = [{"required": ["need_id"]}, {"required": ["organization"]}]
     schema["examples"] = [
         {"expert_id": "X630cb57983b6", "organization": "齐齐哈尔市重型铸造有限责任公司", "reason": "已有合作"}
@@ -79,10 +80,10 @@ class ExclusionCreate(JSONNumbers):
     """Never propose this expert for one need (`need_id`) or for every need of one organisation."""
 
     model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra=_one_scope)
-    expert_id: str = Field(min_length=1, max_length=200, pattern=r"\S")
-    need_id: str | None = Field(None, min_length=1, max_length=200, pattern=r"\S")
-    organization: str | None = Field(None, min_length=1, max_length=200, pattern=r"\S")
-    reason: str = Field(min_length=1, max_length=2000, pattern=r"\S")
+    expert_id: str = Field(min_length=1, max_length=200, pattern=NONBLANK)
+    need_id: str | None = Field(None, min_length=1, max_length=200, pattern=NONBLANK)
+    organization: str | None = Field(None, min_length=1, max_length=200, pattern=NONBLANK)
+    reason: str = Field(min_length=1, max_length=2000, pattern=NONBLANK)
 
     @model_validator(mode="after")
     def _exactly_one_scope(self) -> ExclusionCreate:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.common import JSONNumbers, UTCDatetime
+from matcher.records import NONBLANK
 from matcher.search.results import LevelName
 from matcher.stages import StageName
 
@@ -16,7 +17,7 @@ class FeedbackCreate(JSONNumbers):
         strict=True,
         json_schema_extra={
             "if": {"properties": {"stage": {"const": "rejected"}}},
-            "then": {"required": ["reason"], "properties": {"reason": {"type": "string", "pattern": "\\S"}}},
+            "then": {"required": ["reason"], "properties": {"reason": {"type": "string", "pattern": NONBLANK}}},
             "examples": [
                 {"level": "expert", "target_id": "X630cb57983b6", "stage": "contacted", "reason": None},
                 {"level": "expert", "target_id": "X630cb57983b6", "stage": "rejected", "reason": "专家档期已满"},

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.common import JSONNumbers, UTCDatetime, strict
-from matcher.records import NeedRecord
+from matcher.records import NONBLANK, NeedRecord
 
 
 class NeedCreate(JSONNumbers, NeedRecord):
@@ -27,7 +27,7 @@ class NeedUpdate(JSONNumbers):
     model_config = ConfigDict(
         strict=True, extra="forbid", json_schema_extra={"examples": [{"description": "补充：铸件重量 2—8 吨。"}]}
     )
-    title: str | None = Field(None, min_length=1, max_length=500, pattern=r"\S")
+    title: str | None = Field(None, min_length=1, max_length=500, pattern=NONBLANK)
     description: str | None = Field(None, max_length=20_000)
     organization: str | None = Field(None, max_length=200)
     region: str | None = Field(None, max_length=50)

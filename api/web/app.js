@@ -98,6 +98,7 @@ async function openNeed(id) {
 
 function renderHead() {
   const n = state.need;
+  $("#tabs").hidden = false;
   $("#need-head").innerHTML = n
     ? `<div class="t">${esc(n.title)}</div><div class="muted">${esc(n.organization || "未填写企业")} · ${esc(n.region || "未填写地区")} · ${esc(n.field || "未分类")} · 编号 ${esc(n.id)}</div><div class="d">${esc(n.description)}</div>`
     : `<div class="t">试匹配</div><div class="d">${esc(state.text)}</div><p class="muted">保存为需求后即可记录对接进展。</p>`;

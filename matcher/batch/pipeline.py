@@ -15,12 +15,12 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from matcher.batch.assign import Pair, alternates, greedy, solve, total_gain
-from matcher.batch.conflicts import load_rules
 from matcher.batch.locks import run_lock
 from matcher.batch.params import BatchParams
 from matcher.batch.runs import create_run, get_run, progress_of, requeue_run, versions_of
 from matcher.batch.score import score_need
 from matcher.batch.unserved import unserved
+from matcher.conflicts import load_rules
 from matcher.engine import Matcher
 from matcher.store.db import transaction
 from matcher.store.tables import Expert, Match, MatchRun, Need, RunCandidate, RunNeed, utcnow

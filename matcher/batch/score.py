@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matcher.batch.conflicts import ConflictRules, count_rules
+from matcher.conflicts import ConflictRules, count_rules
 from matcher.engine import Matcher
 from matcher.search.results import ExpertHit, MatchResult
 from matcher.store.tables import Expert, Need, RunCandidate

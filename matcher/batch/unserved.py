@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matcher.batch.assign import Pair
-from matcher.batch.conflicts import RULES
+from matcher.conflicts import RULES
 from matcher.store.tables import Need, RunNeed
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Callable
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated
@@ -17,7 +18,7 @@ from matcher.bundled import demo_dir
 from matcher.cli import state
 from matcher.cli.batch import batch_app
 from matcher.cli.progress import count_lines, err_console, progress_bar
-from matcher.cli.render import print_result
+from matcher.cli.render import print_result, print_reverse
 from matcher.cli.state import console
 from matcher.cli.train import train
 from matcher.cli.users import users_app
@@ -156,17 +157,42 @@ def match(
     level: Annotated[str, typer.Option(help="outcome | expert | institution")] = "expert",
     top: Annotated[int, typer.Option(help="How many results.", min=1, max=1000)] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    outcome_id: Annotated[str | None, typer.Option("--outcome-id", help="成果找企业: a stored outcome.")] = None,
+    expert_id: Annotated[str | None, typer.Option("--expert-id", help="成果找企业: an expert's outcomes.")] = None,
+    institution: Annotated[
+        str | None, typer.Option("--institution", help="成果找企业: an institution's outcomes (name, alias or id).")
+    ] = None,
+    outcome_text: Annotated[
+        str | None, typer.Option("--outcome-text", help="成果找企业: outcome text (成果描述).")
+    ] = None,
+    target: Annotated[str, typer.Option("--for", help="Reverse direction: needs | enterprises.")] = "needs",
+    region: Annotated[
+        str | None, typer.Option("--region", help="Reverse direction: needs of this region only.")
+    ] = None,
 ) -> None:
-    """Rank experts, institutions or outcomes for a need, with evidence."""
+    """Rank experts, institutions or outcomes for a need, with evidence — or, given an outcome, expert,
+    institution or outcome text, the open needs or enterprises it serves (成果找企业)."""
+    reverse = {"outcome_id": outcome_id, "expert_id": expert_id, "institution": institution, "text": outcome_text}
+    if any(v is not None for v in reverse.values()):
+        if text is not None or need_id is not None:
+            raise InputError("give a need (text or --need-id) or an outcome side (--outcome-id …), not both")
+        matcher = open_matcher()
+        found = matcher.reverse(matcher.probe(**reverse), target=target, top=top, region=region)
+        _show(found.to_dict(), as_json, lambda: print_reverse(console, found))
+        return
     if (text is None) == (need_id is None):
         raise InputError("give either the need text or --need-id, not both")
     matcher = open_matcher()
     query = matcher.need_query(need_id) if need_id else matcher.text_query(text or "")
     result = matcher.match(query, level=level, top=top)
+    _show(result.to_dict(), as_json, lambda: print_result(console, result))
+
+
+def _show(payload: dict[str, object], as_json: bool, table: Callable[[], None]) -> None:
     if as_json:
-        sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
     else:
-        print_result(console, result)
+        table()
 
 
 # -- workspace ----------------------------------------------------------------------------------------------

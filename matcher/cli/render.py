@@ -8,7 +8,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from matcher.search.results import MatchResult, OutcomeHit
+from matcher.conflicts import RULES as RULES_ZH
+from matcher.search.results import EnterpriseHit, MatchResult, NeedHit, OutcomeHit, ReverseResult
 
 KIND_ZH = {"patent": "专利", "paper": "论文", "project": "项目", "achievement": "成果"}
 
@@ -77,3 +78,40 @@ def print_result(console: Console, result: MatchResult) -> None:
     console.print(hits_table(result.level, result.hits))
     timing = ", ".join(f"{k} {v:.1f} ms" for k, v in result.timings_ms.items())
     console.print(f"[dim]scorer: {result.scorer}; {timing}[/dim]")
+
+
+def _found_by(hit: NeedHit) -> str:
+    return "\n".join(f"· {p.title[:30]} (第{p.rank}名)" for p in hit.evidence)
+
+
+def _needs(hit: EnterpriseHit) -> str:
+    return "\n".join(f"· {n.title[:36]}" for n in hit.evidence)
+
+
+NEED_COLUMNS: list[Column] = [
+    ("需求", lambda h: h.title[:50]),
+    ("企业", lambda h: h.organization or "—"),
+    ("地区", lambda h: h.region or "—"),
+    ("得分", lambda h: f"{h.score:.3f}"),
+    ("依据成果", _found_by),
+]
+ENTERPRISE_COLUMNS: list[Column] = [
+    ("企业", lambda h: h.name),
+    ("地区", lambda h: h.region or "—"),
+    ("得分", lambda h: f"{h.score:.3f}"),
+    ("相关需求", lambda h: f"{h.n_needs} 项\n" + _needs(h)),
+]
+COLUMNS.update(needs=NEED_COLUMNS, enterprises=ENTERPRISE_COLUMNS)
+
+
+def print_reverse(console: Console, result: ReverseResult) -> None:
+    console.print(f"[bold]{result.label}[/bold] → {'企业需求' if result.target == 'needs' else '企业'}")
+    if result.notice:
+        console.print(f"[yellow]注意:[/yellow] {result.notice}")
+    if result.conflicts_removed:
+        removed = "、".join(f"{RULES_ZH.get(k, k)} {v}" for k, v in result.conflicts_removed.items())
+        console.print(f"[dim]已排除（冲突规则）: {removed}[/dim]")
+    if not result.hits:
+        console.print("没有找到匹配的开放需求 (no open needs matched).")
+        return
+    console.print(hits_table(result.target, result.hits))

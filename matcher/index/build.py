@@ -20,6 +20,7 @@ from matcher.embed.cache import CachedEmbedder
 from matcher.errors import IndexMismatchError, IndexMissingError
 from matcher.index.dense import DenseIndex
 from matcher.index.lexical import LexicalIndex
+from matcher.index.needs import NeedIndexes, build_need_indexes
 from matcher.store.tables import Outcome
 from matcher.text import compose
 from matcher.tokenize import Tokenizer
@@ -39,6 +40,7 @@ class BuildReport:
     dense_type: str
     full: bool
     seconds: float
+    needs: int = 0  # needs in the need index (reverse matching)
 
 
 @dataclass
@@ -130,6 +132,7 @@ def build_indexes(
         else:
             dense.remove(change.remove)
             _embed_into(dense, session, todo, hashes, embedder, max_chars, progress)
+        needs = build_need_indexes(session, embedder=embedder, tokenizer=tokenizer, max_chars=max_chars)
     token_lists = [toks.split() for _, _, toks in rows]
     lexical = LexicalIndex().fit([pk for pk, _, _ in rows], token_lists)
     tokenizer.fit_idf(token_lists)
@@ -142,9 +145,10 @@ def build_indexes(
         dense_type=dense.kind,
         full=rebuilt,
         seconds=0.0,
+        needs=needs.count,
     )
     report.seconds = round(time.perf_counter() - started, 3)
-    _save_all(index_dir, dense, lexical, tokenizer, report, embedder)
+    _save_all(index_dir, dense, lexical, tokenizer, needs, report, embedder)
     return report
 
 
@@ -182,6 +186,7 @@ def _save_all(
     dense: DenseIndex,
     lexical: LexicalIndex,
     tokenizer: Tokenizer,
+    needs: NeedIndexes,
     report: BuildReport,
     embedder: CachedEmbedder,
 ) -> None:
@@ -192,6 +197,7 @@ def _save_all(
     dense.save(staging / DENSE)
     lexical.save(staging / LEXICAL)
     tokenizer.save(staging / TOKENIZER)
+    need_files = needs.save(staging)
     write_params(
         staging,
         {
@@ -201,7 +207,7 @@ def _save_all(
             "count": report.total,
             "build": asdict(report),
         },
-        files=[f"{part}/{PARAMS}" for part in (DENSE, LEXICAL, TOKENIZER)],
+        files=[f"{part}/{PARAMS}" for part in (DENSE, LEXICAL, TOKENIZER)] + need_files,
     )
     swap_in(staging, index_dir)
 

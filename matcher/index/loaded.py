@@ -11,6 +11,7 @@ from matcher.errors import IndexMismatchError
 from matcher.index.build import DENSE, LEXICAL, TOKENIZER, check_manifest
 from matcher.index.dense import DenseIndex
 from matcher.index.lexical import LexicalIndex
+from matcher.index.needs import NEED_DENSE, NeedIndexes
 from matcher.tokenize import Tokenizer
 
 
@@ -20,6 +21,7 @@ class Indexes:
     lexical: LexicalIndex
     tokenizer: Tokenizer
     manifest: dict[str, Any]
+    needs: NeedIndexes | None = None  # None: an index built before reverse matching existed
     institution_sizes: dict[int, int] | None = None  # outcomes per institution (an expert-ranker feature)
 
 
@@ -30,4 +32,7 @@ def load_indexes(folder: Path, embedder: Embedder) -> Indexes:
     lexical = LexicalIndex.load(folder / LEXICAL)
     if dense.count != lexical.count:
         raise IndexMismatchError(f"dense ({dense.count}) and BM25 ({lexical.count}) indexes disagree")
-    return Indexes(dense, lexical, Tokenizer.load(folder / TOKENIZER), manifest)
+    needs = None
+    if (folder / NEED_DENSE).exists():
+        needs = NeedIndexes.load(folder, embedder=embedder.name, dim=embedder.dim)
+    return Indexes(dense, lexical, Tokenizer.load(folder / TOKENIZER), manifest, needs)

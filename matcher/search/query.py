@@ -75,11 +75,11 @@ def build_query(
     )
 
 
-def checked_text(text: str) -> str:
-    """Ad-hoc need text, stripped; empty or oversized text is an InputError."""
+def checked_text(text: str, what: str = "need") -> str:
+    """Ad-hoc need (or outcome) text, stripped; empty or oversized text is an InputError."""
     text = text.strip()
     if not text:
-        raise InputError("the need text is empty")
+        raise InputError(f"the {what} text is empty")
     if len(text) > MAX_QUERY_CHARS:
-        raise InputError(f"the need text has {len(text)} characters; the limit is {MAX_QUERY_CHARS}")
+        raise InputError(f"the {what} text has {len(text)} characters; the limit is {MAX_QUERY_CHARS}")
     return text

@@ -115,3 +115,56 @@ def with_degrees(hits: list[Any], full: float) -> list[Any]:
         for outcome in getattr(hit, "evidence", []):
             outcome.degree = round(min(100.0, max(0.0, 100.0 * outcome.score)), 1)
     return hits
+
+
+@dataclass
+class PartHit:
+    """One outcome of a reverse probe that found a need: which, and the need's rank in its list."""
+
+    outcome_id: str | None
+    title: str
+    rank: int
+    components: Components
+
+
+@dataclass
+class NeedHit:
+    rank: int
+    id: str
+    title: str
+    organization: str | None
+    region: str | None
+    field: str | None
+    score: float  # Σ over the probe's outcomes of 1/√(rank of this need in that outcome's fused list)
+    matched_terms: list[str]
+    evidence: list[PartHit]
+
+
+@dataclass
+class EnterpriseHit:
+    rank: int
+    name: str
+    type: str | None
+    region: str | None
+    group: str | None
+    score: float  # the roll-up vote over its needs (as experts' votes over their outcomes)
+    n_needs: int
+    matched_terms: list[str]
+    evidence: list[NeedHit]
+
+
+@dataclass
+class ReverseResult:
+    """Needs or enterprises for an outcome, expert, institution or outcome text (成果找企业)."""
+
+    target: str  # needs | enterprises
+    probe: str  # kind of probe: outcome | expert | institution | text
+    label: str
+    probe_id: str | None  # the stored outcome, expert or institution; None for outcome text
+    hits: list[Any]
+    conflicts_removed: dict[str, int] = field(default_factory=dict)
+    notice: str | None = None
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from matcher.errors import InputError, NotFoundError
 from matcher.services.needs import get_need
 from matcher.stages import ACCEPTED, STAGES
-from matcher.store.tables import Expert, Feedback, Institution, Outcome
+from matcher.store.tables import Expert, Feedback, Institution, Need, Outcome
 
 TARGETS: dict[str, Any] = {"outcome": Outcome, "expert": Expert, "institution": Institution}
 
@@ -53,3 +53,15 @@ def track_record(session: Session) -> dict[int, int]:
         .group_by(Expert.pk)
     )
     return {pk: n for pk, n in rows}
+
+
+def stages_for_target(session: Session, *, level: str, target_id: str) -> dict[str, str]:
+    """Need id → the latest stage recorded for pairing it with this expert, institution or outcome (the reverse
+    direction reads the same rows the forward one writes)."""
+    rows = session.execute(
+        select(Need.id, Feedback.stage)
+        .join(Need, Feedback.need_pk == Need.pk)
+        .where(Feedback.level == level, Feedback.target_id == target_id)
+        .order_by(Feedback.pk)
+    )
+    return {need_id: stage for need_id, stage in rows}

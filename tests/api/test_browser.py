@@ -109,9 +109,23 @@ def test_staff_flow_in_a_real_browser(server: tuple[str, str], tmp_path: Path) -
         assert page.locator("#batch-card .proposal").count() >= 1
         batch_shot = tmp_path / "batch.png"
         page.screenshot(path=str(batch_shot), full_page=False)
+        # 成果找企业: an outcome finds open needs; a decision on one is recorded for that need × outcome
+        page.fill("#rev-value", "DEMO-m001")
+        page.click("#rev-go")
+        page.wait_for_selector("#need-head:has-text('成果找企业')")
+        page.wait_for_selector(".hit .evidence li")
+        first_need = page.locator(".hit").first
+        first_need.locator("button[data-stage=contacted]").click()
+        page.wait_for_selector(".hit .stage:has-text('已联系')")
+        reverse_shot = tmp_path / "reverse.png"
+        page.screenshot(path=str(reverse_shot), full_page=False)
+        page.select_option("#rev-target", "enterprises")
+        page.click("#rev-go")
+        page.wait_for_selector(".hit:has-text('相关需求')")
         browser.close()
     assert shot.stat().st_size > 10_000
     if os.environ.get("MATCHER_SCREENSHOTS"):
         DOCS.mkdir(parents=True, exist_ok=True)
         shutil.copy(shot, DOCS / "staff-page.png")
         shutil.copy(batch_shot, DOCS / "batch.png")
+        shutil.copy(reverse_shot, DOCS / "reverse.png")

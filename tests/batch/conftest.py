@@ -13,6 +13,7 @@ from matcher.engine import Matcher
 from tests.conftest import FakeEmbedder
 
 DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
+DEMO_NEEDS = sum(1 for line in (DEMO / "needs.jsonl").read_text(encoding="utf-8").splitlines() if line.strip())
 
 
 def open_demo(home: Path) -> Matcher:

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from matcher.batch.compare import diff_runs
 from matcher.cli import app as cli
-from tests.batch.conftest import open_demo
+from tests.batch.conftest import DEMO_NEEDS, open_demo
 
 runner = CliRunner()
 
@@ -30,7 +30,7 @@ def invoke(*args: str, code: int = 0) -> str:
 
 def test_run_show_export_diff(home: Path, tmp_path: Path) -> None:
     out = invoke("batch", "run", "--per-need", "2", "--alternates", "1", "--region-bonus", "5")
-    assert "done, 90/90 needs scored" in out and "proposals" in out and "greedy would reach" in out
+    assert f"done, {DEMO_NEEDS}/{DEMO_NEEDS} needs scored" in out and "proposals" in out and "greedy would reach" in out
     runs = [line.split("│")[1].strip() for line in invoke("batch", "list").splitlines() if "│ done" in line]
     assert len(runs) == 1
     summary = json.loads(invoke("batch", "show", "latest", "--json"))

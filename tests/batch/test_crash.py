@@ -13,6 +13,7 @@ import pytest
 from matcher.batch import BatchParams, resume, start_run
 from matcher.batch.runs import get_run, run_summary
 from matcher.engine import Matcher
+from tests.batch.conftest import DEMO_NEEDS
 from tests.batch.test_run import run_once, stored
 from tests.batch.worker import STALL_AFTER
 
@@ -42,7 +43,7 @@ def kill_when(home: Path, run_id: str, stage: str, signal_line: str) -> None:
 
 @pytest.mark.parametrize(
     ("stage", "signal_line", "scored"),
-    [("score", f"scored {STALL_AFTER}", STALL_AFTER), ("solve", "written, not committed", 90)],
+    [("score", f"scored {STALL_AFTER}", STALL_AFTER), ("solve", "written, not committed", DEMO_NEEDS)],
 )
 def test_killed_run_resumes_to_the_uninterrupted_result(
     demo: Matcher, demo_home: Path, stage: str, signal_line: str, scored: int

@@ -11,10 +11,10 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from matcher.batch.compare import diff_runs
-from matcher.batch.conflicts import load_rules
 from matcher.batch.exclusions import add_exclusion
 from matcher.batch.export import COLUMNS, render
 from matcher.batch.unserved import reason
+from matcher.conflicts import load_rules
 from matcher.engine import Matcher
 from matcher.errors import InputError, NotFoundError
 from matcher.records import ExpertRecord, InstitutionRecord, NeedRecord

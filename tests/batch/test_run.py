@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from matcher.batch import BatchParams, execute, resume, start_run
-from matcher.batch.conflicts import load_rules
 from matcher.batch.locks import run_lock
 from matcher.batch.runs import cancel_run, get_run, run_summary
+from matcher.conflicts import load_rules
 from matcher.engine import Matcher
 from matcher.errors import ConflictError, InputError
 from matcher.store.db import transaction

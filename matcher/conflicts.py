@@ -48,15 +48,23 @@ class ConflictRules:
         return self.org_by_key.get(key) or (Org(key, frozenset({key})) if key else None)
 
     def check(self, need: Need, expert: Expert) -> str | None:
+        institution = expert.institution.name if expert.institution else None
+        return self.check_owner(need, institution=institution, expert_pk=expert.pk, expert_id=expert.id)
+
+    def check_owner(
+        self, need: Need, *, institution: str | None, expert_pk: int | None = None, expert_id: str | None = None
+    ) -> str | None:
+        """The rule pairing `need` with this institution (and expert, when given) breaks, or None."""
         own = self.org(need.organization)
-        theirs = self.org(expert.institution.name) if expert.institution else None
+        theirs = self.org(institution)
         if own and theirs and own.key == theirs.key:
             return "own_organization"
         if own and theirs and own.groups & theirs.groups:
             return "same_group"
-        if (need.pk, expert.pk) in self.excluded_pairs or (own and (own.key, expert.pk) in self.excluded_orgs):
+        excluded_org = own is not None and (own.key, expert_pk) in self.excluded_orgs
+        if (need.pk, expert_pk) in self.excluded_pairs or excluded_org:
             return "excluded"
-        if (need.pk, expert.id) in self.rejected:
+        if (need.pk, expert_id) in self.rejected:
             return "rejected"
         return None
 

@@ -1,0 +1,100 @@
+"use strict";
+// 成果找企业: a stored outcome, an expert, an institution or outcome text looks for open needs or enterprises.
+// Uses app.js helpers ($, esc, highlight, api, toast, state, STAGES, STAGE_ZH). Feedback lands on the same
+// need × target rows the forward direction writes.
+const PROBE_PATH = { outcome: "outcomes", expert: "experts", institution: "institutions" };
+const RULE_ZH = { own_organization: "本单位", same_group: "同一集团", excluded: "排除名单", rejected: "已被否决" };
+const rev = { kind: "outcome", value: "", target: "needs", region: "", result: null };
+
+function revRequest() {
+  if (rev.kind === "text") {
+    const body = { text: rev.value, target: rev.target, top: 10, region: rev.region || null };
+    return api("/reverse-match", { method: "POST", body: JSON.stringify(body) });
+  }
+  const params = new URLSearchParams({ for: rev.target, top: 10 });
+  if (rev.region) params.set("region", rev.region);
+  return api(`/${PROBE_PATH[rev.kind]}/${encodeURIComponent(rev.value)}/matches?` + params);
+}
+
+async function runReverse() {
+  Object.assign(rev, {
+    kind: $("#rev-kind").value, value: $("#rev-value").value.trim(), target: $("#rev-target").value, region: $("#rev-region").value.trim(),
+  });
+  if (!rev.value) return toast("请填写成果编号、专家编号、单位名称或成果描述");
+  state.need = null;
+  state.text = null;
+  $("#tabs").hidden = true;
+  $("#history-card").hidden = true;
+  $("#batch-card").hidden = true;
+  $("#hits").innerHTML = `<li class="muted">正在查找…</li>`;
+  try {
+    rev.result = await revRequest();
+    renderReverse(rev.result);
+  } catch (err) {
+    $("#need-head").innerHTML = `<div class="t">成果找企业</div>`;
+    $("#hits").innerHTML = `<li class="error">查找失败：${esc(err.message)}</li>`;
+  }
+}
+
+function revScore(hit, best) {
+  const width = Math.max(3, (100 * hit.score) / best);
+  return `<div class="score"><div class="bar"><i style="width:${width}%"></i></div><b>得分 ${hit.score.toFixed(2)}</b></div>`;
+}
+
+function foundBy(hit) {
+  return `<ul class="evidence">${hit.evidence.map((p) => `<li><span class="k">依据</span>${esc(p.title)} <span class="muted">（第 ${p.rank} 名）</span></li>`).join("")}</ul>`;
+}
+
+function revActions(hit, result) {
+  if (!result.probe_id) return `<div class="actions muted">成果入库后可记录进展</div>`;
+  const current = hit.stage ? `<div class="stage">当前进展：${STAGE_ZH[hit.stage]}</div>` : `<div class="stage muted">推荐</div>`;
+  const buttons = STAGES.map(([s, zh]) => `<button data-stage="${s}" data-need="${esc(hit.id)}">${zh}</button>`).join("");
+  return `<div class="actions">${current}<div class="btns">${buttons}<button class="no" data-stage="rejected" data-need="${esc(hit.id)}">不合适</button></div></div>`;
+}
+
+function needCard(h, best, result) {
+  const terms = h.matched_terms || [];
+  const chips = `<div class="terms">${terms.slice(0, 10).map((t) => `<span>${esc(t)}</span>`).join("")}</div>`;
+  const title = `${highlight(h.title, terms)}<span class="sub">${esc(h.organization || "未填写企业")} · ${esc(h.region || "")}</span>`;
+  return `<li class="hit"><div class="rank">${h.rank}</div><div><div class="name">${title}</div>${revScore(h, best)}${chips}${foundBy(h)}</div>${revActions(h, result)}</li>`;
+}
+
+function enterpriseCard(h, best) {
+  const terms = h.matched_terms || [];
+  const chips = `<div class="terms">${terms.slice(0, 10).map((t) => `<span>${esc(t)}</span>`).join("")}</div>`;
+  const needs = `<ul class="evidence">${h.evidence.map((n) => `<li><span class="k">需求</span>${highlight(n.title, terms)}</li>`).join("")}</ul>`;
+  const title = `${esc(h.name)}<span class="sub">${esc(h.region || "")}${h.group ? " · " + esc(h.group) : ""}</span>`;
+  return `<li class="hit"><div class="rank">${h.rank}</div><div><div class="name">${title}</div>${revScore(h, best)}${chips}<div class="muted">相关需求 ${h.n_needs} 项</div>${needs}</div><div class="actions"></div></li>`;
+}
+
+function renderReverse(result) {
+  const removed = Object.entries(result.conflicts_removed || {}).map(([k, v]) => `${RULE_ZH[k] || k} ${v}`).join("、");
+  $("#need-head").innerHTML = `<div class="t">成果找企业 · ${esc(result.label)}</div>
+    <div class="muted">${result.target === "needs" ? "匹配的进行中企业需求" : "需求最契合的企业"}${removed ? ` · 已按冲突规则排除：${esc(removed)}` : ""}</div>`;
+  const notice = $("#notice");
+  notice.hidden = !result.notice;
+  notice.textContent = result.notice ? "注意：" + result.notice : "";
+  const best = Math.max(1e-9, ...result.hits.map((h) => h.score));
+  const card = result.target === "needs" ? (h) => needCard(h, best, result) : (h) => enterpriseCard(h, best);
+  $("#hits").innerHTML = result.hits.map(card).join("") || `<li class="muted">没有找到匹配的进行中需求。</li>`;
+  document.querySelectorAll("#hits .actions button[data-need]").forEach((b) => (b.onclick = () => revFeedback(b.dataset.need, b.dataset.stage)));
+}
+
+async function revFeedback(needId, stage) {
+  let reason = null;
+  if (stage === "rejected") {
+    reason = prompt("不合适的原因（必填）：");
+    if (!reason) return;
+  }
+  try {
+    const body = { level: rev.result.probe, target_id: rev.result.probe_id, stage, reason };
+    await api(`/needs/${encodeURIComponent(needId)}/feedback`, { method: "POST", body: JSON.stringify(body) });
+    toast(`已记录：${STAGE_ZH[stage]}`);
+    rev.result = await revRequest();
+    renderReverse(rev.result);
+  } catch (err) {
+    toast("记录失败：" + err.message);
+  }
+}
+
+$("#rev").onsubmit = (e) => { e.preventDefault(); runReverse(); };

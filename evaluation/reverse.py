@@ -1,0 +1,88 @@
+"""The reverse direction (成果找企业) on the forward judgements, inverted: for each outcome with a relevant need,
+rank every need. Systems: BM25 and dense over the need index, hybrid (the engine's reverse search, as served),
+and the forward ranker carried over — its calibrated P(relevant | need, outcome), out of fold (nested CV grouped
+by need), which is comparable across needs where raw pairwise scores are not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import select
+
+from evaluation.runner import NeedCandidates, cv_scores
+from matcher.engine import Matcher
+from matcher.index.needs import NeedIndexes
+from matcher.ranking.qrels import Qrels, Ranking
+from matcher.search.probe import Probe
+from matcher.search.retrieve import FusionParams
+from matcher.search.reverse import search_needs
+from matcher.store.tables import Need, Outcome
+
+TIE = 1e-6  # the ranker's decision value breaks ties between equal calibrated probabilities
+
+
+def invert(qrels: Qrels) -> Qrels:
+    """{need: {outcome: gain}} → {outcome: {need: gain}} for outcomes with at least one relevant need."""
+    inverted: Qrels = {}
+    for need, judged in qrels.items():
+        for outcome, gain in judged.items():
+            inverted.setdefault(outcome, {})[need] = gain
+    return {o: needs for o, needs in inverted.items() if any(g > 0 for g in needs.values())}
+
+
+def _needs_by_pk(matcher: Matcher) -> dict[int, str]:
+    with matcher.sessions() as session:
+        return {pk: nid for pk, nid in session.execute(select(Need.pk, Need.id))}
+
+
+def probes_for(matcher: Matcher, outcome_ids: list[str]) -> dict[str, Probe]:
+    with matcher.sessions() as session:
+        known = set(session.scalars(select(Outcome.id).where(Outcome.id.in_(outcome_ids))))
+    return {o: matcher.probe(outcome_id=o) for o in outcome_ids if o in known}
+
+
+def retrieval_runs(matcher: Matcher, probes: dict[str, Probe]) -> dict[str, Ranking]:
+    """BM25, dense and hybrid rankings of every need for every probe."""
+    index: NeedIndexes | None = matcher.indexes.needs
+    assert index is not None, "a fresh index always has a need index"
+    names, depth = _needs_by_pk(matcher), index.count
+    params = FusionParams.from_settings(matcher.settings)
+    runs: dict[str, Ranking] = {"bm25": {}, "dense": {}, "hybrid": {}}
+    for oid, probe in probes.items():
+        part = probe.parts[0]
+        for system, (pks, scores) in (
+            ("bm25", index.lexical.search(part.tokens, depth)),
+            ("dense", index.dense.search(part.vector, depth)),
+        ):
+            runs[system][oid] = {names[int(p)]: float(s) for p, s in zip(pks, scores, strict=True)}
+        runs["hybrid"][oid] = {names[f.pk]: f.score for f in search_needs(probe, index, depth=depth, params=params)}
+    return runs
+
+
+def forward_items(
+    matcher: Matcher, outcome_ids: list[str], progress: Callable[[int], None] | None
+) -> list[NeedCandidates]:
+    """Every need with the forward features of all probe outcomes as its candidates."""
+    with matcher.sessions() as session:
+        pks = list(session.scalars(select(Outcome.pk).where(Outcome.id.in_(outcome_ids)).order_by(Outcome.pk)))
+        need_ids = list(session.scalars(select(Need.id).order_by(Need.pk)))
+    items = []
+    for qid in need_ids:
+        query = matcher.need_query(qid)
+        X, infos = matcher.features(query, pks)
+        items.append(NeedCandidates(qid, query, [p for p in pks if p in infos], X, infos))
+        if progress:
+            progress(1)
+    return items
+
+
+def ranker_run(matcher: Matcher, qrels: Qrels, items: list[NeedCandidates]) -> tuple[Ranking, list[dict]]:
+    """For each outcome: every need scored by the calibrated out-of-fold forward ranker."""
+    scores, chosen, probs = cv_scores(matcher, qrels, items, folds=5)
+    run: Ranking = {}
+    for item in items:
+        values = probs[item.qid] + TIE * scores[item.qid]
+        for pk, value in zip(item.pks, values, strict=True):
+            run.setdefault(item.infos[pk].id, {})[item.qid] = float(value)
+    return run, chosen

@@ -1,0 +1,61 @@
+"""The need side of the workspace index (reverse matching: an outcome looking for enterprises).
+
+Needs are embedded as e5 *queries* at import (the forward match reads those vectors), so the need index holds
+exactly those vectors: an outcome's stored *passage* vector scored against them is the forward cosine
+cos(query(need), passage(outcome)), and no embedding is computed when a stored outcome looks for needs. BM25 is
+over the needs' jieba tokens, as the forward query tokenises them. Small (needs are thousands, not millions):
+exact search, rebuilt with every `matcher index build` from cached vectors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from matcher.embed.cache import CachedEmbedder
+from matcher.index.dense import DenseIndex
+from matcher.index.lexical import LexicalIndex
+from matcher.store.tables import Need
+from matcher.text import compose, text_hash
+from matcher.tokenize import Tokenizer
+
+NEED_DENSE, NEED_LEXICAL = "need_dense", "need_lexical"
+
+
+@dataclass
+class NeedIndexes:
+    dense: DenseIndex
+    lexical: LexicalIndex
+
+    @property
+    def count(self) -> int:
+        return self.dense.count
+
+    def save(self, folder: Path) -> list[str]:
+        """Write both parts under `folder`; the files the workspace manifest must checksum."""
+        self.dense.save(folder / NEED_DENSE)
+        self.lexical.save(folder / NEED_LEXICAL)
+        return [f"{NEED_DENSE}/params.json", f"{NEED_LEXICAL}/params.json"]
+
+    @classmethod
+    def load(cls, folder: Path, *, embedder: str, dim: int) -> NeedIndexes:
+        dense = DenseIndex.load(folder / NEED_DENSE, embedder=embedder, dim=dim)
+        return cls(dense, LexicalIndex.load(folder / NEED_LEXICAL))
+
+
+def build_need_indexes(
+    session: Session, *, embedder: CachedEmbedder, tokenizer: Tokenizer, max_chars: int
+) -> NeedIndexes:
+    """Dense (cached e5 query vectors) and BM25 indexes over every stored need, whatever its status (status
+    changes do not need a rebuild: reverse matching filters open needs when it loads them)."""
+    rows = session.execute(select(Need.pk, Need.title, Need.description).order_by(Need.pk)).all()
+    pks = [pk for pk, _, _ in rows]
+    texts = [compose(title, description, max_chars) for _, title, description in rows]
+    vectors = embedder.encode_queries(texts) if texts else np.zeros((0, embedder.dim), dtype=np.float32)
+    dense = DenseIndex(embedder=embedder.name, dim=embedder.dim).build(pks, vectors, [text_hash(t) for t in texts])
+    tokens = [tokenizer.tokens(f"{title} {description}") for _, title, description in rows]
+    return NeedIndexes(dense, LexicalIndex().fit(pks, tokens))
