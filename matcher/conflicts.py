@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from matcher.store.resolve import load_alias_file
 from matcher.store.tables import Exclusion, Expert, Feedback, Institution, Need
 from matcher.text import institution_key
 
@@ -81,13 +82,17 @@ def load_rules(session: Session) -> ConflictRules:
 
 
 def _orgs(session: Session) -> dict[str, Org]:
-    """Every stored institution under its key and aliases, with its group and its parent's key."""
+    """Every stored institution under its key and aliases — its own and the bundled alias list's (沈铸所) — with
+    its group and its parent's key."""
     found: dict[str, Org] = {}
     for inst in session.scalars(select(Institution)):
         groups = {inst.key} | ({institution_key(inst.group)} if inst.group else set())
         org = Org(inst.key, frozenset(groups))
         for name in [inst.name, *(inst.aliases or [])]:
             found.setdefault(institution_key(name), org)
+    for alias, canonical in load_alias_file().items():
+        if institution_key(canonical) in found:
+            found.setdefault(alias, found[institution_key(canonical)])
     return found
 
 

@@ -3,19 +3,16 @@ a sheet of needs that could not be fully served, and a sheet with the run's para
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from matcher.batch.runs import get_run
 from matcher.errors import InputError
+from matcher.sheets import book_bytes, csv_bytes, table
 from matcher.store.tables import Expert, Institution, Match, MatchRun, Need
 
 FORMATS = ("csv", "xlsx")
@@ -93,11 +90,7 @@ def render(session: Session, *, run_id: str, fmt: str) -> bytes:
 
 
 def _csv(rows: list[dict[str, Any]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([header for _, header, _ in COLUMNS])
-    writer.writerows(_cells(row) for row in rows)
-    return buffer.getvalue().encode("utf-8-sig")
+    return csv_bytes([header for _, header, _ in COLUMNS], [_cells(row) for row in rows])
 
 
 def _xlsx(run: MatchRun, rows: list[dict[str, Any]]) -> bytes:
@@ -105,9 +98,9 @@ def _xlsx(run: MatchRun, rows: list[dict[str, Any]]) -> bytes:
     sheet = book.active
     assert sheet is not None
     sheet.title = "推荐清单"
-    _table(sheet, [header for _, header, _ in COLUMNS], [_cells(r) for r in rows], [w for _, _, w in COLUMNS])
+    table(sheet, [header for _, header, _ in COLUMNS], [_cells(r) for r in rows], [w for _, _, w in COLUMNS])
     unserved = run.stats.get("unserved", [])
-    _table(
+    table(
         book.create_sheet("未满足需求"),
         ["需求编号", "已推荐", "原因", "说明"],
         [[u["need_id"], u["proposed"], u["reason"], u["detail"]] for u in unserved],
@@ -116,19 +109,5 @@ def _xlsx(run: MatchRun, rows: list[dict[str, Any]]) -> bytes:
     about = [["批次", run.id], ["状态", run.status], ["完成时间", str(run.finished_at or "")]]
     about += [[f"参数 {k}", json.dumps(v, ensure_ascii=False)] for k, v in run.params.items()]
     about += [["版本", json.dumps(run.stats.get("versions", {}), ensure_ascii=False)]]
-    _table(book.create_sheet("批次说明"), ["项目", "内容"], about, [22, 80])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
-def _table(sheet: Any, headers: list[str], rows: list[list[Any]], widths: list[int]) -> None:
-    sheet.append(headers)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append(row)
-    for i, width in enumerate(widths, 1):
-        sheet.column_dimensions[get_column_letter(i)].width = width
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(1, len(rows) + 1)}"
+    table(book.create_sheet("批次说明"), ["项目", "内容"], about, [22, 80])
+    return book_bytes(book)

@@ -17,6 +17,7 @@ from rich.table import Table
 from matcher.bundled import demo_dir
 from matcher.cli import state
 from matcher.cli.batch import batch_app
+from matcher.cli.plan import pairings, plan_app
 from matcher.cli.progress import count_lines, err_console, progress_bar
 from matcher.cli.render import print_result, print_reverse
 from matcher.cli.state import console
@@ -40,6 +41,8 @@ app.add_typer(import_app, name="import")
 app.add_typer(index_app, name="index")
 app.add_typer(users_app, name="users")
 app.add_typer(batch_app, name="batch")
+app.add_typer(plan_app, name="plan")
+app.command("pairings")(pairings)
 
 
 def settings() -> Settings:

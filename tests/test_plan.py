@@ -1,0 +1,131 @@
+"""Pairings and visit/delegation plans on hand-built match tables (aggregation and agendas hand-computed), and
+end to end on the tiny corpus: conflicts never paired, exports readable, bad input one clear error."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from matcher.cli import app as cli
+from matcher.engine import Matcher
+from matcher.plan.matches import Candidate, NeedMatches
+from matcher.plan.pairings import all_pairs, top_per
+from matcher.plan.visits import make_plan
+from tests.conftest import NEEDS, OUTCOMES, FakeEmbedder, write_jsonl
+
+
+def _c(fid: str, degree: float, region: str = "黑龙江") -> Candidate:
+    return Candidate(fid, f"单位{fid}", region, f"单位{fid}", degree, [f"专家{fid}"], [f"成果{fid}"], [])
+
+
+TABLE = [
+    NeedMatches("N1", "涂料", "甲公司", "黑龙江", [_c("I1", 0.8), _c("I2", 0.5, "辽宁")]),
+    NeedMatches("N2", "粘砂", "甲公司", "黑龙江", [_c("I1", 0.6)]),
+    NeedMatches("N3", "电池", "乙公司", "重庆", [_c("I2", 0.9, "辽宁"), _c("I1", 0.1)]),
+]
+
+
+def test_pairs_sum_the_degrees_of_the_needs_an_institution_covers() -> None:
+    pairs = all_pairs(TABLE)
+    assert [(p.enterprise, p.institution_id, p.score) for p in pairs] == [
+        ("甲公司", "I1", 1.4),
+        ("乙公司", "I2", 0.9),
+        ("甲公司", "I2", 0.5),
+        ("乙公司", "I1", 0.1),
+    ]
+    assert [(n.id, n.degree) for n in pairs[0].needs] == [("N1", 80.0), ("N2", 60.0)]
+    assert {k: [p.institution_id for p in v] for k, v in top_per(pairs, "enterprise", 1).items()} == {
+        "甲公司": ["I1"],
+        "乙公司": ["I2"],
+    }
+    assert {k: [p.enterprise for p in v] for k, v in top_per(pairs, "institution", 1).items()} == {
+        "单位I1": ["甲公司"],
+        "单位I2": ["乙公司"],
+    }
+    assert {p.institution_id for p in all_pairs(TABLE, institution_region="辽宁")} == {"I2"}
+
+
+def test_a_visit_plan_beats_greedy_and_lists_each_stops_agenda() -> None:
+    # X serves all four needs at 0.55; A and B each serve two needs fully
+    table = [
+        NeedMatches(f"N{i}", f"需求{i}", "甲公司", "黑龙江", [_c("X", 0.55), _c("AB"[i // 2], 1.0)]) for i in range(4)
+    ]
+    plan = make_plan(table, kind="visit", k=2)
+    assert plan.value == 4.0 and plan.greedy_value == pytest.approx(3.1) and plan.optimal
+    assert sorted(s.id for s in plan.stops) == ["A", "B"] and plan.served == 4 and plan.unserved == []
+    stop_a = next(s for s in plan.stops if s.id == "A")
+    assert [(a.need_id, a.degree) for a in stop_a.agenda] == [("N0", 100.0), ("N1", 100.0)]
+    assert stop_a.experts == ["专家A"]
+
+
+def test_a_delegation_respects_the_per_expert_limit() -> None:
+    plan = make_plan(TABLE, kind="delegation", k=1, capacity=1)
+    assert [s.id for s in plan.stops] == ["I2"] and plan.value == 0.9 and plan.served == 1
+    assert sorted(plan.unserved) == ["N1", "N2"]
+
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    fake = FakeEmbedder()
+    monkeypatch.setattr(cli, "open_matcher", lambda: Matcher(cli.settings(), embedder=fake))
+    home = tmp_path / "ws"
+    needs = [*NEEDS, {"id": "N3", "title": "铸造涂料国产化", "description": "锆英粉涂料。", "organization": "沈铸所"}]
+    for kind, rows in (("outcomes", OUTCOMES), ("needs", needs)):
+        runner.invoke(
+            cli.app, ["--home", str(home), "import", kind, str(write_jsonl(tmp_path / f"{kind}.jsonl", rows))]
+        )
+    assert runner.invoke(cli.app, ["--home", str(home), "index", "build"]).exit_code == 0
+    return home
+
+
+def _run(home: Path, *args: str) -> str:
+    result = runner.invoke(cli.app, ["--home", str(home), *args])
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_pairings_never_pair_an_enterprise_with_itself(home: Path) -> None:
+    pairs = json.loads(_run(home, "pairings", "--format", "json", "--top", "10"))
+    firms = {(p["enterprise"], p["institution"]) for p in pairs}
+    assert ("齐齐哈尔市重型铸造有限责任公司", "沈阳铸造研究所有限公司") in firms
+    assert not any(p["institution"] == "沈阳铸造研究所有限公司" for p in pairs if p["enterprise"] == "沈铸所")
+
+
+def test_visit_plan_workbook_and_bad_input(home: Path, tmp_path: Path) -> None:
+    out = tmp_path / "plan.xlsx"
+    _run(
+        home,
+        "plan",
+        "visit",
+        "--enterprises",
+        "齐齐哈尔市重型铸造有限责任公司",
+        "--stops",
+        "1",
+        "--format",
+        "xlsx",
+        "--out",
+        str(out),
+    )
+    sheet = load_workbook(out)["议程"]
+    header = [c.value for c in sheet[1]]
+    assert header[:3] == ["站序", "对接单位/专家", "所在单位"] and sheet.cell(2, 5).value == "N1"
+    assert "needs --out" in _error(home, "plan", "visit", "--region", "黑龙江", "--stops", "1", "--format", "xlsx")
+    assert "asked for 50, but only" in _error(home, "plan", "visit", "--region", "黑龙江", "--stops", "50")
+    assert "no open needs of: 不存在公司" in _error(
+        home, "plan", "visit", "--enterprises", "不存在公司", "--stops", "1"
+    )
+    assert "the region is empty" in _error(home, "pairings", "--region", " ")
+
+
+def _error(home: Path, *args: str) -> str:
+    """The library error a command raises (`matcher.cli.app.main` prints it as one red line, exit code 1 or 2)."""
+    result = runner.invoke(cli.app, ["--home", str(home), *args])
+    assert result.exit_code != 0 and result.exception is not None
+    return str(result.exception)
