@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from api import problems
 from api.batch_worker import BatchWorker
 from api.guard import Guard
-from api.routes import batch, catalog, exclusions, feedback, health, matching, needs, reverse
+from api.routes import batch, catalog, exclusions, feedback, health, matching, needs, plans, reverse
 from api.schemas.common import ERRORS
 from matcher import __version__
 from matcher.config import Settings
@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
         reverse.router,
         feedback.router,
         batch.router,
+        plans.router,
         exclusions.router,
         *catalog.routers,
     ):

@@ -129,3 +129,13 @@ def _error(home: Path, *args: str) -> str:
     result = runner.invoke(cli.app, ["--home", str(home), *args])
     assert result.exit_code != 0 and result.exception is not None
     return str(result.exception)
+
+
+def test_plans_are_stored_and_read_back(home: Path) -> None:
+    made = json.loads(_run(home, "plan", "delegation", "--region", "黑龙江", "--experts", "1", "--format", "json"))
+    shown = json.loads(_run(home, "plan", "show", "latest", "--format", "json"))
+    assert shown == made and shown["kind"] == "delegation" and shown["params"]["id"].startswith("P")
+    assert shown["stops"][0]["agenda"][0]["need_id"] == "N1"
+    assert shown["params"]["id"] in _run(home, "plan", "list")
+    assert "no plan with id 'nope'" in _error(home, "plan", "show", "nope")
+    assert "needs the delegation's enterprises or a region" in _error(home, "plan", "visit", "--stops", "1")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -12,13 +12,13 @@ from rich.table import Table
 from matcher.cli.progress import progress_bar
 from matcher.cli.state import console, open_matcher, settings
 from matcher.errors import InputError
+from matcher.plan import service
 from matcher.plan.export import pairing_row, pairings_bytes, plan_bytes
-from matcher.plan.matches import NeedMatches, match_needs, select_needs
-from matcher.plan.pairings import all_pairs, top_per
-from matcher.plan.visits import Plan, make_plan
+from matcher.plan.visits import Plan
+from matcher.store.db import transaction
 
 plan_app = typer.Typer(
-    help="Plan 对接会: which institutions a delegation visits, which experts go.", no_args_is_help=True
+    help="Plan 对接会: which institutions a delegation visits, which experts go; stored plans.", no_args_is_help=True
 )
 Format = Annotated[str, typer.Option("--format", help="table | json | csv | xlsx")]
 MinDegree = Annotated[
@@ -28,14 +28,6 @@ MinDegree = Annotated[
     ),
 ]
 Out = Annotated[Path | None, typer.Option("--out", help="Write the json/csv/xlsx here (default: standard output).")]
-
-
-def _matches(level: str, region: str | None, enterprises: list[str] | None) -> list[NeedMatches]:
-    matcher = open_matcher()
-    with matcher.sessions() as session:
-        needs = select_needs(session, region=region, enterprises=enterprises)
-    with progress_bar(f"match {len(needs)} needs", len(needs)) as (advance, _):
-        return match_needs(matcher, needs, level=level, progress=advance)
 
 
 def _threshold(min_degree: float | None) -> float:
@@ -67,12 +59,17 @@ def pairings(
 ) -> None:
     """Company–institution pairings aggregated over each enterprise's open needs, with the needs each institution
     covers, the experts to call and the evidence."""
-    if by not in ("enterprise", "institution"):
-        raise InputError("--by is enterprise|institution")
-    matches = _matches("institution", region, [enterprise] if enterprise else None)
-    pairs = all_pairs(matches, institution_region, _threshold(min_degree))
-    grouped = top_per(pairs, by, top)
-    chosen = [p for group in grouped.values() for p in group]
+    with progress_bar("match needs") as (advance, _):
+        chosen = service.pairings(
+            open_matcher(),
+            region=region,
+            enterprise=enterprise,
+            institution_region=institution_region,
+            min_degree=_threshold(min_degree),
+            top=top,
+            by=by,
+            progress=advance,
+        )
     if fmt != "table":
         _emit(pairings_bytes(chosen, fmt), fmt, out)
         return
@@ -87,27 +84,32 @@ def _print_plan(plan: Plan) -> None:
     table = Table("站", "对接单位/专家", "地区", "议程：需求（企业，匹配度）", "约见专家", show_lines=True)
     for s in plan.stops:
         agenda = "\n".join(f"· {a.need[:28]}（{a.enterprise or '—'}，{a.degree:.0f}）" for a in s.agenda) or "—"
-        table.add_row(
-            str(s.order),
-            s.name + (f"\n{s.institution}" if s.institution and s.institution != s.name else ""),
-            s.region or "—",
-            agenda,
-            "、".join(s.experts) or "—",
-        )
+        where = f"\n{s.institution}" if s.institution and s.institution != s.name else ""
+        table.add_row(str(s.order), s.name + where, s.region or "—", agenda, "、".join(s.experts) or "—")
     console.print(table)
     proof = "optimal" if plan.optimal else f"best found in the time limit; the optimum is at most {plan.bound}"
+    unserved = f"; unserved: {', '.join(plan.unserved)}" if plan.unserved else ""
     console.print(
         f"coverage {plan.value:.2f} ({proof}); greedy would reach {plan.greedy_value:.2f}; "
-        f"{plan.served}/{plan.needs} needs served"
-        + (f"; unserved: {', '.join(plan.unserved)}" if plan.unserved else "")
+        f"{plan.served}/{plan.needs} needs served{unserved}"
     )
 
 
-def _finish(plan: Plan, params: dict[str, Any], fmt: str, out: Path | None) -> None:
+def _make(request: service.PlanRequest, fmt: str, out: Path | None) -> None:
+    matcher = open_matcher()
+    with progress_bar("match needs") as (advance, _):
+        plan = service.make(matcher, request, progress=advance)
+    with transaction(matcher.sessions) as session:
+        plan_id = service.save_plan(session, request=request, plan=plan, actor="cli").id
+    _show(plan, plan_id, request.__dict__, fmt, out)
+
+
+def _show(plan: Plan, plan_id: str, params: dict[str, object], fmt: str, out: Path | None) -> None:
     if fmt == "table":
+        console.print(f"plan [bold]{plan_id}[/bold]")
         _print_plan(plan)
     else:
-        _emit(plan_bytes(plan, fmt, params), fmt, out)
+        _emit(plan_bytes(plan, fmt, {"id": plan_id, **params}), fmt, out)
 
 
 @plan_app.command("visit")
@@ -121,15 +123,12 @@ def visit(
     out: Out = None,
 ) -> None:
     """The institutions a delegation of enterprises should visit (走出去): the K stops that together cover the
-    delegation's needs best (weighted maximum coverage, CP-SAT), each with its agenda."""
-    names = [n.strip() for n in (enterprises or "").replace("，", ",").split(",") if n.strip()] or None
-    if names is None and region is None:
-        raise InputError("give --enterprises A,B,… or --region R")
-    threshold = _threshold(min_degree)
-    matches = _matches("institution", region, names)
-    plan = make_plan(matches, kind="visit", k=stops, region=to_region, min_degree=threshold)
-    params = {"enterprises": names, "region": region, "to_region": to_region, "stops": stops, "min_degree": threshold}
-    _finish(plan, params, fmt, out)
+    delegation's needs best (weighted maximum coverage, solved exactly), each with its agenda; stored."""
+    names = [n.strip() for n in (enterprises or "").replace("，", ",").split(",") if n.strip()]
+    request = service.PlanRequest(
+        "visit", stops, names, region=region, to_region=to_region, min_degree=_threshold(min_degree)
+    )
+    _make(request, fmt, out)
 
 
 @plan_app.command("delegation")
@@ -141,9 +140,38 @@ def delegation(
     fmt: Format = "table",
     out: Out = None,
 ) -> None:
-    """The K experts who together serve a region's open needs best, each with the needs to discuss."""
-    threshold = _threshold(min_degree)
-    matches = _matches("expert", region, None)
-    plan = make_plan(matches, kind="delegation", k=experts, capacity=per_expert, min_degree=threshold)
-    params = {"region": region, "experts": experts, "per_expert": per_expert, "min_degree": threshold}
-    _finish(plan, params, fmt, out)
+    """The K experts who together serve a region's open needs best, each with the needs to discuss; stored."""
+    request = service.PlanRequest(
+        "delegation", experts, region=region, per_expert=per_expert, min_degree=_threshold(min_degree)
+    )
+    _make(request, fmt, out)
+
+
+@plan_app.command("show")
+def show(
+    plan_id: Annotated[str, typer.Argument(help="Plan id (see `matcher plan list`) or `latest`.")],
+    fmt: Format = "table",
+    out: Out = None,
+) -> None:
+    """A stored plan: its stops and agendas, or its 议程 workbook."""
+    with open_matcher().sessions() as session:
+        record = service.get_plan(session, plan_id=plan_id)
+        _show(service.plan_of(record), record.id, record.params, fmt, out)
+
+
+@plan_app.command("list")
+def list_(limit: Annotated[int, typer.Option(help="How many, newest first.", min=1)] = 20) -> None:
+    """Stored plans, newest first."""
+    table = Table("id", "kind", "created", "stops", "needs served", "coverage")
+    with open_matcher().sessions() as session:
+        for r in service.list_plans(session, limit=limit):
+            res = r.result
+            table.add_row(
+                r.id,
+                r.kind,
+                str(r.created_at)[:16],
+                str(len(res["stops"])),
+                f"{res['served']}/{res['needs']}",
+                f"{res['value']:.2f}",
+            )
+    console.print(table)

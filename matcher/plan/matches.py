@@ -93,7 +93,7 @@ def match_needs(
     """Each need's conflict-free institutions (`level="institution"`) or experts, best first."""
     with matcher.sessions() as session:
         rules = load_rules(session)
-        pks = dict(session.execute(select(Expert.id, Expert.pk)).tuples().all()) if level == "expert" else {}
+        pks = {i: pk for i, pk in session.execute(select(Expert.id, Expert.pk))} if level == "expert" else {}
     found = []
     for need in needs:
         hits = matcher.match(matcher.need_query(need.id), level=level, top=POOL).hits

@@ -205,3 +205,16 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(100))
     resource: Mapped[str] = mapped_column(String(300))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class PlanRecord(Base):
+    """A stored visit or delegation plan (对接会): what was asked and what the solver proposed."""
+
+    __tablename__ = "plans"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(20), doc="visit | delegation")
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    result: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -122,6 +122,20 @@ def test_staff_flow_in_a_real_browser(server: tuple[str, str], tmp_path: Path) -
         page.select_option("#rev-target", "enterprises")
         page.click("#rev-go")
         page.wait_for_selector(".hit:has-text('相关需求')")
+        # 对接会: pairings for a region, then a stored visit plan with its agenda workbook
+        page.fill("#plan-region", "黑龙江")
+        page.click("#pairings-go")
+        page.wait_for_selector(".hit:has-text('→')")
+        page.fill("#plan-to", "辽宁")
+        page.fill("#plan-k", "2")
+        page.click("#plan-go")
+        page.wait_for_selector("#need-head:has-text('走访计划 P')")
+        assert page.locator(".hit").count() == 2
+        with page.expect_download() as agenda:
+            page.click("#plan-export")
+        assert agenda.value.suggested_filename.endswith(".xlsx")
+        plan_shot = tmp_path / "plan.png"
+        page.screenshot(path=str(plan_shot), full_page=False)
         browser.close()
     assert shot.stat().st_size > 10_000
     if os.environ.get("MATCHER_SCREENSHOTS"):
@@ -129,3 +143,4 @@ def test_staff_flow_in_a_real_browser(server: tuple[str, str], tmp_path: Path) -
         shutil.copy(shot, DOCS / "staff-page.png")
         shutil.copy(batch_shot, DOCS / "batch.png")
         shutil.copy(reverse_shot, DOCS / "reverse.png")
+        shutil.copy(plan_shot, DOCS / "plan.png")
