@@ -17,8 +17,11 @@ InstitutionType = Literal["university", "institute", "enterprise", "agency"]
 NeedStatus = Literal["open", "closed"]
 
 MAX_TEXT = 20_000
-# ids travel in URLs and file names: a word character first, then word characters and . : @ - (no / or ..)
-ID_PATTERN = r"^\w[\w.:@-]*$"
+# ids travel in URLs and file names: no white space or control characters, no / \ ? %, not . or .. — but the
+# punctuation real catalogues use is kept (ChinaXiv paragraphs are `ChinaXiv-201601.00051V1#2`)
+_C = r"[^\s/\\?%\x00-\x1f\x7f\x85\ufeff]"  # a character an id may hold
+_D = r"[^.\s/\\?%\x00-\x1f\x7f\x85\ufeff]"  # the same, not a dot
+ID_PATTERN = rf"^(?:{_D}|{_D}{_C}|{_C}{_D}|{_C}{_C}{_C}+)$"  # without look-ahead: not "." or ".."
 Id = Annotated[str, Field(min_length=1, max_length=200, pattern=ID_PATTERN)]
 # at least one character that is not white space to Python's str.strip() *and* to JSON Schema's (ECMA-262) \s,
 # which differ: \x1c-\x1f and \x85 are space only to Python, \ufeff only to ECMA (a bare \S lets a client send

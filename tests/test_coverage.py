@@ -8,7 +8,7 @@ import itertools
 import numpy as np
 import pytest
 
-from matcher.errors import InputError
+from matcher.errors import ConflictError, InputError
 from matcher.plan.coverage import assign, greedy, set_value, solve
 
 
@@ -42,8 +42,10 @@ def test_capacity_limits_how_many_needs_a_facility_serves() -> None:
     assert solve(W, 2, capacity=1).value == pytest.approx(0.9 + 0.3)  # need 0 → 0, need 1 → 1
 
 
-def test_bad_sizes_are_input_errors() -> None:
+def test_bad_sizes_are_clear_errors() -> None:
     W = np.ones((2, 2))
-    for k, capacity in ((0, None), (3, None), (1, 0)):
+    for k, capacity in ((0, None), (1, 0)):
         with pytest.raises(InputError):
             solve(W, k, capacity)
+    with pytest.raises(ConflictError, match="asked for 3, but only 2 candidates"):
+        solve(W, 3)

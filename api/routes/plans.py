@@ -36,7 +36,12 @@ def _public(record: PlanRecord) -> PlanPublic:
     )
 
 
-@router.get("/pairings", response_model=list[Pairing], summary="Company–institution pairings over open needs")
+@router.get(
+    "/pairings",
+    response_model=list[Pairing],
+    summary="Company–institution pairings over open needs (JSON, or a CSV / XLSX file)",
+    responses={200: {"content": {m: {} for m in MEDIA.values() if m != "application/json"}}},
+)
 async def pairings(
     matcher: MatcherDep,
     caller: Viewer,

@@ -18,7 +18,7 @@ import numpy as np
 from ortools.linear_solver import pywraplp
 from scipy.optimize import linear_sum_assignment
 
-from matcher.errors import InputError
+from matcher.errors import ConflictError, InputError
 
 
 @dataclass(frozen=True)
@@ -33,8 +33,8 @@ class Cover:
 def _check(W: np.ndarray, k: int, capacity: int | None) -> None:
     if k < 1:
         raise InputError("the number of stops / experts must be at least 1")
-    if k > W.shape[1]:
-        raise InputError(f"asked for {k}, but only {W.shape[1]} candidates serve these needs")
+    if k > W.shape[1]:  # the request is well formed; the data cannot satisfy it
+        raise ConflictError(f"asked for {k}, but only {W.shape[1]} candidates serve these needs")
     if capacity is not None and capacity < 1:
         raise InputError("the per-expert limit must be at least 1")
 

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from matcher.engine import Matcher
 from matcher.services.users import create_key
+from tests.batch.conftest import DEMO_NEEDS
 
 
 @pytest.fixture
@@ -43,7 +44,7 @@ def test_start_watch_read_export_diff(client: tuple[TestClient, dict[str, str]])
     c, keys = client
     staff, viewer = {"X-API-Key": keys["staff"]}, {"X-API-Key": keys["viewer"]}
     first = wait_done(c, viewer, start(c, staff, per_need=2, alternates=1)["id"])
-    assert first["status"] == "done" and first["progress"] == {"scored": 90, "needs": 90}
+    assert first["status"] == "done" and first["progress"] == {"scored": DEMO_NEEDS, "needs": DEMO_NEEDS}
     rows = c.get(f"/batch-runs/{first['id']}/proposals", headers=viewer).json()
     assert len(rows) == first["stats"]["proposals"] + first["stats"]["alternates"]
     one = c.get(f"/batch-runs/{first['id']}/proposals", params={"need_id": "DEMO-N001"}, headers=viewer).json()

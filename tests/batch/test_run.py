@@ -16,7 +16,7 @@ from matcher.engine import Matcher
 from matcher.errors import ConflictError, InputError
 from matcher.store.db import transaction
 from matcher.store.tables import Expert, Match, Need
-from tests.batch.conftest import open_demo
+from tests.batch.conftest import DEMO_NEEDS, open_demo
 
 
 def stored(matcher: Matcher, run_id: str) -> list[tuple[str, str, str, int, float]]:
@@ -58,7 +58,7 @@ def test_a_run_respects_every_limit_and_conflict(demo: Matcher) -> None:
     assert max(per_need_inst.values()) == 1
     assert Counter(r[2] for r in rows)["alternate"] <= 2 * len(needs)
     stats = summary["stats"]
-    assert summary["status"] == "done" and summary["progress"] == {"scored": 90, "needs": 90}
+    assert summary["status"] == "done" and summary["progress"] == {"scored": DEMO_NEEDS, "needs": DEMO_NEEDS}
     assert stats["proposals"] == len(proposals) and stats["objective"] >= stats["greedy_objective"]
     assert stats["conflicts_removed"]["own_organization"] > 0  # the demo has needs from stored institutions
     assert {"score", "solve", "write"} <= set(stats["seconds"]) and stats["versions"]["embedder"] == "fake/bigram-64"
