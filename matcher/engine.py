@@ -255,8 +255,8 @@ class Matcher:
             infos = load_outcomes(session, [i.pk for i in needed])
         clock.append(time.perf_counter())
         reasons: dict[int, list[dict[str, Any]]] = {}
-        if ranker:
-            head = [i for i in items[: self.settings.rerank_depth] if i.pk in infos]
+        head = [i for i in items[: self.settings.rerank_depth] if i.pk in infos] if ranker else []
+        if ranker and head:
             X, _ = self.features(query, [i.pk for i in head], infos)
             items, reasons = rerank(ranker.model, X, head)
         clock.append(time.perf_counter())

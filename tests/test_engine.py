@@ -4,6 +4,8 @@ import pytest
 
 from matcher.engine import Matcher
 from matcher.errors import InputError, NotFoundError
+from matcher.ranking.outcome.train import train_and_save
+from tests.conftest import FakeEmbedder
 
 
 def test_match_stored_need_at_every_level(loaded: Matcher) -> None:
@@ -67,3 +69,15 @@ def test_reasons_only_name_what_raised_the_score(loaded: Matcher, tmp_path) -> N
     )
     hits = loaded.match(loaded.need_query("N1"), level="outcome", top=5).hits
     assert any(h.reasons for h in hits) and all(r["effect"] > 0 for h in hits for r in h.reasons)
+
+
+def test_an_empty_index_gives_no_hits_not_a_crash(loaded: Matcher, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    qrels = {"N1": {"O1": 3, "O2": 1, "O3": 0, "O5": 0}, "N2": {"O4": 3, "O3": 2, "O1": 0, "O5": 0}}
+    train_and_save(loaded, qrels, out=tmp_path / "model", name="tiny", sources=["inline"], folds=2)
+    settings = loaded.settings.model_copy(update={"home": tmp_path / "empty", "model": str(tmp_path / "model")})
+    empty = Matcher(settings, embedder=FakeEmbedder())
+    empty.build_index()
+    assert empty.ranker is not None  # a ranker is active, and has no candidate to score
+    for level in ("outcome", "expert", "institution"):
+        assert empty.match(empty.text_query("铸造涂料"), level=level).hits == []
+    empty.close()
