@@ -53,6 +53,8 @@ def evaluate(
     train = (train_needs, train_outcomes, train_qrels)
     if direction not in ("need", "outcome"):
         raise InputError("--direction is need|outcome")
+    if direction == "outcome" and level == "institution":
+        raise InputError("--direction outcome ranks needs for outcomes (--level outcome) or experts (--level expert)")
     if any(train) and not all(train):
         raise InputError("give all three of --train-needs, --train-outcomes and --train-qrels")
     from evaluation.evaluate import Request, run_evaluation

@@ -151,12 +151,12 @@ def run_reverse(req: Request, s: Settings) -> None:
     judged = read_qrels(req.qrels)
     inverted = invert(judged)
     with scratch_matcher(s, outcomes=req.outcomes, needs=req.needs, step=_step) as m:
-        probes = probes_for(m, list(inverted))
+        probes = probes_for(m, list(inverted), req.level)
         if not probes:
-            raise InputError("no outcome with a relevant need in --qrels is in --outcomes")
+            raise InputError(f"no {req.level} with a relevant need in --qrels is in --outcomes")
         runs = retrieval_runs(m, probes)
         info: Any = None
-        if req.ranker == "cv":
+        if req.ranker == "cv" and req.level == "outcome":
             with progress_bar("forward features, every need × judged outcome", len(judged)) as (advance, _):
                 items = forward_items(m, list(probes), advance)
             runs["ranker"], chosen = ranker_run(m, judged, items)
@@ -169,9 +169,7 @@ def run_reverse(req: Request, s: Settings) -> None:
         summary.update(
             {"direction": "outcome", "ranker": info, "needs_file": str(req.needs), "embedder": m.embedder.name}
         )
-        _print(
-            summary, f"{req.needs.parent.name} · outcome → needs ({len(probes)} outcomes, {len(runs['bm25'])} ranked)"
-        )
+        _print(summary, f"{req.needs.parent.name} · {req.level} → needs ({len(probes)} {req.level}s)")
         _write_outputs(req, summary, runs)
         if req.out:
             req.out.mkdir(parents=True, exist_ok=True)

@@ -6,8 +6,10 @@ by need), which is comparable across needs where raw pairwise scores are not.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 
+import numpy as np
 from sqlalchemy import select
 
 from evaluation.runner import NeedCandidates, cv_scores
@@ -15,9 +17,9 @@ from matcher.engine import Matcher
 from matcher.index.needs import NeedIndexes
 from matcher.ranking.qrels import Qrels, Ranking
 from matcher.search.probe import Probe
-from matcher.search.retrieve import FusionParams
+from matcher.search.retrieve import FusionParams, vote_weight
 from matcher.search.reverse import search_needs
-from matcher.store.tables import Need, Outcome
+from matcher.store.tables import Expert, Need, Outcome
 
 TIE = 1e-6  # the ranker's decision value breaks ties between equal calibrated probabilities
 
@@ -36,27 +38,39 @@ def _needs_by_pk(matcher: Matcher) -> dict[int, str]:
         return {pk: nid for pk, nid in session.execute(select(Need.pk, Need.id))}
 
 
-def probes_for(matcher: Matcher, outcome_ids: list[str]) -> dict[str, Probe]:
+def probes_for(matcher: Matcher, ids: list[str], level: str = "outcome") -> dict[str, Probe]:
+    """A probe for every id of the judgements that the workspace holds: outcomes, or experts (their outcomes)."""
+    table = Outcome if level == "outcome" else Expert
     with matcher.sessions() as session:
-        known = set(session.scalars(select(Outcome.id).where(Outcome.id.in_(outcome_ids))))
-    return {o: matcher.probe(outcome_id=o) for o in outcome_ids if o in known}
+        known = set(session.scalars(select(table.id).where(table.id.in_(ids))))
+    if level == "outcome":
+        return {o: matcher.probe(outcome_id=o) for o in ids if o in known}
+    return {e: matcher.probe(expert_id=e) for e in ids if e in known}
+
+
+def votes(rankings: list[np.ndarray]) -> dict[int, float]:
+    """Σ 1/√rank over several rankings of need pks (one per outcome of the probe) — the engine's combination."""
+    found: dict[int, float] = defaultdict(float)
+    for pks in rankings:
+        for rank, pk in enumerate(pks.tolist(), 1):
+            found[int(pk)] += float(vote_weight(rank))
+    return dict(found)
 
 
 def retrieval_runs(matcher: Matcher, probes: dict[str, Probe]) -> dict[str, Ranking]:
-    """BM25, dense and hybrid rankings of every need for every probe."""
+    """BM25, dense and hybrid rankings of every need for every probe (each outcome of a probe ranks the needs;
+    the rankings are combined as the engine combines them)."""
     index: NeedIndexes | None = matcher.indexes.needs
     assert index is not None, "a fresh index always has a need index"
     names, depth = _needs_by_pk(matcher), index.count
     params = FusionParams.from_settings(matcher.settings)
     runs: dict[str, Ranking] = {"bm25": {}, "dense": {}, "hybrid": {}}
-    for oid, probe in probes.items():
-        part = probe.parts[0]
-        for system, (pks, scores) in (
-            ("bm25", index.lexical.search(part.tokens, depth)),
-            ("dense", index.dense.search(part.vector, depth)),
-        ):
-            runs[system][oid] = {names[int(p)]: float(s) for p, s in zip(pks, scores, strict=True)}
-        runs["hybrid"][oid] = {names[f.pk]: f.score for f in search_needs(probe, index, depth=depth, params=params)}
+    for qid, probe in probes.items():
+        bm25 = votes([index.lexical.search(part.tokens, depth)[0] for part in probe.parts])
+        dense = votes([index.dense.search(part.vector, depth)[0] for part in probe.parts])
+        runs["bm25"][qid] = {names[pk]: v for pk, v in bm25.items()}
+        runs["dense"][qid] = {names[pk]: v for pk, v in dense.items()}
+        runs["hybrid"][qid] = {names[f.pk]: f.score for f in search_needs(probe, index, depth=depth, params=params)}
     return runs
 
 

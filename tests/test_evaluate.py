@@ -86,7 +86,15 @@ def test_reverse_direction_ranks_every_need_for_each_judged_outcome(files: dict[
     output = _evaluate(
         tmp_path, *args, "--direction", "outcome", "--ranker", "none", "--run-out", str(tmp_path / "runs")
     )
-    assert "outcome → needs (4 outcomes" in output
+    assert "outcome → needs (4 outcomes)" in output
     run = (tmp_path / "runs" / "hybrid.run").read_text(encoding="utf-8").splitlines()
     top = {line.split()[0]: line.split()[2] for line in run if line.split()[3] == "1"}
     assert top == {"O1": "N1", "O2": "N1", "O3": "N2", "O4": "N2"}  # each outcome's own need first
+
+
+def test_reverse_direction_for_experts_combines_their_outcomes(files: dict[str, Path], tmp_path: Path) -> None:
+    args = ["--needs", str(files["needs"]), "--outcomes", str(files["outcomes"]), "--qrels", str(files["q_experts"])]
+    out = _evaluate(tmp_path, *args, "--direction", "outcome", "--level", "expert", "--run-out", str(tmp_path / "r"))
+    assert "expert → needs (1 experts)" in out
+    run = [line.split() for line in (tmp_path / "r" / "hybrid.run").read_text(encoding="utf-8").splitlines()]
+    assert [(r[0], r[2], r[3]) for r in run][:1] == [("E1", "N1", "1")]  # E1's coating outcomes serve N1 first
