@@ -93,7 +93,9 @@ def _reverse_lines(r: dict[str, Any]) -> list[str]:
     return [
         f"## Both sides of the market: {r['corpus']} ({r['embedder']})",
         "",
-        f"成果找企业 with 10,000 needs indexed (need index rebuilt in {r['setup']['index_build_10000_needs_s']} s), "
+        f"成果找企业 with 10,000 needs indexed (first build of outcomes + 2,000 needs "
+        f"{r['setup']['first_build_outcomes_and_2000_needs_s']} s; adding 8,000 needs whose texts repeat, vectors "
+        f"cached: {r['setup']['add_8000_needs_cached_vectors_s']} s), "
         "end to end (probe from the cached vector, or embedding the text, + search + conflicts + roll-up):",
         "",
         *table(["probe → target", "p50 ms", "p99 ms", "requests"], latency),
