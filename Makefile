@@ -69,6 +69,7 @@ evaluate: $(STAMP)  ## evaluation reports on the shared datasets → docs/eval/
 	$(BIN)/matcher evaluate --needs $(DATA)/nsfc_experts/dev/needs.jsonl --outcomes $(DATA)/nsfc_experts/outcomes.jsonl \
 		--qrels $(DATA)/nsfc_experts/dev/qrels_institutions.tsv --level institution --out docs/eval/nsfc-institution \
 		--metrics-out docs/eval/nsfc-institution.json
+	$(BIN)/matcher evaluate-topics --outcomes $(DATA)/csl/outcomes.jsonl --metrics-out docs/eval/csl-topics.json
 
 clean:  ## remove the workspace and caches (keeps .venv)
 	rm -rf .matcher .pytest_cache .mypy_cache .ruff_cache

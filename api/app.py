@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from api import problems
 from api.batch_worker import BatchWorker
 from api.guard import Guard
-from api.routes import batch, catalog, exclusions, feedback, health, matching, needs, plans, reverse
+from api.routes import batch, catalog, exclusions, feedback, health, matching, needs, plans, reverse, techmap
 from api.schemas.common import ERRORS
 from matcher import __version__
 from matcher.config import Settings
@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
         feedback.router,
         batch.router,
         plans.router,
+        techmap.router,
         exclusions.router,
         *catalog.routers,
     ):

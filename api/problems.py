@@ -52,6 +52,9 @@ PROBLEMS: dict[type[E.MatcherError], ProblemType] = {
         "the search index is corrupted or was built with another embedder: an administrator runs "
         "`matcher index build` (it rebuilds an unusable index from scratch)",
     ),
+    E.MapMissingError: ProblemType(
+        503, "Map Not Built", "map-missing", "no technology map yet: an administrator runs `matcher map build`"
+    ),
     E.ModelMissingError: ProblemType(503, "Model Missing", "model-missing", "a configured ranker is missing"),
     E.ModelMismatchError: ProblemType(
         503, "Model Unusable", "model-unusable", "a ranker is corrupted or was trained on other features: retrain it"

@@ -21,6 +21,7 @@ SCENARIOS = [
     ["bench.batch", "--prepare"],  # import + embed once (not timed); the next line times the batch run alone
     ["bench.batch"],
     ["bench.reverse", "--n", "50000", "--embedder", "use"],
+    ["bench.techmap", "--n", "50000", "--needs", "2000", "--embedder", "use"],
     ["bench.load", "--home", "bench/out/ws-demo", "--name", "demo", "--embedder", "e5"],
     ["bench.load", "--home", "bench/out/ws-chinaxiv-50000-use", "--name", "chinaxiv-50000", "--embedder", "use"],
     ["bench.mixed", "--home", "bench/out/ws-demo", "--name", "demo-sqlite"],

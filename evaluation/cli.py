@@ -75,5 +75,42 @@ def evaluate(
     run_evaluation(request, settings())
 
 
+def evaluate_topics(
+    outcomes: Annotated[Path, typer.Option(help="Labelled records (JSONL with a 'field' label, e.g. CSL).")],
+    metrics_out: Annotated[Path | None, typer.Option(help="Write the scores as JSON here.")] = None,
+    seeds: Annotated[int, typer.Option(help="k-means seeds to average over (0..N-1).", min=1)] = 5,
+) -> None:
+    """Score the technology map's topics against known labels (NMI, ARI) beside TF-IDF + k-means and embeddings +
+    k-means."""
+    import json
+
+    from rich.table import Table
+
+    from evaluation.topics import evaluate_topics as run
+    from matcher.cli.progress import progress_bar
+    from matcher.cli.state import console, open_matcher
+
+    matcher = open_matcher()
+    with progress_bar("embed records") as (advance, _):
+        found = run(
+            outcomes,
+            embedder=matcher.embedder,
+            tokenizer=matcher.tokenizer,
+            max_chars=matcher.settings.embed_max_chars,
+            seeds=seeds,
+            progress=advance,
+        )
+    title = f"topics vs {found['labels']} labels ({found['records']} records), mean ± std over {seeds} seeds"
+    table = Table("system", "NMI", "ARI", "clusters", title=title)
+    for name, score in found["systems"].items():
+        nmi, ari = f"{score['nmi']:.4f} ± {score['nmi_std']:.4f}", f"{score['ari']:.4f} ± {score['ari_std']:.4f}"
+        table.add_row(name, nmi, ari, f"{score['clusters']:g}")
+    console.print(table)
+    if metrics_out:
+        metrics_out.parent.mkdir(parents=True, exist_ok=True)
+        metrics_out.write_text(json.dumps(found, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
 def register(app: typer.Typer) -> None:
     app.command("evaluate")(evaluate)
+    app.command("evaluate-topics")(evaluate_topics)

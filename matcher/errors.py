@@ -56,6 +56,14 @@ class IndexMismatchError(ArtifactMismatchError):
     """An index on disk was built with another embedder, another dimension, or is corrupted."""
 
 
+class MapMissingError(ArtifactMissingError):
+    """No technology map has been built yet in this workspace."""
+
+
+class MapMismatchError(ArtifactMismatchError):
+    """A technology map folder is corrupted or unreadable."""
+
+
 class ModelMissingError(ArtifactMissingError):
     """No trained model at the folder the settings name."""
 

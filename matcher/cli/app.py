@@ -21,11 +21,13 @@ from matcher.cli.plan import pairings, plan_app
 from matcher.cli.progress import count_lines, err_console, progress_bar
 from matcher.cli.render import print_result, print_reverse
 from matcher.cli.state import console
+from matcher.cli.techmap import map_app
 from matcher.cli.train import train
 from matcher.cli.users import users_app
 from matcher.config import Settings
 from matcher.engine import Matcher
 from matcher.errors import InputError, MatcherError, NotFoundError
+from matcher.techmap.build import MapParams, build_map
 
 DEMO_FILES = ("institutions", "experts", "outcomes", "needs")
 
@@ -42,6 +44,7 @@ app.add_typer(index_app, name="index")
 app.add_typer(users_app, name="users")
 app.add_typer(batch_app, name="batch")
 app.add_typer(plan_app, name="plan")
+app.add_typer(map_app, name="map")
 app.command("pairings")(pairings)
 
 
@@ -212,7 +215,7 @@ def stats() -> None:
 def demo(
     data: Annotated[Path, typer.Option(help="Folder with the demo JSONL files.")] = demo_dir(),
 ) -> None:
-    """Load the bundled demo corpus (institutions, experts, outcomes, needs) and build the indexes."""
+    """Load the bundled demo corpus (institutions, experts, outcomes, needs), build the indexes and the 技术图谱."""
     matcher = open_matcher()
     for kind in DEMO_FILES:
         path = data / f"{kind}.jsonl"
@@ -220,6 +223,9 @@ def demo(
             raise NotFoundError(f"demo file missing: {path}")
         _import(kind, path, None)
     _build(matcher, full=False)
+    with progress_bar("技术图谱: embed outcomes and needs") as (advance, _):
+        techmap = build_map(matcher, params=MapParams(), progress=advance)
+    console.print(f"map: {len(techmap.topics)} topics, {len(techmap.gaps)} gaps, {len(techmap.strengths)} strengths")
     console.print('try: [bold]matcher match "寻求铸件表面涂料技术合作，提高机床铸件表面光洁度" --level expert[/bold]')
 
 

@@ -21,6 +21,7 @@ from api.app import create_app
 from matcher.config import Settings
 from matcher.engine import Matcher
 from matcher.services.users import create_key
+from matcher.techmap.build import MapParams, build_map
 from tests.conftest import FakeEmbedder
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -46,6 +47,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     for kind in ("institutions", "experts", "outcomes", "needs"):
         matcher.import_file(kind, DEMO / f"{kind}.jsonl", rejects_path=tmp / f"{kind}.rejects")
     matcher.build_index()
+    build_map(matcher, params=MapParams())
     with matcher.sessions() as session, session.begin():
         key = create_key(session, name="browser-staff", role="staff")[1]
     port = _free_port()
@@ -136,6 +138,29 @@ def test_staff_flow_in_a_real_browser(server: tuple[str, str], tmp_path: Path) -
         assert agenda.value.suggested_filename.endswith(".xlsx")
         plan_shot = tmp_path / "plan.png"
         page.screenshot(path=str(plan_shot), full_page=False)
+        # 技术图谱: the heatmap for a region; a gap cell lists its needs, a need opens the match view
+        page.fill("#map-region", "黑龙江")
+        page.click("#map-go")
+        page.wait_for_selector("table.heat td.gapcell")
+        page.click("table.heat td.gapcell >> nth=0")
+        page.wait_for_selector(".gap-detail a[data-need]")
+        map_shot = tmp_path / "map.png"
+        page.screenshot(path=str(map_shot), full_page=False)
+        with page.expect_download() as workbook:
+            page.click("#map-xlsx")
+        assert workbook.value.suggested_filename == "matcher-map.xlsx"
+        with page.expect_popup() as popup:
+            page.click("#map-report")
+        report = popup.value
+        report.wait_for_selector("svg.heat")
+        assert "技术图谱 · 黑龙江" in report.title()
+        report_shot = tmp_path / "map-report.png"
+        report.set_viewport_size({"width": 1300, "height": 1400})
+        report.screenshot(path=str(report_shot), full_page=False)
+        need_title = page.locator(".gap-detail a[data-need]").first.inner_text()
+        page.click(".gap-detail a[data-need] >> nth=0")
+        page.wait_for_selector(f"#need-head .t:has-text('{need_title}')")
+        page.wait_for_selector(".hit .evidence li")
         browser.close()
     assert shot.stat().st_size > 10_000
     if os.environ.get("MATCHER_SCREENSHOTS"):
@@ -144,3 +169,5 @@ def test_staff_flow_in_a_real_browser(server: tuple[str, str], tmp_path: Path) -
         shutil.copy(batch_shot, DOCS / "batch.png")
         shutil.copy(reverse_shot, DOCS / "reverse.png")
         shutil.copy(plan_shot, DOCS / "plan.png")
+        shutil.copy(map_shot, DOCS / "map.png")
+        shutil.copy(report_shot, DOCS / "map-report.png")

@@ -20,6 +20,7 @@ from api.app import create_app
 from matcher.config import Settings
 from matcher.engine import Matcher
 from matcher.services.users import create_key
+from matcher.techmap.build import MapParams, build_map
 from tests.conftest import NEEDS, OUTCOMES, FakeEmbedder, write_jsonl
 
 
@@ -30,6 +31,7 @@ def _app() -> tuple[object, dict[str, str]]:
     matcher.import_file("outcomes", write_jsonl(tmp / "o.jsonl", OUTCOMES))
     matcher.import_file("needs", write_jsonl(tmp / "n.jsonl", NEEDS))
     matcher.build_index()
+    build_map(matcher, params=MapParams(topics=2, min_size=1))
     with matcher.sessions() as session, session.begin():
         key = create_key(session, name="fuzz-admin", role="admin")[1]
     return create_app(matcher.settings, matcher=matcher), {"X-API-Key": key}

@@ -1,0 +1,72 @@
+"""The 技术图谱: the stored technology map (JSON, XLSX or the HTML report) and one topic in detail."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Response
+from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import MatcherDep, Viewer
+from api.schemas.techmap import MapPublic, TopicPublic
+from matcher.records import NONBLANK
+from matcher.techmap.build import load_map
+from matcher.techmap.export import workbook
+from matcher.techmap.report import render
+from matcher.techmap.view import MapView, view
+
+router = APIRouter(tags=["technology map"])
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+Region = Annotated[str | None, Query(min_length=1, max_length=50, pattern=NONBLANK)]
+FieldName = Annotated[str | None, Query(alias="field", min_length=1, max_length=100, pattern=NONBLANK)]
+
+
+async def _view(matcher: MatcherDep, region: str | None, field: str | None) -> MapView:
+    techmap = await run_in_threadpool(load_map, matcher.workspace)
+    return view(techmap, region=region, field=field)
+
+
+@router.get(
+    "/map",
+    response_model=MapPublic,
+    summary="The technology map: topics, demand and supply per topic × region, gaps and strengths",
+    responses={200: {"content": {XLSX: {}}}},
+)
+async def get_map(
+    matcher: MatcherDep,
+    caller: Viewer,
+    region: Region = None,
+    field_name: FieldName = None,
+    format: Literal["json", "xlsx"] = "json",
+) -> object:
+    v = await _view(matcher, region, field_name)
+    if format == "xlsx":
+        headers = {"Content-Disposition": 'attachment; filename="matcher-map.xlsx"'}
+        return Response(workbook(v), media_type=XLSX, headers=headers)
+    return v.as_dict()
+
+
+@router.get("/map/report", response_class=HTMLResponse, summary="The technology map as a self-contained HTML report")
+async def map_report(matcher: MatcherDep, caller: Viewer, region: Region = None, field_name: FieldName = None) -> str:
+    return render(await _view(matcher, region, field_name))
+
+
+@router.get(
+    "/map/topics/{topic_id}", response_model=TopicPublic, summary="One topic: its cells, gaps, strengths, documents"
+)
+async def map_topic(
+    matcher: MatcherDep, caller: Viewer, topic_id: Annotated[int, Path(ge=0, le=100_000)]
+) -> TopicPublic:
+    techmap = await run_in_threadpool(load_map, matcher.workspace)
+    topic = techmap.topic(topic_id)
+    members = [(side, doc) for side, doc, t in techmap.assignments if t == topic_id]
+    return TopicPublic(
+        topic=topic,
+        field=techmap.fields[topic.field],
+        cells=[c for c in techmap.cells if c.topic == topic_id],
+        gaps=[g for g in techmap.gaps if g.topic == topic_id],
+        strengths=[s for s in techmap.strengths if s.topic == topic_id],
+        needs=[doc for side, doc in members if side == "need"],
+        outcomes=[doc for side, doc in members if side == "outcome"],
+    )

@@ -1,0 +1,100 @@
+"use strict";
+// 技术图谱: the topic × region heatmap of demand against supply; a red (gap) cell lists its needs and the nearest
+// remote institutions and experts, and each need opens the usual match view. Uses app.js helpers.
+
+const GAP_KIND = { remote: "本地空缺，外地有供给", absent: "全国空白" };
+
+function mapQuery() {
+  const params = new URLSearchParams();
+  const region = $("#map-region").value.trim();
+  const field = $("#map-field").value.trim();
+  if (region) params.set("region", region);
+  if (field) params.set("field", field);
+  return params;
+}
+
+function heatColour(cell, topGap, topStrength) {
+  if (!cell) return "#fff";
+  if (cell.gap > 0) return `rgba(214,39,40,${(0.18 + 0.82 * Math.min(1, cell.gap / topGap)).toFixed(2)})`;
+  if (cell.strength > 0) return `rgba(44,160,44,${(0.18 + 0.82 * Math.min(1, cell.strength / topStrength)).toFixed(2)})`;
+  return cell.needs || cell.outcomes ? "#dfe8f3" : "#fff";
+}
+
+function heatTable(map) {
+  const grid = new Map(map.cells.map((c) => [`${c.topic}|${c.region}`, c]));
+  const listed = new Set(map.gaps.map((g) => `${g.topic}|${g.region}`));  // the gaps in scope open on a click
+  const topGap = Math.max(0, ...map.cells.map((c) => c.gap));
+  const topStrength = Math.max(0, ...map.cells.map((c) => c.strength));
+  const head = map.regions.map((r) => `<th class="${r === map.region ? "here" : ""}">${esc(r)}</th>`).join("");
+  const rows = map.topics.map((t) => `<tr><th class="topic">T${t.id} ${esc(t.label)}</th>${map.regions.map((r) => {
+    const c = grid.get(`${t.id}|${r}`);
+    const title = c ? `${t.label} × ${r}\n开放需求 ${c.needs}（企业 ${c.enterprises}）· 本地成果 ${c.outcomes} · 外地成果 ${c.remote_outcomes}` : "";
+    const cls = listed.has(`${t.id}|${r}`) ? "gapcell" : "";
+    return `<td class="${cls}" data-topic="${t.id}" data-region="${esc(r)}" title="${esc(title)}" style="background:${heatColour(c, topGap, topStrength)}">${c ? `${c.needs}/${c.outcomes}` : ""}</td>`;
+  }).join("")}</tr>`).join("");
+  return `<table class="heat"><tr><th></th>${head}</tr>${rows}</table>`;
+}
+
+function gapView(gap, topic) {
+  const needs = gap.needs.map((n) => `<li><a href="#" data-need="${esc(n.id)}">${esc(n.title)}</a>
+    <span class="muted">（${esc(n.organization || "未注明企业")}；最近成果相似度：本地 ${n.best_local === null ? "无" : n.best_local.toFixed(2)}，外地 ${n.best_remote === null ? "无" : n.best_remote.toFixed(2)}）</span></li>`).join("");
+  const insts = gap.institutions.slice(0, 5).map((s) => `${esc(s.name)}<span class="muted">（${esc(s.region || "")}）</span>`).join("、");
+  const people = gap.experts.slice(0, 5).map((s) => esc(s.name)).join("、");
+  return `<li class="hit gap-detail"><div class="rank">!</div><div>
+    <div class="name">${esc(gap.region)} · T${gap.topic} ${esc(topic.label)}<span class="sub">缺口 ${gap.score} · ${GAP_KIND[gap.kind]}</span></div>
+    <ul class="evidence">${needs}</ul>
+    <div class="muted">外地最近的机构：${insts || "—"}</div><div class="muted">外地最近的专家：${people || "—"}</div></div><div class="actions"></div></li>`;
+}
+
+function showGap(map, topicId, region) {
+  const gap = map.gaps.find((g) => g.topic === topicId && g.region === region);
+  if (!gap) return;
+  const topic = map.topics.find((t) => t.id === topicId);
+  $("#hits").innerHTML = gapView(gap, topic);
+  document.querySelectorAll("#hits a[data-need]").forEach((a) => (a.onclick = (e) => { e.preventDefault(); openNeed(a.dataset.need); }));
+}
+
+async function showMap() {
+  clearNeedView("技术图谱");
+  try {
+    const map = await api("/map?" + mapQuery());
+    const scope = [map.region, map.field].filter(Boolean).join(" · ") || "全部地区与领域";
+    $("#need-head").innerHTML = `<div class="t">技术图谱 · ${esc(scope)}</div>
+      <div class="muted">${map.topics.length} 个主题 · ${map.gaps.length} 个卡脖子缺口 · ${map.strengths.length} 个待转化优势。
+      红：缺口　绿：优势　蓝：供需相当；格内为 开放需求/本地成果，点红格看需求与外地供给。</div>
+      <div class="scroll">${heatTable(map)}</div>`;
+    $("#hits").innerHTML = map.gaps.length ? `<li class="muted">点击红色格子查看缺口详情。</li>` : `<li class="muted">没有缺口。</li>`;
+    document.querySelectorAll("td.gapcell").forEach((td) => (td.onclick = () => showGap(map, Number(td.dataset.topic), td.dataset.region)));
+  } catch (err) {
+    $("#hits").innerHTML = `<li class="error">无法读取图谱：${esc(err.message)}</li>`;
+  }
+}
+
+async function fetchBlob(path) {
+  const res = await fetch(path, { headers: { "X-API-Key": state.key } });
+  if (!res.ok) throw new Error(res.statusText);
+  return URL.createObjectURL(await res.blob());
+}
+
+async function openReport() {
+  try {
+    window.open(await fetchBlob("/map/report?" + mapQuery()), "_blank");
+  } catch (err) {
+    toast("报告不可用：" + err.message);
+  }
+}
+
+async function downloadMap() {
+  try {
+    const link = document.createElement("a");
+    link.href = await fetchBlob("/map?format=xlsx&" + mapQuery());
+    link.download = "matcher-map.xlsx";
+    link.click();
+  } catch (err) {
+    toast("下载失败：" + err.message);
+  }
+}
+
+$("#map").onsubmit = (e) => { e.preventDefault(); showMap(); };
+$("#map-report").onclick = openReport;
+$("#map-xlsx").onclick = downloadMap;
