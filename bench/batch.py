@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.data import ROOT, chinaxiv_subset, datasets_dir
-from bench.stats import peak_rss_mb, timed
+from bench.stats import peak_rss_mb, save_result, timed
 from matcher.batch import BatchParams, execute, start_run
 from matcher.config import Settings
 from matcher.engine import Matcher
@@ -38,6 +38,14 @@ log = logging.getLogger(__name__)
 def institution(i: int) -> dict[str, Any]:
     group = f"合成集团{i % 20:02d}" if i % 4 == 0 else None
     return {"name": f"合成研究院{i:03d}", "region": REGIONS[i % len(REGIONS)], "type": "institute", "group": group}
+
+
+def institutions_file() -> Path:
+    """The synthetic institutions (8 regions, some in groups) the batch, reverse and map benchmarks share."""
+    path = OUT / "data" / "batch-institutions.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(institution(i), ensure_ascii=False) + "\n" for i in range(INSTITUTIONS)))
+    return path
 
 
 def attributed_outcomes(n: int) -> Path:
@@ -93,12 +101,7 @@ def workspace(n: int, needs: int, embedder: str) -> tuple[Matcher, dict[str, Any
     matcher = Matcher(settings)
     setup: dict[str, Any] = {"reused_workspace": not fresh}
     if fresh:
-        inst_file = OUT / "data" / "batch-institutions.jsonl"
-        inst_file.parent.mkdir(parents=True, exist_ok=True)
-        inst_file.write_text(
-            "".join(json.dumps(institution(i), ensure_ascii=False) + "\n" for i in range(INSTITUTIONS))
-        )
-        matcher.import_file("institutions", inst_file)
+        matcher.import_file("institutions", institutions_file())
         _, setup["import_seconds"] = timed(lambda: matcher.import_file("outcomes", attributed_outcomes(n)))
         _, setup["index_build_seconds"] = timed(matcher.build_index)
     _, setup["needs_import_seconds"] = timed(lambda: matcher.import_file("needs", repeated_needs(needs)))
@@ -149,9 +152,7 @@ def main() -> None:
         print(json.dumps(workspace(args.n, args.needs, args.embedder)[1]))
         return
     result = run(args.n, args.needs, args.embedder)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{result['scenario']}.json").write_text(json.dumps(result, ensure_ascii=False, indent=2))
-    print(json.dumps(result, ensure_ascii=False, indent=2))
+    save_result(result)
 
 
 if __name__ == "__main__":

@@ -6,16 +6,15 @@ python -m bench.expert
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
 from bench.data import ROOT, datasets_dir
-from bench.stats import peak_rss_mb, percentiles
+from bench.stats import peak_rss_mb, percentiles, save_result
 from matcher.config import Settings
 from matcher.engine import Matcher
 from matcher.ranking.expert.train import train_expert_ranker
-from matcher.ranking.outcome.train import read_qrels
+from matcher.ranking.qrels import read_qrels
 
 OUT = ROOT / "bench" / "out"
 RESULTS = ROOT / "docs" / "bench"
@@ -64,9 +63,7 @@ def main() -> None:
         "peak_rss_mb": peak_rss_mb(),
         "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{result['scenario']}.json").write_text(json.dumps(result, ensure_ascii=False, indent=2))
-    print(json.dumps(result, ensure_ascii=False, indent=2))
+    save_result(result)
 
 
 if __name__ == "__main__":

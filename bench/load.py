@@ -6,7 +6,6 @@ python -m bench.load --home .matcher --name demo [--embedder e5] [--requests 300
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import socket
 import subprocess
@@ -19,8 +18,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from bench.scale import RESULTS
-from bench.stats import percentiles
+from bench.stats import percentiles, save_result
 from matcher.config import Settings
 from matcher.engine import Matcher
 from matcher.services.users import create_key
@@ -129,9 +127,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
     result = run(args.home, args.name, args.embedder, args.requests, args.concurrency)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{result['scenario']}.json").write_text(json.dumps(result, ensure_ascii=False, indent=2))
-    print(json.dumps(result, ensure_ascii=False, indent=2))
+    save_result(result)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ python -m bench.mixed --home .matcher --name demo [--clients 50] [--seconds 60] 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import subprocess
@@ -28,7 +27,7 @@ from typing import Any
 import httpx
 from sqlalchemy import create_engine, func, select
 
-from bench.stats import percentiles
+from bench.stats import percentiles, save_result
 from matcher.engine import Matcher
 from matcher.services.users import create_key
 from matcher.store.tables import AuditEntry, Expert, Feedback, Need
@@ -195,7 +194,6 @@ def measure(home: Path, name: str, embedder: str, url: str | None, clients: int,
 
 
 def main() -> None:
-    from bench.scale import RESULTS
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--home", type=Path, required=True)
@@ -210,9 +208,7 @@ def main() -> None:
             result = measure(args.home, args.name, args.embedder, url, args.clients, args.seconds)
     else:
         result = measure(args.home, args.name, args.embedder, None, args.clients, args.seconds)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{result['scenario']}.json").write_text(json.dumps(result, ensure_ascii=False, indent=2))
-    print(json.dumps(result, ensure_ascii=False, indent=2))
+    save_result(result)
 
 
 if __name__ == "__main__":

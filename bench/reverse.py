@@ -12,7 +12,6 @@ python -m bench.reverse --n 50000 --embedder use
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import time
 from typing import Any
@@ -20,8 +19,8 @@ from typing import Any
 import numpy as np
 from sqlalchemy import select
 
-from bench.batch import INSTITUTIONS, OUT, RESULTS, attributed_outcomes, institution, ranker_for, repeated_needs
-from bench.stats import peak_rss_mb, percentiles, timed
+from bench.batch import OUT, attributed_outcomes, institutions_file, ranker_for, repeated_needs
+from bench.stats import peak_rss_mb, percentiles, save_result, timed
 from matcher.config import Settings
 from matcher.engine import Matcher
 from matcher.plan import service
@@ -34,12 +33,7 @@ def workspace(n: int, embedder: str) -> Matcher:
     settings = Settings(home=home, embedder=embedder, model=str(ranker_for(embedder)), _env_file=None)  # type: ignore[call-arg]
     matcher = Matcher(settings)
     if not (home / "index" / "params.json").exists():
-        inst_file = OUT / "data" / "batch-institutions.jsonl"
-        inst_file.parent.mkdir(parents=True, exist_ok=True)
-        inst_file.write_text(
-            "".join(json.dumps(institution(i), ensure_ascii=False) + "\n" for i in range(INSTITUTIONS))
-        )
-        matcher.import_file("institutions", inst_file)
+        matcher.import_file("institutions", institutions_file())
         matcher.import_file("outcomes", attributed_outcomes(n))
     return matcher
 
@@ -133,9 +127,7 @@ def main() -> None:
         "peak_rss_mb": peak_rss_mb(),
         "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{result['scenario']}.json").write_text(json.dumps(result, ensure_ascii=False, indent=2))
-    print(json.dumps(result, ensure_ascii=False, indent=2))
+    save_result(result)
 
 
 if __name__ == "__main__":

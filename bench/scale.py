@@ -6,14 +6,13 @@ python -m bench.scale --n 10000 --embedder e5
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import shutil
 import time
 from typing import Any
 
 from bench.data import ROOT, chinaxiv_subset, need_files
-from bench.stats import peak_rss_mb, percentiles, timed
+from bench.stats import peak_rss_mb, percentiles, save_result, timed
 from matcher.config import Settings
 from matcher.engine import Matcher
 
@@ -98,9 +97,7 @@ def main() -> None:
     parser.add_argument("--embedder", default="e5")
     args = parser.parse_args()
     result = run(args.n, args.embedder)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{result['scenario']}.json").write_text(json.dumps(result, ensure_ascii=False, indent=2))
-    print(json.dumps(result, ensure_ascii=False, indent=2))
+    save_result(result)
 
 
 if __name__ == "__main__":

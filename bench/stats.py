@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import resource
 import time
 from collections.abc import Callable
@@ -28,3 +29,14 @@ def percentiles(ms: list[float]) -> dict[str, float]:
         "mean_ms": round(float(arr.mean()), 2),
         "n": len(ms),
     }
+
+
+def save_result(result: dict[str, Any]) -> None:
+    """Write `result` to docs/bench/<scenario>.json (what bench.report renders) and print it."""
+    from bench.data import ROOT
+
+    folder = ROOT / "docs" / "bench"
+    folder.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(result, ensure_ascii=False, indent=2)
+    (folder / f"{result['scenario']}.json").write_text(text)
+    print(text)

@@ -5,13 +5,12 @@ and is the figure that counts (target ≤ 5 minutes)."""
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from typing import Any
 
-from bench.batch import INSTITUTIONS, attributed_outcomes, institution, repeated_needs
-from bench.scale import OUT, RESULTS
-from bench.stats import peak_rss_mb, timed
+from bench.batch import attributed_outcomes, institutions_file, repeated_needs
+from bench.scale import OUT
+from bench.stats import peak_rss_mb, save_result, timed
 from matcher.config import Settings
 from matcher.engine import Matcher
 from matcher.techmap.build import MapParams, build_map
@@ -22,12 +21,7 @@ def workspace(n: int, needs: int, embedder: str) -> Matcher:
     settings = Settings(home=home, embedder=embedder, model="none", _env_file=None)  # type: ignore[call-arg]
     matcher = Matcher(settings)
     if not matcher.stats().get("outcomes"):
-        inst_file = OUT / "data" / "batch-institutions.jsonl"
-        inst_file.parent.mkdir(parents=True, exist_ok=True)
-        inst_file.write_text(
-            "".join(json.dumps(institution(i), ensure_ascii=False) + "\n" for i in range(INSTITUTIONS))
-        )
-        matcher.import_file("institutions", inst_file)
+        matcher.import_file("institutions", institutions_file())
         matcher.import_file("outcomes", attributed_outcomes(n))
         matcher.import_file("needs", repeated_needs(needs))
     return matcher
@@ -59,9 +53,7 @@ def main() -> None:
         "peak_rss_mb": peak_rss_mb(),
         "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }
-    path = RESULTS / f"{result['scenario']}.json"
-    path.write_text(json.dumps(result, ensure_ascii=False, indent=2))
-    print(json.dumps(result, ensure_ascii=False, indent=2))
+    save_result(result)
 
 
 if __name__ == "__main__":

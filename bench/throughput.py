@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.data import datasets_dir
-from bench.scale import RESULTS
+from bench.stats import save_result
 from matcher.embed import CachedEmbedder, EmbeddingCache
 from matcher.embed.e5 import E5Embedder
 from matcher.text import compose
@@ -68,8 +68,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=256)
     result = run(parser.parse_args().n)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{result['scenario']}.json").write_text(json.dumps(result, indent=2))
+    save_result(result)
     print(json.dumps(result, indent=2))
 
 
