@@ -64,6 +64,11 @@ def test_demand_with_no_outcome_anywhere_is_an_absent_gap_and_progress_is_counte
     )
 
 
+def test_records_of_unknown_region_are_counted_but_never_a_gap_or_strength() -> None:
+    (cell,) = cells([need("n1", "未注明"), need("n2", "未注明")], [0, 0])
+    assert (cell.needs, cell.gap, cell.gap_kind, cell.strength) == (2, 0.0, None, 0.0)
+
+
 def test_class_tfidf_prefers_what_is_frequent_here_and_rare_elsewhere() -> None:
     tokens = [["铸造", "涂料"], ["铸造"], ["电池", "铸造"]]
     labels = tp.Terms(skip=frozenset()).labels(tokens, np.array([0, 0, 1]))

@@ -5,6 +5,8 @@
   demand and no supply has gap D; its kind says whether remote supply exists ("remote": name who could fill it)
   or the topic has no outcome anywhere ("absent").
 - **待转化 strength** = max(0, S − α · D): local outcomes beyond what local demand absorbs — an outreach list.
+
+Records whose region is unknown are counted but score neither: a gap or a strength needs a place.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from matcher.stages import ACCEPTED
-from matcher.techmap.docs import MapDoc
+from matcher.techmap.docs import UNKNOWN_REGION, MapDoc
 
 DEFAULT_ALPHA = 2.0
 
@@ -59,6 +61,8 @@ def _fill(cell: Cell, docs: list[MapDoc], topic_outcomes: int, alpha: float) -> 
     cell.remote_outcomes = topic_outcomes - len(outcomes)
     cell.met = sum(1 for d in needs if d.progress in ACCEPTED)
     cell.signed = sum(1 for d in needs if d.progress == "signed")
+    if cell.region == UNKNOWN_REGION:  # counted on the map, but a gap or strength needs a place
+        return cell
     cell.gap = gap_score(cell.needs, cell.outcomes, alpha)
     cell.gap_kind = ("remote" if cell.remote_outcomes else "absent") if cell.gap > 0 else None
     cell.strength = strength_score(cell.needs, cell.outcomes, alpha)

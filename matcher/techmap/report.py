@@ -17,6 +17,7 @@ from matcher.techmap.view import MapView
 PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#ff9da7", "#9c755f", "#bab0ac")
 GAP_KIND = {"remote": "本地空缺，外地有供给", "absent": "全国空白"}
 _CELL_W, _CELL_H, _LABEL_W, _HEAD_H = 58, 26, 250, 30
+LISTED = 40  # gaps and strengths written out in full; the workbook holds them all
 
 
 def _alpha(value: float, top: float) -> float:
@@ -196,6 +197,10 @@ def _cards(v: MapView) -> str:
     )
 
 
+def _more(count: int) -> str:
+    return f"<p class='muted'>另有 {count - LISTED} 项，见 map.xlsx。</p>" if count > LISTED else ""
+
+
 def render(v: MapView) -> str:
     """The whole report as one HTML string."""
     p = v.techmap.params
@@ -222,9 +227,11 @@ def render(v: MapView) -> str:
             "<h2>领域与主题</h2><p class='muted'>面积 = 成果 + 开放需求</p>",
             f"<div class='scroll'>{treemap(v)}</div>",
             "<h2>卡脖子缺口</h2>",
-            "".join(_gap_block(g, topics[g.topic]) for g in v.gaps) or "<p>没有缺口。</p>",
+            "".join(_gap_block(g, topics[g.topic]) for g in v.gaps[:LISTED]) or "<p>没有缺口。</p>",
+            _more(len(v.gaps)),
             "<h2>待转化优势（有成果、缺本地需求）</h2>",
-            "".join(_strength_block(s, topics[s.topic]) for s in v.strengths) or "<p>没有。</p>",
+            "".join(_strength_block(s, topics[s.topic]) for s in v.strengths[:LISTED]) or "<p>没有。</p>",
+            _more(len(v.strengths)),
             "<h2>主题一览</h2><table><tr><th>主题</th><th>领域</th><th>关键词</th><th>开放需求</th><th>成果</th>",
             "<th>成果/年</th><th>需求/季度</th></tr>",
             _topic_rows(v),
