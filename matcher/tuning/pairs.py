@@ -1,0 +1,89 @@
+"""Training pairs for the domain-tuned embedder: (query text, passage text, group) — judged need ↔ outcome pairs,
+and pairs the corpus gives for free (two outcomes of one expert; an outcome's title ↔ its abstract) — plus one
+BM25-mined hard negative per pair, and a held-out split by group (a need or an expert never on both sides)."""
+
+from __future__ import annotations
+
+import random
+import zlib
+from collections import defaultdict
+from dataclasses import dataclass
+from itertools import combinations
+from typing import Any
+
+import bm25s
+import numpy as np
+
+from matcher.text import compose
+from matcher.tokenize import Tokenizer
+
+
+@dataclass(frozen=True)
+class Pair:
+    query: str
+    passage: str
+    group: str  # the need or expert the pair came from: held-out splits never separate a group
+    negative: str = ""
+
+
+def outcome_text(row: dict[str, Any], max_chars: int) -> str:
+    return compose(row["title"], row.get("abstract", ""), max_chars)
+
+
+def judged_pairs(
+    needs: list[dict[str, Any]], outcomes: dict[str, dict[str, Any]], qrels: dict[str, dict[str, int]], max_chars: int
+) -> list[Pair]:
+    """Need text ↔ each outcome judged relevant (gain ≥ 1) to it."""
+    text = {n["id"]: compose(n["title"], n.get("description", ""), max_chars) for n in needs}
+    return [
+        Pair(text[q], outcome_text(outcomes[o], max_chars), q)
+        for q, judged in sorted(qrels.items())
+        if q in text
+        for o, gain in sorted(judged.items())
+        if gain >= 1 and o in outcomes
+    ]
+
+
+def corpus_pairs(outcomes: list[dict[str, Any]], max_chars: int, *, per_expert: int = 3) -> list[Pair]:
+    """Two outcomes of one expert (the title of one as the query), at most `per_expert` pairs each; and an
+    outcome's title ↔ its full text where it has an abstract."""
+    by_expert: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in outcomes:
+        for expert in row.get("experts") or []:
+            key = expert.get("id") or f"{expert.get('name')}@{expert.get('institution')}"
+            by_expert[key].append(row)
+    pairs = [
+        Pair(a["title"], outcome_text(b, max_chars), f"expert:{key}")
+        for key, rows in sorted(by_expert.items())
+        for a, b in list(combinations(rows, 2))[:per_expert]
+    ]
+    pairs += [Pair(r["title"], outcome_text(r, max_chars), f"outcome:{r['id']}") for r in outcomes if r.get("abstract")]
+    return pairs
+
+
+def held_out(group: str, share: float) -> bool:
+    """A stable split of groups: the same group always falls on the same side."""
+    return zlib.crc32(group.encode("utf-8")) % 1000 < share * 1000
+
+
+def split(pairs: list[Pair], share: float) -> tuple[list[Pair], list[Pair]]:
+    test = [p for p in pairs if held_out(p.group, share)]
+    return [p for p in pairs if not held_out(p.group, share)], test
+
+
+def with_hard_negatives(pairs: list[Pair], tokenizer: Tokenizer, *, seed: int = 0) -> list[Pair]:
+    """Each pair gets the passage BM25 ranks highest for its query among the other groups' passages."""
+    passages = sorted({p.passage for p in pairs})
+    owners: dict[str, set[str]] = defaultdict(set)
+    for p in pairs:
+        owners[p.passage].add(p.group)
+    retriever = bm25s.BM25()
+    retriever.index([tokenizer.tokens(t) or ["_"] for t in passages], show_progress=False)
+    rng = random.Random(seed)
+    out = []
+    for p in pairs:
+        scores = retriever.get_scores(tokenizer.tokens(p.query) or ["_"])
+        ranked = np.argsort(-scores, kind="stable")[:20].tolist()
+        negative = next((passages[i] for i in ranked if p.group not in owners[passages[i]]), rng.choice(passages))
+        out.append(Pair(p.query, p.passage, p.group, negative))
+    return out
