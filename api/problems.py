@@ -55,6 +55,9 @@ PROBLEMS: dict[type[E.MatcherError], ProblemType] = {
     E.MapMissingError: ProblemType(
         503, "Map Not Built", "map-missing", "no technology map yet: an administrator runs `matcher map build`"
     ),
+    E.MapMismatchError: ProblemType(
+        503, "Map Unusable", "map-unusable", "the technology map is corrupted: an administrator runs `matcher map build`"
+    ),
     E.ModelMissingError: ProblemType(503, "Model Missing", "model-missing", "a configured ranker is missing"),
     E.ModelMismatchError: ProblemType(
         503, "Model Unusable", "model-unusable", "a ranker is corrupted or was trained on other features: retrain it"

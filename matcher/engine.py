@@ -46,6 +46,7 @@ from matcher.text import compose
 from matcher.tokenize import Tokenizer
 
 STALE_NEEDS = "有 {n} 条需求在上次建索引之后新增或删除，运行 matcher index build 后参与反向匹配"
+NO_OUTCOMES = "{label} 暂无成果：先导入其成果，才能据此查找需求"
 EXPERT_POOL = 100  # roll-up hits the expert ranker re-orders
 
 
@@ -330,7 +331,11 @@ class Matcher:
 
     def _reverse(self, probe: Probe, index: Any, target: str, top: int, region: str | None) -> ReverseResult:
         s, started = self.settings, time.perf_counter()
-        found = search_needs(probe, index, depth=s.retrieve_depth, params=FusionParams.from_settings(s))
+        found = (
+            search_needs(probe, index, depth=s.retrieve_depth, params=FusionParams.from_settings(s))
+            if probe.parts
+            else []
+        )
         with self.sessions() as session:
             needs = open_needs(session, [f.pk for f in found], region)
             rules = load_rules(session)
@@ -340,7 +345,8 @@ class Matcher:
             if target == "enterprises":
                 hits = enterprise_hits(session, hits, rules, VoteParams.from_settings(s), top)
             unindexed = int(session.scalar(select(func.count()).select_from(Need)) or 0) - index.count
-        notice = STALE_NEEDS.format(n=unindexed) if unindexed else None
+        notices = [NO_OUTCOMES.format(label=probe.label)] if not probe.parts else []
+        notices += [STALE_NEEDS.format(n=unindexed)] if unindexed else []
         return ReverseResult(
             target=target,
             probe=probe.kind,
@@ -348,7 +354,7 @@ class Matcher:
             probe_id=probe.id,
             hits=hits,
             conflicts_removed=removed,
-            notice=notice,
+            notice="；".join(notices) or None,
             timings_ms={"reverse": round((time.perf_counter() - started) * 1e3, 2)},
         )
 

@@ -170,3 +170,11 @@ def test_needs_added_after_the_build_are_announced(market: Matcher, tmp_path: Pa
     market.build_index()
     result = market.reverse(market.probe(outcome_id="O1"), top=10)
     assert result.notice is None and "N9" in _ids(result)
+
+
+def test_an_expert_without_outcomes_finds_nothing_and_says_why(market: Matcher) -> None:
+    from matcher.records import ExpertRecord
+
+    market.upsert("experts", [ExpertRecord(id="X-new", name="新专家")])
+    result = market.reverse(market.probe(expert_id="X-new"), target="enterprises")
+    assert result.hits == [] and "专家 新专家 暂无成果" in (result.notice or "")

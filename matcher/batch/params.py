@@ -26,8 +26,10 @@ class BatchParams(BaseModel):
     per_need: int = Field(3, ge=1, le=50, description="Experts proposed per need (K).")
     alternates: int = Field(2, ge=0, le=50, description="Ranked alternates per need (A).")
     expert_capacity: int = Field(5, ge=1, le=10_000, description="Proposals per expert in the run (C).")
-    institution_capacity: int | None = Field(None, ge=1, description="Proposals per institution in the run (N).")
-    max_per_institution: int = Field(2, ge=1, description="Experts of one institution per need (M).")
+    institution_capacity: int | None = Field(
+        None, ge=1, le=100_000, description="Proposals per institution in the run (N)."
+    )
+    max_per_institution: int = Field(2, ge=1, le=50, description="Experts of one institution per need (M).")
     region_bonus: float = Field(10.0, ge=0, le=100, description="Points for same-region pairs (本地转化).")
     candidates: int = Field(20, ge=1, le=200, description="Experts scored per need (below K + A slots stay empty).")
 

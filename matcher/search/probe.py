@@ -11,7 +11,7 @@ import numpy as np
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from matcher.errors import InputError, NotFoundError
+from matcher.errors import NotFoundError
 from matcher.search.query import KEYWORDS, checked_text
 from matcher.store.resolve import load_alias_file
 from matcher.store.tables import Expert, Institution, Outcome, OutcomeExpert
@@ -55,6 +55,8 @@ class PassageEncoder(Protocol):
 
 
 def _parts(rows: list[Outcome], encoder: PassageEncoder, max_chars: int) -> list[Part]:
+    if not rows:
+        return []
     vectors = encoder.encode_documents([compose(o.title, o.abstract, max_chars) for o in rows])
     return [Part(o.id, o.title, o.tokens.split(), v) for o, v in zip(rows, vectors, strict=True)]
 
@@ -94,10 +96,7 @@ def expert_probe(
     if expert is None:
         raise NotFoundError(f"no expert with id {expert_id!r}")
     linked = select(OutcomeExpert.outcome_pk).where(OutcomeExpert.expert_pk == expert.pk)
-    rows = _newest(session, Outcome.pk.in_(linked))
-    if not rows:
-        raise InputError(f"expert {expert_id} has no outcomes to match needs with")
-    parts = _parts(rows, encoder, max_chars)
+    parts = _parts(_newest(session, Outcome.pk.in_(linked)), encoder, max_chars)  # none: no needs, and a notice
     inst = expert.institution.name if expert.institution else None
     owner = Owner(inst, expert.pk, expert.id)
     return Probe("expert", f"专家 {expert.name}", parts, [owner], _keywords(parts, tokenizer), expert.id)
@@ -123,10 +122,7 @@ def institution_probe(
 ) -> Probe:
     inst = find_institution(session, name_or_id)
     staff = select(OutcomeExpert.outcome_pk).join(Expert).where(Expert.institution_pk == inst.pk)
-    rows = _newest(session, or_(Outcome.institution_pk == inst.pk, Outcome.pk.in_(staff)))
-    if not rows:
-        raise InputError(f"institution {inst.name} has no outcomes to match needs with")
-    parts = _parts(rows, encoder, max_chars)
+    parts = _parts(_newest(session, or_(Outcome.institution_pk == inst.pk, Outcome.pk.in_(staff))), encoder, max_chars)
     keywords = _keywords(parts, tokenizer)
     return Probe("institution", f"单位 {inst.name}", parts, [Owner(inst.name)], keywords, inst.id)
 
