@@ -56,7 +56,7 @@ PROBLEMS: dict[type[E.MatcherError], ProblemType] = {
         503, "Map Not Built", "map-missing", "no technology map yet: an administrator runs `matcher map build`"
     ),
     E.MapMismatchError: ProblemType(
-        503, "Map Unusable", "map-unusable", "the technology map is corrupted: an administrator runs `matcher map build`"
+        503, "Map Unusable", "map-unusable", "the technology map is corrupted: an administrator rebuilds it (map build)"
     ),
     E.ModelMissingError: ProblemType(503, "Model Missing", "model-missing", "a configured ranker is missing"),
     E.ModelMismatchError: ProblemType(
