@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 	$(PIP) install -q --upgrade pip
 	# torch first and pinned: the CPU wheel on local disk (any other spec pulls a CUDA build)
 	$(PIP) install -q $(FIND) "torch==2.13.0"
-	$(PIP) install -q $(FIND) -e ".[st,dev]"
+	$(PIP) install -q $(FIND) -e ".[st,dev,cluster]"
 	touch $(STAMP)
 
 install: $(STAMP)  ## create .venv and install matcher with its extras

@@ -126,9 +126,21 @@ def _build(matcher: Matcher, full: bool) -> None:
 @index_app.command("build")
 def index_build(
     full: Annotated[bool, typer.Option("--full", help="Rebuild from scratch instead of incrementally.")] = False,
+    ray: Annotated[
+        str | None,
+        typer.Option("--ray", help="Embed the new outcomes on a Ray cluster first: ADDRESS (ray://…, auto) or local."),
+    ] = None,
+    ray_actors: Annotated[int, typer.Option(min=1, max=1024, help="Embedder actors on the Ray cluster.")] = 2,
 ) -> None:
     """Bring the dense (FAISS) and BM25 indexes up to date with the store."""
-    _build(open_matcher(), full)
+    matcher = open_matcher()
+    if ray:
+        from matcher.index.ray_embed import embed_with_ray
+
+        with progress_bar("embed outcomes on Ray") as (advance, _):
+            count = embed_with_ray(matcher, ray, actors=ray_actors, progress=advance)
+        console.print(f"ray: {count} passages embedded into the cache")
+    _build(matcher, full)
 
 
 @index_app.command("status")

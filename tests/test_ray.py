@@ -1,0 +1,39 @@
+"""Embedding on a real local Ray cluster (2 CPUs, started by the test): the vectors land in the cache, and the
+index built from them equals the index built without Ray."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from matcher.config import Settings
+from matcher.engine import Matcher
+from tests.conftest import NEEDS, OUTCOMES, write_jsonl
+
+pytestmark = pytest.mark.realmodel
+
+
+def _workspace(tmp_path: Path, name: str) -> Matcher:
+    matcher = Matcher(Settings(home=tmp_path / name, _env_file=None))  # type: ignore[call-arg]
+    matcher.import_file("outcomes", write_jsonl(tmp_path / "o.jsonl", OUTCOMES))
+    matcher.import_file("needs", write_jsonl(tmp_path / "n.jsonl", NEEDS))
+    return matcher
+
+
+def test_an_index_built_through_ray_equals_one_built_without(tmp_path: Path) -> None:
+    pytest.importorskip("ray")
+    from matcher.index.ray_embed import embed_with_ray, uncached_texts
+
+    clustered, alone = _workspace(tmp_path, "ray"), _workspace(tmp_path, "alone")
+    assert len(uncached_texts(clustered)) == len(OUTCOMES)
+    assert embed_with_ray(clustered, "local", actors=2, batch_size=2, num_cpus=2) == len(OUTCOMES)
+    assert uncached_texts(clustered) == [] and embed_with_ray(clustered, "local", num_cpus=2) == 0
+    clustered.build_index()
+    alone.build_index()
+    a, b = clustered.indexes.dense, alone.indexes.dense
+    assert a.hashes_ == b.hashes_
+    query = alone.embedder.encode_queries(["铸件表面涂料"])[0]
+    pks = sorted(a.hashes_)
+    assert np.allclose(a.similarity(query, pks), b.similarity(query, pks), atol=1e-6)
