@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import faiss
@@ -31,8 +32,14 @@ def _need_texts(m: int) -> list[str]:
     return (need_texts(10_000) + [compose(r["title"], r.get("description", ""), 512) for r in rows])[:m]
 
 
+def _cache(n: int) -> Path:
+    """The vectors bench.techmap / bench.reverse already cached for the first 50k paragraphs, when they suffice."""
+    shared = OUT / "ws-map-50000-use" / "cache" / "embeddings.sqlite"
+    return shared if n <= 50_000 and shared.exists() else OUT / "ann-cache" / "embeddings.sqlite"
+
+
 def embed(n: int, m: int) -> tuple[np.ndarray, np.ndarray]:
-    encoder = CachedEmbedder(UseEmbedder(), EmbeddingCache(OUT / "ann-cache" / "embeddings.sqlite"), batch_size=256)
+    encoder = CachedEmbedder(UseEmbedder(), EmbeddingCache(_cache(n)), batch_size=256)
     docs = texts(n)
     done = [0]
 

@@ -13,10 +13,12 @@ import tempfile
 from pathlib import Path
 
 import schemathesis
+from fastapi import FastAPI
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
 from api.app import create_app
+from api.batch_worker import BatchWorker
 from matcher.config import Settings
 from matcher.engine import Matcher
 from matcher.services.users import create_key
@@ -24,7 +26,8 @@ from matcher.techmap.build import MapParams, build_map
 from tests.conftest import NEEDS, OUTCOMES, FakeEmbedder, write_jsonl
 
 
-def _app() -> tuple[object, dict[str, str]]:
+def _workspace() -> tuple[Matcher, dict[str, str]]:
+    """A workspace holding the tiny corpus, indexed and mapped, and an admin key for it."""
     tmp = Path(tempfile.mkdtemp(prefix="matcher-contract-"))
     atexit.register(shutil.rmtree, tmp, True)
     matcher = Matcher(Settings(home=tmp / "ws", _env_file=None), embedder=FakeEmbedder())  # type: ignore[call-arg]
@@ -34,7 +37,12 @@ def _app() -> tuple[object, dict[str, str]]:
     build_map(matcher, params=MapParams(topics=2, min_size=1))
     with matcher.sessions() as session, session.begin():
         key = create_key(session, name="fuzz-admin", role="admin")[1]
-    return create_app(matcher.settings, matcher=matcher), {"X-API-Key": key}
+    return matcher, {"X-API-Key": key}
+
+
+def _app() -> tuple[FastAPI, dict[str, str]]:
+    matcher, headers = _workspace()
+    return create_app(matcher.settings, matcher=matcher), headers
 
 
 APP, ADMIN = _app()
@@ -48,8 +56,19 @@ def test_openapi_contract(case: schemathesis.Case) -> None:
 
 
 class Workflow(schema.as_state_machine()):  # type: ignore[misc]
+    """Each test case runs against a fresh workspace: hypothesis replays and shrinks cases, so a case must never
+    see another one's writes (shared state made generation inconsistent: FlakyStrategyDefinition)."""
+
+    def setup(self) -> None:
+        self.matcher, self.headers = _workspace()
+        APP.state.matcher, APP.state.batch_worker = self.matcher, BatchWorker(self.matcher)
+
+    def teardown(self) -> None:
+        APP.state.batch_worker.wait()
+        self.matcher.close()
+
     def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, object]:
-        return {"headers": ADMIN}
+        return {"headers": self.headers}
 
 
 TestStatefulContract = Workflow.TestCase
