@@ -143,6 +143,18 @@ def _torch_lines(r: dict[str, Any]) -> list[str]:
     ]
 
 
+def _ann_lines(r: dict[str, Any]) -> list[str]:
+    rows = [[x["index"], x["build_s"], x["size_mb"], x["recall@10"], x["p50_ms"], x["p99_ms"]] for x in r["rows"]]
+    return [
+        f"## Large-index settings: {r['vectors']:,} ChinaXiv paragraphs ({r['embedder']}), {r['queries']} need queries",
+        "",
+        "Recall@10 against exact search; single-query latency on one thread, as the server searches.",
+        "",
+        *table(["index", "build s", "size MB", "recall@10", "p50 ms", "p99 ms"], rows),
+        "",
+    ]
+
+
 def render() -> str:
     results = _load()
     scale = [r for r in results if r["scenario"].startswith("chinaxiv-")]
@@ -153,6 +165,7 @@ def render() -> str:
     mixed = [r for r in results if r["scenario"].startswith("mixed-")]
     reverse = [r for r in results if r["scenario"].startswith("reverse-")]
     maps = [r for r in results if r["scenario"].startswith("map-")]
+    ann = [r for r in results if r["scenario"].startswith("ann-")]
     torch_runs = [r for r in results if r["scenario"].startswith("e5-torch-")]
     lines = [
         "# Benchmarks",
@@ -189,6 +202,8 @@ def render() -> str:
         lines += _reverse_lines(r)
     for r in maps:
         lines += _map_lines(r)
+    for r in ann:
+        lines += _ann_lines(r)
     for r in torch_runs:
         lines += _torch_lines(r)
     for r in expert:

@@ -30,7 +30,9 @@ class Settings(BaseSettings):
     weight_bm25: float = Field(1.0, ge=0.0)
     weight_dense: float = Field(1.0, ge=0.0)
     exact_index_max: int = Field(100_000, ge=1, description="Up to this many outcomes the dense index is exact.")
-    ivf_nprobe: int = Field(16, ge=1)
+    ivf_nprobe: int = Field(
+        64, ge=1, description="IVF lists searched per query (measured at 50k: 64 → recall@10 0.95 at 0.4 ms; 16 → 0.81)"
+    )
     rollup_depth: int = Field(5, ge=1, description="Outcomes per expert/institution that vote.")
     rollup_decay: float = Field(0.5, gt=0.0, le=1.0, description="Weight of the i-th vote is decay**i.")
     recency_half_life: float = Field(

@@ -31,7 +31,7 @@ def _vectors(matrix: np.ndarray) -> np.ndarray:
 class DenseIndex:
     """Vectors by outcome pk, plus the text hash each vector was computed from (to spot changed outcomes)."""
 
-    def __init__(self, *, embedder: str, dim: int, kind: str = "flat", nlist: int = 0, nprobe: int = 16) -> None:
+    def __init__(self, *, embedder: str, dim: int, kind: str = "flat", nlist: int = 0, nprobe: int = 64) -> None:
         self.embedder, self.dim, self.kind = embedder, dim, kind
         self.nlist, self.nprobe = nlist, nprobe
         self.index_: faiss.Index | None = None
