@@ -37,22 +37,30 @@ def start_run(matcher: Matcher, params: BatchParams) -> str:
         return create_run(session, params=params, versions=versions).id
 
 
-def resume(matcher: Matcher, run_id: str, *, progress: Progress | None = None) -> dict[str, Any]:
+def resume(
+    matcher: Matcher, run_id: str, *, progress: Progress | None = None, ray: str | None = None
+) -> dict[str, Any]:
     """Continue a cancelled, failed or killed run from what the store says is done."""
-    return execute(matcher, run_id, progress=progress, resuming=True)
+    return execute(matcher, run_id, progress=progress, resuming=True, ray=ray)
 
 
 def execute(
-    matcher: Matcher, run_id: str, *, progress: Progress | None = None, resuming: bool = False
+    matcher: Matcher,
+    run_id: str,
+    *,
+    progress: Progress | None = None,
+    resuming: bool = False,
+    ray: str | None = None,
 ) -> dict[str, Any]:
     """Execute `run_id` from where it is to the end, unless it is (or gets) cancelled — a cancelled run only
-    continues when `resuming`; returns its stats."""
+    continues when `resuming`; returns its stats. With `ray` (an address, or `local`) the needs are scored as Ray
+    tasks; the solver runs here."""
     with matcher.sessions() as session:
         run_id = get_run(session, run_id=run_id).id  # `latest` → its id, so the lock names the run
     with run_lock(matcher.engine, matcher.workspace.root / "runs", run_id):
         params = _begin(matcher, run_id, resuming)
         try:
-            if params and _score_pending(matcher, run_id, params, progress):
+            if params and _score_pending(matcher, run_id, params, progress, ray):
                 _finish(matcher, run_id, params)
         except BaseException as exc:  # mark the run failed (kill -9 cannot get here; resume handles that), re-raise
             _fail(matcher, run_id, exc)
@@ -73,7 +81,9 @@ def _begin(matcher: Matcher, run_id: str, resuming: bool) -> BatchParams | None:
         return BatchParams.from_dict(run.params)
 
 
-def _score_pending(matcher: Matcher, run_id: str, params: BatchParams, progress: Progress | None) -> bool:
+def _score_pending(
+    matcher: Matcher, run_id: str, params: BatchParams, progress: Progress | None, ray: str | None = None
+) -> bool:
     """Score every pending need; False if the run was cancelled on the way."""
     with matcher.sessions() as session:
         run = get_run(session, run_id=run_id)
@@ -88,23 +98,27 @@ def _score_pending(matcher: Matcher, run_id: str, params: BatchParams, progress:
         done, total = progress_of(session, run)
     if progress:
         progress(done, total)
+    if ray:
+        from matcher.batch.ray_score import score_on_ray
+
+        return score_on_ray(matcher, run.pk, pending, params, ray, done=done, total=total, progress=progress)
     for need_pk in pending:
-        if _cancelled(matcher, run.pk):
+        if cancelled(matcher, run.pk):
             log.info("run %s cancelled", run_id)
             return False
-        _score_one(matcher, run.pk, need_pk, rules, params)
+        score_one(matcher, run.pk, need_pk, rules, params)
         done += 1
         if progress:
             progress(done, total)
     return True
 
 
-def _cancelled(matcher: Matcher, run_pk: int) -> bool:
+def cancelled(matcher: Matcher, run_pk: int) -> bool:
     with matcher.sessions() as session:
         return session.scalar(select(MatchRun.status).where(MatchRun.pk == run_pk)) == "cancelled"
 
 
-def _score_one(matcher: Matcher, run_pk: int, need_pk: int, rules: Any, params: BatchParams) -> None:
+def score_one(matcher: Matcher, run_pk: int, need_pk: int, rules: Any, params: BatchParams) -> None:
     """Match one need (holding no database connection while the engine works), then store its candidates
     and mark it scored in one transaction."""
     start = time.perf_counter()

@@ -29,7 +29,7 @@ RunArg = Annotated[str, typer.Argument(help="Run id (see `matcher batch list`) o
 DEFAULTS = BatchParams()
 
 
-def _execute(matcher: Matcher, run_id: str, *, again: bool = False) -> None:
+def _execute(matcher: Matcher, run_id: str, *, again: bool = False, ray: str | None = None) -> None:
     with matcher.sessions() as session:
         run_id = get_run(session, run_id=run_id).id  # an unknown id fails here, before any progress bar
     console.print(f"run [bold]{run_id}[/bold]")
@@ -41,8 +41,14 @@ def _execute(matcher: Matcher, run_id: str, *, again: bool = False) -> None:
             advance(done - seen[0])
             seen[0] = done
 
-        (resume_run if again else execute)(matcher, run_id, progress=progress)
+        (resume_run if again else execute)(matcher, run_id, progress=progress, ray=ray)
     _show(matcher, run_id)
+
+
+RayOpt = Annotated[
+    str | None,
+    typer.Option("--ray", help="Score the needs as Ray tasks: a cluster ADDRESS (auto, ray://…) or local."),
+]
 
 
 def _limit(name: str) -> Any:
@@ -60,18 +66,19 @@ def run(
     max_per_institution: Annotated[int, _limit("max_per_institution")] = DEFAULTS.max_per_institution,
     region_bonus: Annotated[float, _limit("region_bonus")] = DEFAULTS.region_bonus,
     candidates: Annotated[int, _limit("candidates")] = DEFAULTS.candidates,
+    ray: RayOpt = None,
 ) -> None:
     """Start a run: score every selected need, solve the assignment, store proposals (resumable). An expert's own
     capacity overrides --expert-capacity."""
     params = BatchParams.create(**{k: v for k, v in locals().items() if k in BatchParams.model_fields})
     matcher = open_matcher()
-    _execute(matcher, start_run(matcher, params))
+    _execute(matcher, start_run(matcher, params), ray=ray)
 
 
 @batch_app.command("resume")
-def resume(run_id: RunArg) -> None:
+def resume(run_id: RunArg, ray: RayOpt = None) -> None:
     """Continue a run that was killed, failed or cancelled, from where it stopped."""
-    _execute(open_matcher(), run_id, again=True)
+    _execute(open_matcher(), run_id, again=True, ray=ray)
 
 
 @batch_app.command("cancel")

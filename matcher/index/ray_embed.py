@@ -6,15 +6,14 @@ vector cached and builds the indexes exactly as without Ray."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlalchemy import select
 
+from matcher.cluster import ray_cluster
 from matcher.embed import load_embedder
-from matcher.errors import ConfigError
 from matcher.store.tables import Outcome
 from matcher.text import compose, text_hash
 
@@ -43,30 +42,6 @@ def uncached_texts(matcher: Matcher) -> list[str]:
     unique = list(dict.fromkeys(texts))
     cached = matcher.embedder.cache.get(matcher.embedder.name, "d", [text_hash(t) for t in unique])
     return [t for t in unique if text_hash(t) not in cached]
-
-
-@contextmanager
-def ray_cluster(address: str, num_cpus: int | None) -> Iterator[Any]:
-    """Connect to `address`, or start a local cluster for this command (`local`), and leave it as found."""
-    try:
-        import ray
-    except ImportError as exc:
-        raise ConfigError("--ray needs Ray: pip install 'matcher[cluster]'") from exc
-    started = not ray.is_initialized()
-    if started:
-        local = address == "local"
-        ray.init(
-            address=None if local else address,
-            num_cpus=num_cpus if local else None,
-            include_dashboard=False,
-            log_to_driver=False,
-            configure_logging=False,
-        )
-    try:
-        yield ray
-    finally:
-        if started:
-            ray.shutdown()
 
 
 def embed_with_ray(
