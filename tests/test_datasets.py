@@ -42,7 +42,7 @@ def test_nsfc_expert_and_institution_levels(tmp_path: Path) -> None:
     m.import_file("outcomes", DATASETS / "nsfc_experts/outcomes.jsonl")
     m.import_file("needs", DATASETS / "nsfc_experts/dev/needs.jsonl")
     m.build_index()
-    query = m.need_query("Q71671058")
+    query = m.need_query((DATASETS / "nsfc_experts/dev/qrels_experts.tsv").read_text(encoding="utf-8").split()[0])
     experts = m.match(query, level="expert", top=10).hits
     institutions = m.match(query, level="institution", top=10).hits
     assert len(experts) == 10 and experts[0].evidence and experts[0].institution
