@@ -4,7 +4,6 @@ embeddings + k-means at the true number of disciplines."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 from matcher.embed.cache import CachedEmbedder
 from matcher.errors import InputError
+from matcher.ingest.readers import RowError, read_rows
 from matcher.techmap import topics as tp
 from matcher.techmap.build import MapParams, topics_of
 from matcher.text import compose
@@ -23,11 +23,8 @@ from matcher.tokenize import Tokenizer
 
 
 def read_labelled(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
-    """Records with a `field` label (the discipline); records without one are left out."""
-    if not path.exists():
-        raise InputError(f"no such file: {path}")
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    rows = [r for r in rows if r.get("field")]
+    """Records with a `field` label (the discipline), in any import format; records without one are left out."""
+    rows = [row for _, row in read_rows(path) if not isinstance(row, RowError) and row.get("field")]
     if not rows:
         raise InputError(f"{path} holds no record with a 'field' label")
     return rows, [r["field"] for r in rows]

@@ -19,13 +19,17 @@ def ray_cluster(address: str, num_cpus: int | None) -> Iterator[Any]:
     started = not ray.is_initialized()
     if started:
         local = address == "local"
-        ray.init(
-            address=None if local else address,
-            num_cpus=num_cpus if local else None,
-            include_dashboard=False,
-            log_to_driver=False,
-            configure_logging=False,
-        )
+        try:
+            ray.init(
+                address=None if local else address,
+                num_cpus=num_cpus if local else None,
+                include_dashboard=False,
+                log_to_driver=False,
+                configure_logging=False,
+            )
+        except ConnectionError as exc:
+            hint = "start one (ray start --head) or use --ray local"
+            raise ConfigError(f"cannot reach a Ray cluster at {address!r} ({exc}); {hint}") from exc
     try:
         yield ray
     finally:

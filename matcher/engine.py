@@ -331,11 +331,7 @@ class Matcher:
 
     def _reverse(self, probe: Probe, index: Any, target: str, top: int, region: str | None) -> ReverseResult:
         s, started = self.settings, time.perf_counter()
-        found = (
-            search_needs(probe, index, depth=s.retrieve_depth, params=FusionParams.from_settings(s))
-            if probe.parts
-            else []
-        )
+        found = search_needs(probe, index, depth=s.retrieve_depth, params=FusionParams.from_settings(s))
         with self.sessions() as session:
             needs = open_needs(session, [f.pk for f in found], region)
             rules = load_rules(session)

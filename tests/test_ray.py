@@ -37,3 +37,12 @@ def test_an_index_built_through_ray_equals_one_built_without(tmp_path: Path) -> 
     query = alone.embedder.encode_queries(["铸件表面涂料"])[0]
     pks = sorted(a.hashes_)
     assert np.allclose(a.similarity(query, pks), b.similarity(query, pks), atol=1e-6)
+
+
+def test_no_cluster_at_the_address_is_a_clear_error() -> None:
+    pytest.importorskip("ray")
+    from matcher.cluster import ray_cluster
+    from matcher.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="cannot reach a Ray cluster at 'auto'"), ray_cluster("auto", None):
+        pass

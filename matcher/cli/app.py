@@ -28,7 +28,6 @@ from matcher.cli.users import users_app
 from matcher.config import Settings
 from matcher.engine import Matcher
 from matcher.errors import InputError, MatcherError, NotFoundError
-from matcher.techmap.build import MapParams, build_map
 
 DEMO_FILES = ("institutions", "experts", "outcomes", "needs")
 
@@ -236,6 +235,8 @@ def demo(
             raise NotFoundError(f"demo file missing: {path}")
         _import(kind, path, None)
     _build(matcher, full=False)
+    from matcher.techmap.build import MapParams, build_map
+
     with progress_bar("技术图谱: embed outcomes and needs") as (advance, _):
         techmap = build_map(matcher, params=MapParams(), progress=advance)
     console.print(f"map: {len(techmap.topics)} topics, {len(techmap.gaps)} gaps, {len(techmap.strengths)} strengths")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -12,10 +12,9 @@ from rich.table import Table
 from matcher.cli.progress import progress_bar
 from matcher.cli.state import console, open_matcher
 from matcher.errors import InputError
-from matcher.techmap.build import MapParams, build_map, load_map
-from matcher.techmap.export import write_report
-from matcher.techmap.report import GAP_KIND
-from matcher.techmap.view import MapView, view
+
+if TYPE_CHECKING:
+    from matcher.techmap.view import MapView
 
 map_app = typer.Typer(
     help="技术图谱: technology topics of demand and supply per region, 卡脖子 gaps and 待转化 strengths.",
@@ -43,6 +42,8 @@ def build(
 ) -> None:
     """Cluster every outcome and need together into topics, count demand and supply per topic × region, and
     store the map (workspace folder `map/`, with params.json)."""
+    from matcher.techmap.build import MapParams, build_map
+
     params = MapParams(topics=_topics(topics), min_size=min_size, fields=fields, alpha=alpha, seed=seed)
     matcher = open_matcher()
     with progress_bar("embed outcomes and needs") as (advance, _):
@@ -56,6 +57,8 @@ def build(
 
 
 def _table(v: MapView, top: int) -> None:
+    from matcher.techmap.report import GAP_KIND
+
     names = {f.id: f.name for f in v.techmap.fields}
     topics = Table("topic", "field", "terms", "open needs", "outcomes", title="topics")
     for t in v.topics:
@@ -80,6 +83,9 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print the map (or the view) as JSON.")] = False,
 ) -> None:
     """The stored map: topics, the biggest gaps and strengths (of one region or field)."""
+    from matcher.techmap.build import load_map
+    from matcher.techmap.view import view
+
     v = view(load_map(open_matcher().workspace), region=region, field=field)
     if as_json:
         typer.echo(json.dumps(v.as_dict(), ensure_ascii=False, indent=1))
@@ -95,6 +101,10 @@ def report(
 ) -> None:
     """Write the 技术图谱 report: a self-contained HTML page (heatmap, treemap, gaps, strengths, trends), JSON and
     XLSX."""
+    from matcher.techmap.build import load_map
+    from matcher.techmap.export import write_report
+    from matcher.techmap.view import view
+
     v = view(load_map(open_matcher().workspace), region=region, field=field)
     for path in write_report(v, out):
         console.print(f"written: {path}")

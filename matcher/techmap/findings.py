@@ -80,10 +80,16 @@ class Nearest:
             sims = need_vectors[start : start + _CHUNK] @ self.vectors.T
             for row in sims:
                 best_local = float(row[local].max()) if local.any() else None
-                remote = np.where(local, -np.inf, row)
-                top = np.argsort(-remote, kind="stable")[: min(NEAREST, int((~local).sum()))]
-                found.append((best_local, [(int(i), float(row[i])) for i in top]))
+                found.append((best_local, [(int(i), float(row[i])) for i in self._top_remote(row, local)]))
         return found
+
+    @staticmethod
+    def _top_remote(row: np.ndarray, local: np.ndarray) -> np.ndarray:
+        """The NEAREST highest-scoring remote outcomes, best first (ties by position), without a full sort."""
+        remote = np.flatnonzero(~local)
+        if len(remote) > NEAREST:
+            remote = remote[np.argpartition(-row[remote], NEAREST - 1)[:NEAREST]]
+        return remote[np.lexsort((remote, -row[remote]))]
 
 
 def _who(doc: MapDoc, key: str) -> list[tuple[str | None, str | None]]:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from sklearn.cluster import AgglomerativeClustering, KMeans, MiniBatchKMeans
@@ -21,7 +22,14 @@ from matcher.bundled import dict_dir
 from matcher.tokenize import read_words
 
 SEED = 0
-LABEL_STOPWORDS = frozenset(read_words(dict_dir() / "label_stopwords.txt"))
+
+
+@lru_cache(maxsize=1)
+def label_stopwords() -> frozenset[str]:
+    """Words too generic to name a topic (`data/dict/label_stopwords.txt`), read on first use."""
+    return frozenset(read_words(dict_dir() / "label_stopwords.txt"))
+
+
 _MINIBATCH_ABOVE = 20_000
 
 
@@ -103,12 +111,13 @@ class Terms:
 
     top: int = 8
     min_chars: int = 2
-    skip: frozenset[str] = field(default=LABEL_STOPWORDS)
+    skip: frozenset[str] | None = None  # None: label_stopwords()
 
     def labels(self, tokens: Sequence[Sequence[str]], classes: np.ndarray) -> list[list[tuple[str, float]]]:
+        skip = label_stopwords() if self.skip is None else self.skip
         per_class = [Counter[str]() for _ in range(int(classes.max()) + 1 if len(classes) else 0)]
         for doc, c in zip(tokens, classes.tolist(), strict=True):
-            per_class[c].update(t for t in doc if len(t) >= self.min_chars and t not in self.skip)
+            per_class[c].update(t for t in doc if len(t) >= self.min_chars and t not in skip)
         total: Counter[str] = Counter()
         for counts in per_class:
             total.update(counts)

