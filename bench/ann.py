@@ -67,7 +67,9 @@ def recall(found: np.ndarray, truth: np.ndarray) -> float:
     return round(float(np.mean([len(set(f) & set(t)) / len(t) for f, t in zip(found, truth, strict=True)])), 4)
 
 
-def measure(name: str, index: faiss.Index, Q: np.ndarray, truth: np.ndarray | None) -> tuple[dict[str, Any], np.ndarray]:
+def measure(
+    name: str, index: faiss.Index, Q: np.ndarray, truth: np.ndarray | None
+) -> tuple[dict[str, Any], np.ndarray]:
     found, times = latency(index, Q)
     return {
         "index": name,
