@@ -1,6 +1,10 @@
 """Load benchmark of `POST /match`: a real server on loopback, concurrent clients, bounded in count and time.
 
 python -m bench.load --home .matcher --name demo [--embedder e5] [--requests 300] [--concurrency 8]
+                     [--workers 2] [--no-mmap]
+
+After the load, the memory of the server's processes: RSS summed, and PSS (pages shared between worker
+processes, such as memory-mapped indexes, counted once in all).
 """
 
 from __future__ import annotations
@@ -43,12 +47,14 @@ def _key_and_texts(home: Path, embedder: str) -> tuple[str, list[str]]:
     return key, texts
 
 
-def _start(home: Path, embedder: str, port: int, *, database_url: str | None = None) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "MATCHER_HOME": str(home), "MATCHER_EMBEDDER": embedder}
+def _start(
+    home: Path, embedder: str, port: int, *, database_url: str | None = None, workers: int = 1, mmap: bool = True
+) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "MATCHER_HOME": str(home), "MATCHER_EMBEDDER": embedder, "MATCHER_INDEX_MMAP": str(mmap)}
     if database_url:
         env["MATCHER_DATABASE_URL"] = database_url
     proc = subprocess.Popen(
-        [sys.executable, "-m", "matcher.cli.app", "serve", "--port", str(port)],
+        [sys.executable, "-m", "matcher.cli.app", "serve", "--port", str(port), "--workers", str(workers)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -97,20 +103,60 @@ def _phase(url: str, key: str, texts: list[str], concurrency: int) -> dict[str, 
     }
 
 
-def run(home: Path, name: str, embedder: str, requests: int, concurrency: int) -> dict[str, Any]:
+def _tree(pid: int) -> list[int]:
+    """`pid` and its descendants (uvicorn's worker processes)."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = [pid], [pid]
+    while frontier:
+        frontier = [child for child, parent in parents.items() if parent in frontier]
+        found += frontier
+    return found
+
+
+def _memory_mb(pid: int) -> dict[str, float]:
+    """RSS and PSS of the process tree, from /proc/<pid>/smaps_rollup (Linux)."""
+    totals = {"Rss": 0, "Pss": 0}
+    for p in _tree(pid):
+        try:
+            lines = Path(f"/proc/{p}/smaps_rollup").read_text().splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            key, _, value = line.partition(":")
+            if key in totals:
+                totals[key] += int(value.split()[0])
+    return {
+        "processes": len(_tree(pid)),
+        "rss_mb": round(totals["Rss"] / 1024, 1),
+        "pss_mb": round(totals["Pss"] / 1024, 1),
+    }
+
+
+def run(
+    home: Path, name: str, embedder: str, requests: int, concurrency: int, *, workers: int = 1, mmap: bool = True
+) -> dict[str, Any]:
     (key, stored), port = _key_and_texts(home, embedder), _port()
-    proc = _start(home, embedder, port)
+    proc = _start(home, embedder, port, workers=workers, mmap=mmap)
     url = f"http://127.0.0.1:{port}"
     try:
         cached = [stored[i % len(stored)] for i in range(requests)]
         _phase(url, key, cached[:20], concurrency)  # warm-up
         fresh = [f"(load {i}) {t}" for i, t in enumerate(stored[:40])]  # marker first: texts are cut at 512
         return {
-            "scenario": f"load-{name}",
+            "scenario": f"load-{name}" + (f"-workers{workers}" if workers > 1 else "") + ("" if mmap else "-nommap"),
             "embedder": embedder,
             "home": str(home),
+            "workers": workers,
+            "index_mmap": mmap,
             "known_text": _phase(url, key, cached, concurrency),
             "new_text": _phase(url, key, fresh, concurrency),
+            "memory": _memory_mb(proc.pid),
             "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         }
     finally:
@@ -125,8 +171,18 @@ def main() -> None:
     parser.add_argument("--embedder", default="e5")
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=1, help="server processes (matcher serve --workers)")
+    parser.add_argument("--no-mmap", action="store_true", help="load the indexes into each process's memory")
     args = parser.parse_args()
-    result = run(args.home, args.name, args.embedder, args.requests, args.concurrency)
+    result = run(
+        args.home,
+        args.name,
+        args.embedder,
+        args.requests,
+        args.concurrency,
+        workers=args.workers,
+        mmap=not args.no_mmap,
+    )
     save_result(result)
 
 

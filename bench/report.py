@@ -42,14 +42,21 @@ def _scale_rows(results: list[dict[str, Any]]) -> list[str]:
     return table([*headers, "peak RSS MB"], rows)
 
 
+def _memory(r: dict[str, Any]) -> str:
+    m = r.get("memory")
+    return f"{m['rss_mb']} / {m['pss_mb']}" if m else "—"
+
+
 def _load_rows(results: list[dict[str, Any]]) -> list[str]:
-    headers = ["scenario", "embedder", "text", "requests", "concurrency", "throughput req/s", "p50 ms", "p99 ms"]
+    headers = ["scenario", "embedder", "workers", "text", "requests", "concurrency", "throughput req/s", "p50 ms"]
     phases = (("known_text", "stored-need text (embedding cached)"), ("new_text", "new text"))
     keys = ("requests", "concurrency", "throughput_rps", "p50_ms", "p99_ms", "errors")
     rows = [
-        [r["scenario"], r["embedder"], label, *(r[phase][k] for k in keys)] for r in results for phase, label in phases
+        [r["scenario"], r["embedder"], r.get("workers", 1), label, *(r[phase][k] for k in keys), _memory(r)]
+        for r in results
+        for phase, label in phases
     ]
-    return table([*headers, "errors"], rows)
+    return table([*headers, "p99 ms", "errors", "server RSS / PSS MB"], rows)
 
 
 def _batch_rows(results: list[dict[str, Any]]) -> list[str]:
@@ -148,7 +155,8 @@ def _ann_lines(r: dict[str, Any]) -> list[str]:
     return [
         f"## Large-index settings: {r['vectors']:,} ChinaXiv paragraphs ({r['embedder']}), {r['queries']} need queries",
         "",
-        "Recall@10 against exact search; single-query latency on one thread, as the server searches.",
+        "Recall@10 against exact search; single-query latency on one thread, as the server searches. "
+        f"Peak RSS of the run (vectors + every index at once): {r['peak_rss_mb']:,} MB.",
         "",
         *table(["index", "build s", "size MB", "recall@10", "p50 ms", "p99 ms"], rows),
         "",
@@ -223,7 +231,9 @@ def render() -> str:
         lines += [
             "## Service load: `POST /match` (level expert, top 10) on loopback",
             "",
-            "A real `matcher serve` process; concurrent clients (threads + httpx), bounded in count and in time.",
+            "A real `matcher serve` (with `--workers N`: N processes); concurrent clients (threads + httpx), bounded "
+            "in count and in time. Memory after the load, over the server's processes: RSS summed / PSS (pages "
+            "shared between processes, such as the memory-mapped indexes, counted once).",
             "",
             *_load_rows(load),
             "",

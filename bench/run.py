@@ -23,9 +23,20 @@ SCENARIOS = [
     ["bench.batch"],
     ["bench.reverse", "--n", "50000", "--embedder", "use"],
     ["bench.ann", "--n", "50000", "--queries", "1000"],  # flat vs IVF vs HNSW (vectors cached by bench.techmap)
+    ["bench.ann", "--n", "250000", "--queries", "1000"],  # every paragraph (~45 min to embed once, then cached)
+    ["bench.ray_build", "--n", "10000", "--embedder", "use", "--actors", "2"],  # one process vs a local Ray cluster
     ["bench.techmap", "--n", "50000", "--needs", "2000", "--embedder", "use"],
     ["bench.load", "--home", "bench/out/ws-demo", "--name", "demo", "--embedder", "e5"],
     ["bench.load", "--home", "bench/out/ws-chinaxiv-50000-use", "--name", "chinaxiv-50000", "--embedder", "use"],
+    ["bench.load", "--home", "bench/out/ws-demo", "--name", "demo", "--embedder", "e5", "--workers", "2"],
+    [
+        *("bench.load", "--home", "bench/out/ws-chinaxiv-50000-use", "--name", "chinaxiv-50000"),
+        *("--embedder", "use", "--workers", "2"),
+    ],
+    [
+        *("bench.load", "--home", "bench/out/ws-chinaxiv-50000-use", "--name", "chinaxiv-50000"),
+        *("--embedder", "use", "--workers", "2", "--no-mmap"),
+    ],
     ["bench.mixed", "--home", "bench/out/ws-demo", "--name", "demo-sqlite"],
     ["bench.mixed", "--home", "bench/out/ws-demo-pg", "--name", "demo-postgresql", "--postgres"],
 ]

@@ -92,6 +92,7 @@ class Artifacts:
 
     def __init__(self, settings: Settings, embedder: Callable[[], Embedder]) -> None:
         self.index_dir = settings.workspace().index_dir
+        self.mmap = settings.index_mmap
         self.slots = model_slots(settings)
         self._embedder = embedder
         self._lock = threading.Lock()
@@ -118,7 +119,7 @@ class Artifacts:
         with self._lock:
             self._fresh()
             if self._indexes is None:
-                self._indexes = load_indexes(self.index_dir, self._embedder())
+                self._indexes = load_indexes(self.index_dir, self._embedder(), mmap=self.mmap)
             return self._indexes
 
     def _model(self, slot: ModelSlot[Any]) -> tuple[Loaded[Any] | None, str | None]:

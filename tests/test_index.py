@@ -120,3 +120,40 @@ def test_editing_a_part_manifest_is_detected(loaded: Matcher) -> None:
     loaded.reload()
     with pytest.raises(IndexMismatchError, match=r"dense/params\.json is corrupted"):
         loaded.match(loaded.text_query("铸造涂料"))
+
+
+@pytest.mark.parametrize("kind", ["flat", "ivf"])
+def test_a_mapped_index_searches_alike_and_refuses_changes(tmp_path: Path, kind: str) -> None:
+    rng = np.random.default_rng(2)
+    vectors = rng.normal(size=(64, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    nlist = 4 if kind == "ivf" else 0
+    built = DenseIndex(embedder="fake", dim=8, kind=kind, nlist=nlist, nprobe=4).build(
+        np.arange(100, 164), vectors, ["h"] * 64
+    )
+    built.save(tmp_path / "d")
+    mapped = DenseIndex.load(tmp_path / "d", mmap=True)
+    for q in vectors[:5]:
+        assert mapped.search(q, 5)[0].tolist() == built.search(q, 5)[0].tolist()
+    assert mapped.similarity(vectors[3], [103]) == pytest.approx([1.0], abs=1e-5)
+    with pytest.raises(IndexMismatchError, match="read-only"):
+        mapped.add([1], vectors[:1], ["h"])
+    with pytest.raises(IndexMismatchError, match="read-only"):
+        mapped.remove([100])
+
+
+def test_a_mapped_index_outlives_the_folder_being_swapped(tmp_path: Path) -> None:
+    vectors = np.eye(4, dtype=np.float32)
+    DenseIndex(embedder="fake", dim=4).build([1, 2, 3, 4], vectors, list("abcd")).save(tmp_path / "d")
+    mapped = DenseIndex.load(tmp_path / "d", mmap=True)
+    (tmp_path / "d" / "dense.faiss").unlink()  # the builder swaps a new folder in; the old file is unlinked
+    DenseIndex(embedder="fake", dim=4).build([9], vectors[:1], ["z"]).save(tmp_path / "d")
+    assert mapped.search(vectors[2], 1)[0].tolist() == [3]
+
+
+def test_a_mapped_lexical_index_scores_alike(tmp_path: Path) -> None:
+    index = LexicalIndex().fit([5, 6, 7], [["铸造", "涂料"], ["电池", "热管理"], ["铸造", "砂型"]])
+    index.save(tmp_path / "l")
+    mapped = LexicalIndex.load(tmp_path / "l", mmap=True)
+    assert mapped.score_pks(["铸造"], [5, 6, 7]).tolist() == index.score_pks(["铸造"], [5, 6, 7]).tolist()
+    assert mapped.search(["涂料", "铸造"], 10)[0].tolist() == [5, 7]

@@ -1,6 +1,8 @@
 """Dense index: FAISS inner product over L2-normalised vectors (= cosine), keyed by outcome pk.
 
 Exact (IndexIDMap2 over IndexFlatIP) up to `exact_max` vectors, IVF-Flat beyond; the choice is recorded.
+A server loads it memory-mapped (read-only: every worker process shares one copy in the page cache); the
+builder loads it into memory to update it and swaps a new folder in, so a mapped file is never rewritten.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from matcher.errors import IndexMismatchError
 
 log = logging.getLogger(__name__)
 FAISS_FILE, IDS_FILE = "dense.faiss", "ids.tsv"
+_MMAP = faiss.IO_FLAG_MMAP_IFC  # the file mapped: flat codes and IVF lists are read in place, not copied
 
 
 def _ids(pks: Any) -> np.ndarray:
@@ -37,6 +40,7 @@ class DenseIndex:
         self.index_: faiss.Index | None = None
         self.hashes_: dict[int, str] = {}
         self._direct_map = False  # IVF only: id → vector map for `similarity`, built once
+        self.mapped = False  # loaded memory-mapped: read-only
 
     @staticmethod
     def choose_kind(n: int, exact_max: int) -> tuple[str, int]:
@@ -62,7 +66,12 @@ class DenseIndex:
         self.add(pks, vectors, hashes)
         return self
 
+    def _writable(self) -> None:
+        if self.mapped:
+            raise IndexMismatchError("a memory-mapped dense index is read-only; load it with mmap=False to change it")
+
     def add(self, pks: Any, vectors: np.ndarray, hashes: list[str]) -> None:
+        self._writable()
         if self.index_ is None:
             self.index_ = self._empty(vectors if self.kind == "ivf" else None)
         ids = _ids(pks)
@@ -73,6 +82,7 @@ class DenseIndex:
         self.hashes_.update(zip(ids.tolist(), hashes, strict=True))
 
     def remove(self, pks: Any) -> None:
+        self._writable()
         ids = _ids(pks)
         if self.index_ is None or len(ids) == 0:
             return
@@ -133,8 +143,11 @@ class DenseIndex:
         return write_params(folder, params, files=[FAISS_FILE, IDS_FILE])
 
     @classmethod
-    def load(cls, folder: Path, *, embedder: str | None = None, dim: int | None = None) -> DenseIndex:
-        """Load and check: a different embedder or dimension, or a corrupted file, is an IndexMismatchError."""
+    def load(
+        cls, folder: Path, *, embedder: str | None = None, dim: int | None = None, mmap: bool = False
+    ) -> DenseIndex:
+        """Load and check: a different embedder or dimension, or a corrupted file, is an IndexMismatchError.
+        `mmap`: map the vectors read-only instead of reading them (for serving; such an index cannot change)."""
         params = read_params(folder)
         if embedder is not None and params.get("embedder") != embedder:
             raise IndexMismatchError(
@@ -151,7 +164,8 @@ class DenseIndex:
             nlist=params["nlist"],
             nprobe=params["nprobe"],
         )
-        index.index_ = faiss.read_index(str(folder / FAISS_FILE))
+        index.index_ = faiss.read_index(str(folder / FAISS_FILE), _MMAP if mmap else 0)
+        index.mapped = mmap
         if index.kind == "ivf":
             faiss.extract_index_ivf(index.index_).nprobe = index.nprobe
         for line in (folder / IDS_FILE).read_text(encoding="utf-8").splitlines():

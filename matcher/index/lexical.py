@@ -80,7 +80,8 @@ class LexicalIndex:
         )
 
     @classmethod
-    def load(cls, folder: Path) -> LexicalIndex:
+    def load(cls, folder: Path, *, mmap: bool = False) -> LexicalIndex:
+        """Load and check; `mmap` maps bm25s' score arrays read-only (for serving)."""
         params = read_params(folder)
         verify_files(folder, params)
         index = cls(k1=params["k1"], b=params["b"])
@@ -89,6 +90,6 @@ class LexicalIndex:
         if len(index.pks_) != params["count"]:
             raise IndexMismatchError(f"{folder}: {len(index.pks_)} ids, params say {params['count']}")
         if index.count:
-            index.retriever_ = bm25s.BM25.load(str(folder / BM25_DIR), show_progress=False)
+            index.retriever_ = bm25s.BM25.load(str(folder / BM25_DIR), mmap=mmap, show_progress=False)
         index._position = {int(pk): i for i, pk in enumerate(index.pks_.tolist())}
         return index

@@ -25,14 +25,15 @@ class Indexes:
     institution_sizes: dict[int, int] | None = None  # outcomes per institution (an expert-ranker feature)
 
 
-def load_indexes(folder: Path, embedder: Embedder) -> Indexes:
-    """The dense and BM25 indexes and the tokenizer of `folder` (checksums, embedder and counts checked)."""
+def load_indexes(folder: Path, embedder: Embedder, *, mmap: bool = False) -> Indexes:
+    """The dense and BM25 indexes and the tokenizer of `folder` (checksums, embedder and counts checked);
+    `mmap`: vectors and BM25 arrays mapped read-only, shared by every process serving the folder."""
     manifest = check_manifest(folder, embedder.name)
-    dense = DenseIndex.load(folder / DENSE, embedder=embedder.name, dim=embedder.dim)
-    lexical = LexicalIndex.load(folder / LEXICAL)
+    dense = DenseIndex.load(folder / DENSE, embedder=embedder.name, dim=embedder.dim, mmap=mmap)
+    lexical = LexicalIndex.load(folder / LEXICAL, mmap=mmap)
     if dense.count != lexical.count:
         raise IndexMismatchError(f"dense ({dense.count}) and BM25 ({lexical.count}) indexes disagree")
     needs = None
     if (folder / NEED_DENSE).exists():
-        needs = NeedIndexes.load(folder, embedder=embedder.name, dim=embedder.dim)
+        needs = NeedIndexes.load(folder, embedder=embedder.name, dim=embedder.dim, mmap=mmap)
     return Indexes(dense, lexical, Tokenizer.load(folder / TOKENIZER), manifest, needs)

@@ -42,9 +42,9 @@ class NeedIndexes:
         return [f"{NEED_DENSE}/params.json", f"{NEED_LEXICAL}/params.json"]
 
     @classmethod
-    def load(cls, folder: Path, *, embedder: str, dim: int) -> NeedIndexes:
-        dense = DenseIndex.load(folder / NEED_DENSE, embedder=embedder, dim=dim)
-        return cls(dense, LexicalIndex.load(folder / NEED_LEXICAL))
+    def load(cls, folder: Path, *, embedder: str, dim: int, mmap: bool = False) -> NeedIndexes:
+        dense = DenseIndex.load(folder / NEED_DENSE, embedder=embedder, dim=dim, mmap=mmap)
+        return cls(dense, LexicalIndex.load(folder / NEED_LEXICAL, mmap=mmap))
 
 
 def build_need_indexes(
