@@ -91,7 +91,7 @@ def main() -> None:
     rows = [{**row, "build_s": round(build, 1)}]
     nlist = int(4 * np.sqrt(len(X)))
     ivf, build = timed(lambda: _ivf(X, nlist))
-    for nprobe in (8, 16, 32, 64):
+    for nprobe in (16, 32, 64, 128, 256):
         ivf.nprobe = nprobe
         rows.append({**measure(f"ivf nlist={nlist} nprobe={nprobe}", ivf, Q, truth)[0], "build_s": round(build, 1)})
     hnsw, build = timed(lambda: _hnsw(X, d))

@@ -23,7 +23,7 @@ from matcher.ranking.outcome.train import OUTCOME_RANKER, judged_set
 from matcher.ranking.qrels import Qrels
 from matcher.search.query import Query
 from matcher.search.results import Components
-from matcher.search.retrieve import rank_fusion, vote_weight
+from matcher.search.retrieve import FusionParams, rank_fusion, retrieve, vote_weight
 from matcher.search.rollup import Scored, VoteParams, roll_up
 from matcher.store.tables import Need, Outcome
 from matcher.store.views import OutcomeInfo
@@ -43,11 +43,12 @@ class NeedCandidates:
 
 
 def _pool(matcher: Matcher, query: Query, pool: str, judged: list[int]) -> list[int]:
+    """The judged outcomes, or the engine's own hybrid retrieval at depth 100 per retriever (BM25 and dense)."""
     if pool == "judged":
         return judged
     idx = matcher.indexes
-    found = list(idx.lexical.search(query.tokens, DEPTH)[0].tolist()) + list(idx.dense.search(query.vector, DEPTH)[0])
-    return list(dict.fromkeys(int(p) for p in found))
+    params = FusionParams.from_settings(matcher.settings)
+    return [pk for pk, _ in retrieve(query, lexical=idx.lexical, dense=idx.dense, depth=DEPTH, params=params)]
 
 
 def collect(

@@ -30,3 +30,12 @@ def test_fuse_zsum_uses_floor_for_missing_system() -> None:
     assert fused[1].fused == pytest.approx(1 + -1)  # bm25 z=+1, dense missing → floor -1
     assert fused[2].fused == pytest.approx(-1 + 1)
     assert fused[3].fused == pytest.approx(-1 + -1)
+
+
+def test_dense_retrieval_searches_with_full_text_and_title_together() -> None:
+    from matcher.search.query import Query
+
+    full, title = np.array([1.0, 0.0], np.float32), np.array([0.0, 1.0], np.float32)
+    both = Query("t", [], full, [], title_vector=title).retrieval_vector()
+    assert both == pytest.approx([0.70710677, 0.70710677])  # (1, 1) / sqrt(2)
+    assert Query("t", [], full, []).retrieval_vector() is full  # no title: the full-text vector itself

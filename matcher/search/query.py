@@ -31,6 +31,18 @@ class Query:
     region: str | None = None
     organization: str | None = None
 
+    def retrieval_vector(self) -> np.ndarray:
+        """The vector dense retrieval searches with: full text and title together (the unit sum of the two, so
+        an outcome scores cos(full) + cos(title), up to scale). Outcomes are short titles and abstracts, needs
+        long descriptions: on BDCI dev (113 needs, full corpus) the sum retrieves more of the judged outcomes in
+        the top 100 than the full text alone (0.422 vs 0.368) or the title alone (0.430, with a lower nDCG@10).
+        A need without a description (NSFC's) searches with its one vector, as before."""
+        if self.title_vector is None:
+            return self.vector
+        both = self.vector + self.title_vector
+        norm = float(np.linalg.norm(both))
+        return both / norm if norm > 0 else self.vector
+
 
 class QueryEncoder(Protocol):
     def encode_queries(self, texts: list[str]) -> np.ndarray: ...

@@ -91,4 +91,4 @@ def retrieve(
     query: Query, *, lexical: LexicalIndex, dense: DenseIndex, depth: int, params: FusionParams
 ) -> list[tuple[int, Components]]:
     """Candidate outcomes for `query`, fused, best first."""
-    return fuse(lexical.search(query.tokens, depth), dense.search(query.vector, depth), params)
+    return fuse(lexical.search(query.tokens, depth), dense.search(query.retrieval_vector(), depth), params)
