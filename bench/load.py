@@ -147,7 +147,8 @@ def run(
     try:
         cached = [stored[i % len(stored)] for i in range(requests)]
         _phase(url, key, cached[:20], concurrency)  # warm-up
-        fresh = [f"(load {i}) {t}" for i, t in enumerate(stored[:40])]  # marker first: texts are cut at 512
+        run_id = time.time_ns()  # new in every run: a text embedded by an earlier run would be cached
+        fresh = [f"(load {run_id}-{i}) {t}" for i, t in enumerate(stored[:40])]  # marker first: cut at 512
         return {
             "scenario": f"load-{name}" + (f"-workers{workers}" if workers > 1 else "") + ("" if mmap else "-nommap"),
             "embedder": embedder,

@@ -163,6 +163,20 @@ def _ann_lines(r: dict[str, Any]) -> list[str]:
     ]
 
 
+def _ray_lines(r: dict[str, Any]) -> list[str]:
+    ray = r["ray"]
+    return [
+        f"## Index build through Ray: {r['outcomes']:,} ChinaXiv paragraphs ({r['embedder']}), empty cache",
+        "",
+        f"One process: **{r['single_process_s']} s**. `--ray local` (a local cluster on the same 2 cores, "
+        f"{r['actors']} embedder actors): {ray['ray_embed_s']} s embedding {ray['embedded']:,} distinct passages "
+        f"through Ray Data + {ray['index_s']} s building from the cache = **{ray['total_s']} s** "
+        f"({r['speedup']}× the single process). Largest difference between the two indexes' vectors: "
+        f"{r['max_vector_difference']:.1e}.",
+        "",
+    ]
+
+
 def render() -> str:
     results = _load()
     scale = [r for r in results if r["scenario"].startswith("chinaxiv-")]
@@ -175,6 +189,7 @@ def render() -> str:
     maps = [r for r in results if r["scenario"].startswith("map-")]
     ann = [r for r in results if r["scenario"].startswith("ann-")]
     torch_runs = [r for r in results if r["scenario"].startswith("e5-torch-")]
+    ray_builds = [r for r in results if r["scenario"].startswith("ray-build-")]
     lines = [
         "# Benchmarks",
         "",
@@ -214,6 +229,8 @@ def render() -> str:
         lines += _ann_lines(r)
     for r in torch_runs:
         lines += _torch_lines(r)
+    for r in ray_builds:
+        lines += _ray_lines(r)
     for r in expert:
         lines += [
             f"## Expert ranker cost: {r['corpus']}",

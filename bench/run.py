@@ -27,15 +27,18 @@ SCENARIOS = [
     ["bench.ray_build", "--n", "10000", "--embedder", "use", "--actors", "2"],  # one process vs a local Ray cluster
     ["bench.techmap", "--n", "50000", "--needs", "2000", "--embedder", "use"],
     ["bench.load", "--home", "bench/out/ws-demo", "--name", "demo", "--embedder", "e5"],
-    ["bench.load", "--home", "bench/out/ws-chinaxiv-50000-use", "--name", "chinaxiv-50000", "--embedder", "use"],
+    [
+        *("bench.load", "--home", "bench/out/ws-chinaxiv-50000-use", "--name", "chinaxiv-50000"),
+        *("--embedder", "use", "--requests", "600"),
+    ],
     ["bench.load", "--home", "bench/out/ws-demo", "--name", "demo", "--embedder", "e5", "--workers", "2"],
     [
         *("bench.load", "--home", "bench/out/ws-chinaxiv-50000-use", "--name", "chinaxiv-50000"),
-        *("--embedder", "use", "--workers", "2"),
+        *("--embedder", "use", "--requests", "600", "--workers", "2"),
     ],
     [
         *("bench.load", "--home", "bench/out/ws-chinaxiv-50000-use", "--name", "chinaxiv-50000"),
-        *("--embedder", "use", "--workers", "2", "--no-mmap"),
+        *("--embedder", "use", "--requests", "600", "--workers", "2", "--no-mmap"),
     ],
     ["bench.mixed", "--home", "bench/out/ws-demo", "--name", "demo-sqlite"],
     ["bench.mixed", "--home", "bench/out/ws-demo-pg", "--name", "demo-postgresql", "--postgres"],

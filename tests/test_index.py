@@ -157,3 +157,16 @@ def test_a_mapped_lexical_index_scores_alike(tmp_path: Path) -> None:
     mapped = LexicalIndex.load(tmp_path / "l", mmap=True)
     assert mapped.score_pks(["铸造"], [5, 6, 7]).tolist() == index.score_pks(["铸造"], [5, 6, 7]).tolist()
     assert mapped.search(["涂料", "铸造"], 10)[0].tolist() == [5, 7]
+
+
+def test_a_new_nprobe_applies_to_a_loaded_ivf_index(tmp_path: Path) -> None:
+    vectors = np.random.default_rng(3).normal(size=(64, 8)).astype(np.float32)
+    index = DenseIndex(embedder="fake", dim=8, kind="ivf", nlist=4, nprobe=1).build(np.arange(64), vectors, ["h"] * 64)
+    index.save(tmp_path / "d")
+    loaded = DenseIndex.load(tmp_path / "d")
+    loaded.set_nprobe(3)
+    loaded.save(tmp_path / "d2")
+    import faiss
+
+    again = DenseIndex.load(tmp_path / "d2")
+    assert (again.nprobe, faiss.extract_index_ivf(again.index_).nprobe) == (3, 3)

@@ -130,6 +130,7 @@ def build_indexes(
         if dense is None:
             dense = _new_dense(session, rows, kind, nlist, nprobe, embedder, max_chars, progress)
         else:
+            dense.set_nprobe(nprobe)  # a changed MATCHER_IVF_NPROBE applies without a rebuild
             dense.remove(change.remove)
             _embed_into(dense, session, todo, hashes, embedder, max_chars, progress)
         needs = build_need_indexes(session, embedder=embedder, tokenizer=tokenizer, max_chars=max_chars)

@@ -66,6 +66,12 @@ class DenseIndex:
         self.add(pks, vectors, hashes)
         return self
 
+    def set_nprobe(self, nprobe: int) -> None:
+        """IVF lists searched per query (recorded in params.json at the next save); no effect on a flat index."""
+        self.nprobe = nprobe
+        if self.kind == "ivf" and self.index_ is not None:
+            faiss.extract_index_ivf(self.index_).nprobe = nprobe
+
     def _writable(self) -> None:
         if self.mapped:
             raise IndexMismatchError("a memory-mapped dense index is read-only; load it with mmap=False to change it")
@@ -166,8 +172,7 @@ class DenseIndex:
         )
         index.index_ = faiss.read_index(str(folder / FAISS_FILE), _MMAP if mmap else 0)
         index.mapped = mmap
-        if index.kind == "ivf":
-            faiss.extract_index_ivf(index.index_).nprobe = index.nprobe
+        index.set_nprobe(index.nprobe)
         for line in (folder / IDS_FILE).read_text(encoding="utf-8").splitlines():
             if line:
                 pk, _, h = line.partition("\t")

@@ -11,7 +11,8 @@ LEVELS: tuple[str, ...] = get_args(LevelName)
 
 @dataclass
 class Components:
-    """The retrieval signals behind one outcome (ranks are 1-based; None = not retrieved by that system)."""
+    """The retrieval signals behind one outcome (ranks are 1-based; None = not retrieved by that system). `dense`
+    is the cosine with the vector dense retrieval searched with (`Query.retrieval_vector`)."""
 
     fused: float
     bm25: float | None = None
