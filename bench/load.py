@@ -122,7 +122,8 @@ def _tree(pid: int) -> list[int]:
 def _memory_mb(pid: int) -> dict[str, float]:
     """RSS and PSS of the process tree, from /proc/<pid>/smaps_rollup (Linux)."""
     totals = {"Rss": 0, "Pss": 0}
-    for p in _tree(pid):
+    tree = _tree(pid)
+    for p in tree:
         try:
             lines = Path(f"/proc/{p}/smaps_rollup").read_text().splitlines()
         except OSError:
@@ -132,7 +133,7 @@ def _memory_mb(pid: int) -> dict[str, float]:
             if key in totals:
                 totals[key] += int(value.split()[0])
     return {
-        "processes": len(_tree(pid)),
+        "processes": len(tree),
         "rss_mb": round(totals["Rss"] / 1024, 1),
         "pss_mb": round(totals["Pss"] / 1024, 1),
     }

@@ -18,7 +18,7 @@ from matcher.artifact import MAP, save_staged
 from matcher.config import Workspace
 from matcher.errors import InputError
 from matcher.techmap import topics as tp
-from matcher.techmap.cells import DEFAULT_ALPHA, Cell, cells, trend
+from matcher.techmap.cells import DEFAULT_ALPHA, Cell, cells, members, trend
 from matcher.techmap.docs import MapDoc, need_docs, outcome_docs
 from matcher.techmap.findings import Gap, Nearest, Strength, gap_of, strength_of
 from matcher.techmap.model import Field, TechMap, Topic
@@ -100,8 +100,9 @@ def draw_map(docs: Sequence[MapDoc], vectors: np.ndarray, params: MapParams) -> 
     for doc, t in zip(docs, labels.tolist(), strict=True):
         by_topic[t].append(doc)
     topic_list = [_topic(t, int(of_topic[t]), by_topic[t], topic_terms[t]) for t in range(len(by_topic))]
-    grid = cells(docs, labels.tolist(), params.alpha)
-    gaps, strengths = _findings(docs, x, labels, grid)
+    groups = members(docs, labels.tolist())
+    grid = cells(docs, labels.tolist(), params.alpha, groups)
+    gaps, strengths = _findings(docs, x, groups, grid)
     return TechMap(
         params={"kind": "techmap", **asdict(params), "documents": len(docs), "topics_found": len(topic_list)},
         fields=_fields(of_topic, labels, docs, field_terms),
@@ -114,19 +115,16 @@ def draw_map(docs: Sequence[MapDoc], vectors: np.ndarray, params: MapParams) -> 
 
 
 def _findings(
-    docs: Sequence[MapDoc], x: np.ndarray, labels: np.ndarray, grid: list[Cell]
+    docs: Sequence[MapDoc], x: np.ndarray, groups: dict[tuple[int, str], list[int]], grid: list[Cell]
 ) -> tuple[list[Gap], list[Strength]]:
     is_outcome = np.asarray([d.side == "outcome" for d in docs])
     nearest = Nearest([d for d, o in zip(docs, is_outcome, strict=True) if o], x[is_outcome])
-    members: dict[tuple[int, str], list[int]] = {}
-    for i, (doc, t) in enumerate(zip(docs, labels.tolist(), strict=True)):
-        members.setdefault((t, doc.region), []).append(i)
     gaps = [
-        gap_of(c, [(docs[i], x[i]) for i in members[(c.topic, c.region)] if docs[i].side == "need"], nearest)
+        gap_of(c, [(docs[i], x[i]) for i in groups[(c.topic, c.region)] if docs[i].side == "need"], nearest)
         for c in sorted((c for c in grid if c.gap > 0), key=lambda c: (-c.gap, c.topic, c.region))
     ]
     strengths = [
-        strength_of(c, [docs[i] for i in members[(c.topic, c.region)] if docs[i].side == "outcome"])
+        strength_of(c, [docs[i] for i in groups[(c.topic, c.region)] if docs[i].side == "outcome"])
         for c in sorted((c for c in grid if c.strength > 0), key=lambda c: (-c.strength, c.topic, c.region))
     ]
     return gaps, strengths

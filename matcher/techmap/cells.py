@@ -69,14 +69,25 @@ def _fill(cell: Cell, docs: list[MapDoc], topic_outcomes: int, alpha: float) -> 
     return cell
 
 
-def cells(docs: Sequence[MapDoc], topics: Sequence[int], alpha: float = DEFAULT_ALPHA) -> list[Cell]:
-    """One cell per (topic, region) that holds any document, ordered by topic then region."""
-    groups: dict[tuple[int, str], list[MapDoc]] = {}
-    per_topic: Counter[int] = Counter()
-    for doc, t in zip(docs, topics, strict=True):
-        groups.setdefault((t, doc.region), []).append(doc)
-        per_topic[t] += doc.side == "outcome"
-    return [_fill(Cell(t, r), groups[(t, r)], per_topic[t], alpha) for t, r in sorted(groups)]
+def members(docs: Sequence[MapDoc], topics: Sequence[int]) -> dict[tuple[int, str], list[int]]:
+    """Positions of the documents in each (topic, region) cell."""
+    found: dict[tuple[int, str], list[int]] = {}
+    for i, (doc, t) in enumerate(zip(docs, topics, strict=True)):
+        found.setdefault((t, doc.region), []).append(i)
+    return found
+
+
+def cells(
+    docs: Sequence[MapDoc],
+    topics: Sequence[int],
+    alpha: float = DEFAULT_ALPHA,
+    groups: dict[tuple[int, str], list[int]] | None = None,
+) -> list[Cell]:
+    """One cell per (topic, region) that holds any document, ordered by topic then region (`groups`: the
+    `members` of these documents, when the caller has them already)."""
+    groups = members(docs, topics) if groups is None else groups
+    per_topic: Counter[int] = Counter(t for doc, t in zip(docs, topics, strict=True) if doc.side == "outcome")
+    return [_fill(Cell(t, r), [docs[i] for i in groups[(t, r)]], per_topic[t], alpha) for t, r in sorted(groups)]
 
 
 def trend(docs: Sequence[MapDoc]) -> tuple[dict[str, int], dict[str, int]]:
