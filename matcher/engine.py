@@ -25,7 +25,7 @@ from matcher.index.build import diff as index_diff
 from matcher.index.loaded import Indexes
 from matcher.ingest import ImportReport, import_file
 from matcher.ingest.importer import upsert_records
-from matcher.ranking.expert.features import institution_sizes
+from matcher.ranking.expert.features import expert_candidates, institution_sizes
 from matcher.ranking.expert.rerank import rerank_hits
 from matcher.ranking.model import Ranker
 from matcher.ranking.outcome.features import Candidates, pair_features
@@ -33,10 +33,18 @@ from matcher.ranking.outcome.rerank import rerank
 from matcher.records import NeedRecord
 from matcher.search.probe import Probe, expert_probe, institution_probe, outcome_probe, text_probe
 from matcher.search.query import Query, build_query, checked_text, need_texts
-from matcher.search.results import LEVELS, MatchResult, ReverseResult, evidence_outcomes, weak_match, with_degrees
+from matcher.search.results import (
+    LEVELS,
+    ExpertHit,
+    MatchResult,
+    ReverseResult,
+    evidence_outcomes,
+    weak_match,
+    with_degrees,
+)
 from matcher.search.retrieve import FusionParams, retrieve, vote_weight
 from matcher.search.reverse import TARGETS, enterprise_hits, keep_allowed, need_hits, open_needs, search_needs
-from matcher.search.rollup import Scored, VoteParams, roll_up
+from matcher.search.rollup import Scored, VoteParams, expert_hits, roll_up
 from matcher.services.catalog import counts
 from matcher.services.feedback import track_record
 from matcher.store.db import make_engine, migrate, session_factory
@@ -263,9 +271,10 @@ class Matcher:
         clock.append(time.perf_counter())
         experts = self.expert_ranker if level == "expert" else None
         params = VoteParams.from_settings(self.settings)
-        hits = roll_up(level, items, infos, query.keywords, EXPERT_POOL if experts else top, params)
         if experts:
-            hits = rerank_hits(self, query, hits, experts.model, fused)[:top]
+            hits = self._ranked_experts(query, items, fused, infos, experts.model, params)[:top]
+        else:
+            hits = roll_up(level, items, infos, query.keywords, top, params)
         with_degrees(hits, 1.0 if experts else params.full())
         pk_of = {info.id: pk for pk, info in infos.items()}
         for hit in evidence_outcomes(hits):
@@ -285,6 +294,26 @@ class Matcher:
             expert_ranked=experts is not None,
             weak=weak is not None,
         )
+
+    def _ranked_experts(
+        self,
+        query: Query,
+        items: list[Scored],
+        fused: list[Scored],
+        infos: dict[int, OutcomeInfo],
+        model: Ranker,
+        params: VoteParams,
+    ) -> list[ExpertHit]:
+        """The expert pool (vote, deeper dense search, profile BM25) rolled up with its evidence and ordered by
+        the expert ranker; `infos` gains the pool's outcomes the roll-up had not loaded."""
+        found = expert_candidates(self, query, fused=fused)
+        seen = {i.pk for i in items}
+        extra = [s for s in found.extra if s.pk not in seen]
+        with self.sessions() as session:
+            infos.update(load_outcomes(session, [s.pk for s in extra if s.pk not in infos]))
+        every = [i for i in items + extra if i.pk in infos]
+        owners = sum(len(infos[i.pk].experts) for i in every)
+        return rerank_hits(expert_hits(every, infos, query.keywords, owners, params), found, model)
 
     # -- reverse matching (成果找企业) ----------------------------------------------------------------------
     def probe(

@@ -7,14 +7,27 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sqlalchemy import select
 
 from matcher.engine import Matcher
 from matcher.errors import ModelMismatchError
+from matcher.index.experts import expert_documents
 from matcher.ranking.cv import JudgedSet
-from matcher.ranking.expert.features import EXPERT_FEATURES, RELATIVE, bigrams, expert_candidates, rank_maps, vote
+from matcher.ranking.expert.features import (
+    EXPERT_FEATURES,
+    RELATIVE,
+    ExpertCandidates,
+    bigrams,
+    expert_candidates,
+    rank_maps,
+    vote,
+)
+from matcher.ranking.expert.pool import PoolParams, top_by
+from matcher.ranking.expert.rerank import rerank_hits
 from matcher.ranking.expert.train import EXPERT_RANKER
 from matcher.ranking.qrels import evaluate_run
 from matcher.ranking.training import fit_ranker
+from matcher.store.tables import Expert, Outcome
 
 
 def test_vote_and_bigrams_by_hand() -> None:
@@ -53,7 +66,7 @@ def test_mrr_by_hand() -> None:
 
 
 def test_expert_candidates_on_a_workspace(loaded: Matcher) -> None:
-    found = expert_candidates(loaded, loaded.need_query("N2"), limit=10)
+    found = expert_candidates(loaded, loaded.need_query("N2"))
     assert found.X.shape == (len(found.ids), len(EXPERT_FEATURES)) and len(found.ids) >= 2
     votes = found.X[:, EXPERT_FEATURES.index("vote_hybrid")]
     assert list(votes) == sorted(votes, reverse=True)
@@ -61,7 +74,54 @@ def test_expert_candidates_on_a_workspace(loaded: Matcher) -> None:
     assert relative.max() == 0.0 and (relative.max(axis=0) == 0).all()  # the best candidate sits at 0
     names = dict(zip(found.ids, found.X[:, EXPERT_FEATURES.index("log_outcomes")], strict=True))
     assert names["E1"] == pytest.approx(np.log1p(2))  # 周建国 holds O1 and O2
-    assert expert_candidates(loaded, loaded.need_query("N2"), limit=1).ids == found.ids[:1]
+    by_vote = PoolParams(vote_top=1, dense_top=0, profile_top=0)
+    assert expert_candidates(loaded, loaded.need_query("N2"), pool=by_vote).ids == found.ids[:1]
+
+
+def test_top_by_by_hand() -> None:
+    assert top_by(np.array([0.2, 0.9, 0.5, 0.9]), 2) == {1, 3}  # ties keep the earlier rows
+    assert top_by(np.array([0.2, 0.9]), 0) == set() and top_by(np.array([]), 3) == set()
+
+
+def test_profile_documents_join_an_experts_outcomes(loaded: Matcher) -> None:
+    with loaded.sessions() as session:
+        pks, docs = expert_documents(session)
+        o1, o2 = (session.scalar(select(Outcome).where(Outcome.id == i)) for i in ("O1", "O2"))
+        e1 = session.scalar(select(Expert.pk).where(Expert.id == "E1"))
+        assert o1 is not None and o2 is not None
+        assert docs[pks.index(e1)] == o1.tokens.split() + o2.tokens.split()
+    assert loaded.indexes.experts is not None and loaded.indexes.experts.count == len(pks) == 4
+
+
+def test_profile_bm25_alone_fills_the_pool(loaded: Matcher) -> None:
+    """With vote and dense sources off, the pool is the best profile: 周建国's record (O1 + O2) for the foundry
+    need; both his outcomes come as extra roll-up items that add no vote."""
+    only_profile = PoolParams(vote_top=0, dense_top=0, profile_top=1)
+    found = expert_candidates(loaded, loaded.need_query("N1"), pool=only_profile)
+    assert found.ids == ["E1"]
+    assert found.X[0, EXPERT_FEATURES.index("profile_bm25")] > 0
+    with loaded.sessions() as session:
+        ids = {session.get(Outcome, s.pk).id for s in found.extra}  # type: ignore[union-attr]
+    assert ids == {"O1", "O2"} and all(s.score == 0.0 for s in found.extra)
+
+
+class _ByFirstColumn:
+    def decision_function(self, X: np.ndarray) -> np.ndarray:
+        return X[:, 0]
+
+    def match_score(self, X: np.ndarray) -> np.ndarray:
+        return 100 * X[:, 0]
+
+
+def test_rerank_keeps_the_pool_in_model_order() -> None:
+    from matcher.search.results import ExpertHit
+
+    def hit(rank: int, eid: str) -> ExpertHit:
+        return ExpertHit(rank, eid, eid, None, None, None, 0.0, 1, [], [])
+
+    found = ExpertCandidates(["b", "c"], np.array([[0.2], [0.7]]))
+    ordered = rerank_hits([hit(1, "a"), hit(2, "b"), hit(3, "c")], found, _ByFirstColumn())  # type: ignore[arg-type]
+    assert [(h.id, h.rank, h.score) for h in ordered] == [("c", 1, 0.7), ("b", 2, 0.2)]  # "a" is not in the pool
 
 
 def _toy(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -19,6 +19,7 @@ from matcher.artifact import PARAMS, read_params, swap_in, verify_files, write_p
 from matcher.embed.cache import CachedEmbedder
 from matcher.errors import IndexMismatchError, IndexMissingError
 from matcher.index.dense import DenseIndex
+from matcher.index.experts import build_expert_lexical, save_expert_lexical
 from matcher.index.lexical import LexicalIndex
 from matcher.index.needs import NeedIndexes, build_need_indexes
 from matcher.store.tables import Outcome
@@ -134,6 +135,7 @@ def build_indexes(
             dense.remove(change.remove)
             _embed_into(dense, session, todo, hashes, embedder, max_chars, progress)
         needs = build_need_indexes(session, embedder=embedder, tokenizer=tokenizer, max_chars=max_chars)
+        profiles = build_expert_lexical(session)
     token_lists = [toks.split() for _, _, toks in rows]
     lexical = LexicalIndex().fit([pk for pk, _, _ in rows], token_lists)
     tokenizer.fit_idf(token_lists)
@@ -149,7 +151,7 @@ def build_indexes(
         needs=needs.count,
     )
     report.seconds = round(time.perf_counter() - started, 3)
-    _save_all(index_dir, dense, lexical, tokenizer, needs, report, embedder)
+    _save_all(index_dir, dense, lexical, tokenizer, (needs, profiles), report, embedder)
     return report
 
 
@@ -187,7 +189,7 @@ def _save_all(
     dense: DenseIndex,
     lexical: LexicalIndex,
     tokenizer: Tokenizer,
-    needs: NeedIndexes,
+    side: tuple[NeedIndexes, LexicalIndex],
     report: BuildReport,
     embedder: CachedEmbedder,
 ) -> None:
@@ -198,7 +200,8 @@ def _save_all(
     dense.save(staging / DENSE)
     lexical.save(staging / LEXICAL)
     tokenizer.save(staging / TOKENIZER)
-    need_files = needs.save(staging)
+    needs, profiles = side  # the need index (reverse matching) and the expert profile index
+    need_files = needs.save(staging) + save_expert_lexical(profiles, staging)
     write_params(
         staging,
         {

@@ -10,6 +10,7 @@ from matcher.embed import Embedder
 from matcher.errors import IndexMismatchError
 from matcher.index.build import DENSE, LEXICAL, TOKENIZER, check_manifest
 from matcher.index.dense import DenseIndex
+from matcher.index.experts import load_expert_lexical
 from matcher.index.lexical import LexicalIndex
 from matcher.index.needs import NEED_DENSE, NeedIndexes
 from matcher.tokenize import Tokenizer
@@ -23,6 +24,7 @@ class Indexes:
     manifest: dict[str, Any]
     needs: NeedIndexes | None = None  # None: an index built before reverse matching existed
     institution_sizes: dict[int, int] | None = None  # outcomes per institution (an expert-ranker feature)
+    experts: LexicalIndex | None = None  # the expert profile index; None: an index built before it existed
 
 
 def load_indexes(folder: Path, embedder: Embedder, *, mmap: bool = False) -> Indexes:
@@ -36,4 +38,5 @@ def load_indexes(folder: Path, embedder: Embedder, *, mmap: bool = False) -> Ind
     needs = None
     if (folder / NEED_DENSE).exists():
         needs = NeedIndexes.load(folder, embedder=embedder.name, dim=embedder.dim, mmap=mmap)
-    return Indexes(dense, lexical, Tokenizer.load(folder / TOKENIZER), manifest, needs)
+    tokenizer = Tokenizer.load(folder / TOKENIZER)
+    return Indexes(dense, lexical, tokenizer, manifest, needs, experts=load_expert_lexical(folder, mmap=mmap))

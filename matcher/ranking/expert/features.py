@@ -1,8 +1,8 @@
 """Expert-level features: how well one expert's whole record answers a need, beyond the votes of its
-retrieved outcomes. They feed the expert ranker (`expert/rerank.py`), which re-ranks the roll-up's top experts.
+retrieved outcomes. They feed the expert ranker (`expert/rerank.py`), which orders the expert pool.
 
-For a need, the candidate experts own an outcome among the fused candidates (the BM25 and dense top
-`retrieve_depth`, 200 by default); all of each candidate's outcomes are then scored exactly (cosine, BM25,
+For a need, the pool (`pool.py`) holds the experts with the best hybrid vote, the best cosine over a deeper
+dense search and the best profile BM25; all of each candidate's outcomes are then scored exactly (cosine, BM25,
 shared character bigrams of titles).
 """
 
@@ -16,6 +16,7 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from matcher.ranking.expert.pool import PoolParams, extra_items, pool_sources, top_by
 from matcher.ranking.protocols import Searcher
 from matcher.search.query import Query
 from matcher.search.retrieve import vote_weight
@@ -41,9 +42,11 @@ BASE = [
     ("bigram_cover_max", "需求字二元组被单项成果标题覆盖的最高比例"),
     ("bigram_cover_profile", "需求字二元组被专家全部成果标题覆盖的比例"),
     ("near_best", "与最佳成果相似度相差 0.02 以内的成果数"),
+    ("profile_bm25", "专家全部成果合为一篇（专家画像）的 BM25 得分"),
 ]
 RELATIVE = ["vote_hybrid", "vote_bm25", "vote_dense", "cos_max", "bm25_max", "bigram_jaccard_max", "bigram_cover_max"]
-RELATIVE += ["bigram_cover_profile"]
+RELATIVE += ["bigram_cover_profile", "profile_bm25"]
+DEFAULT_POOL = PoolParams()
 EXPERT_FEATURES = [name for name, _ in BASE] + [f"{name}_vs_best" for name in RELATIVE]
 
 
@@ -62,6 +65,7 @@ class Record:
 class ExpertCandidates:
     ids: list[str]
     X: np.ndarray
+    extra: list[Scored] = field(default_factory=list)  # the pool experts' outcomes, as roll-up items adding no vote
 
 
 def bigrams(text: str) -> set[str]:
@@ -78,14 +82,16 @@ def institution_sizes(session: Session) -> dict[int, int]:
     return {pk: n for pk, n in rows if pk is not None}
 
 
-def records(session: Session, pool: list[int]) -> dict[int, Record]:
-    """Expert pk → the expert's whole record, for every expert owning an outcome in `pool`."""
+def records(session: Session, pool: list[int], experts: list[int] | None = None) -> dict[int, Record]:
+    """Expert pk → the expert's whole record, for every expert owning an outcome in `pool` and every expert pk
+    in `experts`."""
     owners = select(OutcomeExpert.expert_pk).where(OutcomeExpert.outcome_pk.in_(pool))
+    wanted = Expert.pk.in_(owners) | Expert.pk.in_(experts or [])
     rows = session.execute(
         select(Expert.pk, Expert.id, Expert.institution_pk, Outcome.pk, Outcome.title, Outcome.year)
         .join(OutcomeExpert, OutcomeExpert.expert_pk == Expert.pk)
         .join(Outcome, Outcome.pk == OutcomeExpert.outcome_pk)
-        .where(Expert.pk.in_(owners))
+        .where(wanted)
         .order_by(Expert.pk, Outcome.pk)
     )
     found: dict[int, Record] = {}
@@ -137,35 +143,48 @@ def expert_candidates(
     searcher: Searcher,
     query: Query,
     *,
-    limit: int = 100,
-    only: list[str] | None = None,
+    pool: PoolParams = DEFAULT_POOL,
     fused: list[Scored] | None = None,
 ) -> ExpertCandidates:
-    """The `limit` experts with the best hybrid vote for `query` (or those of `only` that are candidates),
-    with their feature rows (EXPERT_FEATURES). `fused` is `searcher.candidates(query)` when already at hand."""
-    ranks = rank_maps(fused if fused is not None else searcher.candidates(query))
-    pool = sorted(set().union(*(set(m) for m in ranks.values())))
+    """The expert ranker's pool for `query` (`pool.py`: best by vote, by deeper dense search, by profile BM25)
+    with their feature rows (EXPERT_FEATURES), ordered by hybrid vote. `fused` is `searcher.candidates(query)`
+    when already at hand."""
+    fused = fused if fused is not None else searcher.candidates(query)
+    sources = pool_sources(searcher, query, fused, pool)
+    ranks = rank_maps(fused)
+    ranks["dense"] = {**sources.deep_rank, **ranks["dense"]}  # the same vector searched deeper
     with searcher.sessions() as session:
-        recs = records(session, pool)
-    sizes = searcher.institution_sizes()
-    if only is not None:
-        wanted = set(only)
-        recs = {pk: r for pk, r in recs.items() if r.expert_id in wanted}
+        recs = list(records(session, sources.outcome_pks(), list(sources.profile)).items())
     if not recs:
         return ExpertCandidates([], np.zeros((0, len(EXPERT_FEATURES))))
-    every = sorted({p for r in recs.values() for p in r.pks})
+    X = _feature_rows(searcher, query, recs, ranks)
+    col = EXPERT_FEATURES.index
+    keep = top_by(X[:, col("vote_hybrid")], pool.vote_top) | top_by(X[:, col("cos_max")], pool.dense_top)
+    keep |= top_by(X[:, col("profile_bm25")], pool.profile_top if sources.profile else 0)
+    ids = np.array([r.expert_id for _, r in recs])
+    order = [i for i in np.lexsort((ids, -X[:, col("vote_hybrid")])).tolist() if i in keep]
+    X = X[order]
+    best = X[:, [col(n) for n in RELATIVE]].max(axis=0)
+    X = np.hstack([X, X[:, [col(n) for n in RELATIVE]] - best])
+    chosen = [recs[i] for i in order]
+    outcomes = sorted({p for _, r in chosen for p in r.pks})
+    return ExpertCandidates([r.expert_id for _, r in chosen], X, extra_items(sources, outcomes))
+
+
+def _feature_rows(
+    searcher: Searcher, query: Query, recs: list[tuple[int, Record]], ranks: dict[str, dict[int, int]]
+) -> np.ndarray:
+    """BASE feature rows of the candidate experts (all their outcomes scored exactly)."""
+    every = sorted({p for _, r in recs for p in r.pks})
     idx = searcher.indexes
     cos = dict(zip(every, idx.dense.similarity(query.vector, every), strict=True))
     bm = dict(zip(every, idx.lexical.score_pks(query.tokens, every), strict=True))
-    qb = bigrams(query.text)
+    profile = (
+        idx.experts.score_pks(query.tokens, [pk for pk, _ in recs]) if idx.experts is not None else np.zeros(len(recs))
+    )
+    qb, sizes = bigrams(query.text), searcher.institution_sizes()
     rows = [
-        _row(r, np.array([cos[p] for p in r.pks]), np.array([bm[p] for p in r.pks]), ranks, qb, sizes)
-        for r in recs.values()
+        [*_row(r, np.array([cos[p] for p in r.pks]), np.array([bm[p] for p in r.pks]), ranks, qb, sizes), float(pb)]
+        for (_, r), pb in zip(recs, profile, strict=True)
     ]
-    X = np.asarray(rows, dtype=float)
-    order = np.lexsort((np.array([r.expert_id for r in recs.values()]), -X[:, 0]))[:limit]
-    X = X[order]
-    best = X[:, [EXPERT_FEATURES.index(n) for n in RELATIVE]].max(axis=0)
-    X = np.hstack([X, X[:, [EXPERT_FEATURES.index(n) for n in RELATIVE]] - best])
-    ids = [list(recs.values())[i].expert_id for i in order]
-    return ExpertCandidates(ids, X)
+    return np.asarray(rows, dtype=float).reshape(len(recs), len(BASE))
