@@ -18,7 +18,7 @@ NeedStatus = Literal["open", "closed"]
 
 MAX_TEXT = 20_000
 # ids travel in URLs and file names: no white space or control characters, no / \ ? %, not . or .. — but the
-# punctuation real catalogues use is kept (ChinaXiv paragraphs are `ChinaXiv-201601.00051V1#2`)
+# punctuation real catalogues use is kept (paragraph ids such as `Preprint-209901.00001V1#2`)
 _C = r"[^\s/\\?%\x00-\x1f\x7f\x85\ufeff]"  # a character an id may hold
 _D = r"[^.\s/\\?%\x00-\x1f\x7f\x85\ufeff]"  # the same, not a dot
 ID_PATTERN = rf"^(?:{_D}|{_D}{_C}|{_C}{_D}|{_C}{_C}{_C}+)$"  # without look-ahead: not "." or ".."

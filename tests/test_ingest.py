@@ -114,7 +114,7 @@ def test_repeated_ids_count_once_and_nan_is_not_json(matcher: Matcher, tmp_path:
 
 
 def test_ids_that_cannot_travel_in_a_url_and_huge_terms_are_rejected(matcher: Matcher, tmp_path: Path) -> None:
-    ids = ("a/b", ".", "..", " x ", "ok-1.2:3@4", "成果_1", "ChinaXiv-201601.00051V1#2", "a?b", "a%2Fb")
+    ids = ("a/b", ".", "..", " x ", "ok-1.2:3@4", "成果_1", "Preprint-209901.00001V1#2", "a?b", "a%2Fb")
     rows = [{"id": i, "title": "标题"} for i in ids]
     report = matcher.import_file("needs", write_jsonl(tmp_path / "ids.jsonl", rows))
     assert (report.accepted, report.rejected) == (4, 5)  # " x " is stripped to "x"; a/b . .. a?b a%2Fb are refused
