@@ -151,7 +151,7 @@ def build_indexes(
         needs=needs.count,
     )
     report.seconds = round(time.perf_counter() - started, 3)
-    _save_all(index_dir, dense, lexical, tokenizer, (needs, profiles), report, embedder)
+    _save_all(index_dir, dense, lexical, tokenizer, needs, profiles, report, embedder)
     return report
 
 
@@ -189,7 +189,8 @@ def _save_all(
     dense: DenseIndex,
     lexical: LexicalIndex,
     tokenizer: Tokenizer,
-    side: tuple[NeedIndexes, LexicalIndex],
+    needs: NeedIndexes,
+    profiles: LexicalIndex,
     report: BuildReport,
     embedder: CachedEmbedder,
 ) -> None:
@@ -200,7 +201,6 @@ def _save_all(
     dense.save(staging / DENSE)
     lexical.save(staging / LEXICAL)
     tokenizer.save(staging / TOKENIZER)
-    needs, profiles = side  # the need index (reverse matching) and the expert profile index
     need_files = needs.save(staging) + save_expert_lexical(profiles, staging)
     write_params(
         staging,

@@ -157,34 +157,71 @@ def expert_candidates(
         recs = list(records(session, sources.outcome_pks(), list(sources.profile)).items())
     if not recs:
         return ExpertCandidates([], np.zeros((0, len(EXPERT_FEATURES))))
-    X = _feature_rows(searcher, query, recs, ranks)
+    scores = _exact_scores(searcher, query, recs)
+    chosen = _select(recs, ranks, scores, pool, bool(sources.profile))
+    X = _feature_rows(searcher, query, chosen, ranks, scores)
     col = EXPERT_FEATURES.index
-    keep = top_by(X[:, col("vote_hybrid")], pool.vote_top) | top_by(X[:, col("cos_max")], pool.dense_top)
-    keep |= top_by(X[:, col("profile_bm25")], pool.profile_top if sources.profile else 0)
-    ids = np.array([r.expert_id for _, r in recs])
-    order = [i for i in np.lexsort((ids, -X[:, col("vote_hybrid")])).tolist() if i in keep]
-    X = X[order]
     best = X[:, [col(n) for n in RELATIVE]].max(axis=0)
     X = np.hstack([X, X[:, [col(n) for n in RELATIVE]] - best])
-    chosen = [recs[i] for i in order]
     outcomes = sorted({p for _, r in chosen for p in r.pks})
     return ExpertCandidates([r.expert_id for _, r in chosen], X, extra_items(sources, outcomes))
 
 
-def _feature_rows(
-    searcher: Searcher, query: Query, recs: list[tuple[int, Record]], ranks: dict[str, dict[int, int]]
-) -> np.ndarray:
-    """BASE feature rows of the candidate experts (all their outcomes scored exactly)."""
+@dataclass
+class ExactScores:
+    """Every candidate outcome's cosine and BM25 for the need, and every candidate expert's profile BM25."""
+
+    cos: dict[int, float]
+    bm25: dict[int, float]
+    profile: dict[int, float]
+
+
+def _exact_scores(searcher: Searcher, query: Query, recs: list[tuple[int, Record]]) -> ExactScores:
     every = sorted({p for _, r in recs for p in r.pks})
     idx = searcher.indexes
-    cos = dict(zip(every, idx.dense.similarity(query.vector, every), strict=True))
-    bm = dict(zip(every, idx.lexical.score_pks(query.tokens, every), strict=True))
-    profile = (
-        idx.experts.score_pks(query.tokens, [pk for pk, _ in recs]) if idx.experts is not None else np.zeros(len(recs))
+    experts = [pk for pk, _ in recs]
+    profile = idx.experts.score_pks(query.tokens, experts) if idx.experts is not None else np.zeros(len(experts))
+    return ExactScores(
+        dict(zip(every, idx.dense.similarity(query.vector, every), strict=True)),
+        dict(zip(every, idx.lexical.score_pks(query.tokens, every), strict=True)),
+        dict(zip(experts, np.asarray(profile).tolist(), strict=True)),
     )
+
+
+def _select(
+    recs: list[tuple[int, Record]],
+    ranks: dict[str, dict[int, int]],
+    scores: ExactScores,
+    pool: PoolParams,
+    with_profile: bool,
+) -> list[tuple[int, Record]]:
+    """The pool (`pool.py`) out of every candidate, by the three keys its sources rank by, ordered by hybrid
+    vote (ties by expert id); only the chosen experts get full feature rows."""
+    by_vote = np.array([vote([ranks["fused"][p] for p in r.pks if p in ranks["fused"]]) for _, r in recs])
+    by_cos = np.array([max(scores.cos[p] for p in r.pks) for _, r in recs])
+    by_profile = np.array([scores.profile[pk] for pk, _ in recs])
+    keep = top_by(by_vote, pool.vote_top) | top_by(by_cos, pool.dense_top)
+    keep |= top_by(by_profile, pool.profile_top if with_profile else 0)
+    ids = np.array([r.expert_id for _, r in recs])
+    return [recs[i] for i in np.lexsort((ids, -by_vote)).tolist() if i in keep]
+
+
+def _feature_rows(
+    searcher: Searcher,
+    query: Query,
+    recs: list[tuple[int, Record]],
+    ranks: dict[str, dict[int, int]],
+    scores: ExactScores,
+) -> np.ndarray:
+    """BASE feature rows of the chosen experts (all their outcomes scored exactly)."""
     qb, sizes = bigrams(query.text), searcher.institution_sizes()
     rows = [
-        [*_row(r, np.array([cos[p] for p in r.pks]), np.array([bm[p] for p in r.pks]), ranks, qb, sizes), float(pb)]
-        for (_, r), pb in zip(recs, profile, strict=True)
+        [
+            *_row(
+                r, np.array([scores.cos[p] for p in r.pks]), np.array([scores.bm25[p] for p in r.pks]), ranks, qb, sizes
+            ),
+            scores.profile[pk],
+        ]
+        for pk, r in recs
     ]
     return np.asarray(rows, dtype=float).reshape(len(recs), len(BASE))
