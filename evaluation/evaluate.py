@@ -68,10 +68,14 @@ def _ranker_scores(
         return {it.qid: model.decision_function(it.X) for it in items}, "trained on --train-* files"
     if mode == "cv":
         with progress_bar("nested CV folds", 5) as (advance, _):
-            scores, chosen, probs = cv_scores(matcher, judged, items, folds=5, progress=advance)
+            scores, chosen, probs = cv_scores(
+                matcher, judged, items, folds=5, progress=advance, pool_rows=req.pool == "all"
+            )
         calibration = reliability(*judged_probabilities(items, probs, judged))
         _step(f"匹配度 calibration on held-out judged pairs: ECE {calibration['ece']:.3f} over {calibration['pairs']}")
-        protocol = "outcome-level ranker, nested 5-fold CV grouped by need"
+        protocol = "outcome-level ranker, nested 5-fold CV grouped by need" + (
+            "; trained on the retrieved candidates, unjudged = 0" if req.pool == "all" else ""
+        )
         return scores, {"protocol": protocol, "chosen_per_fold": chosen, "calibration": calibration}
     active = Matcher(s)
     loaded = active.ranker

@@ -1,7 +1,8 @@
 """Run every system side by side on judged needs: BM25, dense, hybrid (RRF) and the learned ranker.
 
 Protocols: `judged` ranks only each need's judged candidates (the BDCI rerank protocol); `all` ranks the whole
-corpus (retrieval depth 100; unjudged = irrelevant). Levels: outcome, or expert / institution via the same
+corpus (the engine's retrieval and re-rank depths; unjudged = irrelevant, and the `cv` ranker trains on that
+pool). Levels: outcome, or expert / institution via the same
 roll-up the engine uses. The ranker is the active model, one trained on other files, or (`cv`) out-of-fold
 models trained on the evaluation needs themselves, grouped by need.
 """
@@ -16,7 +17,8 @@ import numpy as np
 from sqlalchemy import select
 
 from matcher.engine import Matcher
-from matcher.ranking.cv import nested_folds
+from matcher.errors import InputError
+from matcher.ranking.cv import JudgedSet, nested_folds
 from matcher.ranking.model import Ranker, relevant_at
 from matcher.ranking.outcome.features import FEATURES
 from matcher.ranking.outcome.train import OUTCOME_RANKER, judged_set
@@ -43,12 +45,14 @@ class NeedCandidates:
 
 
 def _pool(matcher: Matcher, query: Query, pool: str, judged: list[int]) -> list[int]:
-    """The judged outcomes, or the engine's own hybrid retrieval at depth 100 per retriever (BM25 and dense)."""
+    """The judged outcomes, or the engine's own hybrid retrieval: MATCHER_RETRIEVE_DEPTH per retriever (BM25 and
+    dense), the first MATCHER_RERANK_DEPTH of the fused list (what the engine's ranker re-scores)."""
     if pool == "judged":
         return judged
-    idx = matcher.indexes
-    params = FusionParams.from_settings(matcher.settings)
-    return [pk for pk, _ in retrieve(query, lexical=idx.lexical, dense=idx.dense, depth=DEPTH, params=params)]
+    idx, s = matcher.indexes, matcher.settings
+    params = FusionParams.from_settings(s)
+    fused = retrieve(query, lexical=idx.lexical, dense=idx.dense, depth=s.retrieve_depth, params=params)
+    return [pk for pk, _ in fused[: s.rerank_depth]]
 
 
 def collect(
@@ -85,17 +89,42 @@ def _scores(item: NeedCandidates, system: str, ranker_scores: dict[str, np.ndarr
     return ranker_scores[item.qid]
 
 
+def pool_set(items: list[NeedCandidates], qrels: Qrels) -> JudgedSet:
+    """Training rows for the `all` protocol: every retrieved candidate of every need, graded by `qrels` (unjudged
+    = 0, as the protocol scores them). Only retrieved candidates: features ranked or normalised within a need's
+    candidates (`dense_rr`, `bm25_z`, …) must be computed over the same kind of list the ranker will order."""
+    X: list[np.ndarray] = []
+    y: list[np.ndarray] = []
+    groups: list[np.ndarray] = []
+    queries: list[str] = []
+    targets: list[str] = []
+    for item in items:
+        ids = [item.infos[pk].id for pk in item.pks]
+        X.append(item.X)
+        y.append(np.array([float(qrels.get(item.qid, {}).get(i, 0)) for i in ids]))
+        groups.append(np.full(len(ids), len(queries)))
+        queries.append(item.qid)
+        targets += ids
+    if not X:
+        raise InputError("no evaluated need has retrieved candidates")
+    return JudgedSet(np.vstack(X), np.concatenate(y), np.concatenate(groups).astype(int), queries, targets)
+
+
 def cv_scores(
     matcher: Matcher,
     qrels: Qrels,
     items: list[NeedCandidates],
     folds: int,
     progress: Callable[[int], None] | None = None,
+    *,
+    pool_rows: bool = False,
 ) -> tuple[dict[str, np.ndarray], list[dict[str, Any]], dict[str, np.ndarray]]:
     """Ranker scores for each need from a model that never saw it: for every outer fold of needs, the
     configuration is chosen by an inner grouped CV on the training needs only (nested CV), then refitted. Also the
-    calibrated probabilities of relevance (匹配度 / 100) the same models give, for the calibration report."""
-    ts = judged_set(matcher, qrels)
+    calibrated probabilities of relevance (匹配度 / 100) the same models give, for the calibration report.
+    `pool_rows`: train on the retrieved candidates instead of the judged pairs (`pool_set`), for the `all`
+    protocol."""
+    ts = pool_set(items, qrels) if pool_rows else judged_set(matcher, qrels)
     by_qid = {it.qid: it for it in items}
     scores: dict[str, np.ndarray] = {}
     probs: dict[str, np.ndarray] = {}

@@ -28,6 +28,7 @@ from matcher.ingest.importer import upsert_records
 from matcher.ranking.expert.features import expert_candidates, institution_sizes
 from matcher.ranking.expert.rerank import rerank_hits
 from matcher.ranking.model import Ranker
+from matcher.ranking.outcome.competition import own_needs, rival_cosines
 from matcher.ranking.outcome.features import Candidates, pair_features
 from matcher.ranking.outcome.rerank import rerank
 from matcher.records import NeedRecord
@@ -224,9 +225,12 @@ class Matcher:
     def signals(self, query: Query, pks: list[int]) -> Candidates:
         """Exact BM25 and cosine scores of the given outcomes for `query` (whether retrieved or not)."""
         idx = self.indexes
-        dense = idx.dense.similarity(query.vector, pks)
-        title = dense if query.title_vector is None else idx.dense.similarity(query.title_vector, pks)
-        return Candidates(pks, idx.lexical.score_pks(query.tokens, pks), dense, title)
+        vectors = idx.dense.vectors(pks)
+        dense = vectors @ query.vector
+        title = dense if query.title_vector is None else vectors @ query.title_vector
+        needs = idx.needs.dense if idx.needs else None
+        rivals = rival_cosines(needs, vectors, own_needs(needs, query.vector))
+        return Candidates(pks, idx.lexical.score_pks(query.tokens, pks), dense, title, rivals)
 
     def features(
         self, query: Query, pks: list[int], infos: dict[int, OutcomeInfo] | None = None

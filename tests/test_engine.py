@@ -81,3 +81,15 @@ def test_an_empty_index_gives_no_hits_not_a_crash(loaded: Matcher, tmp_path) -> 
     for level in ("outcome", "expert", "institution"):
         assert empty.match(empty.text_query("铸造涂料"), level=level).hits == []
     empty.close()
+
+
+def test_need_competition_leaves_out_the_need_itself(loaded: Matcher) -> None:
+    pks = sorted(loaded.indexes.dense.hashes_)
+    stored = loaded.signals(loaded.need_query("N1"), pks).rivals
+    assert stored is not None
+    # N1's rivals: N2 alone (N1 is not its own rival), the other slots padded with −1
+    other = loaded.indexes.dense.vectors(pks) @ loaded.need_query("N2").vector
+    assert stored[:, 0] == pytest.approx(other, abs=1e-5)
+    assert (stored[:, 1:] == -1.0).all()
+    free = loaded.signals(loaded.text_query("电池热失控预警"), pks).rivals
+    assert free is not None and ((free > -1.0).sum(axis=1) == 2).all()  # text not stored: both needs compete

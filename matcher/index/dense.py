@@ -114,20 +114,28 @@ class DenseIndex:
         keep = ids[0] >= 0
         return ids[0][keep], scores[0][keep]
 
-    def similarity(self, query: np.ndarray, pks: Any) -> np.ndarray:
-        """Cosine of `query` with the stored vectors of `pks` (exact, whatever the index kind)."""
+    def search_many(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k (pks, cosines) for each row of `queries`; a pk of -1 pads a row when the index holds fewer."""
+        if self.index_ is None or self.count == 0:
+            return np.full((len(queries), k), -1, dtype=np.int64), np.full((len(queries), k), -1.0, np.float32)
+        scores, ids = self.index_.search(_vectors(queries), k)
+        return ids, scores
+
+    def vectors(self, pks: Any) -> np.ndarray:
+        """The stored vectors of `pks`, in order (exact, whatever the index kind)."""
         if self.index_ is None:
             raise IndexMismatchError("dense index is empty")
         if self.kind == "ivf" and not self._direct_map:
             # a hashtable map: outcome pks are not sequential, and it stays valid through add/remove
             faiss.extract_index_ivf(self.index_).set_direct_map_type(faiss.DirectMap.Hashtable)  # type: ignore[attr-defined]
             self._direct_map = True
-        matrix = (
-            np.vstack([self.index_.reconstruct(int(p)) for p in _ids(pks)])
-            if len(pks)
-            else np.zeros((0, self.dim), dtype=np.float32)
-        )
-        return matrix @ _vectors(query)
+        if not len(pks):
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.vstack([self.index_.reconstruct(int(p)) for p in _ids(pks)])
+
+    def similarity(self, query: np.ndarray, pks: Any) -> np.ndarray:
+        """Cosine of `query` with the stored vectors of `pks` (exact, whatever the index kind)."""
+        return self.vectors(pks) @ _vectors(query)
 
     def save(self, folder: Path) -> dict[str, Any]:
         folder.mkdir(parents=True, exist_ok=True)

@@ -2,7 +2,8 @@
 between training, scoring and the model card; every feature is documented in `DESCRIPTIONS`.
 
 Missing values: a candidate a retriever did not return gets rank feature 0 (1/rank → 0) and its exact score
-computed against the stored vector / BM25 index, so no value is ever NaN.
+computed against the stored vector / BM25 index, so no value is ever NaN. With no other stored need (or no need
+index), `need_share` and `need_rank_rr` are 1 and the missing rival counts as cosine −1 (`competition.py`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import date
 
 import numpy as np
 
+from matcher.ranking.outcome.competition import competition
 from matcher.search.query import Query
 from matcher.search.retrieve import rank_fusion, ranks
 from matcher.store.views import OutcomeInfo
@@ -41,6 +43,9 @@ DESCRIPTIONS: dict[str, str] = {
     "n_experts": "number of experts linked to the outcome",
     "expert_support": "most candidate outcomes held by one of this outcome's experts (roll-up support)",
     "track_record": "accepted staff feedback on this outcome's experts (log1p)",
+    "need_share": "the need's share of a softmax (τ 0.02) over it and the outcome's nearest other stored needs",
+    "need_rank_rr": "1 / (1 + other stored needs closer to the outcome than this need)",
+    "need_margin": "cosine with this need minus the outcome's best cosine with another stored need (−1 if none)",
     **{f"kind_{k}": f"outcome kind is {k}" for k in KINDS},
 }
 FEATURES: tuple[str, ...] = tuple(DESCRIPTIONS)
@@ -54,6 +59,7 @@ class Candidates:
     bm25: np.ndarray
     dense: np.ndarray
     dense_title: np.ndarray
+    rivals: np.ndarray | None = None  # cosines with the nearest other stored needs (competition.rival_cosines)
 
 
 def _z(x: np.ndarray) -> np.ndarray:
@@ -131,6 +137,9 @@ def pair_features(
                 float(len(info.experts)),
                 float(max((support.get(e.pk, 0) for e in info.experts), default=0)),
                 float(np.log1p(record)),
+                0.0,
+                0.0,
+                0.0,
                 *[float(info.kind == k) for k in KINDS],
             ]
         )
@@ -138,4 +147,7 @@ def pair_features(
     matrix[:, FEATURES.index("dense_z")] = _z(dense)
     matrix[:, FEATURES.index("dense_title_z")] = _z(dense_title)
     matrix[:, FEATURES.index("bm25_z")] = _z(bm25)
+    rivals = cands.rivals if cands.rivals is not None else np.zeros((len(dense), 0))
+    first = FEATURES.index("need_share")
+    matrix[:, first : first + 3] = competition(dense, rivals)
     return matrix
