@@ -67,14 +67,13 @@ def _ranker_scores(
         model = _trained_ranker(s, *req.train)
         return {it.qid: model.decision_function(it.X) for it in items}, "trained on --train-* files"
     if mode == "cv":
+        on_pool = req.pool == "all"  # the ranker trains on the pool it will order
         with progress_bar("nested CV folds", 5) as (advance, _):
-            scores, chosen, probs = cv_scores(
-                matcher, judged, items, folds=5, progress=advance, pool_rows=req.pool == "all"
-            )
+            scores, chosen, probs = cv_scores(matcher, judged, items, folds=5, progress=advance, pool_rows=on_pool)
         calibration = reliability(*judged_probabilities(items, probs, judged))
         _step(f"匹配度 calibration on held-out judged pairs: ECE {calibration['ece']:.3f} over {calibration['pairs']}")
         protocol = "outcome-level ranker, nested 5-fold CV grouped by need" + (
-            "; trained on the retrieved candidates, unjudged = 0" if req.pool == "all" else ""
+            "; trained on the retrieved candidates, unjudged = 0" if on_pool else ""
         )
         return scores, {"protocol": protocol, "chosen_per_fold": chosen, "calibration": calibration}
     active = Matcher(s)

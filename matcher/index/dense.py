@@ -101,24 +101,23 @@ class DenseIndex:
         return 0 if self.index_ is None else int(self.index_.ntotal)
 
     def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k (pks, cosine scores) for one query vector (single-threaded: OpenMP start-up costs more than
-        it saves on one query, and the server runs queries in parallel anyway)."""
-        if self.index_ is None or self.count == 0:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        threads = faiss.omp_get_max_threads()
-        faiss.omp_set_num_threads(1)
-        try:
-            scores, ids = self.index_.search(_vectors(query.reshape(1, -1)), min(k, self.count))
-        finally:
-            faiss.omp_set_num_threads(threads)
+        """Top-k (pks, cosine scores) for one query vector."""
+        ids, scores = self.search_many(query.reshape(1, -1), min(k, max(self.count, 1)))
         keep = ids[0] >= 0
         return ids[0][keep], scores[0][keep]
 
     def search_many(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k (pks, cosines) for each row of `queries`; a pk of -1 pads a row when the index holds fewer."""
+        """Top-k (pks, cosines) for each row of `queries`; a pk of -1 pads a row when the index holds fewer.
+        Single-threaded: OpenMP start-up costs more than it saves on a request's few hundred rows, and the server
+        runs requests in parallel anyway."""
         if self.index_ is None or self.count == 0:
             return np.full((len(queries), k), -1, dtype=np.int64), np.full((len(queries), k), -1.0, np.float32)
-        scores, ids = self.index_.search(_vectors(queries), k)
+        threads = faiss.omp_get_max_threads()
+        faiss.omp_set_num_threads(1)
+        try:
+            scores, ids = self.index_.search(_vectors(queries), k)
+        finally:
+            faiss.omp_set_num_threads(threads)
         return ids, scores
 
     def vectors(self, pks: Any) -> np.ndarray:

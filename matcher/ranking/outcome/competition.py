@@ -31,7 +31,7 @@ NO_RIVAL = -1.0
 def own_needs(needs: DenseIndex | None, query_vector: np.ndarray) -> set[int]:
     """Pks of stored needs whose vector is the query's own (the need being matched, or copies of its text; up to
     SELF_MAX)."""
-    if needs is None or needs.count == 0:
+    if needs is None:
         return set()
     pks, scores = needs.search(query_vector, SELF_MAX)
     return {int(p) for p, s in zip(pks, scores, strict=True) if s >= SELF_COS}
@@ -41,7 +41,7 @@ def rival_cosines(needs: DenseIndex | None, vectors: np.ndarray, exclude: set[in
     """(len(vectors) × k) cosines of each outcome vector with its k nearest stored needs outside `exclude`, best
     first, padded with NO_RIVAL."""
     out = np.full((len(vectors), k), NO_RIVAL)
-    if needs is None or needs.count == 0 or len(vectors) == 0:
+    if needs is None or len(vectors) == 0:
         return out
     pks, scores = needs.search_many(vectors, k + len(exclude))
     for i, (row_pks, row_scores) in enumerate(zip(pks, scores, strict=True)):
