@@ -74,6 +74,10 @@ def test_expert_candidates_on_a_workspace(loaded: Matcher) -> None:
     assert relative.max() == 0.0 and (relative.max(axis=0) == 0).all()  # the best candidate sits at 0
     names = dict(zip(found.ids, found.X[:, EXPERT_FEATURES.index("log_outcomes")], strict=True))
     assert names["E1"] == pytest.approx(np.log1p(2))  # 周建国 holds O1 and O2
+    col = {n: found.X[:, EXPERT_FEATURES.index(n)] for n in ("cos_max", "cos_centroid", "colleague_vote")}
+    one = np.isclose(found.X[:, EXPERT_FEATURES.index("log_outcomes")], np.log1p(1))
+    assert one.any() and np.allclose(col["cos_centroid"][one], col["cos_max"][one])  # one outcome: its own centroid
+    assert (col["colleague_vote"] == 0).all()  # the expert's own outcomes never count as colleagues'
     by_vote = PoolParams(vote_top=1, dense_top=0, profile_top=0)
     assert expert_candidates(loaded, loaded.need_query("N2"), pool=by_vote).ids == found.ids[:1]
 
@@ -109,8 +113,8 @@ class _ByFirstColumn:
     def decision_function(self, X: np.ndarray) -> np.ndarray:
         return X[:, 0]
 
-    def match_score(self, X: np.ndarray) -> np.ndarray:
-        return 100 * X[:, 0]
+    def degree_of(self, raw: np.ndarray) -> np.ndarray:
+        return 100 * raw
 
 
 def test_rerank_keeps_the_pool_in_model_order() -> None:

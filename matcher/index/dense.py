@@ -130,7 +130,7 @@ class DenseIndex:
             self._direct_map = True
         if not len(pks):
             return np.zeros((0, self.dim), dtype=np.float32)
-        return np.vstack([self.index_.reconstruct(int(p)) for p in _ids(pks)])
+        return np.asarray(self.index_.reconstruct_batch(_ids(pks)))
 
     def similarity(self, query: np.ndarray, pks: Any) -> np.ndarray:
         """Cosine of `query` with the stored vectors of `pks` (exact, whatever the index kind)."""

@@ -142,7 +142,11 @@ class Ranker(BaseEstimator):
 
     def match_score(self, X: np.ndarray) -> np.ndarray:
         """The 匹配度: 100 × the calibrated probability that the pair is relevant (0–100)."""
-        return np.round(100.0 * self.calibrator_.predict(self.decision_function(X)), 1)
+        return self.degree_of(self.decision_function(X))
+
+    def degree_of(self, raw: np.ndarray) -> np.ndarray:
+        """The 匹配度 of raw scores already computed by `decision_function`."""
+        return np.round(100.0 * self.calibrator_.predict(raw), 1)
 
     def contributions(self, X: np.ndarray) -> np.ndarray:
         """Per-feature contribution to the raw score of each row: exact for linear objectives; for trees the

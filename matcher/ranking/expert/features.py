@@ -3,7 +3,8 @@ retrieved outcomes. They feed the expert ranker (`expert/rerank.py`), which orde
 
 For a need, the pool (`pool.py`) holds the experts with the best hybrid vote, the best cosine over a deeper
 dense search and the best profile BM25; all of each candidate's outcomes are then scored exactly (cosine, BM25,
-shared character bigrams of titles).
+shared character bigrams of titles). Evidence beyond the expert's own outcomes (colleagues at the same
+institution, the centroid of the expert's vectors) comes from `colleagues.py`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,13 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from matcher.ranking.expert.colleagues import (
+    centroid_cosine,
+    colleague_row,
+    institution_ranks,
+    institutions_of,
+    ranks_by_institution,
+)
 from matcher.ranking.expert.pool import PoolParams, extra_items, pool_sources, top_by
 from matcher.ranking.protocols import Searcher
 from matcher.search.query import Query
@@ -43,10 +51,14 @@ BASE = [
     ("bigram_cover_profile", "需求字二元组被专家全部成果标题覆盖的比例"),
     ("near_best", "与最佳成果相似度相差 0.02 以内的成果数"),
     ("profile_bm25", "专家全部成果合为一篇（专家画像）的 BM25 得分"),
+    ("colleague_vote", "同单位其他成果按融合排名投票的得分"),
+    ("log_rank_institution", "所在单位按融合排名投票的名次（对数）"),
+    ("cos_centroid", "需求与专家全部成果向量中心的余弦相似度"),
 ]
 RELATIVE = ["vote_hybrid", "vote_bm25", "vote_dense", "cos_max", "bm25_max", "bigram_jaccard_max", "bigram_cover_max"]
-RELATIVE += ["bigram_cover_profile", "profile_bm25"]
+RELATIVE += ["bigram_cover_profile", "profile_bm25", "colleague_vote", "cos_centroid"]
 DEFAULT_POOL = PoolParams()
+OWN = [name for name, _ in BASE].index("profile_bm25") + 1  # the columns computed from the expert's own record
 EXPERT_FEATURES = [name for name, _ in BASE] + [f"{name}_vs_best" for name in RELATIVE]
 
 
@@ -155,11 +167,18 @@ def expert_candidates(
     ranks["dense"] = {**sources.deep_rank, **ranks["dense"]}  # the same vector searched deeper
     with searcher.sessions() as session:
         recs = list(records(session, sources.outcome_pks(), list(sources.profile)).items())
+        holder = institutions_of(session, list(ranks["fused"]))
     if not recs:
         return ExpertCandidates([], np.zeros((0, len(EXPERT_FEATURES))))
     scores = _exact_scores(searcher, query, recs)
     chosen = _select(recs, ranks, scores, pool, bool(sources.profile))
-    X = _feature_rows(searcher, query, chosen, ranks, scores)
+    X = np.hstack(
+        [
+            _feature_rows(searcher, query, chosen, ranks, scores),
+            _colleague_rows(chosen, ranks["fused"], holder),
+            _centroid_column(query, chosen, scores),
+        ]
+    )
     col = EXPERT_FEATURES.index
     best = X[:, [col(n) for n in RELATIVE]].max(axis=0)
     X = np.hstack([X, X[:, [col(n) for n in RELATIVE]] - best])
@@ -169,11 +188,13 @@ def expert_candidates(
 
 @dataclass
 class ExactScores:
-    """Every candidate outcome's cosine and BM25 for the need, and every candidate expert's profile BM25."""
+    """Every candidate outcome's stored vector, cosine and BM25 for the need, and every candidate expert's profile
+    BM25."""
 
     cos: dict[int, float]
     bm25: dict[int, float]
     profile: dict[int, float]
+    vectors: dict[int, np.ndarray]
 
 
 def _exact_scores(searcher: Searcher, query: Query, recs: list[tuple[int, Record]]) -> ExactScores:
@@ -181,10 +202,12 @@ def _exact_scores(searcher: Searcher, query: Query, recs: list[tuple[int, Record
     idx = searcher.indexes
     experts = [pk for pk, _ in recs]
     profile = idx.experts.score_pks(query.tokens, experts) if idx.experts is not None else np.zeros(len(experts))
+    vectors = idx.dense.vectors(every)
     return ExactScores(
-        dict(zip(every, idx.dense.similarity(query.vector, every), strict=True)),
+        dict(zip(every, vectors @ np.asarray(query.vector, dtype=np.float32), strict=True)),
         dict(zip(every, idx.lexical.score_pks(query.tokens, every), strict=True)),
         dict(zip(experts, np.asarray(profile).tolist(), strict=True)),
+        dict(zip(every, vectors, strict=True)),
     )
 
 
@@ -224,4 +247,19 @@ def _feature_rows(
         ]
         for pk, r in recs
     ]
-    return np.asarray(rows, dtype=float).reshape(len(recs), len(BASE))
+    return np.asarray(rows, dtype=float).reshape(len(recs), OWN)
+
+
+def _colleague_rows(recs: list[tuple[int, Record]], fused_rank: dict[int, int], holder: dict[int, int]) -> np.ndarray:
+    """colleague_vote and log_rank_institution of the chosen experts (`colleagues.py`)."""
+    by_inst = ranks_by_institution(fused_rank, holder)
+    inst_rank = institution_ranks(by_inst, vote)
+    rows = [colleague_row(r.institution_pk, r.pks, by_inst, inst_rank, vote, MISSING_RANK) for _, r in recs]
+    return np.asarray(rows, dtype=float).reshape(len(recs), 2)
+
+
+def _centroid_column(query: Query, recs: list[tuple[int, Record]], scores: ExactScores) -> np.ndarray:
+    """cos_centroid of the chosen experts, from the stored vectors `scores` holds."""
+    q = np.asarray(query.vector, dtype=np.float32).reshape(-1)  # unit length, as every stored vector
+    column = [centroid_cosine(np.vstack([scores.vectors[p] for p in r.pks]), q) for _, r in recs]
+    return np.asarray(column, dtype=float).reshape(len(recs), 1)

@@ -13,8 +13,9 @@ def rerank_hits(hits: list[ExpertHit], found: ExpertCandidates, model: Ranker) -
     expert ranker; each hit's score becomes its calibrated probability of being the right expert."""
     if not found.ids:
         return []
-    raw = dict(zip(found.ids, model.decision_function(found.X).tolist(), strict=True))
-    shown = dict(zip(found.ids, (model.match_score(found.X) / 100).tolist(), strict=True))
+    scores = model.decision_function(found.X)
+    raw = dict(zip(found.ids, scores.tolist(), strict=True))
+    shown = dict(zip(found.ids, (model.degree_of(scores) / 100).tolist(), strict=True))
     pooled = [h for h in hits if h.id in raw]
     ordered = sorted(pooled, key=lambda h: (-raw[h.id], h.rank))  # the calibrated map has ties: order by raw
     for rank, hit in enumerate(ordered, 1):

@@ -16,7 +16,8 @@ EXPLAINED = 30  # candidates whose ranker reasons are computed (enough for the e
 def rerank(model: Ranker, X: np.ndarray, head: list[Scored]) -> tuple[list[Scored], dict[int, list[dict[str, Any]]]]:
     """`head` (rows of X) ordered by the ranker; each score becomes the 0–1 match score, the components record
     the 0–100 one. Returns the reordered candidates and outcome pk → reasons for the best EXPLAINED."""
-    raw, shown = model.decision_function(X), model.match_score(X)
+    raw = model.decision_function(X)
+    shown = model.degree_of(raw)
     order = np.argsort(-raw, kind="stable")
     top = order[:EXPLAINED]
     reasons = dict(zip((head[i].pk for i in top), explain_rows(model, X[top]), strict=True))
