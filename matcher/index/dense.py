@@ -39,7 +39,7 @@ class DenseIndex:
         self.nlist, self.nprobe = nlist, nprobe
         self.index_: faiss.Index | None = None
         self.hashes_: dict[int, str] = {}
-        self._direct_map = False  # IVF only: id → vector map for `similarity`, built once
+        self._direct_map = False  # IVF only: id → vector map for `vectors` (and `similarity`), built once
         self.mapped = False  # loaded memory-mapped: read-only
 
     @staticmethod
