@@ -25,7 +25,7 @@ from matcher.ranking.outcome.train import OUTCOME_RANKER, judged_set
 from matcher.ranking.qrels import Qrels
 from matcher.search.query import Query
 from matcher.search.results import Components
-from matcher.search.retrieve import FusionParams, rank_fusion, retrieve, vote_weight
+from matcher.search.retrieve import rank_fusion, vote_weight
 from matcher.search.rollup import Scored, VoteParams, roll_up
 from matcher.store.tables import Need, Outcome
 from matcher.store.views import OutcomeInfo
@@ -49,10 +49,7 @@ def _pool(matcher: Matcher, query: Query, pool: str, judged: list[int]) -> list[
     dense), the first MATCHER_RERANK_DEPTH of the fused list (what the engine's ranker re-scores)."""
     if pool == "judged":
         return judged
-    idx, s = matcher.indexes, matcher.settings
-    params = FusionParams.from_settings(s)
-    fused = retrieve(query, lexical=idx.lexical, dense=idx.dense, depth=s.retrieve_depth, params=params)
-    return [pk for pk, _ in fused[: s.rerank_depth]]
+    return [item.pk for item in matcher.candidates(query)[: matcher.settings.rerank_depth]]
 
 
 def collect(

@@ -25,6 +25,12 @@ class Settings(BaseSettings):
     embed_max_chars: int = Field(512, ge=32, description="Characters of title+text fed to the embedder.")
     import_batch_size: int = Field(500, ge=1, description="Rows committed per transaction on import.")
     retrieve_depth: int = Field(200, ge=10, description="Candidates taken from each retriever.")
+    competition_scan: int = Field(
+        1000,
+        ge=0,
+        description="Nearest outcomes by cosine re-ordered by need competition before the dense retriever keeps "
+        "MATCHER_RETRIEVE_DEPTH (0: plain cosine order).",
+    )
     fusion: Fusion = Field("rrf", description="rrf (reciprocal-rank fusion) or zsum (z-score sum).")
     rrf_k: int = Field(60, ge=1)
     weight_bm25: float = Field(1.0, ge=0.0)
@@ -50,8 +56,8 @@ class Settings(BaseSettings):
     rerank_depth: int = Field(
         200,
         ge=1,
-        description="Fused candidates the ranker re-scores (BDCI dev, nested CV: 200 → nDCG@10 0.229, "
-        "Recall@100 0.469; 400 → 0.220, 0.486).",
+        description="Fused candidates the ranker re-scores (BDCI dev, nested CV, before need-competition retrieval: "
+        "200 → nDCG@10 0.229, Recall@100 0.469; 400 → 0.220, 0.486).",
     )
     weak_match: float = Field(
         30.0, ge=0.0, le=100.0, description="Below this calibrated 匹配度 of the best candidate a result says 无强匹配."

@@ -28,10 +28,10 @@ from matcher.ingest.importer import upsert_records
 from matcher.ranking.expert.features import expert_candidates, institution_sizes
 from matcher.ranking.expert.rerank import rerank_hits
 from matcher.ranking.model import Ranker
-from matcher.ranking.outcome.competition import own_needs, rival_cosines
 from matcher.ranking.outcome.features import Candidates, pair_features
 from matcher.ranking.outcome.rerank import rerank
 from matcher.records import NeedRecord
+from matcher.search.competition import own_needs, rival_cosines
 from matcher.search.probe import Probe, expert_probe, institution_probe, outcome_probe, text_probe
 from matcher.search.query import Query, build_query, checked_text, need_texts
 from matcher.search.results import (
@@ -43,7 +43,7 @@ from matcher.search.results import (
     weak_match,
     with_degrees,
 )
-from matcher.search.retrieve import FusionParams, retrieve, vote_weight
+from matcher.search.retrieve import FusionParams, retrieve_from, vote_weight
 from matcher.search.reverse import TARGETS, enterprise_hits, keep_allowed, need_hits, open_needs, search_needs
 from matcher.search.rollup import Scored, VoteParams, expert_hits, roll_up
 from matcher.services.catalog import counts
@@ -216,10 +216,7 @@ class Matcher:
     # -- matching -------------------------------------------------------------------------------------
     def candidates(self, query: Query) -> list[Scored]:
         """Fused BM25 + dense candidates, best first, each with its vote weight."""
-        idx, s = self.indexes, self.settings
-        fused = retrieve(
-            query, lexical=idx.lexical, dense=idx.dense, depth=s.retrieve_depth, params=FusionParams.from_settings(s)
-        )
+        fused = retrieve_from(query, self.indexes, self.settings)
         return [Scored(pk, float(vote_weight(rank)), comp) for rank, (pk, comp) in enumerate(fused, 1)]
 
     def signals(self, query: Query, pks: list[int]) -> Candidates:

@@ -7,7 +7,7 @@ import pytest
 
 from evaluation.runner import NeedCandidates, pool_set
 from matcher.index.dense import DenseIndex
-from matcher.ranking.outcome.competition import competition, own_needs, rival_cosines
+from matcher.search.competition import competition, own_needs, rival_cosines
 from matcher.search.query import Query
 from matcher.store.views import OutcomeInfo
 

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
-from matcher.search.retrieve import FusionParams, fuse, rrf
+from matcher.index.dense import DenseIndex
+from matcher.search.query import Query
+from matcher.search.retrieve import FusionParams, dense_candidates, fuse, rrf
 
 
 def test_rrf_hand_computed() -> None:
@@ -39,3 +43,35 @@ def test_dense_retrieval_searches_with_full_text_and_title_together() -> None:
     both = Query("t", [], full, [], title_vector=title).retrieval_vector()
     assert both == pytest.approx([0.70710677, 0.70710677])  # (1, 1) / sqrt(2)
     assert Query("t", [], full, []).retrieval_vector() is full  # no title: the full-text vector itself
+
+
+def _unit(degrees: float) -> list[float]:
+    return [math.cos(math.radians(degrees)), math.sin(math.radians(degrees))]
+
+
+def _competing() -> tuple[Query, DenseIndex, DenseIndex]:
+    """A hub outcome (pk 1, 20° from the query) that sits 5° from another stored need, and a specific outcome
+    (pk 2, 35° the other way) that no other need is near; the query's own need (pk 10) is stored too."""
+    outcomes = DenseIndex(embedder="toy", dim=2).build(
+        [1, 2], np.array([_unit(20), _unit(-35)], np.float32), ["h", "s"]
+    )
+    needs = DenseIndex(embedder="toy", dim=2).build([10, 11], np.array([_unit(0), _unit(25)], np.float32), ["q", "r"])
+    query = Query(text="q", tokens=[], vector=np.array(_unit(0), np.float32), keywords=[])
+    return query, outcomes, needs
+
+
+def test_dense_candidates_reorder_the_scan_by_need_share() -> None:
+    query, outcomes, needs = _competing()
+    pks, cosines = dense_candidates(query, dense=outcomes, needs=needs, depth=2, scan=2)
+    # hub: share exp((cos 20° − cos 5°) / 0.02) ≈ 0.06 of its mass; specific: cos 35° against cos 60°, share ≈ 1
+    assert pks.tolist() == [2, 1]
+    assert cosines == pytest.approx([math.cos(math.radians(35)), math.cos(math.radians(20))], abs=1e-6)
+    assert dense_candidates(query, dense=outcomes, needs=needs, depth=1, scan=2)[0].tolist() == [2]
+
+
+def test_dense_candidates_keep_cosine_order_without_competition() -> None:
+    query, outcomes, needs = _competing()
+    assert dense_candidates(query, dense=outcomes, needs=needs, depth=2, scan=0)[0].tolist() == [1, 2]
+    assert dense_candidates(query, dense=outcomes, needs=None, depth=2, scan=2)[0].tolist() == [1, 2]
+    empty = DenseIndex(embedder="toy", dim=2)
+    assert dense_candidates(query, dense=outcomes, needs=empty, depth=2, scan=2)[0].tolist() == [1, 2]

@@ -13,7 +13,7 @@ from datetime import date
 
 import numpy as np
 
-from matcher.ranking.outcome.competition import competition
+from matcher.search.competition import competition
 from matcher.search.query import Query
 from matcher.search.retrieve import rank_fusion, ranks
 from matcher.store.views import OutcomeInfo
