@@ -7,7 +7,7 @@ import pytest
 
 from matcher.errors import ModelMismatchError
 from matcher.ranking.model import OBJECTIVES, Ranker, pair_differences
-from matcher.ranking.outcome.features import FEATURES
+from matcher.ranking.outcome.features import FEATURES, prf_cosines
 from matcher.ranking.outcome.reasons import explain
 
 
@@ -64,3 +64,13 @@ def test_tampered_model_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "m" / "ranker.skops").write_bytes(b"not a model")
     with pytest.raises(ModelMismatchError, match="corrupted"):
         Ranker.load(tmp_path / "m", features=list(FEATURES))
+
+
+def test_prf_cosines_hand_computed() -> None:
+    vectors = np.array([[1.0, 0.0], [0.0, 1.0], [0.6, 0.8]])
+    order_by = np.array([3.0, 2.0, 1.0])
+    # the two best (a, b) average to (0.5, 0.5), unit (1/√2, 1/√2): c scores (0.6 + 0.8)/√2
+    got = prf_cosines(vectors, order_by, k=2)
+    assert got == pytest.approx([2**-0.5, 2**-0.5, 1.4 * 2**-0.5])
+    assert prf_cosines(vectors, order_by, k=1) == pytest.approx([1.0, 0.0, 0.6])
+    assert prf_cosines(None, order_by).tolist() == [0.0, 0.0, 0.0]

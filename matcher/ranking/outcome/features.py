@@ -19,6 +19,7 @@ from matcher.search.retrieve import rank_fusion, ranks
 from matcher.store.views import OutcomeInfo
 from matcher.tokenize import Tokenizer
 
+PRF_TOP = 5  # BDCI dev, nested CV: 5 best of 3, 5, 10 on both protocols
 KINDS = ("patent", "paper", "project", "achievement")
 DESCRIPTIONS: dict[str, str] = {
     "dense_cos": "cosine of need text and outcome embeddings",
@@ -46,6 +47,7 @@ DESCRIPTIONS: dict[str, str] = {
     "need_share": "the need's share of a softmax (τ 0.02) over it and the outcome's nearest other stored needs",
     "need_rank_rr": "1 / (1 + other stored needs closer to the outcome than this need)",
     "need_margin": "cosine with this need minus the outcome's best cosine with another stored need (−1 if none)",
+    "prf_cos": "cosine of the outcome with the mean vector of the need's top 5 candidates by rrf (pseudo-relevance)",
     **{f"kind_{k}": f"outcome kind is {k}" for k in KINDS},
 }
 FEATURES: tuple[str, ...] = tuple(DESCRIPTIONS)
@@ -60,6 +62,7 @@ class Candidates:
     dense: np.ndarray
     dense_title: np.ndarray
     rivals: np.ndarray | None = None  # cosines with the nearest other stored needs (competition.rival_cosines)
+    vectors: np.ndarray | None = None  # the candidates' stored vectors, for prf_cos
 
 
 def _z(x: np.ndarray) -> np.ndarray:
@@ -140,6 +143,7 @@ def pair_features(
                 0.0,
                 0.0,
                 0.0,
+                0.0,
                 *[float(info.kind == k) for k in KINDS],
             ]
         )
@@ -150,4 +154,14 @@ def pair_features(
     rivals = cands.rivals if cands.rivals is not None else np.zeros((len(dense), 0))
     first = FEATURES.index("need_share")
     matrix[:, first : first + 3] = competition(dense, rivals)
+    matrix[:, FEATURES.index("prf_cos")] = prf_cosines(cands.vectors, rrf)
     return matrix
+
+
+def prf_cosines(vectors: np.ndarray | None, order_by: np.ndarray, k: int = PRF_TOP) -> np.ndarray:
+    """Cosine of each candidate vector with the unit mean of the `k` best candidates by `order_by`."""
+    if vectors is None or len(vectors) == 0:
+        return np.zeros(len(order_by))
+    mean = vectors[np.argsort(-order_by, kind="stable")[:k]].mean(axis=0)
+    norm = float(np.linalg.norm(mean))
+    return vectors @ (mean / norm) if norm > 0 else np.zeros(len(vectors))

@@ -60,6 +60,7 @@ REASONS_ZH = {
     "need_share": "成果更贴合本需求而非其他需求",
     "need_rank_rr": "在该成果最相近的需求中本需求靠前",
     "need_margin": "成果与本需求的相似度领先其他需求",
+    "prf_cos": "与本需求最匹配的几项成果内容相近",
     "kind_patent": "成果为专利",
     "kind_paper": "成果为论文",
     "kind_project": "成果为项目",
