@@ -82,6 +82,17 @@ def test_expert_candidates_on_a_workspace(loaded: Matcher) -> None:
     assert expert_candidates(loaded, loaded.need_query("N2"), pool=by_vote).ids == found.ids[:1]
 
 
+def test_prf_feature_is_the_best_outcome_against_the_fused_head(loaded: Matcher) -> None:
+    query = loaded.need_query("N2")
+    found = expert_candidates(loaded, query)
+    head = loaded.indexes.dense.vectors([s.pk for s in loaded.candidates(query)[:5]]).mean(axis=0)
+    with loaded.sessions() as session:
+        pks = list(session.scalars(select(Outcome.pk).where(Outcome.id.in_(["O1", "O2"]))))  # 周建国's
+    expected = float((loaded.indexes.dense.vectors(pks) @ (head / np.linalg.norm(head))).max())
+    got = found.X[found.ids.index("E1"), EXPERT_FEATURES.index("cos_prf_max")]
+    assert got == pytest.approx(expected, abs=1e-5)
+
+
 def test_top_by_by_hand() -> None:
     assert top_by(np.array([0.2, 0.9, 0.5, 0.9]), 2) == {1, 3}  # ties keep the earlier rows
     assert top_by(np.array([0.2, 0.9]), 0) == set() and top_by(np.array([]), 3) == set()

@@ -45,9 +45,10 @@ def rival_cosines(needs: DenseIndex | None, vectors: np.ndarray, exclude: set[in
     if needs is None or len(vectors) == 0:
         return out
     pks, scores = needs.search_many(vectors, k + len(exclude))
-    for i, (row_pks, row_scores) in enumerate(zip(pks, scores, strict=True)):
-        kept = [s for p, s in zip(row_pks, row_scores, strict=True) if p >= 0 and int(p) not in exclude][:k]
-        out[i, : len(kept)] = kept
+    dropped = (pks < 0) | np.isin(pks, list(exclude))
+    kept_first = np.argsort(dropped, axis=1, kind="stable")[:, :k]  # the kept needs, still best first
+    kept = np.where(np.take_along_axis(dropped, kept_first, 1), NO_RIVAL, np.take_along_axis(scores, kept_first, 1))
+    out[:, : kept.shape[1]] = kept
     return out
 
 

@@ -17,6 +17,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from matcher.search.prf import unit_mean
 from matcher.store.tables import Outcome
 
 Vote = Callable[[list[int]], float]
@@ -63,8 +64,5 @@ def colleague_row(
 
 def centroid_cosine(vectors: np.ndarray, query: np.ndarray) -> float:
     """Cosine of `query` (unit length) with the mean of `vectors` (unit rows); 0 for no vectors."""
-    if len(vectors) == 0:
-        return 0.0
-    centre = vectors.mean(axis=0)
-    norm = float(np.linalg.norm(centre))
-    return float(centre @ query) / norm if norm > 0 else 0.0
+    centre = unit_mean(vectors)
+    return 0.0 if centre is None else float(centre @ query)

@@ -26,6 +26,7 @@ from matcher.ranking.expert.colleagues import (
 )
 from matcher.ranking.expert.pool import PoolParams, extra_items, pool_sources, top_by
 from matcher.ranking.protocols import Searcher
+from matcher.search.prf import PRF_TOP, unit_mean
 from matcher.search.query import Query
 from matcher.search.retrieve import vote_weight
 from matcher.search.rollup import Scored
@@ -54,9 +55,10 @@ BASE = [
     ("colleague_vote", "同单位其他成果按融合排名投票的得分"),
     ("log_rank_institution", "所在单位按融合排名投票的名次（对数）"),
     ("cos_centroid", "需求与专家全部成果向量中心的余弦相似度"),
+    ("cos_prf_max", "专家成果与融合排名前 5 项成果向量中心的最高余弦相似度（伪相关反馈）"),
 ]
 RELATIVE = ["vote_hybrid", "vote_bm25", "vote_dense", "cos_max", "bm25_max", "bigram_jaccard_max", "bigram_cover_max"]
-RELATIVE += ["bigram_cover_profile", "profile_bm25", "colleague_vote", "cos_centroid"]
+RELATIVE += ["bigram_cover_profile", "profile_bm25", "colleague_vote", "cos_centroid", "cos_prf_max"]
 DEFAULT_POOL = PoolParams()
 OWN = [name for name, _ in BASE].index("profile_bm25") + 1  # the columns computed from the expert's own record
 EXPERT_FEATURES = [name for name, _ in BASE] + [f"{name}_vs_best" for name in RELATIVE]
@@ -177,6 +179,7 @@ def expert_candidates(
             _feature_rows(searcher, query, chosen, ranks, scores),
             _colleague_rows(chosen, ranks["fused"], holder),
             _centroid_column(query, chosen, scores),
+            _prf_column(searcher, fused, chosen, scores),
         ]
     )
     col = EXPERT_FEATURES.index
@@ -262,4 +265,14 @@ def _centroid_column(query: Query, recs: list[tuple[int, Record]], scores: Exact
     """cos_centroid of the chosen experts, from the stored vectors `scores` holds."""
     q = np.asarray(query.vector, dtype=np.float32).reshape(-1)  # unit length, as every stored vector
     column = [centroid_cosine(np.vstack([scores.vectors[p] for p in r.pks]), q) for _, r in recs]
+    return np.asarray(column, dtype=float).reshape(len(recs), 1)
+
+
+def _prf_column(
+    searcher: Searcher, fused: list[Scored], recs: list[tuple[int, Record]], scores: ExactScores
+) -> np.ndarray:
+    """cos_prf_max of the chosen experts: their best outcome's cosine with the unit mean of the PRF_TOP best fused
+    outcomes (0 when nothing was fused)."""
+    head = unit_mean(searcher.indexes.dense.vectors([s.pk for s in fused[:PRF_TOP]])) if fused else None
+    column = [0.0 if head is None else max(float(scores.vectors[p] @ head) for p in r.pks) for _, r in recs]
     return np.asarray(column, dtype=float).reshape(len(recs), 1)

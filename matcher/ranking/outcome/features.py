@@ -14,12 +14,12 @@ from datetime import date
 import numpy as np
 
 from matcher.search.competition import competition
+from matcher.search.prf import PRF_TOP, unit_mean
 from matcher.search.query import Query
 from matcher.search.retrieve import rank_fusion, ranks
 from matcher.store.views import OutcomeInfo
 from matcher.tokenize import Tokenizer
 
-PRF_TOP = 5  # BDCI dev, nested CV: 5 best of 3, 5, 10 on both protocols
 KINDS = ("patent", "paper", "project", "achievement")
 DESCRIPTIONS: dict[str, str] = {
     "dense_cos": "cosine of need text and outcome embeddings",
@@ -160,8 +160,5 @@ def pair_features(
 
 def prf_cosines(vectors: np.ndarray | None, order_by: np.ndarray, k: int = PRF_TOP) -> np.ndarray:
     """Cosine of each candidate vector with the unit mean of the `k` best candidates by `order_by`."""
-    if vectors is None or len(vectors) == 0:
-        return np.zeros(len(order_by))
-    mean = vectors[np.argsort(-order_by, kind="stable")[:k]].mean(axis=0)
-    norm = float(np.linalg.norm(mean))
-    return vectors @ (mean / norm) if norm > 0 else np.zeros(len(vectors))
+    head = None if vectors is None else unit_mean(vectors[np.argsort(-order_by, kind="stable")[:k]])
+    return np.zeros(len(order_by)) if vectors is None or head is None else vectors @ head
