@@ -55,7 +55,7 @@ BASE = [
     ("colleague_vote", "同单位其他成果按融合排名投票的得分"),
     ("log_rank_institution", "所在单位按融合排名投票的名次（对数）"),
     ("cos_centroid", "需求与专家全部成果向量中心的余弦相似度"),
-    ("cos_prf_max", "专家成果与融合排名前 5 项成果向量中心的最高余弦相似度（伪相关反馈）"),
+    ("cos_prf_max", f"专家成果与融合排名前 {PRF_TOP} 项成果向量中心的最高余弦相似度（伪相关反馈）"),
 ]
 RELATIVE = ["vote_hybrid", "vote_bm25", "vote_dense", "cos_max", "bm25_max", "bigram_jaccard_max", "bigram_cover_max"]
 RELATIVE += ["bigram_cover_profile", "profile_bm25", "colleague_vote", "cos_centroid", "cos_prf_max"]

@@ -47,7 +47,8 @@ DESCRIPTIONS: dict[str, str] = {
     "need_share": "the need's share of a softmax (τ 0.02) over it and the outcome's nearest other stored needs",
     "need_rank_rr": "1 / (1 + other stored needs closer to the outcome than this need)",
     "need_margin": "cosine with this need minus the outcome's best cosine with another stored need (−1 if none)",
-    "prf_cos": "cosine of the outcome with the mean vector of the need's top 5 candidates by rrf (pseudo-relevance)",
+    "prf_cos": f"cosine of the outcome with the mean vector of the need's top {PRF_TOP} candidates by rrf "
+    "(pseudo-relevance)",
     **{f"kind_{k}": f"outcome kind is {k}" for k in KINDS},
 }
 FEATURES: tuple[str, ...] = tuple(DESCRIPTIONS)
