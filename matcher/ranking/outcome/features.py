@@ -161,5 +161,7 @@ def pair_features(
 
 def prf_cosines(vectors: np.ndarray | None, order_by: np.ndarray, k: int = PRF_TOP) -> np.ndarray:
     """Cosine of each candidate vector with the unit mean of the `k` best candidates by `order_by`."""
-    head = None if vectors is None else unit_mean(vectors[np.argsort(-order_by, kind="stable")[:k]])
-    return np.zeros(len(order_by)) if vectors is None or head is None else vectors @ head
+    if vectors is None:
+        return np.zeros(len(order_by))
+    head = unit_mean(vectors[np.argsort(-order_by, kind="stable")[:k]])
+    return np.zeros(len(order_by)) if head is None else vectors @ head
