@@ -66,7 +66,7 @@ def retrieval_runs(matcher: Matcher, probes: dict[str, Probe]) -> dict[str, Rank
     params = FusionParams.from_settings(matcher.settings)
     runs: dict[str, Ranking] = {"bm25": {}, "dense": {}, "hybrid": {}}
     for qid, probe in probes.items():
-        bm25 = votes([index.lexical.search(part.tokens, depth)[0] for part in probe.parts])
+        bm25 = votes([index.lexical.search(part.terms, depth)[0] for part in probe.parts])
         dense = votes([index.dense.search(part.vector, depth)[0] for part in probe.parts])
         runs["bm25"][qid] = {names[pk]: v for pk, v in bm25.items()}
         runs["dense"][qid] = {names[pk]: v for pk, v in dense.items()}

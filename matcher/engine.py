@@ -227,7 +227,7 @@ class Matcher:
         title = dense if query.title_vector is None else vectors @ query.title_vector
         needs = idx.needs.dense if idx.needs else None
         rivals = rival_cosines(needs, vectors, own_needs(needs, query.vector))
-        return Candidates(pks, idx.lexical.score_pks(query.tokens, pks), dense, title, rivals, vectors)
+        return Candidates(pks, idx.lexical.score_pks(query.terms, pks), dense, title, rivals, vectors)
 
     def features(
         self, query: Query, pks: list[int], infos: dict[int, OutcomeInfo] | None = None

@@ -43,3 +43,8 @@ def compose(title: str, body: str, max_chars: int) -> str:
     title, body = clean(title), clean(body)
     joined = f"{title}。{body}" if body and title else (title or body)
     return joined[:max_chars]
+
+
+def outcome_text(title: str, abstract: str, keywords: list[str]) -> str:
+    """An outcome's words for tokenising and BM25: title, abstract and keywords."""
+    return f"{title} {abstract} {' '.join(keywords)}"

@@ -23,11 +23,28 @@ USER_DICT = DICT_DIR / "user_dict.txt"
 STOPWORDS = DICT_DIR / "stopwords.txt"
 _WORDLIKE = re.compile(r"[0-9a-z\u4e00-\u9fff]")
 _NUMBER = re.compile(r"^[0-9.%]+$")
+_HAN_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
 Backend = Literal["rjieba", "jieba"]
+TERMS = "jieba tokens + CJK bigrams"  # what `lexical_terms` gives; recorded in every BM25 index
 
 
 class _Cutter(Protocol):
     def __call__(self, text: str) -> Iterable[str]: ...
+
+
+def cjk_bigrams(text: str) -> list[str]:
+    """Overlapping two-character grams of every run of Chinese characters in the normalised text (a one-character
+    run gives none), as Lucene's CJK analyser indexes. BM25 reads them beside the jieba tokens, so a need and an
+    outcome that jieba cuts differently (人工智能 vs 人工 智能, 检测仪 vs 检测 仪) still share terms."""
+    return [run[i : i + 2] for run in _HAN_RUN.findall(normalize(text)) for i in range(len(run) - 1)]
+
+
+def lexical_terms(tokens: list[str], text: str) -> list[str]:
+    """What BM25 indexes and searches with: the jieba tokens of `text` (repeats kept: a need that names a thing
+    five times is about it) and its character bigrams. Measured offline, BM25 alone on the full BDCI dev corpus
+    (113 judged needs): recall@100 0.310 with de-duplicated jieba tokens, 0.322 with repeats, 0.375 with
+    bigrams too; on NSFC dev experts (1,698 needs, votes over the BM25 top 200) MRR 0.149 → 0.177."""
+    return tokens + cjk_bigrams(text)
 
 
 def read_user_dict(path: Path) -> list[tuple[str, int | None, str | None]]:
@@ -90,6 +107,10 @@ class Tokenizer:
     def tokens(self, text: str) -> list[str]:
         """Cut, then drop stopwords, punctuation and bare numbers."""
         return [t for t in self.cut(text) if self._keep(t)]
+
+    def terms(self, text: str) -> list[str]:
+        """BM25 terms of `text` (`lexical_terms`)."""
+        return lexical_terms(self.tokens(text), text)
 
     def _keep(self, token: str) -> bool:
         return bool(_WORDLIKE.search(token)) and token not in self.stopwords and not _NUMBER.match(token)

@@ -54,7 +54,7 @@ def _info(pk: int, oid: str) -> OutcomeInfo:
 
 def test_pool_set_grades_every_retrieved_candidate() -> None:
     infos = {1: _info(1, "o1"), 3: _info(3, "o3")}
-    query = Query(text="", tokens=[], vector=np.zeros(2), keywords=[])
+    query = Query(text="", tokens=[], terms=[], vector=np.zeros(2), keywords=[])
     items = [NeedCandidates("q", query, [1, 3], np.array([[1.0], [5.0]]), infos)]
     ts = pool_set(items, {"q": {"o1": 2, "o2": 1}})
     # o1 judged 2; o3 retrieved but not judged: 0; o2 judged but not retrieved: no row

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from matcher.engine import Matcher
 from matcher.errors import ModelMismatchError
-from matcher.index.experts import expert_documents
+from matcher.index.terms import expert_documents, outcome_terms
 from matcher.ranking.cv import JudgedSet
 from matcher.ranking.expert.features import (
     EXPERT_FEATURES,
@@ -100,11 +100,13 @@ def test_top_by_by_hand() -> None:
 
 def test_profile_documents_join_an_experts_outcomes(loaded: Matcher) -> None:
     with loaded.sessions() as session:
-        pks, docs = expert_documents(session)
+        terms = outcome_terms(session)
+        pks, docs = expert_documents(session, terms)
         o1, o2 = (session.scalar(select(Outcome).where(Outcome.id == i)) for i in ("O1", "O2"))
         e1 = session.scalar(select(Expert.pk).where(Expert.id == "E1"))
         assert o1 is not None and o2 is not None
-        assert docs[pks.index(e1)] == o1.tokens.split() + o2.tokens.split()
+        assert docs[pks.index(e1)] == terms[o1.pk] + terms[o2.pk]
+        assert terms[o1.pk][: len(o1.tokens.split())] == o1.tokens.split()  # jieba tokens first, then bigrams
     assert loaded.indexes.experts is not None and loaded.indexes.experts.count == len(pks) == 4
 
 

@@ -74,6 +74,17 @@ def test_lexical_search_and_round_trip(tmp_path: Path) -> None:
     assert again.score_pks(["电池"], [5, 6, 99]).tolist()[0] == 0.0
 
 
+def test_a_bm25_index_over_other_terms_is_refused(tmp_path: Path) -> None:
+    """An index from before character bigrams (no `terms` in params.json) would score bigram queries against
+    jieba tokens alone: loading it says to rebuild."""
+    LexicalIndex().fit([5], [["铸造"]]).save(tmp_path / "l")
+    params = json.loads((tmp_path / "l" / "params.json").read_text(encoding="utf-8"))
+    del params["terms"]
+    (tmp_path / "l" / "params.json").write_text(json.dumps(params), encoding="utf-8")
+    with pytest.raises(IndexMismatchError, match="matcher index build"):
+        LexicalIndex.load(tmp_path / "l")
+
+
 def test_incremental_build_embeds_only_changes(loaded: Matcher, fake_embedder: FakeEmbedder) -> None:
     before = fake_embedder.calls
     report = loaded.build_index()

@@ -40,9 +40,9 @@ def test_dense_retrieval_searches_with_full_text_and_title_together() -> None:
     from matcher.search.query import Query
 
     full, title = np.array([1.0, 0.0], np.float32), np.array([0.0, 1.0], np.float32)
-    both = Query("t", [], full, [], title_vector=title).retrieval_vector()
+    both = Query("t", [], [], full, [], title_vector=title).retrieval_vector()
     assert both == pytest.approx([0.70710677, 0.70710677])  # (1, 1) / sqrt(2)
-    assert Query("t", [], full, []).retrieval_vector() is full  # no title: the full-text vector itself
+    assert Query("t", [], [], full, []).retrieval_vector() is full  # no title: the full-text vector itself
 
 
 def _unit(degrees: float) -> list[float]:
@@ -56,7 +56,7 @@ def _competing() -> tuple[Query, DenseIndex, DenseIndex]:
         [1, 2], np.array([_unit(20), _unit(-35)], np.float32), ["h", "s"]
     )
     needs = DenseIndex(embedder="toy", dim=2).build([10, 11], np.array([_unit(0), _unit(25)], np.float32), ["q", "r"])
-    query = Query(text="q", tokens=[], vector=np.array(_unit(0), np.float32), keywords=[])
+    query = Query(text="q", tokens=[], terms=[], vector=np.array(_unit(0), np.float32), keywords=[])
     return query, outcomes, needs
 
 

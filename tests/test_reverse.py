@@ -37,7 +37,7 @@ def _tiny_need_index() -> NeedIndexes:
 def test_a_need_scores_the_sum_of_one_over_root_rank_over_the_probe_outcomes() -> None:
     # part A: dense order 1, 2, 3 and BM25 finds need 1 → fused ranks 1:1, 2:2, 3:3
     # part B: dense order 3, 2, 1 and BM25 finds need 3 → fused ranks 3:1, 2:2, 1:3
-    parts = [Part("A", "a", ["涂料"], _unit(1, 0)), Part("B", "b", ["电池"], _unit(0, 1))]
+    parts = [Part("A", "a", ["涂料"], ["涂料"], _unit(1, 0)), Part("B", "b", ["电池"], ["电池"], _unit(0, 1))]
     found = search_needs(Probe("expert", "x", parts), _tiny_need_index(), depth=10, params=FusionParams())
     expected = {1: 1 + 1 / math.sqrt(3), 2: 2 / math.sqrt(2), 3: 1 / math.sqrt(3) + 1}
     assert [f.pk for f in found] == [1, 3, 2]  # need 1 and 3 tie: pk order

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from matcher.errors import IndexMismatchError
-from matcher.tokenize import Tokenizer
+from matcher.tokenize import Tokenizer, cjk_bigrams, lexical_terms
 
 
 @pytest.fixture(scope="module")
@@ -45,3 +45,19 @@ def test_save_load_round_trip_and_corruption(tmp_path: Path) -> None:
     (tmp_path / "tok" / "idf.tsv").write_text("坏\t1.0\n", encoding="utf-8")
     with pytest.raises(IndexMismatchError, match="corrupted"):
         Tokenizer.load(tmp_path / "tok")
+
+
+def test_cjk_bigrams_by_hand() -> None:
+    assert cjk_bigrams("人工智能") == ["人工", "工智", "智能"]
+    assert cjk_bigrams("3D打印，砂型 铸造ab") == ["打印", "砂型", "铸造"]  # runs break at anything not Han
+    assert cjk_bigrams("锆 a 粉") == [] and cjk_bigrams("") == []  # one-character runs give none
+    assert cjk_bigrams("ＡＩ检测") == ["检测"]  # normalised first (full width folds to ASCII)
+
+
+def test_lexical_terms_keep_repeats_then_add_bigrams() -> None:
+    assert lexical_terms(["涂料", "涂料"], "涂料涂料") == ["涂料", "涂料", "涂料", "料涂", "涂料"]
+
+
+def test_terms_of_a_text(tok: Tokenizer) -> None:
+    text = "铸造涂料"
+    assert tok.terms(text) == [*tok.tokens(text), "铸造", "造涂", "涂料"]

@@ -1,5 +1,5 @@
 """Keep the indexes in step with the store: embed only new or changed outcomes, drop deleted ones,
-rebuild BM25 and the IDF table, and swap the new folder in atomically."""
+rebuild BM25 (over `terms.outcome_terms`) and the IDF table, and swap the new folder in atomically."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from matcher.index.dense import DenseIndex
 from matcher.index.experts import build_expert_lexical, save_expert_lexical
 from matcher.index.lexical import LexicalIndex
 from matcher.index.needs import NeedIndexes, build_need_indexes
+from matcher.index.terms import outcome_terms
 from matcher.store.tables import Outcome
 from matcher.text import compose
 from matcher.tokenize import Tokenizer
@@ -135,10 +136,11 @@ def build_indexes(
             dense.remove(change.remove)
             _embed_into(dense, session, todo, hashes, embedder, max_chars, progress)
         needs = build_need_indexes(session, embedder=embedder, tokenizer=tokenizer, max_chars=max_chars)
-        profiles = build_expert_lexical(session)
-    token_lists = [toks.split() for _, _, toks in rows]
-    lexical = LexicalIndex().fit([pk for pk, _, _ in rows], token_lists)
-    tokenizer.fit_idf(token_lists)
+        terms = outcome_terms(session)
+        profiles = build_expert_lexical(session, terms)
+    pks = [pk for pk, _, _ in rows]  # the dense index's outcomes, whatever changed since
+    lexical = LexicalIndex().fit(pks, [terms.get(pk, []) for pk in pks])
+    tokenizer.fit_idf(toks.split() for _, _, toks in rows)
     report = BuildReport(
         total=len(rows),
         added=len(change.add),

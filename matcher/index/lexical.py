@@ -1,4 +1,5 @@
-"""Lexical index: BM25 (bm25s) over the jieba tokens stored with each outcome, keyed by outcome pk."""
+"""Lexical index: BM25 (bm25s) over term lists (`tokenize.lexical_terms`: jieba tokens and character bigrams),
+keyed by pk. An index built over other terms (jieba tokens alone, before bigrams) is refused on load."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import numpy as np
 
 from matcher.artifact import read_params, verify_files, write_params
 from matcher.errors import IndexMismatchError
+from matcher.tokenize import TERMS
 
 BM25_DIR, PKS_FILE = "bm25", "pks.txt"
 _BM25_FILES = (
@@ -75,6 +77,7 @@ class LexicalIndex:
                 "b": self.b,
                 "count": self.count,
                 "tokenizer": "jieba (rjieba) + matcher user dict",
+                "terms": TERMS,
             },
             files=files,
         )
@@ -84,6 +87,11 @@ class LexicalIndex:
         """Load and check; `mmap` maps bm25s' score arrays read-only (for serving)."""
         params = read_params(folder)
         verify_files(folder, params)
+        if params.get("terms", "jieba tokens") != TERMS:
+            raise IndexMismatchError(
+                f"{folder}: BM25 was built over {params.get('terms', 'jieba tokens')!r}, this version searches with "
+                f"{TERMS!r}; run `matcher index build`"
+            )
         index = cls(k1=params["k1"], b=params["b"])
         text = (folder / PKS_FILE).read_text(encoding="utf-8").split()
         index.pks_ = np.asarray([int(p) for p in text], dtype=np.int64)

@@ -3,8 +3,8 @@
 Needs are embedded as e5 *queries* at import (the forward match reads those vectors), so the need index holds
 exactly those vectors: an outcome's stored *passage* vector scored against them is the forward cosine
 cos(query(need), passage(outcome)), and no embedding is computed when a stored outcome looks for needs. BM25 is
-over the needs' jieba tokens, as the forward query tokenises them. Small (needs are thousands, not millions):
-exact search, rebuilt with every `matcher index build` from cached vectors.
+over the needs' terms (jieba tokens and character bigrams), as the forward query has them. Small (needs are
+thousands, not millions): exact search, rebuilt with every `matcher index build` from cached vectors.
 """
 
 from __future__ import annotations
@@ -57,5 +57,5 @@ def build_need_indexes(
     texts = [compose(title, description, max_chars) for _, title, description in rows]
     vectors = embedder.encode_queries(texts) if texts else np.zeros((0, embedder.dim), dtype=np.float32)
     dense = DenseIndex(embedder=embedder.name, dim=embedder.dim).build(pks, vectors, [text_hash(t) for t in texts])
-    tokens = [tokenizer.tokens(f"{title} {description}") for _, title, description in rows]
-    return NeedIndexes(dense, LexicalIndex().fit(pks, tokens))
+    terms = [tokenizer.terms(f"{title} {description}") for _, title, description in rows]
+    return NeedIndexes(dense, LexicalIndex().fit(pks, terms))

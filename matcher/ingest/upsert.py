@@ -9,7 +9,7 @@ from matcher.errors import ConflictError
 from matcher.records import ExpertRecord, ExpertRef, InstitutionRecord, NeedRecord, OutcomeRecord
 from matcher.store.resolve import InstitutionResolver, expert_id, experts_by_id
 from matcher.store.tables import Expert, Institution, Need, Outcome, OutcomeExpert
-from matcher.text import clean, compose, institution_key, stable_id, text_hash
+from matcher.text import clean, compose, institution_key, outcome_text, stable_id, text_hash
 from matcher.tokenize import Tokenizer
 
 
@@ -128,7 +128,7 @@ def _fill_outcome(
     row.year, row.field, row.region, row.trl = rec.year, rec.field, rec.region, rec.trl
     row.institution = resolver.get(rec.institution)
     row.text_hash = text_hash(compose(rec.title, rec.abstract, max_chars))
-    words = tokenizer.tokens(f"{rec.title} {rec.abstract} {' '.join(row.keywords)}")
+    words = tokenizer.tokens(outcome_text(rec.title, rec.abstract, row.keywords))
     row.tokens = " ".join(words)
 
 

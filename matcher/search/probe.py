@@ -12,11 +12,12 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from matcher.errors import NotFoundError
+from matcher.index.terms import stored_terms
 from matcher.search.query import KEYWORDS, checked_text
 from matcher.store.resolve import load_alias_file
 from matcher.store.tables import Expert, Institution, Outcome, OutcomeExpert
 from matcher.text import compose, institution_key
-from matcher.tokenize import Tokenizer
+from matcher.tokenize import Tokenizer, lexical_terms
 
 MAX_PARTS = 30  # an expert's or institution's newest outcomes that search (each one retrieval)
 
@@ -32,11 +33,12 @@ class Owner:
 
 @dataclass
 class Part:
-    """One outcome of the probe: its id (None for ad-hoc text), title, tokens and passage vector."""
+    """One outcome of the probe: its id (None for ad-hoc text), title, tokens, BM25 terms and passage vector."""
 
     outcome_id: str | None
     title: str
     tokens: list[str]
+    terms: list[str]
     vector: np.ndarray
 
 
@@ -58,7 +60,10 @@ def _parts(rows: list[Outcome], encoder: PassageEncoder, max_chars: int) -> list
     if not rows:
         return []
     vectors = encoder.encode_documents([compose(o.title, o.abstract, max_chars) for o in rows])
-    return [Part(o.id, o.title, o.tokens.split(), v) for o, v in zip(rows, vectors, strict=True)]
+    return [
+        Part(o.id, o.title, o.tokens.split(), stored_terms(o.tokens, o.title, o.abstract, o.keywords), v)
+        for o, v in zip(rows, vectors, strict=True)
+    ]
 
 
 def _keywords(parts: list[Part], tokenizer: Tokenizer) -> list[str]:
@@ -132,6 +137,7 @@ def text_probe(
 ) -> Probe:
     """Ad-hoc outcome text (a professor's 成果描述), embedded as a passage like stored outcomes."""
     text = checked_text(text, "outcome")
-    tokens = list(dict.fromkeys(tokenizer.tokens(text)))
-    part = Part(None, text[:60], tokens, encoder.encode_documents([compose(text, "", max_chars)])[0])
+    tokens = tokenizer.tokens(text)
+    vector = encoder.encode_documents([compose(text, "", max_chars)])[0]
+    part = Part(None, text[:60], list(dict.fromkeys(tokens)), lexical_terms(tokens, text), vector)
     return Probe("text", "成果描述", [part], [Owner(institution)], _keywords([part], tokenizer))

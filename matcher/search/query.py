@@ -10,7 +10,7 @@ import numpy as np
 
 from matcher.errors import InputError
 from matcher.text import compose
-from matcher.tokenize import Tokenizer
+from matcher.tokenize import Tokenizer, lexical_terms
 
 MAX_QUERY_CHARS = 20_000
 KEYWORDS = 20
@@ -21,7 +21,8 @@ class Query:
     """A need ready for matching: its tokens and keywords, its embeddings (full text and title alone)."""
 
     text: str
-    tokens: list[str]
+    tokens: list[str]  # jieba tokens, each once (keywords, overlap features)
+    terms: list[str]  # what BM25 searches and scores with (`tokenize.lexical_terms`: repeats, bigrams)
     vector: np.ndarray
     keywords: list[str]
     need_id: str | None = None
@@ -76,6 +77,7 @@ def build_query(
     return Query(
         text=f"{title} {description}".strip(),
         tokens=list(dict.fromkeys(tokens)),
+        terms=lexical_terms(tokens, f"{title} {description}"),
         vector=vectors[0],
         keywords=[k for k, _ in tokenizer.keywords(tokens, KEYWORDS)],
         need_id=need.id if need else None,

@@ -122,7 +122,7 @@ def retrieve(
 ) -> list[tuple[int, Components]]:
     """Candidate outcomes for `query`, fused, best first (dense ones by need competition against `needs`)."""
     found = dense_candidates(query, dense=dense, needs=needs, depth=depth, scan=scan)
-    return fuse(lexical.search(query.tokens, depth), found, params)
+    return fuse(lexical.search(query.terms, depth), found, params)
 
 
 def retrieve_from(query: Query, indexes: Indexes, settings: Settings) -> list[tuple[int, Components]]:

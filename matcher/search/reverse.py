@@ -40,7 +40,7 @@ def search_needs(probe: Probe, needs: NeedIndexes, *, depth: int, params: Fusion
     """Every need any part retrieved, best first (ties by pk)."""
     found: dict[int, list[PartHit]] = defaultdict(list)
     for part in probe.parts:
-        fused = fuse(needs.lexical.search(part.tokens, depth), needs.dense.search(part.vector, depth), params)
+        fused = fuse(needs.lexical.search(part.terms, depth), needs.dense.search(part.vector, depth), params)
         for rank, (pk, comp) in enumerate(fused, 1):
             found[pk].append(PartHit(part.outcome_id, part.title, rank, comp))
     scored = [Found(pk, float(sum(vote_weight(p.rank) for p in parts)), parts) for pk, parts in found.items()]

@@ -204,11 +204,11 @@ def _exact_scores(searcher: Searcher, query: Query, recs: list[tuple[int, Record
     every = sorted({p for _, r in recs for p in r.pks})
     idx = searcher.indexes
     experts = [pk for pk, _ in recs]
-    profile = idx.experts.score_pks(query.tokens, experts) if idx.experts is not None else np.zeros(len(experts))
+    profile = idx.experts.score_pks(query.terms, experts) if idx.experts is not None else np.zeros(len(experts))
     vectors = idx.dense.vectors(every)
     return ExactScores(
         dict(zip(every, vectors @ np.asarray(query.vector, dtype=np.float32), strict=True)),
-        dict(zip(every, idx.lexical.score_pks(query.tokens, every), strict=True)),
+        dict(zip(every, idx.lexical.score_pks(query.terms, every), strict=True)),
         dict(zip(experts, np.asarray(profile).tolist(), strict=True)),
         dict(zip(every, vectors, strict=True)),
     )

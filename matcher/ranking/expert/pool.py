@@ -59,7 +59,7 @@ def pool_sources(searcher: Searcher, query: Query, fused: list[Scored], params: 
     deep_cos = {int(pk): float(c) for pk, c in zip(np.asarray(pks).tolist(), np.asarray(cos).tolist(), strict=True)}
     profile: dict[int, float] = {}
     if idx.experts is not None and params.profile_top:
-        epks, scores = idx.experts.search(query.tokens, params.profile_top)
+        epks, scores = idx.experts.search(query.terms, params.profile_top)
         profile = {int(pk): float(s) for pk, s in zip(epks.tolist(), scores.tolist(), strict=True)}
     return PoolSources(fused, deep_rank, deep_cos, profile)
 
