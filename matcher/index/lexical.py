@@ -87,10 +87,11 @@ class LexicalIndex:
         """Load and check; `mmap` maps bm25s' score arrays read-only (for serving)."""
         params = read_params(folder)
         verify_files(folder, params)
-        if params.get("terms", "jieba tokens") != TERMS:
+        built_over = params.get("terms", "jieba tokens")  # indexes from before bigrams record no terms
+        if built_over != TERMS:
             raise IndexMismatchError(
-                f"{folder}: BM25 was built over {params.get('terms', 'jieba tokens')!r}, this version searches with "
-                f"{TERMS!r}; run `matcher index build`"
+                f"{folder}: BM25 was built over {built_over!r}, this version searches with {TERMS!r}; "
+                "run `matcher index build`"
             )
         index = cls(k1=params["k1"], b=params["b"])
         text = (folder / PKS_FILE).read_text(encoding="utf-8").split()
