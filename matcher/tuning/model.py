@@ -13,6 +13,13 @@ from matcher.errors import ModelMismatchError
 
 WEIGHTS = "encoder.safetensors"
 CARD = "card.md"
+SERVE = "serve.env"  # the MATCHER_EMBEDDER line that serves this tuning's verdict (outside the checksums: it names
+# the folder where the tuning ran)
+
+
+def serving_line(folder: Path, *, better: bool) -> str:
+    """`MATCHER_EMBEDDER=…` for what a tuning decided: the tuned folder when it beat the base, else the bundled e5."""
+    return f"MATCHER_EMBEDDER={f'e5-torch:{folder.resolve()}' if better else 'e5'}\n"
 
 
 def trained_state(model: Any) -> dict[str, Any]:

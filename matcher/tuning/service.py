@@ -16,7 +16,7 @@ from matcher.errors import InputError
 from matcher.ingest.readers import RowError, read_rows
 from matcher.ranking.qrels import read_qrels
 from matcher.tokenize import Tokenizer
-from matcher.tuning.model import CARD, save_tuned
+from matcher.tuning.model import CARD, SERVE, save_tuned, serving_line
 from matcher.tuning.pairs import Pair, corpus_pairs, judged_pairs, split, with_hard_negatives
 from matcher.tuning.train import TuneParams, Tuner, held_out_mrr
 
@@ -85,7 +85,10 @@ def tune_embedder(
         "device": e5.device, "seconds": round(time.perf_counter() - start, 1),
     }  # fmt: skip
     if summary["better"]:
-        return save_tuned(out, e5.model, summary, _card(summary))
-    out.mkdir(parents=True, exist_ok=True)
-    (out / CARD).write_text(_card(summary) + "\nNot better than the base: no weights kept.\n", encoding="utf-8")
-    return write_params(out, summary, files=[CARD])
+        saved = save_tuned(out, e5.model, summary, _card(summary))
+    else:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / CARD).write_text(_card(summary) + "\nNot better than the base: no weights kept.\n", encoding="utf-8")
+        saved = write_params(out, summary, files=[CARD])
+    (out / SERVE).write_text(serving_line(out, better=summary["better"]), encoding="utf-8")
+    return saved

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from matcher.batch import BatchParams, execute, resume, start_run
 from matcher.batch.locks import run_lock
-from matcher.batch.runs import cancel_run, get_run, run_summary
+from matcher.batch.runs import cancel_run, get_run, run_summary, unused_run_id
 from matcher.conflicts import load_rules
 from matcher.engine import Matcher
 from matcher.errors import ConflictError, InputError
@@ -36,6 +36,13 @@ def run_once(matcher: Matcher, params: BatchParams) -> str:
     run_id = start_run(matcher, params)
     execute(matcher, run_id)
     return run_id
+
+
+def test_a_run_id_already_taken_is_drawn_again(demo: Matcher) -> None:
+    taken = start_run(demo, BatchParams())
+    draws = iter([taken, taken, "20261204-000000-fresh"])
+    with demo.sessions() as session:
+        assert unused_run_id(session, lambda: next(draws)) == "20261204-000000-fresh"
 
 
 def test_a_run_respects_every_limit_and_conflict(demo: Matcher) -> None:
