@@ -70,6 +70,7 @@ evaluate: $(STAMP)  ## evaluation reports on the shared datasets → docs/eval/ 
 	$(BIN)/matcher evaluate --needs $(DATA)/nsfc_experts/dev/needs.jsonl --outcomes $(DATA)/nsfc_experts/outcomes.jsonl \
 		--qrels $(DATA)/nsfc_experts/dev/qrels_institutions.tsv --level institution --out docs/eval/nsfc-institution \
 		--metrics-out docs/eval/nsfc-institution.json
+	$(BIN)/matcher evaluate-topics --outcomes $(DATA)/csl/outcomes.jsonl --metrics-out docs/eval/csl-topics.json
 	$(BIN)/matcher tune-embedder --outcomes $(DATA)/nsfc_experts/outcomes.jsonl --pairs-from-corpus --epochs 2 \
 		--lr 1e-5 --temperature 0.02 --out $(TUNED)/nsfc
 	env $$(cat $(TUNED)/nsfc/serve.env) $(BIN)/matcher evaluate --needs $(DATA)/nsfc_experts/dev/needs.jsonl \
@@ -78,7 +79,6 @@ evaluate: $(STAMP)  ## evaluation reports on the shared datasets → docs/eval/ 
 	env $$(cat $(TUNED)/nsfc/serve.env) $(BIN)/matcher evaluate --needs $(DATA)/nsfc_experts/dev/needs.jsonl \
 		--outcomes $(DATA)/nsfc_experts/outcomes.jsonl --qrels $(DATA)/nsfc_experts/dev/qrels_institutions.tsv \
 		--level institution --out docs/eval/nsfc-institution-tuned --metrics-out docs/eval/nsfc-institution-tuned.json
-	$(BIN)/matcher evaluate-topics --outcomes $(DATA)/csl/outcomes.jsonl --metrics-out docs/eval/csl-topics.json
 
 clean:  ## remove the workspace and caches (keeps .venv)
 	rm -rf .matcher .pytest_cache .mypy_cache .ruff_cache
