@@ -58,6 +58,8 @@ model: $(STAMP)  ## retrain the shipped ranker models/default on the demo judgem
 
 DATA ?= ../shared/datasets
 TUNED ?= .matcher/tuned
+# the embedder the NSFC tuning's verdict names (tuned if it won, else e5)
+SERVE_TUNED = env $$(cat $(TUNED)/nsfc/serve.env)
 evaluate: $(STAMP)  ## evaluation reports on the shared datasets → docs/eval/ (NSFC experts also with e5 tuned on the corpus)
 	$(BIN)/matcher evaluate --needs $(DATA)/bdci2019/dev/needs.jsonl --outcomes $(DATA)/bdci2019/dev/outcomes.jsonl \
 		--qrels $(DATA)/bdci2019/dev/qrels.tsv --ranker cv --out docs/eval/bdci-dev --metrics-out docs/eval/bdci-dev.json
@@ -73,10 +75,10 @@ evaluate: $(STAMP)  ## evaluation reports on the shared datasets → docs/eval/ 
 	$(BIN)/matcher evaluate-topics --outcomes $(DATA)/csl/outcomes.jsonl --metrics-out docs/eval/csl-topics.json
 	$(BIN)/matcher tune-embedder --outcomes $(DATA)/nsfc_experts/outcomes.jsonl --pairs-from-corpus --epochs 2 \
 		--lr 1e-5 --temperature 0.02 --out $(TUNED)/nsfc
-	env $$(cat $(TUNED)/nsfc/serve.env) $(BIN)/matcher evaluate --needs $(DATA)/nsfc_experts/dev/needs.jsonl \
+	$(SERVE_TUNED) $(BIN)/matcher evaluate --needs $(DATA)/nsfc_experts/dev/needs.jsonl \
 		--outcomes $(DATA)/nsfc_experts/outcomes.jsonl --qrels $(DATA)/nsfc_experts/dev/qrels_experts.tsv \
 		--level expert --ranker cv --out docs/eval/nsfc-expert-tuned-cv --metrics-out docs/eval/nsfc-expert-tuned-cv.json
-	env $$(cat $(TUNED)/nsfc/serve.env) $(BIN)/matcher evaluate --needs $(DATA)/nsfc_experts/dev/needs.jsonl \
+	$(SERVE_TUNED) $(BIN)/matcher evaluate --needs $(DATA)/nsfc_experts/dev/needs.jsonl \
 		--outcomes $(DATA)/nsfc_experts/outcomes.jsonl --qrels $(DATA)/nsfc_experts/dev/qrels_institutions.tsv \
 		--level institution --out docs/eval/nsfc-institution-tuned --metrics-out docs/eval/nsfc-institution-tuned.json
 
