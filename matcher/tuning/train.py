@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,9 +76,11 @@ class Tuner:
         return losses
 
 
-def held_out_mrr(embedder: E5TorchEmbedder, pairs: list[Pair]) -> float:
-    """Each held-out query ranks every held-out passage; MRR of the first passage of its own group."""
-    passages = sorted({p.passage for p in pairs})
+def held_out_mrr(embedder: E5TorchEmbedder, pairs: list[Pair], distractors: Sequence[str] = ()) -> float:
+    """Each held-out query ranks every held-out passage and the `distractors` (other corpus passages); MRR of the
+    first passage of its own group."""
+    own = sorted({p.passage for p in pairs})
+    passages = own + sorted(set(distractors) - set(own))
     groups: dict[str, set[str]] = {}
     for p in pairs:
         groups.setdefault(p.passage, set()).add(p.group)
@@ -87,6 +89,6 @@ def held_out_mrr(embedder: E5TorchEmbedder, pairs: list[Pair]) -> float:
     ranks = []
     for (_, group), row in zip(queries, sims, strict=True):
         order = np.argsort(-row, kind="stable")
-        hit = next(r for r, i in enumerate(order, 1) if group in groups[passages[i]])
+        hit = next(r for r, i in enumerate(order, 1) if group in groups.get(passages[i], ()))
         ranks.append(1.0 / hit)
     return round(float(np.mean(ranks)), 4)
