@@ -27,11 +27,19 @@ ROWS = [
 def test_corpus_pairs_are_two_outcomes_of_one_expert_and_title_to_abstract() -> None:
     pairs = corpus_pairs(ROWS, 512, per_expert=2)
     assert [(p.query, p.group) for p in pairs] == [
-        ("铸造涂料", "expert:E1"),  # (a, b)
-        ("铸造涂料", "expert:E1"),  # (a, c); (b, c) is beyond per_expert; E2 and E3 have one outcome each
+        ("锆英粉涂料", "expert:E1"),  # (a, b): no years, file order, the later one asks
+        ("消失模涂料", "expert:E1"),  # (a, c); (b, c) is beyond per_expert; E2 and E3 have one outcome each
         ("锆英粉涂料", "outcome:b"),
     ]
-    assert [p.passage for p in pairs] == ["锆英粉涂料。抗粘砂", "消失模涂料", "锆英粉涂料。抗粘砂"]
+    assert [p.passage for p in pairs] == ["铸造涂料", "铸造涂料", "锆英粉涂料。抗粘砂"]
+
+
+def test_the_newer_outcome_of_an_expert_asks_for_the_older() -> None:
+    rows = [
+        {"id": "n", "title": "新课题", "year": 2016, "experts": [{"id": "E1"}]},
+        {"id": "o", "title": "旧课题", "year": 2009, "experts": [{"id": "E1"}]},
+    ]
+    assert [(p.query, p.passage) for p in corpus_pairs(rows, 512)] == [("新课题", "旧课题")]
 
 
 def test_judged_pairs_keep_relevant_judgements_only() -> None:
@@ -81,6 +89,14 @@ def test_a_corpus_distractor_can_outrank_the_own_passage() -> None:
     pairs = [Pair("a?", "a-doc", "g1"), Pair("b?", "c-doc", "g2")]
     # query b now meets b-x (cosine 1) before a-doc and c-doc (0, held-out passages first): c-doc third (1/3)
     assert held_out_mrr(Axis(), pairs, ["b-x", "a-doc"]) == round((1 + 1 / 3) / 2, 4)  # type: ignore[arg-type]
+
+
+def test_a_query_never_finds_its_own_text() -> None:
+    # one expert's outcomes a1, a2, c2 (pairs a1→a2 and a2→c2): a2 is a query and a passage of its own group
+    pairs = [Pair("a1", "a2", "g"), Pair("a2", "c2", "g"), Pair("b1", "b2", "h")]
+    # a1 → a2 (1/1); a2 skips itself and meets b2 and c2 at 0, in order: c2 second (1/2); b1 → b2 (1/1).
+    # Were its own text a hit, a2 would score 1/1 and the MRR 1.0
+    assert held_out_mrr(Axis(), pairs) == round((1 + 1 / 2 + 1) / 3, 4)  # type: ignore[arg-type]
 
 
 def test_distractors_leave_out_held_out_queries_and_passages() -> None:

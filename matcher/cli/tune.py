@@ -16,7 +16,10 @@ def tune_embedder(
     needs: Annotated[Path | None, typer.Option(help="Judged needs (with --qrels): need ↔ outcome pairs.")] = None,
     qrels: Annotated[Path | None, typer.Option(help="Judgements, TREC format: NEED 0 OUTCOME GAIN.")] = None,
     pairs_from_corpus: Annotated[
-        bool, typer.Option("--pairs-from-corpus", help="Also two outcomes of one expert; title ↔ abstract.")
+        bool,
+        typer.Option(
+            "--pairs-from-corpus", help="Also one expert's two outcomes (newer asks older); title ↔ abstract."
+        ),
     ] = False,
     epochs: Annotated[int, typer.Option(min=1, max=20, help="Passes over the training pairs.")] = 1,
     batch_size: Annotated[int, typer.Option(min=2, max=512, help="Pairs per step (in-batch negatives).")] = 16,

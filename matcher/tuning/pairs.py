@@ -48,7 +48,8 @@ def judged_pairs(
 
 
 def corpus_pairs(outcomes: list[dict[str, Any]], max_chars: int, *, per_expert: int = 3) -> list[Pair]:
-    """Two outcomes of one expert (the title of one as the query), at most `per_expert` pairs each; and an
+    """Two outcomes of one expert, at most `per_expert` pairs each: the newer one's title asks for the older one's
+    text, as a new need asks for what an expert has done (outcomes without a year keep their file order); and an
     outcome's title ↔ its full text where it has an abstract."""
     by_expert: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in outcomes:
@@ -56,9 +57,9 @@ def corpus_pairs(outcomes: list[dict[str, Any]], max_chars: int, *, per_expert: 
             key = expert.get("id") or f"{expert.get('name')}@{expert.get('institution')}"
             by_expert[key].append(row)
     pairs = [
-        Pair(a["title"], outcome_text(b, max_chars), f"expert:{key}")
+        Pair(newer["title"], outcome_text(older, max_chars), f"expert:{key}")
         for key, rows in sorted(by_expert.items())
-        for a, b in list(combinations(rows, 2))[:per_expert]
+        for older, newer in list(combinations(sorted(rows, key=lambda r: r.get("year") or 0), 2))[:per_expert]
     ]
     pairs += [Pair(r["title"], outcome_text(r, max_chars), f"outcome:{r['id']}") for r in outcomes if r.get("abstract")]
     return pairs

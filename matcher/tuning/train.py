@@ -78,16 +78,20 @@ class Tuner:
 
 def held_out_mrr(embedder: E5TorchEmbedder, pairs: list[Pair], distractors: Sequence[str] = ()) -> float:
     """Each held-out query ranks every held-out passage and the `distractors` (other corpus passages); MRR of the
-    first passage of its own group."""
+    first passage of its own group. A passage that is the query's own text leaves its ranking: an expert's second
+    outcome is the query of one pair and the passage of another, and finding itself would be a free hit."""
     own = sorted({p.passage for p in pairs})
     passages = own + sorted(set(distractors) - set(own))
+    at = {text: i for i, text in enumerate(passages)}
     groups: dict[str, set[str]] = {}
     for p in pairs:
         groups.setdefault(p.passage, set()).add(p.group)
     queries = sorted({(p.query, p.group) for p in pairs})
     sims = embedder.encode_queries([q for q, _ in queries]) @ embedder.encode_documents(passages).T
     ranks = []
-    for (_, group), row in zip(queries, sims, strict=True):
+    for (query, group), row in zip(queries, sims, strict=True):
+        if query in at:
+            row[at[query]] = -np.inf
         order = np.argsort(-row, kind="stable")
         hit = next(r for r, i in enumerate(order, 1) if group in groups.get(passages[i], ()))
         ranks.append(1.0 / hit)
