@@ -34,6 +34,7 @@ def tune_embedder(
     step, chosen on held-out pairs ranked among corpus distractors) and keep the blend only when it beats the
     base. FOLDER/serve.env holds the MATCHER_EMBEDDER line to serve the verdict (e5-torch:FOLDER when the tuned
     model won, else e5)."""
+    from matcher.tuning.blend import formula
     from matcher.tuning.service import TuneData
     from matcher.tuning.service import tune_embedder as run
     from matcher.tuning.train import TuneParams
@@ -46,7 +47,7 @@ def tune_embedder(
         found = run(data, out=target, params=params, max_chars=s.embed_max_chars, progress=advance, set_total=set_total)
     console.print(
         f"held-out MRR among {found['distractors']} corpus distractors: base {found['base_mrr']}, tuned "
-        f"{found['tuned_mrr']} (blend {found['blend']} · tuned + {1 - found['blend']:g} · base) over "
+        f"{found['tuned_mrr']} (blend {formula(found['blend'])}) over "
         f"{found['test_pairs']} pairs; "
         f"trained on {found['train_pairs']} pairs in {found['seconds']} s"
     )

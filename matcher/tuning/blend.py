@@ -22,6 +22,11 @@ from typing import Any
 ALPHAS = (0.25, 0.5, 0.75, 1.0)
 
 
+def formula(alpha: float) -> str:
+    """How a blend reads in a card or on the console: `0.75 · tuned + 0.25 · base`."""
+    return f"{alpha} · tuned + {1 - alpha:g} · base"
+
+
 def blended_state(base: dict[str, Any], tuned: dict[str, Any], alpha: float) -> dict[str, Any]:
     """`alpha · tuned + (1 − alpha) · base` for every parameter the tuning changed; the others stay the base's."""
     return {k: alpha * tuned[k] + (1 - alpha) * v if k in tuned else v for k, v in base.items()}

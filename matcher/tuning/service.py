@@ -17,7 +17,7 @@ from matcher.errors import InputError
 from matcher.ingest.readers import RowError, read_rows
 from matcher.ranking.qrels import read_qrels
 from matcher.tokenize import Tokenizer
-from matcher.tuning.blend import best_blend
+from matcher.tuning.blend import best_blend, formula
 from matcher.tuning.model import CARD, SERVE, save_tuned, serving_line, trained_state
 from matcher.tuning.pairs import Pair, corpus_pairs, distractors, judged_pairs, split, with_hard_negatives
 from matcher.tuning.train import TuneParams, Tuner, held_out_mrr
@@ -54,7 +54,7 @@ def _card(summary: dict[str, Any]) -> str:
         f"held out {summary['test_pairs']} pairs of unseen groups\n"
         f"- held-out MRR (each held-out query ranks the held-out passages and {summary['distractors']} corpus "
         f"distractors): base {summary['base_mrr']}, tuned {summary['tuned_mrr']} (the blend "
-        f"{summary['blend']} · tuned + {1 - summary['blend']:g} · base; every blend: {summary['blend_mrr']})\n"
+        f"{formula(summary['blend'])}; every blend: {summary['blend_mrr']})\n"
         f"- loss per epoch: {summary['losses']}\n- {summary['seconds']} s on {summary['device']}\n"
     )
 

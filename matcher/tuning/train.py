@@ -78,8 +78,9 @@ class Tuner:
 
 def held_out_mrr(embedder: E5TorchEmbedder, pairs: list[Pair], distractors: Sequence[str] = ()) -> float:
     """Each held-out query ranks every held-out passage and the `distractors` (other corpus passages); MRR of the
-    first passage of its own group. A passage that is the query's own text leaves its ranking: an expert's second
-    outcome is the query of one pair and the passage of another, and finding itself would be a free hit."""
+    first passage of its own group. A passage that is the query's own text goes to the bottom of its ranking: an
+    expert's middle outcome is the query of one pair and the passage of another, and finding itself would be a free
+    hit (a query whose only own passage is its own text scores 1 / the number of passages, alike for every model)."""
     own = sorted({p.passage for p in pairs})
     passages = own + sorted(set(distractors) - set(own))
     at = {text: i for i, text in enumerate(passages)}
