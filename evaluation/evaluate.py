@@ -143,6 +143,7 @@ def _write_outputs(req: Request, summary: dict[str, Any], runs: dict[str, Any]) 
         brief = {
             "systems": {n: {k: v["mean"] for k, v in ms.items()} for n, ms in summary["systems"].items()},
             "queries": summary["queries"],
+            "embedder": summary["embedder"],  # which vectors (a tuned model's checksum too): runs stay traceable
         }
         req.metrics_out.write_text(json.dumps(brief, ensure_ascii=False, indent=2), encoding="utf-8")
     if req.run_out:

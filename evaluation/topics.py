@@ -15,7 +15,7 @@ from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 from matcher.embed.cache import CachedEmbedder
 from matcher.errors import InputError
-from matcher.ingest.readers import RowError, read_rows
+from matcher.ingest.importer import valid_records
 from matcher.techmap import topics as tp
 from matcher.techmap.build import MapParams, topics_of
 from matcher.text import compose
@@ -23,8 +23,9 @@ from matcher.tokenize import Tokenizer
 
 
 def read_labelled(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
-    """Records with a `field` label (the discipline), in any import format; records without one are left out."""
-    rows = [row for _, row in read_rows(path) if not isinstance(row, RowError) and row.get("field")]
+    """Records with a `field` label (the discipline), in any import format, as `matcher import` would store them;
+    records without one are left out."""
+    rows = [row for row in valid_records(path, "outcomes")[0] if row.get("field")]
     if not rows:
         raise InputError(f"{path} holds no record with a 'field' label")
     return rows, [r["field"] for r in rows]

@@ -54,8 +54,9 @@ def test_run_files_and_both_ndcg_conventions(files: dict[str, Path], tmp_path: P
     fields = lines[0].split()
     assert len(fields) == 6 and fields[1] == "Q0" and fields[3] == "1" and fields[5] == "bm25"
     assert {line.split()[0] for line in lines} == {"N1", "N2"}
-    metrics = json.loads((tmp_path / "m.json").read_text(encoding="utf-8"))["systems"]["bm25"]
-    assert {"ndcg@10", "ndcg_burges@10"} <= set(metrics)
+    brief = json.loads((tmp_path / "m.json").read_text(encoding="utf-8"))
+    assert {"ndcg@10", "ndcg_burges@10"} <= set(brief["systems"]["bm25"])
+    assert brief["embedder"] == "fake/bigram-64"  # the conftest's fake embedder
 
 
 def test_expert_ranker_trained_on_one_split_scores_another(files: dict[str, Path], tmp_path: Path) -> None:

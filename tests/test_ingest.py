@@ -169,3 +169,22 @@ def test_text_white_space_to_python_or_json_schema_is_blank(blank: str) -> None:
     with pytest.raises(ValidationError):
         NeedRecord.model_validate({"id": "N1", "title": blank})
     assert "甲公司" in InstitutionRecord.model_validate({"name": f"{blank}甲公司{blank}"}).name
+
+
+def test_valid_records_are_the_rows_import_would_store(tmp_path: Path) -> None:
+    from matcher.ingest.importer import valid_records
+
+    path = tmp_path / "o.csv"
+    path.write_text(
+        "id,title,year,experts\n"
+        "o1,铸造涂料（水基）,2016,张三；李四\n"  # full-width brackets are stored half-width (NFKC)
+        "o2,电池预警,not-a-year,\n"  # rejected, as import rejects it
+        "o1,铸造涂料,2017,张三\n",  # a repeated id: the last row wins, in the first row's place
+        encoding="utf-8",
+    )
+    records, rejected = valid_records(path, "outcomes")
+    assert rejected == 1
+    assert [(r["id"], r["title"], r["year"]) for r in records] == [("o1", "铸造涂料", 2017)]
+    assert [e["name"] for e in records[0]["experts"]] == ["张三"]
+    path.write_text("id,title,year\no1,铸造涂料（水基）,2016\n", encoding="utf-8")
+    assert valid_records(path, "outcomes")[0][0]["title"] == "铸造涂料(水基)"

@@ -40,8 +40,8 @@ def test_the_newer_outcome_of_an_expert_asks_for_the_older() -> None:
         {"id": "o", "title": "旧课题", "year": 2009, "experts": [{"id": "E1"}]},
     ]
     assert [(p.query, p.passage) for p in corpus_pairs(rows, 512)] == [("新课题", "旧课题")]
-    # years read from a CSV are text, and a row without one counts as the oldest
-    rows = [{**rows[0], "year": "2016"}, {**rows[1], "year": ""}]
+    # a row without a year counts as the oldest
+    rows = [rows[0], {**rows[1], "year": None}]
     assert [(p.query, p.passage) for p in corpus_pairs(rows, 512)] == [("新课题", "旧课题")]
 
 

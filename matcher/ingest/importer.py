@@ -105,6 +105,24 @@ def _valid_batches(
         yield batch
 
 
+def valid_records(path: Path, kind: str) -> tuple[list[dict[str, Any]], int]:
+    """The records of `path` as `matcher import` would store them (validated and cleaned by the record schema, a
+    repeated id's last row winning, in the order of their first rows) and how many rows it would reject."""
+    model = RECORD_TYPES[kind]
+    kept: dict[Any, dict[str, Any]] = {}
+    rejected = 0
+    for line, row in read_rows(path):
+        try:
+            record = model.model_validate(row).model_dump() if not isinstance(row, RowError) else None
+        except ValidationError:
+            record = None
+        if record is None:
+            rejected += 1
+            continue
+        kept[record.get("id") or ("line", line)] = record
+    return list(kept.values()), rejected
+
+
 def import_file(
     factory: sessionmaker[Session],
     *,

@@ -5,13 +5,9 @@ Contrastive tuning on a few thousand pairs pulls each query toward its own group
 model knew. Measured on 2026-12-05 (NSFC dev needs, dense retrieval alone, each expert scored by their best
 outcome, one tuning on the corpus's own pairs): MRR / Recall@100 0.168 / 0.507 for the base, 0.151 / 0.511 fully
 tuned, 0.172 / 0.534 at alpha 0.3, 0.173 / 0.535 at 0.5, 0.167 / 0.528 at 0.7. The tuner chooses without dev
-data: each blend ranks the held-out pairs' passages among corpus distractors (`train.held_out_mrr`); on that
-check the fully tuned model lost to the base (0.448 vs 0.450 with 2,000 distractors) and the blends 0.3–0.7
-won (0.461–0.463); in `make evaluate`'s own tuning the same day the tuner chose 0.75 (0.470; 0.5: 0.469, 1: 0.440,
-base 0.453), and the expert ranker served with it reached MRR 0.234 / Recall@100 0.620 against 0.224 / 0.588 with
-the base (nested CV, README). Those check figures predate two changes of that afternoon (a held-out query no longer
-meets its own text; an expert's newer outcome asks for the older): then base 0.290, blends 0.296 / 0.301 / 0.304 /
-0.281, and the tuner again chose 0.75.
+data: each blend ranks the held-out pairs' passages among corpus distractors (`train.held_out_mrr`). README ("The
+bundled e5 on PyTorch, and tuning it") keeps that check's current figures, and the expert ranker's under the blend
+the tuner chose.
 """
 
 from __future__ import annotations

@@ -47,18 +47,11 @@ def judged_pairs(
     ]
 
 
-def _year(row: dict[str, Any]) -> int:
-    """The outcome's year as a number (a CSV or spreadsheet gives text), 0 when it has none."""
-    try:
-        return int(row.get("year") or 0)
-    except (TypeError, ValueError):
-        return 0
-
-
 def corpus_pairs(outcomes: list[dict[str, Any]], max_chars: int, *, per_expert: int = 3) -> list[Pair]:
     """Two outcomes of one expert, at most `per_expert` pairs each: the newer one's title asks for the older one's
-    text, as a new need asks for what an expert has done (outcomes without a year keep their file order); and an
-    outcome's title ↔ its full text where it has an abstract."""
+    text, as a new need asks for what an expert has done (outcomes without a year count as the oldest and keep their
+    file order); and an outcome's title ↔ its full text where it has an abstract. `outcomes` are validated records
+    (`ingest.importer.valid_records`: a year is a number)."""
     by_expert: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in outcomes:
         for expert in row.get("experts") or []:
@@ -67,7 +60,7 @@ def corpus_pairs(outcomes: list[dict[str, Any]], max_chars: int, *, per_expert: 
     pairs = [
         Pair(newer["title"], outcome_text(older, max_chars), f"expert:{key}")
         for key, rows in sorted(by_expert.items())
-        for older, newer in list(combinations(sorted(rows, key=_year), 2))[:per_expert]
+        for older, newer in list(combinations(sorted(rows, key=lambda r: r.get("year") or 0), 2))[:per_expert]
     ]
     pairs += [Pair(r["title"], outcome_text(r, max_chars), f"outcome:{r['id']}") for r in outcomes if r.get("abstract")]
     return pairs

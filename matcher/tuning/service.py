@@ -4,6 +4,7 @@ blend is better (the known failure: a fine-tuned model worse than the base)."""
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from typing import Any
 from matcher.artifact import write_params
 from matcher.embed.e5_torch import E5TorchEmbedder
 from matcher.errors import InputError
-from matcher.ingest.readers import RowError, read_rows
+from matcher.ingest.importer import valid_records
 from matcher.ranking.qrels import read_qrels
 from matcher.tokenize import Tokenizer
 from matcher.tuning.blend import best_blend, formula
@@ -32,8 +33,16 @@ class TuneData:
     max_pairs: int | None = None
 
 
-def _rows(path: Path) -> list[dict[str, Any]]:
-    return [row for _, row in read_rows(path) if not isinstance(row, RowError)]
+log = logging.getLogger(__name__)
+
+
+def _records(path: Path, kind: str) -> list[dict[str, Any]]:
+    """The rows `matcher import` would store: tuned on the texts the index will hold (cleaned alike), never on rows
+    the import rejects."""
+    records, rejected = valid_records(path, kind)
+    if rejected:
+        log.warning("%s: %d row(s) skipped, as `matcher import` would reject them", path, rejected)
+    return records
 
 
 def pairs_of(data: TuneData, outcomes: list[dict[str, Any]], max_chars: int) -> list[Pair]:
@@ -41,7 +50,8 @@ def pairs_of(data: TuneData, outcomes: list[dict[str, Any]], max_chars: int) -> 
         raise InputError("give --needs and --qrels together (judged pairs), or neither")
     pairs = corpus_pairs(outcomes, max_chars) if data.from_corpus else []
     if data.needs and data.qrels:
-        pairs += judged_pairs(_rows(data.needs), {o["id"]: o for o in outcomes}, read_qrels(data.qrels), max_chars)
+        needs = _records(data.needs, "needs")
+        pairs += judged_pairs(needs, {o["id"]: o for o in outcomes}, read_qrels(data.qrels), max_chars)
     if len(pairs) < 4:
         raise InputError("too few training pairs: give judged pairs (--needs/--qrels) or --pairs-from-corpus")
     return pairs
@@ -69,7 +79,7 @@ def tune_embedder(
     set_total: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     start = time.perf_counter()
-    outcomes = _rows(data.outcomes)
+    outcomes = _records(data.outcomes, "outcomes")
     train, test = split(pairs_of(data, outcomes, max_chars), params.held_out)
     if not test:
         raise InputError("no held-out pairs: too few groups to compare tuned and base")
