@@ -220,3 +220,16 @@ def test_tune_embedder_command_keeps_a_blend_only_when_it_beats_the_base(tmp_pat
     assert params["better"] == (params["tuned_mrr"] > params["base_mrr"])
     expected = "MATCHER_EMBEDDER=e5-torch:" if params["better"] else "MATCHER_EMBEDDER=e5\n"
     assert (out / "serve.env").read_text().startswith(expected)
+
+
+def test_tuning_reads_the_rows_import_would_store_and_says_what_it_skipped(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from matcher.tuning.service import _records
+
+    path = tmp_path / "o.jsonl"
+    rows = [{"id": "a", "title": "铸造涂料（水基）"}, {"id": "b", "title": "   "}]  # b: a blank title, rejected
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    with caplog.at_level("WARNING"):
+        assert [r["title"] for r in _records(path, "outcomes")] == ["铸造涂料(水基)"]
+    assert "1 row(s) skipped" in caplog.text

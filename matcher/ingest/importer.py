@@ -105,21 +105,27 @@ def _valid_batches(
         yield batch
 
 
+def _validated(model: type[BaseModel], row: Any) -> dict[str, Any] | None:
+    """The row as its record schema stores it, or None where the import would reject it."""
+    if isinstance(row, RowError):
+        return None
+    try:
+        return model.model_validate(row).model_dump()
+    except ValidationError:
+        return None
+
+
 def valid_records(path: Path, kind: str) -> tuple[list[dict[str, Any]], int]:
     """The records of `path` as `matcher import` would store them (validated and cleaned by the record schema, a
     repeated id's last row winning, in the order of their first rows) and how many rows it would reject."""
-    model = RECORD_TYPES[kind]
     kept: dict[Any, dict[str, Any]] = {}
     rejected = 0
     for line, row in read_rows(path):
-        try:
-            record = model.model_validate(row).model_dump() if not isinstance(row, RowError) else None
-        except ValidationError:
-            record = None
+        record = _validated(RECORD_TYPES[kind], row)
         if record is None:
             rejected += 1
-            continue
-        kept[record.get("id") or ("line", line)] = record
+        else:
+            kept[record.get("id") or ("line", line)] = record
     return list(kept.values()), rejected
 
 
