@@ -58,7 +58,8 @@ model: $(STAMP)  ## retrain the shipped ranker models/default on the demo judgem
 
 DATA ?= ../shared/datasets
 TUNED ?= .matcher/tuned
-# the embedder the NSFC tuning's verdict names (tuned if it won, else e5)
+# the embedder the NSFC tuning's verdict names (tuned if it won, else e5); the institution run then uses an outcome
+# ranker trained as models/default is (make model: the demo judgements) but under that embedder
 SERVE_TUNED = env $$(cat $(TUNED)/nsfc/serve.env)
 evaluate: $(STAMP)  ## evaluation reports on the shared datasets → docs/eval/ (NSFC experts also with e5 tuned on the corpus)
 	$(BIN)/matcher evaluate --needs $(DATA)/bdci2019/dev/needs.jsonl --outcomes $(DATA)/bdci2019/dev/outcomes.jsonl \
@@ -78,7 +79,9 @@ evaluate: $(STAMP)  ## evaluation reports on the shared datasets → docs/eval/ 
 	$(SERVE_TUNED) $(BIN)/matcher evaluate --needs $(DATA)/nsfc_experts/dev/needs.jsonl \
 		--outcomes $(DATA)/nsfc_experts/outcomes.jsonl --qrels $(DATA)/nsfc_experts/dev/qrels_experts.tsv \
 		--level expert --ranker cv --out docs/eval/nsfc-expert-tuned-cv --metrics-out docs/eval/nsfc-expert-tuned-cv.json
-	$(SERVE_TUNED) $(BIN)/matcher evaluate --needs $(DATA)/nsfc_experts/dev/needs.jsonl \
+	$(SERVE_TUNED) $(BIN)/matcher train --needs data/demo/needs.jsonl --outcomes data/demo/outcomes.jsonl \
+		--qrels data/demo/qrels.tsv --out $(TUNED)/nsfc-ranker --name demo-tuned --objective pairwise-linear
+	$(SERVE_TUNED) MATCHER_MODEL=$(TUNED)/nsfc-ranker $(BIN)/matcher evaluate --needs $(DATA)/nsfc_experts/dev/needs.jsonl \
 		--outcomes $(DATA)/nsfc_experts/outcomes.jsonl --qrels $(DATA)/nsfc_experts/dev/qrels_institutions.tsv \
 		--level institution --out docs/eval/nsfc-institution-tuned --metrics-out docs/eval/nsfc-institution-tuned.json
 

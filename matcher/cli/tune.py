@@ -53,6 +53,7 @@ def tune_embedder(
     )
     if found["better"]:
         console.print(f"kept: {target} — serve it with MATCHER_EMBEDDER=e5-torch:{target} (then matcher index build)")
+        console.print("a ranker trained under another embedder is refused: retrain it under this one (matcher train)")
     else:
         console.print("not better than the base on held-out pairs: nothing kept, stay with MATCHER_EMBEDDER=e5")
     console.print(f"the setting to serve it: {target / 'serve.env'}")
