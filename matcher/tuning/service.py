@@ -23,6 +23,8 @@ from matcher.tuning.model import CARD, SERVE, save_tuned, serving_line, trained_
 from matcher.tuning.pairs import Pair, corpus_pairs, distractors, judged_pairs, split, with_hard_negatives
 from matcher.tuning.train import TuneParams, Tuner, held_out_mrr
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class TuneData:
@@ -31,9 +33,6 @@ class TuneData:
     qrels: Path | None = None
     from_corpus: bool = False
     max_pairs: int | None = None
-
-
-log = logging.getLogger(__name__)
 
 
 def _records(path: Path, kind: str) -> list[dict[str, Any]]:
