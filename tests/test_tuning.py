@@ -9,18 +9,28 @@ from typing import ClassVar
 
 import numpy as np
 import pytest
+from sqlalchemy import select
 
+from matcher.engine import Matcher
 from matcher.errors import ModelMismatchError
+from matcher.ingest.importer import valid_records
+from matcher.store.tables import Expert
 from matcher.tokenize import Tokenizer
 from matcher.tuning.blend import best_blend, blended_state
 from matcher.tuning.pairs import Pair, corpus_pairs, distractors, judged_pairs, split, with_hard_negatives
 from matcher.tuning.train import held_out_mrr
+from tests.conftest import write_jsonl
 
 ROWS = [
-    {"id": "a", "title": "铸造涂料", "abstract": "", "experts": [{"id": "E1"}]},
-    {"id": "b", "title": "锆英粉涂料", "abstract": "抗粘砂", "experts": [{"id": "E1"}]},
-    {"id": "c", "title": "消失模涂料", "abstract": "", "experts": [{"id": "E1"}, {"id": "E2"}]},
-    {"id": "d", "title": "电池预警", "abstract": "", "experts": [{"id": "E3"}]},
+    {"id": "a", "title": "铸造涂料", "abstract": "", "experts": [{"id": "E1", "name": "周"}]},
+    {"id": "b", "title": "锆英粉涂料", "abstract": "抗粘砂", "experts": [{"id": "E1", "name": "周"}]},
+    {
+        "id": "c",
+        "title": "消失模涂料",
+        "abstract": "",
+        "experts": [{"id": "E1", "name": "周"}, {"id": "E2", "name": "李"}],
+    },
+    {"id": "d", "title": "电池预警", "abstract": "", "experts": [{"id": "E3", "name": "王"}]},
 ]
 
 
@@ -36,13 +46,40 @@ def test_corpus_pairs_are_two_outcomes_of_one_expert_and_title_to_abstract() -> 
 
 def test_the_newer_outcome_of_an_expert_asks_for_the_older() -> None:
     rows = [
-        {"id": "n", "title": "新课题", "year": 2016, "experts": [{"id": "E1"}]},
-        {"id": "o", "title": "旧课题", "year": 2009, "experts": [{"id": "E1"}]},
+        {"id": "n", "title": "新课题", "year": 2016, "experts": [{"id": "E1", "name": "周"}]},
+        {"id": "o", "title": "旧课题", "year": 2009, "experts": [{"id": "E1", "name": "周"}]},
     ]
     assert [(p.query, p.passage) for p in corpus_pairs(rows, 512)] == [("新课题", "旧课题")]
     # a row without a year counts as the oldest
     rows = [rows[0], {**rows[1], "year": None}]
     assert [(p.query, p.passage) for p in corpus_pairs(rows, 512)] == [("新课题", "旧课题")]
+
+
+def test_experts_without_ids_group_as_the_store_keys_them(matcher: Matcher, tmp_path: Path) -> None:
+    # one expert, no id: named with an alias of the institution once, and by the outcome's institution once
+    rows = [
+        {
+            "id": "x1",
+            "kind": "paper",
+            "title": "焊接机器人",
+            "year": 2019,
+            "experts": [{"name": "张伟", "institution": "哈工大"}],
+        },
+        {
+            "id": "x2",
+            "kind": "paper",
+            "title": "激光焊接",
+            "year": 2021,
+            "institution": "哈尔滨工业大学",
+            "experts": ["张伟"],
+        },
+    ]
+    path = write_jsonl(tmp_path / "o.jsonl", rows)
+    matcher.import_file("outcomes", path)
+    with matcher.sessions() as s:
+        stored = s.scalars(select(Expert.id)).all()
+    records, _ = valid_records(path, "outcomes")
+    assert [p.group for p in corpus_pairs(records, 512)] == [f"expert:{stored[0]}"] and len(stored) == 1
 
 
 def test_judged_pairs_keep_relevant_judgements_only() -> None:

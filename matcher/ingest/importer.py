@@ -85,34 +85,31 @@ class _Rejects:
             self.handle.close()
 
 
+def _checked(model: type[BaseModel], row: Any) -> BaseModel | str:
+    """The row as its record schema stores it, or the reason the import rejects it."""
+    if isinstance(row, RowError):
+        return row.reason
+    try:
+        return model.model_validate(row)
+    except ValidationError as exc:
+        return _reason(exc)
+
+
 def _valid_batches(
     rows: Iterator[tuple[int, Any]], model: type[BaseModel], rejects: _Rejects, size: int
 ) -> Iterator[list[tuple[int, BaseModel]]]:
     batch: list[tuple[int, BaseModel]] = []
     for line, row in rows:
-        if isinstance(row, RowError):
-            rejects.add(line, row.reason, row.raw)
+        record = _checked(model, row)
+        if isinstance(record, str):
+            rejects.add(line, record, row.raw if isinstance(row, RowError) else row)
             continue
-        try:
-            batch.append((line, model.model_validate(row)))
-        except ValidationError as exc:
-            rejects.add(line, _reason(exc), row)
-            continue
+        batch.append((line, record))
         if len(batch) >= size:
             yield batch
             batch = []
     if batch:
         yield batch
-
-
-def _validated(model: type[BaseModel], row: Any) -> dict[str, Any] | None:
-    """The row as its record schema stores it, or None where the import would reject it."""
-    if isinstance(row, RowError):
-        return None
-    try:
-        return model.model_validate(row).model_dump()
-    except ValidationError:
-        return None
 
 
 def valid_records(path: Path, kind: str) -> tuple[list[dict[str, Any]], int]:
@@ -121,11 +118,11 @@ def valid_records(path: Path, kind: str) -> tuple[list[dict[str, Any]], int]:
     kept: dict[Any, dict[str, Any]] = {}
     rejected = 0
     for line, row in read_rows(path):
-        record = _validated(RECORD_TYPES[kind], row)
-        if record is None:
+        record = _checked(RECORD_TYPES[kind], row)
+        if isinstance(record, str):
             rejected += 1
         else:
-            kept[record.get("id") or ("line", line)] = record
+            kept[getattr(record, "id", None) or ("line", line)] = record.model_dump()
     return list(kept.values()), rejected
 
 

@@ -26,6 +26,11 @@ def load_alias_file(path: Path = DEFAULT_ALIASES) -> dict[str, str]:
     return aliases
 
 
+def canonical_name(name: str, aliases: dict[str, str]) -> str:
+    """A name's canonical spelling by the alias list, else the name cleaned."""
+    return aliases.get(institution_key(name), clean(name))
+
+
 class InstitutionResolver:
     """Maps any spelling of an institution to its row, creating rows for new names.
 
@@ -48,7 +53,7 @@ class InstitutionResolver:
         key = institution_key(name)
         if key in self.by_key:
             return self.by_key[key].name
-        return self.aliases.get(key, clean(name))
+        return canonical_name(name, self.aliases)
 
     def get(self, name: str | None) -> Institution | None:
         """The row for `name` (via aliases), created if it is new; None for an empty name."""

@@ -15,6 +15,7 @@ from typing import Any
 import bm25s
 import numpy as np
 
+from matcher.store.resolve import canonical_name, expert_id, load_alias_file
 from matcher.text import compose
 from matcher.tokenize import Tokenizer
 
@@ -47,15 +48,29 @@ def judged_pairs(
     ]
 
 
-def corpus_pairs(outcomes: list[dict[str, Any]], max_chars: int, *, per_expert: int = 3) -> list[Pair]:
+def expert_keys(row: dict[str, Any], aliases: dict[str, str]) -> list[str]:
+    """The store's ids of an outcome's experts: as given, else from the name and the canonical institution (the
+    outcome's where the expert names none), as `matcher import` makes them."""
+    return [
+        expert_id(
+            ref["name"], canonical_name(ref.get("institution") or row.get("institution") or "", aliases), ref.get("id")
+        )
+        for ref in row.get("experts") or []
+    ]
+
+
+def corpus_pairs(
+    outcomes: list[dict[str, Any]], max_chars: int, *, per_expert: int = 3, aliases: dict[str, str] | None = None
+) -> list[Pair]:
     """Two outcomes of one expert, at most `per_expert` pairs each: the newer one's title asks for the older one's
     text, as a new need asks for what an expert has done (outcomes without a year count as the oldest and keep their
     file order); and an outcome's title ↔ its full text where it has an abstract. `outcomes` are validated records
-    (`ingest.importer.valid_records`: a year is a number)."""
+    (`ingest.importer.valid_records`: a year is a number); experts are grouped by the store's ids (`aliases`: the
+    institution alias list, the bundled one by default)."""
+    aliases = load_alias_file() if aliases is None else aliases
     by_expert: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in outcomes:
-        for expert in row.get("experts") or []:
-            key = expert.get("id") or f"{expert.get('name')}@{expert.get('institution')}"
+        for key in expert_keys(row, aliases):
             by_expert[key].append(row)
     pairs = [
         Pair(newer["title"], outcome_text(older, max_chars), f"expert:{key}")
