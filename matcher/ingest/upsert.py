@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from matcher.errors import ConflictError
 from matcher.records import ExpertRecord, ExpertRef, InstitutionRecord, NeedRecord, OutcomeRecord
-from matcher.store.resolve import InstitutionResolver, expert_id, experts_by_id
+from matcher.store.resolve import InstitutionResolver, expert_id, experts_by_id, outcome_expert_id
 from matcher.store.tables import Expert, Institution, Need, Outcome, OutcomeExpert
 from matcher.text import clean, compose, institution_key, outcome_text, stable_id, text_hash
 from matcher.tokenize import Tokenizer
@@ -81,12 +81,11 @@ def _expert_rows(
     """Rows for the experts named in an outcome, created when new (institution defaults to the outcome's)."""
     rows: list[Expert] = []
     for ref in refs:
-        inst_name = ref.institution or fallback_institution
-        eid = expert_id(ref.name, resolver.canonical(inst_name or ""), ref.id)
+        eid = outcome_expert_id(ref.name, ref.id, ref.institution, fallback_institution, resolver.canonical)
         row = cache.get(eid)
         if row is None:
             row = cache[eid] = Expert(id=eid, name=clean(ref.name), fields=[])
-            row.institution = resolver.get(inst_name)
+            row.institution = resolver.get(ref.institution or fallback_institution)
             session.add(row)
         if row not in rows:
             rows.append(row)
@@ -103,7 +102,7 @@ def upsert_outcomes(
 ) -> None:
     existing = {o.id: o for o in session.scalars(select(Outcome).where(Outcome.id.in_([r.id for r in records])))}
     ref_ids = [
-        expert_id(ref.name, resolver.canonical(ref.institution or rec.institution or ""), ref.id)
+        outcome_expert_id(ref.name, ref.id, ref.institution, rec.institution, resolver.canonical)
         for rec in records
         for ref in rec.experts
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import select
@@ -12,6 +13,7 @@ from matcher.store.tables import Expert, Institution
 from matcher.text import clean, institution_key, stable_id
 
 DEFAULT_ALIASES = dict_dir() / "institution_aliases.tsv"
+Canonical = Callable[[str], str]
 
 
 def load_alias_file(path: Path = DEFAULT_ALIASES) -> dict[str, str]:
@@ -79,6 +81,14 @@ class InstitutionResolver:
 def expert_id(name: str, institution: str | None, given: str | None) -> str:
     """The expert's id as given, else a stable one from name + canonical institution."""
     return given or stable_id("X", name, institution or "")
+
+
+def outcome_expert_id(
+    name: str, given: str | None, institution: str | None, outcome_institution: str | None, canonical: Canonical
+) -> str:
+    """The id of an expert named in an outcome: as given, else from the name and the canonical institution (the
+    outcome's where the reference names none). The import and the tuner's pairs both key experts by it."""
+    return expert_id(name, canonical(institution or outcome_institution or ""), given)
 
 
 def experts_by_id(session: Session, ids: list[str]) -> dict[str, Expert]:

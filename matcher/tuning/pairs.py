@@ -9,13 +9,14 @@ import random
 import zlib
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import partial
 from itertools import combinations
 from typing import Any
 
 import bm25s
 import numpy as np
 
-from matcher.store.resolve import canonical_name, expert_id, load_alias_file
+from matcher.store.resolve import canonical_name, load_alias_file, outcome_expert_id
 from matcher.text import compose
 from matcher.tokenize import Tokenizer
 
@@ -49,12 +50,10 @@ def judged_pairs(
 
 
 def expert_keys(row: dict[str, Any], aliases: dict[str, str]) -> list[str]:
-    """The store's ids of an outcome's experts: as given, else from the name and the canonical institution (the
-    outcome's where the expert names none), as `matcher import` makes them."""
+    """The store's ids of an outcome's experts, as `matcher import` makes them."""
+    canonical = partial(canonical_name, aliases=aliases)
     return [
-        expert_id(
-            ref["name"], canonical_name(ref.get("institution") or row.get("institution") or "", aliases), ref.get("id")
-        )
+        outcome_expert_id(ref["name"], ref.get("id"), ref.get("institution"), row.get("institution"), canonical)
         for ref in row.get("experts") or []
     ]
 
