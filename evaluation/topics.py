@@ -4,6 +4,7 @@ embeddings + k-means at the true number of disciplines."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,14 +22,22 @@ from matcher.techmap.build import MapParams, topics_of
 from matcher.text import compose
 from matcher.tokenize import Tokenizer
 
+log = logging.getLogger(__name__)
 
-def read_labelled(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
-    """Records with a `field` label (the discipline), in any import format, as `matcher import` would store them;
-    records without one are left out."""
-    rows = [row for row in valid_records(path, "outcomes")[0] if row.get("field")]
+
+def read_labelled(path: Path) -> tuple[list[dict[str, Any]], list[str], dict[str, int]]:
+    """Records with a `field` label (the discipline), in any import format, as `matcher import` would store them,
+    their labels, and how many rows were left out: rejected by the import's schema, or without a label."""
+    records, rejected = valid_records(path, "outcomes")
+    rows = [row for row in records if row.get("field")]
     if not rows:
         raise InputError(f"{path} holds no record with a 'field' label")
-    return rows, [r["field"] for r in rows]
+    left_out = {"rejected": rejected, "unlabelled": len(records) - len(rows)}
+    if any(left_out.values()):
+        log.warning(
+            "%s: %d row(s) rejected as `matcher import` would, %d without a 'field' label", path, *left_out.values()
+        )
+    return rows, [r["field"] for r in rows], left_out
 
 
 def tfidf_kmeans(tokens: list[list[str]], k: int, seed: int) -> np.ndarray:
@@ -73,7 +82,7 @@ def evaluate_topics(
     progress: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     """Each system's NMI, ARI and cluster count against the labels, mean and std over k-means seeds 0..seeds-1."""
-    rows, truth = read_labelled(path)
+    rows, truth, left_out = read_labelled(path)
     k = len(set(truth))
     tokens = [tokenizer.tokens(f"{r['title']} {r.get('abstract', '')}") for r in rows]
     vectors = embedder.encode_documents([compose(r["title"], r.get("abstract", ""), max_chars) for r in rows], progress)
@@ -84,6 +93,7 @@ def evaluate_topics(
     return {
         "dataset": str(path),
         "records": len(rows),
+        "left_out": left_out,
         "labels": k,
         "embedder": embedder.name,
         "seeds": seeds,

@@ -99,3 +99,20 @@ def test_reverse_direction_for_experts_combines_their_outcomes(files: dict[str, 
     assert "expert → needs (1 experts)" in out
     run = [line.split() for line in (tmp_path / "r" / "hybrid.run").read_text(encoding="utf-8").splitlines()]
     assert [(r[0], r[2], r[3]) for r in run][:1] == [("E1", "N1", "1")]  # E1's coating outcomes serve N1 first
+
+
+def test_labelled_records_count_the_rows_left_out(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from evaluation.topics import read_labelled
+
+    path = tmp_path / "labelled.csv"
+    path.write_text(
+        "id,title,year,field\n"
+        "p1,锂电池热失控预警,2020,电气\n"
+        "p2,铸造涂料,2019,\n"  # no label: left out of the topics
+        "p3,电池管理,not-a-year,电气\n",  # rejected, as `matcher import` rejects it
+        encoding="utf-8",
+    )
+    rows, labels, left_out = read_labelled(path)
+    assert ([r["id"] for r in rows], labels) == (["p1"], ["电气"])
+    assert left_out == {"rejected": 1, "unlabelled": 1}
+    assert "1 row(s) rejected" in caplog.text and "1 without a 'field' label" in caplog.text
