@@ -106,10 +106,6 @@ def evaluate_topics(
         nmi, ari = f"{score['nmi']:.4f} ± {score['nmi_std']:.4f}", f"{score['ari']:.4f} ± {score['ari_std']:.4f}"
         table.add_row(name, nmi, ari, f"{score['clusters']:g}")
     console.print(table)
-    if any(found["left_out"].values()):
-        console.print(
-            "left out: {rejected} row(s) the import rejects, {unlabelled} without a label".format(**found["left_out"])
-        )
     if metrics_out:
         metrics_out.parent.mkdir(parents=True, exist_ok=True)
         metrics_out.write_text(json.dumps(found, ensure_ascii=False, indent=2), encoding="utf-8")
