@@ -32,12 +32,12 @@ def read_labelled(path: Path) -> tuple[list[dict[str, Any]], list[str], dict[str
     rows = [row for row in records if row.get("field")]
     if not rows:
         raise InputError(f"{path} holds no record with a 'field' label")
-    left_out = {"rejected": rejected, "unlabelled": len(records) - len(rows)}
-    if any(left_out.values()):
+    unlabelled = len(records) - len(rows)
+    if rejected or unlabelled:
         log.warning(
-            "%s: %d row(s) rejected as `matcher import` would, %d without a 'field' label", path, *left_out.values()
+            "%s: %d row(s) rejected as `matcher import` would, %d without a 'field' label", path, rejected, unlabelled
         )
-    return rows, [r["field"] for r in rows], left_out
+    return rows, [r["field"] for r in rows], {"rejected": rejected, "unlabelled": unlabelled}
 
 
 def tfidf_kmeans(tokens: list[list[str]], k: int, seed: int) -> np.ndarray:

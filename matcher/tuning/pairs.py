@@ -16,7 +16,7 @@ from typing import Any
 import bm25s
 import numpy as np
 
-from matcher.store.resolve import canonical_name, load_alias_file, outcome_expert_id
+from matcher.store.resolve import Canonical, canonical_name, load_alias_file, outcome_expert_id
 from matcher.text import compose
 from matcher.tokenize import Tokenizer
 
@@ -49,9 +49,8 @@ def judged_pairs(
     ]
 
 
-def expert_keys(row: dict[str, Any], aliases: dict[str, str]) -> list[str]:
+def expert_keys(row: dict[str, Any], canonical: Canonical) -> list[str]:
     """The store's ids of an outcome's experts, as `matcher import` makes them."""
-    canonical = partial(canonical_name, aliases=aliases)
     return [
         outcome_expert_id(ref["name"], ref.get("id"), ref.get("institution"), row.get("institution"), canonical)
         for ref in row.get("experts") or []
@@ -66,10 +65,10 @@ def corpus_pairs(
     file order); and an outcome's title ↔ its full text where it has an abstract. `outcomes` are validated records
     (`ingest.importer.valid_records`: a year is a number); experts are grouped by the store's ids (`aliases`: the
     institution alias list, the bundled one by default)."""
-    aliases = load_alias_file() if aliases is None else aliases
+    canonical = partial(canonical_name, aliases=load_alias_file() if aliases is None else aliases)
     by_expert: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in outcomes:
-        for key in expert_keys(row, aliases):
+        for key in expert_keys(row, canonical):
             by_expert[key].append(row)
     pairs = [
         Pair(newer["title"], outcome_text(older, max_chars), f"expert:{key}")
