@@ -2,7 +2,9 @@
 
 - a request without any credential to a protected path gets 401 before its body is read;
 - a body larger than `MATCHER_MAX_REQUEST_BYTES` gets 413 as soon as it is known: at once from Content-Length,
-  else after counting the streamed (chunked) bytes up to the limit — never after reading the rest.
+  else after counting the streamed (chunked) bytes up to the limit — never after reading the rest;
+- a NUL character in the path or the query string gets 422: no text stores or searches it (PostgreSQL refuses
+  it outright), and bodies have theirs removed by the input cleaning (`records.CleanInput`).
 """
 
 from __future__ import annotations
@@ -31,6 +33,11 @@ def has_credentials(scope: Scope) -> bool:
     return b"x-api-key" in names or b"authorization" in names
 
 
+def has_nul(scope: Scope) -> bool:
+    query = bytes(scope.get("query_string", b"")).lower()
+    return "\x00" in scope["path"] or b"%00" in query or b"\x00" in query
+
+
 def content_length(scope: Scope) -> int | None:
     for name, value in scope.get("headers", []):
         if name.lower() == b"content-length" and value.isdigit():
@@ -48,6 +55,9 @@ class Guard:
             return
         if not is_public(scope["path"]) and not has_credentials(scope):
             await self._refuse(scope, send, 401, "Unauthorized", "an API key is required (X-API-Key or Bearer)")
+            return
+        if has_nul(scope):
+            await self._refuse(scope, send, 422, "Unprocessable Content", "the address holds a NUL character")
             return
         length = content_length(scope)
         if length is not None and length > self.limit:

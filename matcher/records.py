@@ -8,9 +8,9 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from matcher.text import clean
+from matcher.text import clean, clean_input, is_id_field
 
 OutcomeKind = Literal["patent", "paper", "project", "achievement"]
 InstitutionType = Literal["university", "institute", "enterprise", "agency"]
@@ -26,7 +26,8 @@ Id = Annotated[str, Field(min_length=1, max_length=200, pattern=ID_PATTERN)]
 # at least one character that is not white space to Python's str.strip() *and* to JSON Schema's (ECMA-262) \s,
 # which differ: \x1c-\x1f and \x85 are space only to Python, \ufeff only to ECMA (a bare \S lets a client send
 # "\x1c", valid by the schema, that strips to "" here)
-NONBLANK = r"[^\s\x1c-\x1f\x85\ufeff]"
+# (and neither a control nor a zero-width character, which the input cleaning removes)
+NONBLANK = r"[^\s\x00-\x1f\x7f-\x9f\u200b-\u200d\u2060\ufeff]"
 Term = Annotated[str, Field(min_length=1, max_length=100, pattern=NONBLANK)]  # one keyword, field or alias
 Name = Annotated[str, Field(min_length=1, max_length=100, pattern=NONBLANK)]  # surrounding white space is stripped
 Terms = Annotated[list[Term], Field(max_length=200)]
@@ -48,7 +49,25 @@ def _as_list(value: Any) -> Any:
     return value
 
 
-class _Record(BaseModel):
+class CleanInput(BaseModel):
+    """What every import row and every API body is validated as. Once it is valid as sent (so acceptance is
+    exactly what the published schema says), control and zero-width characters are removed from its text
+    (`text.clean_input`; ids are left alone) and an optional text field left blank becomes absent (None)."""
+
+    @model_validator(mode="after")
+    def _cleaned(self) -> Any:
+        for name, field in type(self).model_fields.items():
+            value = getattr(self, name)
+            if is_id_field(name) or not isinstance(value, str | list | dict):
+                continue
+            value = clean_input(value)
+            if isinstance(value, str) and not value.strip() and field.default is None:
+                value = None
+            object.__setattr__(self, name, value)  # frozen models too: this is still their validation
+        return self
+
+
+class _Record(CleanInput):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
 

@@ -5,9 +5,34 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from typing import Any
 
 _SPACE = re.compile(r"\s+")
+# C0/C1 controls but tab, LF and CR; zero-width characters; what XML (and so XLSX) cannot hold
+_INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\u200b-\u200d\u2060\ufeff\ufffe\uffff]")
 _INSTITUTION_NOISE = re.compile(r"[\s·•,，、()（）\[\]【】\"'“”‘’]")
+
+
+def strip_invisible(text: str) -> str:
+    """`text` without control characters (tab, LF and CR kept) and zero-width characters."""
+    return _INVISIBLE.sub("", text)
+
+
+def is_id_field(name: object) -> bool:
+    return isinstance(name, str) and (name == "id" or name.endswith("_id"))
+
+
+def clean_input(value: Any) -> Any:
+    """Every string inside `value` (a record, a list, a dict) with `strip_invisible` applied: how text is cleaned
+    once, where it enters (import rows and API bodies alike). Ids (`id`, `…_id`) are left as they are: an id with
+    a control character is refused by its pattern, never silently turned into another id."""
+    if isinstance(value, str):
+        return strip_invisible(value)
+    if isinstance(value, dict):
+        return {k: v if is_id_field(k) else clean_input(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clean_input(v) for v in value]
+    return value
 
 
 def normalize(text: str) -> str:

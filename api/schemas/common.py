@@ -7,13 +7,16 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
 
+from matcher.records import CleanInput
+
 T = TypeVar("T")
 # stored datetimes are naive UTC; the API states the zone (RFC 3339)
 UTCDatetime = Annotated[datetime, AfterValidator(lambda d: d if d.tzinfo else d.replace(tzinfo=UTC))]
 
 
-class JSONNumbers(BaseModel):
-    """Strict models, except that 2.0 counts as the integer 2 (as JSON Schema says)."""
+class JSONNumbers(CleanInput):
+    """Strict models, except that 2.0 counts as the integer 2 (as JSON Schema says); text cleaned as import rows
+    are (`CleanInput`)."""
 
     @model_validator(mode="before")
     @classmethod

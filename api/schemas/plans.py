@@ -36,6 +36,7 @@ Firm = Annotated[str, Field(min_length=1, max_length=200, pattern=NONBLANK)]
 class PlanCreate(JSONNumbers):
     model_config = ConfigDict(
         strict=True,
+        extra="forbid",
         json_schema_extra={
             "examples": [
                 {"kind": "visit", "region": "黑龙江", "to_region": "辽宁", "k": 3},

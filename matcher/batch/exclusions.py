@@ -27,6 +27,17 @@ def add_exclusion(
     if organization is not None and not key:
         raise InputError("the organisation name is empty")
     need_pk = get_need(session, need_id=need_id).pk if need_id else None
+    same = session.scalar(
+        select(Exclusion).where(
+            Exclusion.expert_pk == expert.pk,
+            Exclusion.need_pk.is_(None) if need_pk is None else Exclusion.need_pk == need_pk,
+            Exclusion.organization_key.is_(None) if key is None else Exclusion.organization_key == key,
+        )
+    )
+    if same is not None:  # the same exclusion again: one row, the newest reason
+        same.reason = reason.strip()
+        session.flush()
+        return same
     row = Exclusion(expert_pk=expert.pk, need_pk=need_pk, organization_key=key, reason=reason.strip())
     session.add(row)
     session.flush()

@@ -107,3 +107,30 @@ def test_concurrent_creates_of_one_id_give_one_201_and_409s(api_matcher: Matcher
             )
         )
     assert sorted(statuses) == [201] + [409] * 11
+
+
+def test_nul_anywhere_is_refused_or_cleaned_never_a_server_error(client: TestClient, keys: dict[str, str]) -> None:
+    staff, viewer = as_role(keys, "staff"), as_role(keys, "viewer")
+    for url in ("/needs?q=%00", "/needs/a%00b", "/pairings?region=%00", "/institutions/%00/matches", "/experts?q=a%00"):
+        got = client.get(url, headers=viewer)
+        assert got.status_code == 422 and got.headers["content-type"] == "application/problem+json", url
+    made = client.post("/needs", json={"id": "NUL-1", "title": "铸件\x00涂料", "organization": "\x00"}, headers=staff)
+    assert made.status_code == 201 and made.json()["title"] == "铸件涂料" and made.json()["organization"] is None
+    plan = {"kind": "visit", "region": "黑龙江\x00", "k": 1, "min_degree": 0}
+    assert client.post("/plans", json=plan, headers=staff).status_code < 500
+    blank = {"expert_id": "E1", "organization": "\u200b", "reason": "已有合作"}
+    assert client.post("/exclusions", json=blank, headers=staff).status_code == 422
+
+
+def test_the_same_exclusion_twice_is_one_row_and_plans_refuse_unknown_fields(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    staff = as_role(keys, "staff")
+    body = {"expert_id": "E1", "organization": "齐齐哈尔市重型铸造有限责任公司", "reason": "已有合作"}
+    first = client.post("/exclusions", json=body, headers=staff).json()
+    again = client.post("/exclusions", json={**body, "reason": "仍在合作"}, headers=staff).json()
+    assert again["id"] == first["id"] and again["reason"] == "仍在合作"
+    assert len(client.get("/exclusions", headers=staff).json()) == 1
+    plan = {"kind": "visit", "region": "黑龙江", "k": 1, "stopz": 3}
+    refused = client.post("/plans", json=plan, headers=staff)
+    assert refused.status_code == 422 and "stopz" in refused.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -42,7 +43,8 @@ def test_run_show_export_diff(home: Path, tmp_path: Path) -> None:
         == summary["stats"]["proposals"] + summary["stats"]["alternates"] + 1
     )
     invoke("batch", "export", "latest", "--format", "csv", "--out", str(tmp_path / "r.csv"))
-    assert (tmp_path / "r.csv").read_text(encoding="utf-8-sig").startswith("需求编号,需求,企业")
+    header = next(csv.reader((tmp_path / "r.csv").open(encoding="utf-8-sig")))
+    assert header[:3] == ["需求编号", "需求", "企业"]
     invoke("batch", "run", "--per-need", "3", "--alternates", "1")
     newest = next(line.split("│")[1].strip() for line in invoke("batch", "list").splitlines() if "│ done" in line)
     with open_demo(home).sessions() as session:
