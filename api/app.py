@@ -10,14 +10,14 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from api import problems
+from api import openapi, problems
 from api.batch_worker import BatchWorker
 from api.guard import Guard
 from api.routes import batch, catalog, exclusions, feedback, health, matching, needs, plans, reverse, techmap
 from api.schemas.common import ERRORS
 from matcher import __version__
 from matcher.config import Settings
-from matcher.engine import Matcher
+from matcher.workspace.facade import Matcher
 
 log = logging.getLogger(__name__)
 WEB = Path(__file__).parent / "web"
@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
     app.state.matcher = matcher or Matcher(settings)
     app.state.batch_worker = BatchWorker(app.state.matcher)
     problems.install(app)
+    openapi.install(app)
     app.add_middleware(Guard, limit=settings.max_request_bytes)
     if settings.cors_origins:  # outermost, so refusals carry CORS headers too
         app.add_middleware(

@@ -8,9 +8,9 @@ import logging
 import queue
 import threading
 
-from matcher.batch import execute
-from matcher.engine import Matcher
+from matcher.assign import execute
 from matcher.errors import MatcherError
+from matcher.workspace.facade import Matcher
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ class BatchWorker:
         while True:
             run_id = self.runs.get()
             try:
-                execute(self.matcher, run_id)
+                execute(self.matcher.ctx, run_id)
             except MatcherError as exc:  # the run records its failure; the worker carries on
                 log.warning("batch run %s stopped: %s", run_id, exc)
             finally:

@@ -11,10 +11,10 @@ from fastapi import Depends, Header, Request
 from sqlalchemy.orm import Session
 
 from api.batch_worker import BatchWorker
-from matcher.engine import Matcher
 from matcher.errors import ForbiddenError
 from matcher.services import audit
 from matcher.services.users import allows, authenticate
+from matcher.workspace.facade import Matcher
 
 T = TypeVar("T")
 EMBED_THREADS = 2  # the model parallelises inside; two keep both cores busy without a queue of threads

@@ -22,7 +22,7 @@ from bench.stats import peak_rss_mb, percentiles, save_result, timed
 from bench.throughput import texts
 from matcher.embed import CachedEmbedder, EmbeddingCache
 from matcher.embed.use import UseEmbedder
-from matcher.text import compose
+from matcher.text.normalize import compose
 
 
 def _need_texts(m: int) -> list[str]:

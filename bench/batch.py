@@ -24,9 +24,9 @@ from typing import Any
 
 from bench.data import ROOT, chinaxiv_subset, datasets_dir
 from bench.stats import peak_rss_mb, save_result, timed
-from matcher.batch import BatchParams, execute, start_run
+from matcher.assign import BatchParams, execute, start_run
 from matcher.config import Settings
-from matcher.engine import Matcher
+from matcher.workspace.facade import Matcher
 
 OUT = ROOT / "bench" / "out"
 RESULTS = ROOT / "docs" / "bench"
@@ -113,9 +113,9 @@ def run(n: int, needs: int, embedder: str) -> dict[str, Any]:
     matcher.match(matcher.text_query("预热"), level="expert")  # load indexes and ranker outside the timing
     params = BatchParams(needs="all", per_need=3, alternates=2, expert_capacity=5, max_per_institution=2)
     start = time.perf_counter()
-    run_id = start_run(matcher, params)
+    run_id = start_run(matcher.ctx, params)
     t_select = time.perf_counter() - start
-    stats = execute(matcher, run_id)
+    stats = execute(matcher.ctx, run_id)
     wall = time.perf_counter() - start
     return {
         "scenario": f"batch-{needs}-chinaxiv-{n}-{embedder}",

@@ -35,7 +35,7 @@ def need_files() -> list[Path]:
 
 def need_texts(limit: int, max_chars: int = 512) -> list[str]:
     """Need texts as the engine embeds them (title。description, cut), so stored needs hit the cache."""
-    from matcher.text import compose
+    from matcher.text.normalize import compose
 
     texts: list[str] = []
     for path in need_files():

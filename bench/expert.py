@@ -12,9 +12,9 @@ from typing import Any
 from bench.data import ROOT, datasets_dir
 from bench.stats import peak_rss_mb, percentiles, save_result
 from matcher.config import Settings
-from matcher.engine import Matcher
-from matcher.ranking.expert.train import train_expert_ranker
+from matcher.learn.train import train_expert_ranker
 from matcher.ranking.qrels import read_qrels
+from matcher.workspace.facade import Matcher
 
 OUT = ROOT / "bench" / "out"
 RESULTS = ROOT / "docs" / "bench"
@@ -35,7 +35,7 @@ def prepare() -> list[str]:
         matcher.import_file("needs", data / "dev" / "needs.jsonl")
         matcher.build_index()
     if not (HOME / "models" / "expert" / "params.json").exists():
-        train_expert_ranker(matcher, qrels, out=HOME / "models" / "expert", name="nsfc-dev", sources=["nsfc dev"])
+        train_expert_ranker(matcher.ctx, qrels, out=HOME / "models" / "expert", name="nsfc-dev", sources=["nsfc dev"])
     matcher.close()
     return sorted(qrels)
 

@@ -20,7 +20,7 @@ from bench.data import datasets_dir
 from bench.stats import save_result, timed
 from bench.throughput import texts as chinaxiv_texts
 from matcher.bundled import demo_dir
-from matcher.text import compose
+from matcher.text.normalize import compose
 
 
 def texts(n: int) -> tuple[list[str], str]:

@@ -24,9 +24,10 @@ from sqlalchemy import select
 
 from bench.stats import percentiles, save_result
 from matcher.config import Settings
-from matcher.engine import Matcher
 from matcher.services.users import create_key
 from matcher.store.tables import Need
+from matcher.text.normalize import compose
+from matcher.workspace.facade import Matcher
 
 TIME_LIMIT_S = 120
 
@@ -42,7 +43,10 @@ def _key_and_texts(home: Path, embedder: str) -> tuple[str, list[str]]:
     matcher = Matcher(Settings(home=home, embedder=embedder, _env_file=None))  # type: ignore[call-arg]
     with matcher.sessions() as session, session.begin():
         key = create_key(session, name=f"load-{time.time_ns()}", role="viewer")[1]
-        texts = [matcher.need_text(t, d) for t, d in session.execute(select(Need.title, Need.description))]
+        texts = [
+            compose(t, d, matcher.settings.embed_max_chars)
+            for t, d in session.execute(select(Need.title, Need.description))
+        ]
     matcher.close()
     return key, texts
 

@@ -28,9 +28,9 @@ import httpx
 from sqlalchemy import create_engine, func, select
 
 from bench.stats import percentiles, save_result
-from matcher.engine import Matcher
 from matcher.services.users import create_key
 from matcher.store.tables import AuditEntry, Expert, Feedback, Need
+from matcher.workspace.facade import Matcher
 
 OPS = ("read", "match-stored", "match-new", "create-need", "feedback")
 WEIGHTS = (3, 2, 2, 2, 2)

@@ -18,9 +18,9 @@ from bench.data import chinaxiv_subset
 from bench.scale import OUT
 from bench.stats import peak_rss_mb, save_result, timed
 from matcher.config import Settings
-from matcher.engine import Matcher
 from matcher.index.build import DENSE
 from matcher.index.dense import DenseIndex
+from matcher.workspace.facade import Matcher
 
 
 def _fresh(home: Path, embedder: str, data: Path) -> Matcher:
@@ -42,7 +42,15 @@ def _with_ray(home: Path, embedder: str, data: Path, actors: int) -> dict[str, f
 
     matcher = _fresh(home, embedder, data)
     started = time.perf_counter()
-    embedded = embed_with_ray(matcher, "local", actors=actors, num_cpus=actors)
+    embedded = embed_with_ray(
+        matcher.sessions,
+        matcher.embedder,
+        "local",
+        spec=matcher.settings.embedder,
+        max_chars=matcher.settings.embed_max_chars,
+        actors=actors,
+        num_cpus=actors,
+    )
     embed_s = time.perf_counter() - started
     _, build_s = timed(matcher.build_index)
     matcher.close()

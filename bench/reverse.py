@@ -22,10 +22,10 @@ from sqlalchemy import select
 from bench.batch import OUT, attributed_outcomes, institutions_file, ranker_for, repeated_needs
 from bench.stats import peak_rss_mb, percentiles, save_result, timed
 from matcher.config import Settings
-from matcher.engine import Matcher
 from matcher.plan import service
 from matcher.plan.coverage import greedy, solve
 from matcher.store.tables import Outcome
+from matcher.workspace.facade import Matcher
 
 
 def workspace(n: int, embedder: str) -> Matcher:
@@ -45,7 +45,7 @@ def with_needs(matcher: Matcher, count: int) -> float:
 
 
 def pairings_run(matcher: Matcher) -> dict[str, Any]:
-    pairs, seconds = timed(lambda: service.pairings(matcher, top=5, min_degree=0.3))
+    pairs, seconds = timed(lambda: service.pairings(matcher.ctx, top=5, min_degree=0.3))
     return {
         "needs": 2000,
         "pairs": len(pairs),

@@ -14,7 +14,8 @@ from typing import Any
 from bench.data import ROOT, chinaxiv_subset, need_files
 from bench.stats import peak_rss_mb, percentiles, save_result, timed
 from matcher.config import Settings
-from matcher.engine import Matcher
+from matcher.text.normalize import compose
+from matcher.workspace.facade import Matcher
 
 OUT = ROOT / "bench" / "out"
 RESULTS = ROOT / "docs" / "bench"
@@ -49,7 +50,7 @@ def new_text_overhead(matcher: Matcher, texts: list[str], level: str) -> dict[st
     total, raw = [], []
     for i, text in enumerate(texts):
         fresh = f"{text} (bench {time.time_ns()} {i})"
-        query_text = matcher.need_text(fresh, "")
+        query_text = compose(fresh, "", matcher.settings.embed_max_chars)
         _, t_raw = timed(lambda q=query_text: inner.encode_queries([q]))
         start = time.perf_counter()
         matcher.match(matcher.text_query(fresh), level=level, top=10)

@@ -12,8 +12,8 @@ from bench.batch import attributed_outcomes, institutions_file, repeated_needs
 from bench.scale import OUT
 from bench.stats import peak_rss_mb, save_result, timed
 from matcher.config import Settings
-from matcher.engine import Matcher
-from matcher.techmap.build import MapParams, build_map
+from matcher.map.build import MapParams, build_map
+from matcher.workspace.facade import Matcher
 
 
 def workspace(n: int, needs: int, embedder: str) -> tuple[Matcher, bool]:
@@ -35,9 +35,9 @@ def main() -> None:
     parser.add_argument("--embedder", default="use")
     args = parser.parse_args()
     matcher, fresh = workspace(args.n, args.needs, args.embedder)
-    _, first = timed(lambda: build_map(matcher, params=MapParams()))
-    techmap, cached = timed(lambda: build_map(matcher, params=MapParams()))
-    again = build_map(matcher, params=MapParams())
+    _, first = timed(lambda: build_map(matcher.ctx, params=MapParams()))
+    techmap, cached = timed(lambda: build_map(matcher.ctx, params=MapParams()))
+    again = build_map(matcher.ctx, params=MapParams())
     result: dict[str, Any] = {
         "scenario": f"map-chinaxiv-{args.n}-{args.embedder}",
         "corpus": f"ChinaXiv paragraphs (first {args.n}) + {args.needs} needs, synthetic experts in 8 regions",

@@ -17,7 +17,7 @@ from bench.data import datasets_dir
 from bench.stats import save_result
 from matcher.embed import CachedEmbedder, EmbeddingCache
 from matcher.embed.e5 import E5Embedder
-from matcher.text import compose
+from matcher.text.normalize import compose
 
 BATCH = 64
 

@@ -95,7 +95,7 @@ def evaluate_topics(
         found = run(
             outcomes,
             embedder=matcher.embedder,
-            tokenizer=matcher.tokenizer,
+            tokenizer=matcher.ctx.tokenizer,
             max_chars=matcher.settings.embed_max_chars,
             seeds=seeds,
             progress=advance,

@@ -20,15 +20,17 @@ from evaluation.runner import NeedCandidates, collect, cv_scores, judged_probabi
 from matcher.cli.progress import err_console, progress_bar
 from matcher.cli.state import console
 from matcher.config import Settings
-from matcher.engine import Matcher
 from matcher.errors import InputError
-from matcher.ranking.expert.train import EXPERT_RANKER, collect_experts, stack
+from matcher.learn.rows import collect_experts, judged_set
+from matcher.ranking.expert.train import EXPERT_RANKER, stack
 from matcher.ranking.model import Ranker
-from matcher.ranking.outcome.train import OUTCOME_RANKER, judged_set
+from matcher.ranking.outcome.train import OUTCOME_RANKER
 from matcher.ranking.qrels import Qrels, read_qrels
 from matcher.ranking.training import fit_ranker
-from matcher.scratch import scratch_matcher
-from matcher.search.rollup import VoteParams
+from matcher.rollup.vote import VoteParams
+from matcher.search.fusion import FusionParams
+from matcher.workspace.facade import Matcher
+from matcher.workspace.scratch import scratch_matcher
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ def _step(message: str) -> None:
 def _trained_ranker(s: Settings, needs: Path, outcomes: Path, qrels: Path) -> Ranker:
     with scratch_matcher(s, outcomes=outcomes, needs=needs, step=_step) as m:
         judged = read_qrels(qrels)
-        model, cv = fit_ranker(judged_set(m, judged), judged, OUTCOME_RANKER)
+        model, cv = fit_ranker(judged_set(m.ctx, judged), judged, OUTCOME_RANKER)
     _step(f"ranker trained on {needs.name}: {cv['best']['params']}")
     return model
 
@@ -69,7 +71,7 @@ def _ranker_scores(
     if mode == "cv":
         on_pool = req.pool == "all"  # the ranker trains on the pool it will order
         with progress_bar("nested CV folds", 5) as (advance, _):
-            scores, chosen, probs = cv_scores(matcher, judged, items, folds=5, progress=advance, pool_rows=on_pool)
+            scores, chosen, probs = cv_scores(matcher.ctx, judged, items, folds=5, progress=advance, pool_rows=on_pool)
         calibration = reliability(*judged_probabilities(items, probs, judged))
         _step(f"匹配度 calibration on held-out judged pairs: ECE {calibration['ece']:.3f} over {calibration['pairs']}")
         protocol = "outcome-level ranker, nested 5-fold CV grouped by need" + (
@@ -79,7 +81,7 @@ def _ranker_scores(
     active = Matcher(s)
     loaded = active.ranker
     if loaded is None:
-        _step(f"no usable active ranker ({'; '.join(active.artifacts.notices(experts=False))}); ranker column left out")
+        _step(f"no usable active ranker ({'; '.join(active.served.notices(experts=False))}); ranker column left out")
         return None, None
     return {it.qid: loaded.model.decision_function(it.X) for it in items}, f"active model {loaded.name}"
 
@@ -92,10 +94,10 @@ def _expert_trained_run(
     with scratch_matcher(s, outcomes=outcomes, needs=needs, step=_step) as trainer:
         train_judged = read_qrels(qrels)
         with progress_bar("expert features (train split)", len(train_judged)) as (advance, _):
-            ts = stack(collect_experts(trainer, train_judged, progress=advance), train_judged)
+            ts = stack(collect_experts(trainer.ctx, train_judged, progress=advance), train_judged)
         model, cv = fit_ranker(ts, train_judged, EXPERT_RANKER)
     with progress_bar("expert features", len(judged)) as (advance, _):
-        cands = collect_experts(matcher, judged, progress=advance)
+        cands = collect_experts(matcher.ctx, judged, progress=advance)
     run = {q: dict(zip(c.ids, model.decision_function(c.X).tolist(), strict=True)) for q, c in cands.items() if c.ids}
     info = f"expert ranker trained on {needs.name}: {cv['best']['params']}"
     _step(info)
@@ -104,7 +106,7 @@ def _expert_trained_run(
 
 def _expert_ranker_run(matcher: Matcher, judged: Qrels) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
     with progress_bar("expert features", len(judged)) as (advance, _):
-        cands = collect_experts(matcher, judged, progress=advance)
+        cands = collect_experts(matcher.ctx, judged, progress=advance)
     with progress_bar("nested CV folds", 5) as (advance, _):
         return nested_cv_run(cands, judged, progress=advance)
 
@@ -128,9 +130,9 @@ def _runs(req: Request, s: Settings, m: Matcher, judged: Qrels, items: list[Need
     mode = "none" if (req.level != "outcome" and learned) else req.ranker
     scores, ranker_info = _ranker_scores(req, s, m, judged, items, mode)
     if req.level == "outcome":
-        runs = outcome_runs(items, scores, s.rrf_k)
+        runs = outcome_runs(items, scores, FusionParams.from_settings(s))
     else:
-        runs = rolled_runs(items, scores, req.level, VoteParams.from_settings(s), s.rrf_k)
+        runs = rolled_runs(items, scores, req.level, VoteParams.from_settings(s), FusionParams.from_settings(s))
     if req.level == "expert" and req.train is not None:
         runs["ranker"], ranker_info = _expert_trained_run(s, req.train, m, judged)
     elif req.level == "expert" and req.ranker == "cv":
@@ -155,15 +157,15 @@ def run_reverse(req: Request, s: Settings) -> None:
     judged = read_qrels(req.qrels)
     inverted = invert(judged)
     with scratch_matcher(s, outcomes=req.outcomes, needs=req.needs, step=_step) as m:
-        probes = probes_for(m, list(inverted), req.level)
+        probes = probes_for(m.ctx, list(inverted), req.level)
         if not probes:
             raise InputError(f"no {req.level} with a relevant need in --qrels is in --outcomes")
-        runs = retrieval_runs(m, probes)
+        runs = retrieval_runs(m.ctx, probes)
         info: Any = None
         if req.ranker == "cv" and req.level == "outcome":
             with progress_bar("forward features, every need × judged outcome", len(judged)) as (advance, _):
-                items = forward_items(m, list(probes), advance)
-            runs["ranker"], chosen = ranker_run(m, judged, items)
+                items = forward_items(m.ctx, list(probes), advance)
+            runs["ranker"], chosen = ranker_run(m.ctx, judged, items)
             info = {"protocol": "forward ranker's calibrated P(relevant), nested 5-fold CV by need", "chosen": chosen}
         summary = summarize({o: inverted[o] for o in probes}, runs)
         against_hybrid = summarize({o: inverted[o] for o in probes}, runs, baseline="hybrid")["systems"]
@@ -191,7 +193,7 @@ def run_evaluation(req: Request, s: Settings) -> None:
     judged = read_qrels(req.qrels)
     with scratch_matcher(s, outcomes=req.outcomes, needs=req.needs, step=_step) as m:
         with progress_bar("candidates + features", len(judged)) as (advance, _):
-            items = collect(m, judged, pool=req.pool, level=req.level, progress=advance)
+            items = collect(m.ctx, judged, pool=req.pool, level=req.level, progress=advance)
         if not items:
             raise InputError("no judged need of --qrels is in --needs")
         runs, ranker_info = _runs(req, s, m, judged, items)

@@ -13,13 +13,15 @@ import numpy as np
 from sqlalchemy import select
 
 from evaluation.runner import NeedCandidates, cv_scores
-from matcher.engine import Matcher
 from matcher.index.needs import NeedIndexes
+from matcher.match import forward
+from matcher.match import reverse as served_reverse
 from matcher.ranking.qrels import Qrels, Ranking
+from matcher.search.fusion import FusionParams, vote_weight
+from matcher.search.needs import search_needs
 from matcher.search.probe import Probe
-from matcher.search.retrieve import FusionParams, vote_weight
-from matcher.search.reverse import search_needs
 from matcher.store.tables import Expert, Need, Outcome
+from matcher.workspace.context import Context
 
 TIE = 1e-6  # the ranker's decision value breaks ties between equal calibrated probabilities
 
@@ -33,19 +35,19 @@ def invert(qrels: Qrels) -> Qrels:
     return {o: needs for o, needs in inverted.items() if any(g > 0 for g in needs.values())}
 
 
-def _needs_by_pk(matcher: Matcher) -> dict[int, str]:
-    with matcher.sessions() as session:
+def _needs_by_pk(ctx: Context) -> dict[int, str]:
+    with ctx.sessions() as session:
         return {pk: nid for pk, nid in session.execute(select(Need.pk, Need.id))}
 
 
-def probes_for(matcher: Matcher, ids: list[str], level: str = "outcome") -> dict[str, Probe]:
+def probes_for(ctx: Context, ids: list[str], level: str = "outcome") -> dict[str, Probe]:
     """A probe for every id of the judgements that the workspace holds: outcomes, or experts (their outcomes)."""
     table = Outcome if level == "outcome" else Expert
-    with matcher.sessions() as session:
+    with ctx.sessions() as session:
         known = set(session.scalars(select(table.id).where(table.id.in_(ids))))
     if level == "outcome":
-        return {o: matcher.probe(outcome_id=o) for o in ids if o in known}
-    return {e: matcher.probe(expert_id=e) for e in ids if e in known}
+        return {o: served_reverse.probe(ctx, outcome_id=o) for o in ids if o in known}
+    return {e: served_reverse.probe(ctx, expert_id=e) for e in ids if e in known}
 
 
 def votes(rankings: list[np.ndarray]) -> dict[int, float]:
@@ -57,13 +59,13 @@ def votes(rankings: list[np.ndarray]) -> dict[int, float]:
     return dict(found)
 
 
-def retrieval_runs(matcher: Matcher, probes: dict[str, Probe]) -> dict[str, Ranking]:
+def retrieval_runs(ctx: Context, probes: dict[str, Probe]) -> dict[str, Ranking]:
     """BM25, dense and hybrid rankings of every need for every probe (each outcome of a probe ranks the needs;
     the rankings are combined as the engine combines them)."""
-    index: NeedIndexes | None = matcher.indexes.needs
+    index: NeedIndexes | None = ctx.indexes.needs
     assert index is not None, "a fresh index always has a need index"
-    names, depth = _needs_by_pk(matcher), index.count
-    params = FusionParams.from_settings(matcher.settings)
+    names, depth = _needs_by_pk(ctx), index.count
+    params = FusionParams.from_settings(ctx.settings)
     runs: dict[str, Ranking] = {"bm25": {}, "dense": {}, "hybrid": {}}
     for qid, probe in probes.items():
         bm25 = votes([index.lexical.search(part.terms, depth)[0] for part in probe.parts])
@@ -74,26 +76,24 @@ def retrieval_runs(matcher: Matcher, probes: dict[str, Probe]) -> dict[str, Rank
     return runs
 
 
-def forward_items(
-    matcher: Matcher, outcome_ids: list[str], progress: Callable[[int], None] | None
-) -> list[NeedCandidates]:
+def forward_items(ctx: Context, outcome_ids: list[str], progress: Callable[[int], None] | None) -> list[NeedCandidates]:
     """Every need with the forward features of all probe outcomes as its candidates."""
-    with matcher.sessions() as session:
+    with ctx.sessions() as session:
         pks = list(session.scalars(select(Outcome.pk).where(Outcome.id.in_(outcome_ids)).order_by(Outcome.pk)))
         need_ids = list(session.scalars(select(Need.id).order_by(Need.pk)))
     items = []
     for qid in need_ids:
-        query = matcher.need_query(qid)
-        X, infos = matcher.features(query, pks)
+        query = forward.need_query(ctx, qid)
+        X, infos = forward.outcome_features(ctx, query, pks)
         items.append(NeedCandidates(qid, query, [p for p in pks if p in infos], X, infos))
         if progress:
             progress(1)
     return items
 
 
-def ranker_run(matcher: Matcher, qrels: Qrels, items: list[NeedCandidates]) -> tuple[Ranking, list[dict]]:
+def ranker_run(ctx: Context, qrels: Qrels, items: list[NeedCandidates]) -> tuple[Ranking, list[dict]]:
     """For each outcome: every need scored by the calibrated out-of-fold forward ranker."""
-    scores, chosen, probs = cv_scores(matcher, qrels, items, folds=5)
+    scores, chosen, probs = cv_scores(ctx, qrels, items, folds=5)
     run: Ranking = {}
     for item in items:
         values = probs[item.qid] + TIE * scores[item.qid]

@@ -16,19 +16,21 @@ from typing import Any
 import numpy as np
 from sqlalchemy import select
 
-from matcher.engine import Matcher
 from matcher.errors import InputError
+from matcher.learn.rows import judged_set
+from matcher.match import forward
 from matcher.ranking.cv import JudgedSet, nested_folds
 from matcher.ranking.model import Ranker, relevant_at
 from matcher.ranking.outcome.features import FEATURES
-from matcher.ranking.outcome.train import OUTCOME_RANKER, judged_set
+from matcher.ranking.outcome.train import OUTCOME_RANKER
 from matcher.ranking.qrels import Qrels
+from matcher.rollup.vote import VoteParams, roll_up
+from matcher.search.fusion import FusionParams, fuse_scores, vote_weight
 from matcher.search.query import Query
-from matcher.search.results import Components
-from matcher.search.retrieve import rank_fusion, vote_weight
-from matcher.search.rollup import Scored, VoteParams, roll_up
+from matcher.search.results import Components, Scored
 from matcher.store.tables import Need, Outcome
 from matcher.store.views import OutcomeInfo
+from matcher.workspace.context import Context
 
 DEPTH = 100
 SYSTEMS = ("bm25", "dense", "hybrid", "ranker")
@@ -44,30 +46,30 @@ class NeedCandidates:
     infos: dict[int, OutcomeInfo]
 
 
-def _pool(matcher: Matcher, query: Query, pool: str, judged: list[int]) -> list[int]:
+def _pool(ctx: Context, query: Query, pool: str, judged: list[int]) -> list[int]:
     """The judged outcomes, or the engine's own hybrid retrieval: MATCHER_RETRIEVE_DEPTH per retriever (BM25 and
     dense), the first MATCHER_RERANK_DEPTH of the fused list (what the engine's ranker re-scores)."""
     if pool == "judged":
         return judged
-    return [item.pk for item in matcher.candidates(query)[: matcher.settings.rerank_depth]]
+    return [item.pk for item in forward.candidates(ctx, query)[: ctx.settings.rerank_depth]]
 
 
 def collect(
-    matcher: Matcher, qrels: Qrels, *, pool: str, level: str, progress: Callable[[int], None] | None = None
+    ctx: Context, qrels: Qrels, *, pool: str, level: str, progress: Callable[[int], None] | None = None
 ) -> list[NeedCandidates]:
     """Candidates and their features for every judged need present in the workspace."""
-    with matcher.sessions() as session:
+    with ctx.sessions() as session:
         pk_of = {oid: pk for oid, pk in session.execute(select(Outcome.id, Outcome.pk))}
         known = set(session.scalars(select(Need.id)))
     out = []
     for qid, judged in qrels.items():
         if qid not in known:
             continue
-        query = matcher.need_query(qid)
+        query = forward.need_query(ctx, qid)
         judged_pks = [pk_of[t] for t in judged if t in pk_of] if level == "outcome" else []
-        pks = _pool(matcher, query, pool, judged_pks)
+        pks = _pool(ctx, query, pool, judged_pks)
         if pks:
-            X, infos = matcher.features(query, pks)
+            X, infos = forward.outcome_features(ctx, query, pks)
             pks = [p for p in pks if p in infos]
             out.append(NeedCandidates(qid, query, pks, X, infos))
         if progress:
@@ -75,14 +77,16 @@ def collect(
     return out
 
 
-def _scores(item: NeedCandidates, system: str, ranker_scores: dict[str, np.ndarray], rrf_k: int) -> np.ndarray:
+def _scores(
+    item: NeedCandidates, system: str, ranker_scores: dict[str, np.ndarray], fusion: FusionParams
+) -> np.ndarray:
     col = {name: item.X[:, FEATURES.index(name)] for name in ("bm25", "dense_cos")}
     if system == "bm25":
         return col["bm25"]
     if system == "dense":
         return col["dense_cos"]
     if system == "hybrid":
-        return rank_fusion(col["bm25"], col["dense_cos"], rrf_k)
+        return fuse_scores(col["bm25"], col["dense_cos"], fusion)
     return ranker_scores[item.qid]
 
 
@@ -108,7 +112,7 @@ def pool_set(items: list[NeedCandidates], qrels: Qrels) -> JudgedSet:
 
 
 def cv_scores(
-    matcher: Matcher,
+    ctx: Context,
     qrels: Qrels,
     items: list[NeedCandidates],
     folds: int,
@@ -121,7 +125,7 @@ def cv_scores(
     calibrated probabilities of relevance (匹配度 / 100) the same models give, for the calibration report.
     `pool_rows`: train on the retrieved candidates instead of the judged pairs (`pool_set`), for the `all`
     protocol."""
-    ts = pool_set(items, qrels) if pool_rows else judged_set(matcher, qrels)
+    ts = pool_set(items, qrels) if pool_rows else judged_set(ctx, qrels)
     by_qid = {it.qid: it for it in items}
     scores: dict[str, np.ndarray] = {}
     probs: dict[str, np.ndarray] = {}
@@ -156,22 +160,22 @@ def judged_probabilities(
 
 
 def _system_scores(
-    items: list[NeedCandidates], ranker_scores: dict[str, np.ndarray] | None, rrf_k: int
+    items: list[NeedCandidates], ranker_scores: dict[str, np.ndarray] | None, fusion: FusionParams
 ) -> Iterator[tuple[str, NeedCandidates, np.ndarray, np.ndarray]]:
     """(system, need, candidate scores, candidate order best first) for every system that has scores."""
     for system in SYSTEMS:
         if system == "ranker" and ranker_scores is None:
             continue
         for item in items:
-            scores = _scores(item, system, ranker_scores or {}, rrf_k)
+            scores = _scores(item, system, ranker_scores or {}, fusion)
             yield system, item, scores, np.argsort(-scores, kind="stable")
 
 
 def outcome_runs(
-    items: list[NeedCandidates], ranker_scores: dict[str, np.ndarray] | None, rrf_k: int
+    items: list[NeedCandidates], ranker_scores: dict[str, np.ndarray] | None, fusion: FusionParams
 ) -> dict[str, Ranking]:
     runs: dict[str, Ranking] = {}
-    for system, item, s, order in _system_scores(items, ranker_scores, rrf_k):
+    for system, item, s, order in _system_scores(items, ranker_scores, fusion):
         runs.setdefault(system, {})[item.qid] = {item.infos[item.pks[i]].id: float(s[i]) for i in order[:DEPTH]}
     return runs
 
@@ -181,11 +185,11 @@ def rolled_runs(
     ranker_scores: dict[str, np.ndarray] | None,
     level: str,
     params: VoteParams,
-    rrf_k: int,
+    fusion: FusionParams,
 ) -> dict[str, Ranking]:
     """Expert or institution rankings rolled up from each system's outcome ranking."""
     runs: dict[str, Ranking] = {}
-    for system, item, s, order in _system_scores(items, ranker_scores, rrf_k):
+    for system, item, s, order in _system_scores(items, ranker_scores, fusion):
         norm = _normalise(s[order], system)
         scored = [Scored(item.pks[i], float(v), Components(float(v))) for i, v in zip(order, norm, strict=True)]
         hits = roll_up(level, scored, item.infos, [], DEPTH, params)

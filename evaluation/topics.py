@@ -17,10 +17,10 @@ from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from matcher.embed.cache import CachedEmbedder
 from matcher.errors import InputError
 from matcher.ingest.importer import valid_records
-from matcher.techmap import topics as tp
-from matcher.techmap.build import MapParams, topics_of
-from matcher.text import compose
-from matcher.tokenize import Tokenizer
+from matcher.map import topics as tp
+from matcher.map.build import MapParams, topics_of
+from matcher.text.normalize import compose
+from matcher.text.tokenize import Tokenizer
 
 log = logging.getLogger(__name__)
 

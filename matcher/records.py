@@ -1,6 +1,6 @@
 """The import record format (JSON Lines / CSV / XLSX rows), validated with pydantic.
 
-These are the project's own formats, documented in README.md ("Data formats").
+These are the project's own formats, documented in docs/data-formats.md.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from matcher.text import clean, clean_input, is_id_field
+from matcher.text.normalize import clean, clean_input, is_id_field
 
 OutcomeKind = Literal["patent", "paper", "project", "achievement"]
 InstitutionType = Literal["university", "institute", "enterprise", "agency"]

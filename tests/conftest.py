@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from matcher.config import Settings
-from matcher.engine import Matcher
+from matcher.workspace.facade import Matcher
 
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 

@@ -9,8 +9,9 @@ import typer.main
 from typer.testing import CliRunner
 
 from matcher.cli import app as cli
+from matcher.cli.state import State
 from matcher.config import Settings
-from matcher.engine import Matcher
+from matcher.workspace.facade import Matcher
 from tests.conftest import NEEDS, OUTCOMES, FakeEmbedder, write_jsonl
 
 runner = CliRunner()
@@ -37,7 +38,7 @@ def test_every_command_has_help_text() -> None:
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     fake = FakeEmbedder()
-    monkeypatch.setattr(cli, "open_matcher", lambda: Matcher(cli.settings(), embedder=fake))
+    monkeypatch.setattr(State, "opener", lambda s: Matcher(s, embedder=fake))
     return tmp_path / "ws"
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from matcher.config import Settings
-from matcher.engine import Matcher
+from matcher.workspace.facade import Matcher
 from tests.conftest import FakeEmbedder
 
 DATASETS = Path(os.environ.get("MATCHER_DATASETS", Path(__file__).resolve().parents[2] / "shared" / "datasets"))

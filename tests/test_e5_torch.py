@@ -13,7 +13,7 @@ from matcher.bundled import demo_dir
 from matcher.embed.e5_file import E5File, dequantize
 from matcher.embed.e5_tokenizer import UnigramTokenizer
 from matcher.embed.e5_torch import windows
-from matcher.text import compose
+from matcher.text.normalize import compose
 
 
 def test_q4_blocks_dequantize_to_scale_times_nibble_minus_eight() -> None:

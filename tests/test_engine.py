@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from matcher.engine import Matcher
 from matcher.errors import InputError, NotFoundError
-from matcher.ranking.outcome.train import train_and_save
+from matcher.learn.train import train_outcome_ranker
+from matcher.match import forward
+from matcher.workspace.facade import Matcher
 from tests.conftest import FakeEmbedder
 
 
@@ -53,14 +54,14 @@ def test_match_degree_is_between_0_and_100_at_every_level(loaded: Matcher) -> No
 
 
 def test_reasons_only_name_what_raised_the_score(loaded: Matcher, tmp_path) -> None:
-    from matcher.ranking.outcome.train import train_and_save
+    from matcher.learn.train import train_outcome_ranker
     from matcher.ranking.qrels import read_qrels
 
     (tmp_path / "q.tsv").write_text(
         "N1 0 O1 3\nN1 0 O2 2\nN1 0 O3 0\nN2 0 O4 3\nN2 0 O3 2\nN2 0 O1 0\n", encoding="utf-8"
     )
-    train_and_save(
-        loaded,
+    train_outcome_ranker(
+        loaded.ctx,
         read_qrels(tmp_path / "q.tsv"),
         out=loaded.workspace.models_dir / "active",
         name="r",
@@ -73,7 +74,7 @@ def test_reasons_only_name_what_raised_the_score(loaded: Matcher, tmp_path) -> N
 
 def test_an_empty_index_gives_no_hits_not_a_crash(loaded: Matcher, tmp_path) -> None:  # type: ignore[no-untyped-def]
     qrels = {"N1": {"O1": 3, "O2": 1, "O3": 0, "O5": 0}, "N2": {"O4": 3, "O3": 2, "O1": 0, "O5": 0}}
-    train_and_save(loaded, qrels, out=tmp_path / "model", name="tiny", sources=["inline"], folds=2)
+    train_outcome_ranker(loaded.ctx, qrels, out=tmp_path / "model", name="tiny", sources=["inline"], folds=2)
     settings = loaded.settings.model_copy(update={"home": tmp_path / "empty", "model": str(tmp_path / "model")})
     empty = Matcher(settings, embedder=FakeEmbedder())
     empty.build_index()
@@ -85,11 +86,11 @@ def test_an_empty_index_gives_no_hits_not_a_crash(loaded: Matcher, tmp_path) -> 
 
 def test_need_competition_leaves_out_the_need_itself(loaded: Matcher) -> None:
     pks = sorted(loaded.indexes.dense.hashes_)
-    stored = loaded.signals(loaded.need_query("N1"), pks).rivals
+    stored = forward.signals(loaded, loaded.need_query("N1"), pks).rivals
     assert stored is not None
     # N1's rivals: N2 alone (N1 is not its own rival), the other slots padded with −1
     other = loaded.indexes.dense.vectors(pks) @ loaded.need_query("N2").vector
     assert stored[:, 0] == pytest.approx(other, abs=1e-5)
     assert (stored[:, 1:] == -1.0).all()
-    free = loaded.signals(loaded.text_query("电池热失控预警"), pks).rivals
+    free = forward.signals(loaded, loaded.text_query("电池热失控预警"), pks).rivals
     assert free is not None and ((free > -1.0).sum(axis=1) == 2).all()  # text not stored: both needs compete

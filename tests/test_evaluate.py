@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 import evaluation.evaluate
 from matcher.cli import app as cli
-from matcher.scratch import scratch_matcher
+from matcher.workspace.scratch import scratch_matcher
 from tests.conftest import NEEDS, OUTCOMES, FakeEmbedder, write_jsonl
 
 

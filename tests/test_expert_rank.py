@@ -9,16 +9,15 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from matcher.engine import Matcher
 from matcher.errors import ModelMismatchError
 from matcher.index.terms import expert_documents, outcome_terms
+from matcher.match import forward
 from matcher.ranking.cv import JudgedSet
 from matcher.ranking.expert.features import (
     EXPERT_FEATURES,
     RELATIVE,
     ExpertCandidates,
     bigrams,
-    expert_candidates,
     rank_maps,
     vote,
 )
@@ -28,6 +27,7 @@ from matcher.ranking.expert.train import EXPERT_RANKER
 from matcher.ranking.qrels import evaluate_run
 from matcher.ranking.training import fit_ranker
 from matcher.store.tables import Expert, Outcome
+from matcher.workspace.facade import Matcher
 
 
 def test_vote_and_bigrams_by_hand() -> None:
@@ -37,8 +37,7 @@ def test_vote_and_bigrams_by_hand() -> None:
 
 
 def test_rank_maps_split_the_fused_list() -> None:
-    from matcher.search.results import Components
-    from matcher.search.rollup import Scored
+    from matcher.search.results import Components, Scored
 
     fused = [
         Scored(7, 1.0, Components(0.03, bm25_rank=2, dense_rank=1)),
@@ -66,7 +65,7 @@ def test_mrr_by_hand() -> None:
 
 
 def test_expert_candidates_on_a_workspace(loaded: Matcher) -> None:
-    found = expert_candidates(loaded, loaded.need_query("N2"))
+    found = forward.expert_pool(loaded.ctx, loaded.need_query("N2"))
     assert found.X.shape == (len(found.ids), len(EXPERT_FEATURES)) and len(found.ids) >= 2
     votes = found.X[:, EXPERT_FEATURES.index("vote_hybrid")]
     assert list(votes) == sorted(votes, reverse=True)
@@ -79,13 +78,13 @@ def test_expert_candidates_on_a_workspace(loaded: Matcher) -> None:
     assert one.any() and np.allclose(col["cos_centroid"][one], col["cos_max"][one])  # one outcome: its own centroid
     assert (col["colleague_vote"] == 0).all()  # the expert's own outcomes never count as colleagues'
     by_vote = PoolParams(vote_top=1, dense_top=0, profile_top=0)
-    assert expert_candidates(loaded, loaded.need_query("N2"), pool=by_vote).ids == found.ids[:1]
+    assert forward.expert_pool(loaded.ctx, loaded.need_query("N2"), pool=by_vote).ids == found.ids[:1]
 
 
 def test_prf_feature_is_the_best_outcome_against_the_fused_head(loaded: Matcher) -> None:
     query = loaded.need_query("N2")
-    found = expert_candidates(loaded, query)
-    head = loaded.indexes.dense.vectors([s.pk for s in loaded.candidates(query)[:5]]).mean(axis=0)
+    found = forward.expert_pool(loaded.ctx, query)
+    head = loaded.indexes.dense.vectors([s.pk for s in forward.candidates(loaded.ctx, query)[:5]]).mean(axis=0)
     with loaded.sessions() as session:
         pks = list(session.scalars(select(Outcome.pk).where(Outcome.id.in_(["O1", "O2"]))))  # 周建国's
     expected = float((loaded.indexes.dense.vectors(pks) @ (head / np.linalg.norm(head))).max())
@@ -114,7 +113,7 @@ def test_profile_bm25_alone_fills_the_pool(loaded: Matcher) -> None:
     """With vote and dense sources off, the pool is the best profile: 周建国's record (O1 + O2) for the foundry
     need; both his outcomes come as extra roll-up items that add no vote."""
     only_profile = PoolParams(vote_top=0, dense_top=0, profile_top=1)
-    found = expert_candidates(loaded, loaded.need_query("N1"), pool=only_profile)
+    found = forward.expert_pool(loaded.ctx, loaded.need_query("N1"), pool=only_profile)
     assert found.ids == ["E1"]
     assert found.X[0, EXPERT_FEATURES.index("profile_bm25")] > 0
     with loaded.sessions() as session:
@@ -175,7 +174,7 @@ def test_select_learns_and_round_trips(tmp_path: Path) -> None:
 
 
 def test_trained_expert_ranker_reorders_expert_matches(loaded: Matcher) -> None:
-    from matcher.ranking.expert.train import train_expert_ranker
+    from matcher.learn.train import train_expert_ranker
 
     before = loaded.match(loaded.need_query("N2"), level="expert", top=3)
     assert "+experts:" not in before.scorer  # nothing trained yet

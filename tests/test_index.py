@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from sqlalchemy import delete, update
 
-from matcher.engine import Matcher
 from matcher.errors import IndexMismatchError
 from matcher.index.dense import DenseIndex
 from matcher.index.lexical import LexicalIndex
 from matcher.store.tables import Outcome
+from matcher.workspace.facade import Matcher
 from tests.conftest import FakeEmbedder, write_jsonl
 
 

@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from matcher.engine import Matcher
 from matcher.errors import InputError
 from matcher.store.tables import Expert, Institution, Need, Outcome, OutcomeExpert
+from matcher.text.normalize import compose
+from matcher.workspace.facade import Matcher
 from tests.conftest import NEEDS, OUTCOMES, write_jsonl
 
 
@@ -153,7 +154,9 @@ def test_unknown_file_type_and_kind(matcher: Matcher, tmp_path: Path) -> None:
 def test_need_embeddings_are_stored_at_import(matcher: Matcher, tmp_path: Path, fake_embedder) -> None:
     matcher.import_file("needs", write_jsonl(tmp_path / "n.jsonl", NEEDS))
     assert fake_embedder.calls == 4  # full text and title alone of each need
-    matcher.embedder.encode_queries([matcher.need_text(NEEDS[0]["title"], NEEDS[0]["description"]), NEEDS[0]["title"]])
+    matcher.embedder.encode_queries(
+        [compose(NEEDS[0]["title"], NEEDS[0]["description"], matcher.settings.embed_max_chars), NEEDS[0]["title"]]
+    )
     assert fake_embedder.calls == 4  # served from the cache
 
 

@@ -11,10 +11,11 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from matcher.cli import app as cli
-from matcher.engine import Matcher
+from matcher.cli.state import State
 from matcher.plan.matches import Candidate, NeedMatches
 from matcher.plan.pairings import all_pairs, top_per
 from matcher.plan.visits import make_plan
+from matcher.workspace.facade import Matcher
 from tests.conftest import NEEDS, OUTCOMES, FakeEmbedder, write_jsonl
 
 
@@ -74,7 +75,7 @@ runner = CliRunner()
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     fake = FakeEmbedder()
-    monkeypatch.setattr(cli, "open_matcher", lambda: Matcher(cli.settings(), embedder=fake))
+    monkeypatch.setattr(State, "opener", lambda s: Matcher(s, embedder=fake))
     home = tmp_path / "ws"
     needs = [*NEEDS, {"id": "N3", "title": "铸造涂料国产化", "description": "锆英粉涂料。", "organization": "沈铸所"}]
     for kind, rows in (("outcomes", OUTCOMES), ("needs", needs)):

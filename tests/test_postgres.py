@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from matcher.config import Settings
-from matcher.engine import Matcher
+from matcher.workspace.facade import Matcher
 from tests.conftest import NEEDS, OUTCOMES, FakeEmbedder, write_jsonl
 
 pytestmark = pytest.mark.postgres

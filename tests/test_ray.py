@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from matcher.config import Settings
-from matcher.engine import Matcher
+from matcher.workspace.facade import Matcher
 from tests.conftest import NEEDS, OUTCOMES, write_jsonl
 
 pytestmark = pytest.mark.realmodel
@@ -27,9 +27,11 @@ def test_an_index_built_through_ray_equals_one_built_without(tmp_path: Path) -> 
     from matcher.index.ray_embed import embed_with_ray, uncached_texts
 
     clustered, alone = _workspace(tmp_path, "ray"), _workspace(tmp_path, "alone")
-    assert len(uncached_texts(clustered)) == len(OUTCOMES)
-    assert embed_with_ray(clustered, "local", actors=2, batch_size=2, num_cpus=2) == len(OUTCOMES)
-    assert uncached_texts(clustered) == [] and embed_with_ray(clustered, "local", num_cpus=2) == 0
+    parts = (clustered.sessions, clustered.embedder)
+    how = {"spec": clustered.settings.embedder, "max_chars": clustered.settings.embed_max_chars}
+    assert len(uncached_texts(*parts, how["max_chars"])) == len(OUTCOMES)
+    assert embed_with_ray(*parts, "local", **how, actors=2, batch_size=2, num_cpus=2) == len(OUTCOMES)
+    assert uncached_texts(*parts, how["max_chars"]) == [] and embed_with_ray(*parts, "local", **how, num_cpus=2) == 0
     clustered.build_index()
     alone.build_index()
     a, b = clustered.indexes.dense, alone.indexes.dense
@@ -41,8 +43,8 @@ def test_an_index_built_through_ray_equals_one_built_without(tmp_path: Path) -> 
 
 def test_no_cluster_at_the_address_is_a_clear_error() -> None:
     pytest.importorskip("ray")
-    from matcher.cluster import ray_cluster
     from matcher.errors import ConfigError
+    from matcher.index.cluster import ray_cluster
 
     with pytest.raises(ConfigError, match="cannot reach a Ray cluster at 'auto'"), ray_cluster("auto", None):
         pass

@@ -6,14 +6,23 @@ import numpy as np
 import pytest
 
 from matcher.index.dense import DenseIndex
+from matcher.search.fusion import FusionParams, fuse, fuse_scores, rrf
 from matcher.search.query import Query
-from matcher.search.retrieve import FusionParams, dense_candidates, fuse, rrf
+from matcher.search.retrieve import dense_candidates
 
 
 def test_rrf_hand_computed() -> None:
     # 1/(60+1) + 1/(60+3) = 0.016393 + 0.015873
-    assert rrf({"bm25": 1, "dense": 3}, {"bm25": 1.0, "dense": 1.0}, 60) == pytest.approx(0.0322664, abs=1e-6)
-    assert rrf({"bm25": None, "dense": 2}, {"bm25": 1.0, "dense": 0.5}, 60) == pytest.approx(0.5 / 62)
+    got = rrf(np.array([1, 0]), np.array([3, 2]), FusionParams(rrf_k=60, weight_dense=0.5))
+    assert got == pytest.approx([1 / 61 + 0.5 / 63, 0.5 / 62])  # the second item: dense only
+
+
+def test_fuse_scores_rank_one_candidate_set() -> None:
+    bm25, dense = np.array([0.0, 2.0, 1.0]), np.array([0.3, 0.9, 0.5])
+    assert fuse_scores(bm25, dense, FusionParams()) == pytest.approx([1 / 63, 1 / 61 + 1 / 61, 1 / 62 + 1 / 62])
+    z = fuse_scores(bm25, dense, FusionParams(method="zsum"))  # bm25 z over {2, 1} = ±1; the unretrieved gets −1
+    assert z == pytest.approx([-1 + (0.3 - 17 / 30) / np.std(dense), 1 + (0.9 - 17 / 30) / np.std(dense),
+                               -1 + (0.5 - 17 / 30) / np.std(dense)])  # fmt: skip
 
 
 def test_fuse_rrf_orders_and_keeps_components() -> None:

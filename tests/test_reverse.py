@@ -9,16 +9,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from matcher.engine import Matcher
 from matcher.errors import InputError, NotFoundError
 from matcher.index.dense import DenseIndex
 from matcher.index.lexical import LexicalIndex
 from matcher.index.needs import NeedIndexes
+from matcher.rollup.enterprises import enterprise_vote
+from matcher.rollup.vote import VoteParams
+from matcher.search.needs import search_needs
 from matcher.search.probe import Part, Probe
 from matcher.search.retrieve import FusionParams
-from matcher.search.reverse import enterprise_vote, search_needs
-from matcher.search.rollup import VoteParams
 from matcher.services.feedback import record_feedback
+from matcher.workspace.facade import Matcher
 from tests.conftest import OUTCOMES, write_jsonl
 
 

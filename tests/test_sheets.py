@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
-from matcher.sheets import book_bytes, csv_bytes, safe_cell, safe_text, table
+from matcher.export.sheets import book_bytes, csv_bytes, safe_cell, safe_text, table
 
 
 def test_safe_cell_by_hand() -> None:

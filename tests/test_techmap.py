@@ -13,16 +13,17 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from matcher.cli import app as cli
-from matcher.engine import Matcher
+from matcher.cli.state import State
 from matcher.errors import InputError, MapMismatchError, NotFoundError
-from matcher.techmap import topics as tp
-from matcher.techmap.build import MapParams, draw_map
-from matcher.techmap.cells import cells
-from matcher.techmap.docs import MapDoc, Person
-from matcher.techmap.export import write_report
-from matcher.techmap.findings import Nearest
-from matcher.techmap.model import TechMap
-from matcher.techmap.view import view
+from matcher.export.map import write_report
+from matcher.map import topics as tp
+from matcher.map.build import MapParams, draw_map
+from matcher.map.cells import cells
+from matcher.map.docs import MapDoc, Person
+from matcher.map.findings import Nearest
+from matcher.map.model import TechMap
+from matcher.map.view import view
+from matcher.workspace.facade import Matcher
 from tests.conftest import NEEDS, OUTCOMES, FakeEmbedder, write_jsonl
 
 
@@ -188,7 +189,7 @@ def test_the_report_folder_holds_html_json_and_a_workbook(tmp_path: Path) -> Non
 
 def test_cli_builds_shows_and_reports_the_map(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     fake = FakeEmbedder()
-    monkeypatch.setattr(cli, "open_matcher", lambda: Matcher(cli.settings(), embedder=fake))
+    monkeypatch.setattr(State, "opener", lambda s: Matcher(s, embedder=fake))
     runner, home = CliRunner(), ["--home", str(tmp_path / "ws")]
     for kind, rows in (("outcomes", OUTCOMES), ("needs", NEEDS)):
         assert (
@@ -209,7 +210,7 @@ def test_cli_builds_shows_and_reports_the_map(tmp_path: Path, monkeypatch: pytes
 
 
 def test_a_region_is_read_off_an_institution_name_when_none_is_given() -> None:
-    from matcher.regions import region_of
+    from matcher.text.regions import region_of
 
     found = [region_of(n) for n in ("哈尔滨工业大学", "清华大学", "中国石油大学（华东）", "中国科学院金属研究所", None)]
     assert found == ["黑龙江", "北京", "山东", None, None]

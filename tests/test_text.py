@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from matcher.text import compose, institution_key, normalize, stable_id
+from matcher.text.normalize import compose, institution_key, normalize, stable_id
 
 
 def test_normalize_folds_width_case_and_space() -> None:

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from matcher.errors import IndexMismatchError
-from matcher.tokenize import Tokenizer, cjk_bigrams, lexical_terms
+from matcher.text.tokenize import Tokenizer, cjk_bigrams, lexical_terms
 
 
 @pytest.fixture(scope="module")

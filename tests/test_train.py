@@ -4,10 +4,12 @@ from pathlib import Path
 
 import pytest
 
-from matcher.engine import Matcher
 from matcher.errors import InputError
-from matcher.ranking.outcome.train import GRID, OUTCOME_RANKER, judged_set, train_and_save
+from matcher.learn.rows import judged_set
+from matcher.learn.train import train_outcome_ranker
+from matcher.ranking.outcome.train import GRID, OUTCOME_RANKER
 from matcher.ranking.qrels import read_qrels
+from matcher.workspace.facade import Matcher
 
 QRELS = "N1 0 O1 3\nN1 0 O2 2\nN1 0 O3 0\nN1 0 O5 0\nN2 0 O3 2\nN2 0 O4 3\nN2 0 O1 0\nN2 0 O5 0\n"
 
@@ -23,7 +25,7 @@ def test_read_qrels_and_bad_lines(tmp_path: Path) -> None:
 
 def test_judged_set_rows_align_with_qrels(loaded: Matcher, tmp_path: Path) -> None:
     (tmp_path / "q.tsv").write_text(QRELS + "N9 0 O1 1\n", encoding="utf-8")
-    ts = judged_set(loaded, read_qrels(tmp_path / "q.tsv"))
+    ts = judged_set(loaded.ctx, read_qrels(tmp_path / "q.tsv"))
     assert ts.X.shape[0] == 8 and ts.queries == ["N1", "N2"] and ts.skipped == ["N9"]
     assert ts.summary()["grades"] == {"0": 4, "2": 2, "3": 2}
 
@@ -31,7 +33,9 @@ def test_judged_set_rows_align_with_qrels(loaded: Matcher, tmp_path: Path) -> No
 def test_train_saves_a_model_the_engine_then_uses(loaded: Matcher, tmp_path: Path) -> None:
     (tmp_path / "q.tsv").write_text(QRELS, encoding="utf-8")
     out = loaded.workspace.models_dir / "active"
-    params = train_and_save(loaded, read_qrels(tmp_path / "q.tsv"), out=out, name="t", sources=["q.tsv"], folds=2)
+    params = train_outcome_ranker(
+        loaded.ctx, read_qrels(tmp_path / "q.tsv"), out=out, name="t", sources=["q.tsv"], folds=2
+    )
     cv = params["cv"]
     assert cv["metric"] == "ndcg@10" and [row["params"] for row in cv["table"]] == GRID and cv["best"] in cv["table"]
     assert (out / "card.md").read_text(encoding="utf-8").startswith("# Model card")

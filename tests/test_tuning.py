@@ -11,14 +11,14 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from matcher.engine import Matcher
 from matcher.errors import ModelMismatchError
 from matcher.ingest.importer import valid_records
 from matcher.store.tables import Expert
-from matcher.tokenize import Tokenizer
+from matcher.text.tokenize import Tokenizer
 from matcher.tuning.blend import best_blend, blended_state
 from matcher.tuning.pairs import Pair, corpus_pairs, distractors, judged_pairs, split, with_hard_negatives
 from matcher.tuning.train import held_out_mrr
+from matcher.workspace.facade import Matcher
 from tests.conftest import write_jsonl
 
 ROWS = [
@@ -179,7 +179,7 @@ def e5() -> object:
 @pytest.mark.realmodel
 def test_a_few_steps_lower_the_loss_and_the_folder_round_trips(e5, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from matcher.embed.e5_torch import E5TorchEmbedder
-    from matcher.tuning.model import save_tuned
+    from matcher.embed.tuned import save_tuned
     from matcher.tuning.train import TuneParams, Tuner
 
     pairs = [
@@ -202,7 +202,7 @@ def test_a_few_steps_lower_the_loss_and_the_folder_round_trips(e5, tmp_path: Pat
 @pytest.mark.realmodel
 def test_a_tuning_that_lost_to_the_base_or_a_corrupted_one_is_refused(e5, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from matcher.embed.e5_torch import E5TorchEmbedder
-    from matcher.tuning.model import WEIGHTS, save_tuned
+    from matcher.embed.tuned import WEIGHTS, save_tuned
 
     folder = tmp_path / "t"
     save_tuned(folder, e5.model, {"kind": "tuned-embedder", "better": True, "base_sha256": e5.base_sha256}, "card")
@@ -218,7 +218,7 @@ def test_a_tuning_that_lost_to_the_base_or_a_corrupted_one_is_refused(e5, tmp_pa
 
 def test_serve_env_names_the_tuned_folder_only_when_it_won(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from matcher.config import Settings
-    from matcher.tuning.model import serving_line
+    from matcher.embed.tuned import serving_line
 
     monkeypatch.delenv("MATCHER_EMBEDDER", raising=False)
     folder = tmp_path / "t"

@@ -10,12 +10,12 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import BatchWorkerDep, MatcherDep, SessionDep, Staff, Viewer, audited
 from api.schemas.batch import BatchRunCreate, BatchRunPublic, ProposalPublic, RunDiffPublic
-from matcher.batch import BatchParams, start_run
-from matcher.batch.compare import diff_runs
-from matcher.batch.export import proposals, render
-from matcher.batch.locks import is_locked
-from matcher.batch.runs import cancel_run, get_run, list_runs, requeue_run, run_summary
+from matcher.assign import BatchParams, start_run
+from matcher.assign.compare import diff_runs
+from matcher.assign.locks import is_locked
+from matcher.assign.runs import cancel_run, get_run, list_runs, requeue_run, run_summary
 from matcher.errors import ConflictError
+from matcher.export.batch import proposals, render
 from matcher.store.db import transaction
 
 router = APIRouter(prefix="/batch-runs", tags=["batch"])
@@ -34,7 +34,7 @@ async def start(
     body: BatchRunCreate, matcher: MatcherDep, worker: BatchWorkerDep, caller: Staff, response: Response
 ) -> BatchRunPublic:
     params = BatchParams.from_dict(body.model_dump())
-    run_id = await run_in_threadpool(start_run, matcher, params)
+    run_id = await run_in_threadpool(start_run, matcher.ctx, params)
     with matcher.sessions() as session, session.begin():
         audited(session, caller, "batch-run", f"batch-runs/{run_id}", params=params.to_dict())
         public = _public(session, run_id)

@@ -22,11 +22,10 @@ from api.schemas.catalog import (
     OutcomePublic,
 )
 from api.schemas.common import Page
-from matcher.engine import Matcher
-from matcher.errors import InputError, NotFoundError
+from matcher.errors import InputError
 from matcher.records import RECORD_TYPES
 from matcher.services import catalog as svc
-from matcher.store.resolve import InstitutionResolver, expert_id
+from matcher.workspace.facade import Matcher
 
 FORMATS = {"jsonl": ".jsonl", "csv": ".csv", "tsv": ".tsv", "xlsx": ".xlsx"}
 
@@ -40,22 +39,6 @@ def _as_record(kind: str, row: Any) -> dict[str, Any]:
     if "experts" in names:
         record["experts"] = [{"id": link.expert.id, "name": link.expert.name} for link in row.expert_links]
     return record
-
-
-def _stored(session: Any, kind: str, record: Any) -> Any:
-    """The row an upserted record landed in (ids may be derived: experts from name + institution,
-    institutions from their normalised name)."""
-    if record.id:
-        return svc.get_item(session, kind=kind, item_id=record.id)
-    resolver = InstitutionResolver(session)
-    if kind == "experts":
-        return svc.get_item(
-            session, kind=kind, item_id=expert_id(record.name, resolver.canonical(record.institution or ""), None)
-        )
-    institution = resolver.get(record.name)
-    if institution is None:
-        raise NotFoundError(f"no institution named {record.name!r}")
-    return institution
 
 
 def _bulk_import(matcher: Matcher, caller: Caller, kind: str, body: bytes, suffix: str) -> ImportPublic:
@@ -105,7 +88,7 @@ def build_router(kind: str, create: type[BaseModel], public: type[BaseModel]) ->
     @router.post("", response_model=public, status_code=status.HTTP_201_CREATED, summary=f"Create or replace a {label}")
     def create_item(body: create, matcher: MatcherDep, session: SessionDep, caller: Staff) -> Any:  # type: ignore[valid-type]
         matcher.upsert(kind, [body])
-        row = _stored(session, kind, body)
+        row = svc.stored_row(session, kind=kind, record=body)
         audited(session, caller, "upsert", f"{kind}/{row.id}")
         return public.model_validate(row)
 

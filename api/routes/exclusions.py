@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Response, status
 
 from api.deps import SessionDep, Staff, Viewer, audited
 from api.schemas.batch import ExclusionCreate, ExclusionPublic
-from matcher.batch.exclusions import add_exclusion, describe, list_exclusions, remove_exclusion
+from matcher.assign.exclusions import add_exclusion, describe, list_exclusions, remove_exclusion
 
 router = APIRouter(prefix="/exclusions", tags=["batch"])
 

@@ -7,7 +7,7 @@ from fastapi import APIRouter, status
 from api.deps import SessionDep, Staff, Viewer, audited
 from api.schemas.feedback import FeedbackCreate, FeedbackPublic
 from matcher.services import feedback as svc
-from matcher.stages import label
+from matcher.store.stages import label
 from matcher.store.tables import Feedback
 
 router = APIRouter(prefix="/needs/{need_id}/feedback", tags=["feedback"])

@@ -9,10 +9,10 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import EmbedLimiterDep, MatcherDep, SessionDep, Viewer, embed
 from api.schemas.matches import MatchPublic, MatchRequest
-from matcher.engine import Matcher
 from matcher.search.query import Query as NeedQuery
 from matcher.search.results import LevelName as Level
 from matcher.services.feedback import latest_stages
+from matcher.workspace.facade import Matcher
 
 router = APIRouter(tags=["matching"])
 

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Query, status
 from api.deps import EmbedLimiterDep, MatcherDep, SessionDep, Staff, Viewer, audited, embed
 from api.schemas.common import Page
 from api.schemas.needs import NeedCreate, NeedPublic, NeedUpdate
-from matcher.engine import Matcher
 from matcher.services import needs as svc
+from matcher.workspace.facade import Matcher
 
 router = APIRouter(prefix="/needs", tags=["needs"])
 NULLABLE = {"organization", "region", "field"}

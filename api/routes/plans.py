@@ -9,8 +9,8 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import MatcherDep, SessionDep, Staff, Viewer, audited
 from api.schemas.plans import PlanCreate, PlanPublic
+from matcher.export.plans import pairings_bytes, plan_bytes
 from matcher.plan import service
-from matcher.plan.export import pairings_bytes, plan_bytes
 from matcher.plan.pairings import Pairing
 from matcher.records import NONBLANK
 from matcher.store.db import transaction
@@ -56,7 +56,7 @@ async def pairings(
     threshold = (matcher.settings.weak_match if min_degree is None else min_degree) / 100
     found = await run_in_threadpool(
         lambda: service.pairings(
-            matcher,
+            matcher.ctx,
             region=region,
             enterprise=enterprise,
             institution_region=institution_region,
@@ -79,7 +79,7 @@ async def create_plan(body: PlanCreate, matcher: MatcherDep, caller: Staff, resp
     request = service.PlanRequest(
         body.kind, body.k, body.enterprises, body.region, body.to_region, body.per_expert, threshold
     )
-    plan = await run_in_threadpool(service.make, matcher, request)
+    plan = await run_in_threadpool(service.make, matcher.ctx, request)
     with transaction(matcher.write_sessions) as session:
         record = service.save_plan(session, request=request, plan=plan, actor=caller.name)
         audited(session, caller, "plan", f"plans/{record.id}", kind=record.kind)

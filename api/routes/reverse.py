@@ -10,10 +10,10 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import EmbedLimiterDep, MatcherDep, SessionDep, Viewer, embed
 from api.schemas.reverse import ReversePublic, ReverseRequest, Target
-from matcher.engine import Matcher
 from matcher.records import NONBLANK
 from matcher.search.probe import find_institution
 from matcher.services.feedback import stages_for_target
+from matcher.workspace.facade import Matcher
 
 router = APIRouter(tags=["reverse matching"])
 Top = Annotated[int, Query(ge=1, le=100)]

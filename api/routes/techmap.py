@@ -10,11 +10,11 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import MatcherDep, Viewer
 from api.schemas.techmap import MapPublic, TopicPublic
+from matcher.export.map import workbook
+from matcher.map.build import load_map
+from matcher.map.report import render
+from matcher.map.view import MapView, view
 from matcher.records import NONBLANK
-from matcher.techmap.build import load_map
-from matcher.techmap.export import workbook
-from matcher.techmap.report import render
-from matcher.techmap.view import MapView, view
 
 router = APIRouter(tags=["technology map"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.schemas.common import JSONNumbers, UTCDatetime
-from matcher.batch import BatchParams
+from matcher.assign import BatchParams
 from matcher.records import NONBLANK
 
 

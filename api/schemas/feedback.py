@@ -1,4 +1,4 @@
-"""Staff decisions on a pairing (the stages are declared once in matcher.stages)."""
+"""Staff decisions on a pairing (the stages are declared once in matcher.store.stages)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.schemas.common import JSONNumbers, UTCDatetime
 from matcher.records import NONBLANK
 from matcher.search.results import LevelName
-from matcher.stages import StageName
+from matcher.store.stages import StageName
 
 
 class FeedbackCreate(JSONNumbers):

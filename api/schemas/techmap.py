@@ -6,9 +6,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from matcher.techmap.cells import Cell
-from matcher.techmap.findings import Gap, Strength
-from matcher.techmap.model import Field, Topic
+from matcher.map.cells import Cell
+from matcher.map.findings import Gap, Strength
+from matcher.map.model import Field, Topic
 
 
 class MapPublic(BaseModel):

@@ -9,7 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-from matcher.text import stable_id
+from matcher.text.normalize import stable_id
 
 HERE = Path(__file__).resolve().parent
 SOURCES = ("materials", "manufacturing", "iot", "nev", "ai", "biomed", "energy_env", "extra")

@@ -1,1 +1,2 @@
-"""The `matcher` command line: thin Typer commands over matcher.engine.Matcher."""
+"""The `matcher` command line: thin Typer commands over the workspace facade (`workspace/facade.py`) and the
+question modules."""

@@ -20,14 +20,13 @@ from matcher.cli.batch import batch_app
 from matcher.cli.plan import pairings, plan_app
 from matcher.cli.progress import count_lines, err_console, progress_bar
 from matcher.cli.render import print_result, print_reverse
-from matcher.cli.state import console
+from matcher.cli.state import console, open_matcher
 from matcher.cli.techmap import map_app
 from matcher.cli.train import train
 from matcher.cli.tune import tune_embedder
 from matcher.cli.users import users_app
-from matcher.config import Settings
-from matcher.engine import Matcher
 from matcher.errors import InputError, MatcherError, NotFoundError
+from matcher.workspace.facade import Matcher
 
 DEMO_FILES = ("institutions", "experts", "outcomes", "needs")
 
@@ -46,15 +45,6 @@ app.add_typer(batch_app, name="batch")
 app.add_typer(plan_app, name="plan")
 app.add_typer(map_app, name="map")
 app.command("pairings")(pairings)
-
-
-def settings() -> Settings:
-    return state.settings()
-
-
-def open_matcher() -> Matcher:
-    """The workspace's Matcher (tests replace this to inject a fake embedder)."""
-    return Matcher(settings())
 
 
 @app.callback()
@@ -137,7 +127,15 @@ def index_build(
         from matcher.index.ray_embed import embed_with_ray
 
         with progress_bar("embed outcomes on Ray") as (advance, _):
-            count = embed_with_ray(matcher, ray, actors=ray_actors, progress=advance)
+            count = embed_with_ray(
+                matcher.sessions,
+                matcher.embedder,
+                ray,
+                spec=matcher.settings.embedder,
+                max_chars=matcher.settings.embed_max_chars,
+                actors=ray_actors,
+                progress=advance,
+            )
         console.print(f"ray: {count} passages embedded into the cache")
     _build(matcher, full)
 
@@ -235,10 +233,10 @@ def demo(
             raise NotFoundError(f"demo file missing: {path}")
         _import(kind, path, None)
     _build(matcher, full=False)
-    from matcher.techmap.build import MapParams, build_map
+    from matcher.map.build import MapParams, build_map
 
     with progress_bar("技术图谱: embed outcomes and needs") as (advance, _):
-        techmap = build_map(matcher, params=MapParams(), progress=advance)
+        techmap = build_map(matcher.ctx, params=MapParams(), progress=advance)
     console.print(f"map: {len(techmap.topics)} topics, {len(techmap.gaps)} gaps, {len(techmap.strengths)} strengths")
     console.print('try: [bold]matcher match "寻求铸件表面涂料技术合作，提高机床铸件表面光洁度" --level expert[/bold]')
 

@@ -10,17 +10,17 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from matcher.batch import BatchParams, execute, start_run
-from matcher.batch import resume as resume_run
-from matcher.batch.compare import diff_runs
-from matcher.batch.exclusions import add_exclusion, list_exclusions, remove_exclusion
-from matcher.batch.export import FORMATS, render
-from matcher.batch.runs import cancel_run, get_run, list_runs, run_summary
+from matcher.assign import BatchParams, execute, start_run
+from matcher.assign import resume as resume_run
+from matcher.assign.compare import diff_runs
+from matcher.assign.exclusions import add_exclusion, list_exclusions, remove_exclusion
+from matcher.assign.runs import cancel_run, get_run, list_runs, run_summary
 from matcher.cli.progress import progress_bar
 from matcher.cli.state import console, open_matcher
-from matcher.engine import Matcher
+from matcher.export.batch import FORMATS, render
 from matcher.store.db import transaction
 from matcher.store.tables import Expert, Need
+from matcher.workspace.facade import Matcher
 
 batch_app = typer.Typer(
     help="Nightly batch matching: proposals for every open need, under constraints.", no_args_is_help=True
@@ -41,7 +41,7 @@ def _execute(matcher: Matcher, run_id: str, *, again: bool = False, ray: str | N
             advance(done - seen[0])
             seen[0] = done
 
-        (resume_run if again else execute)(matcher, run_id, progress=progress, ray=ray)
+        (resume_run if again else execute)(matcher.ctx, run_id, progress=progress, ray=ray)
     _show(matcher, run_id)
 
 
@@ -72,7 +72,7 @@ def run(
     capacity overrides --expert-capacity."""
     params = BatchParams.create(**{k: v for k, v in locals().items() if k in BatchParams.model_fields})
     matcher = open_matcher()
-    _execute(matcher, start_run(matcher, params), ray=ray)
+    _execute(matcher, start_run(matcher.ctx, params), ray=ray)
 
 
 @batch_app.command("resume")

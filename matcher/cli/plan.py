@@ -12,8 +12,8 @@ from rich.table import Table
 from matcher.cli.progress import progress_bar
 from matcher.cli.state import console, open_matcher, settings
 from matcher.errors import InputError
+from matcher.export.plans import pairing_row, pairings_bytes, plan_bytes
 from matcher.plan import service
-from matcher.plan.export import pairing_row, pairings_bytes, plan_bytes
 from matcher.plan.visits import Plan
 from matcher.store.db import transaction
 
@@ -61,7 +61,7 @@ def pairings(
     covers, the experts to call and the evidence."""
     with progress_bar("match needs") as (advance, _):
         chosen = service.pairings(
-            open_matcher(),
+            open_matcher().ctx,
             region=region,
             enterprise=enterprise,
             institution_region=institution_region,
@@ -98,7 +98,7 @@ def _print_plan(plan: Plan) -> None:
 def _make(request: service.PlanRequest, fmt: str, out: Path | None) -> None:
     matcher = open_matcher()
     with progress_bar("match needs") as (advance, _):
-        plan = service.make(matcher, request, progress=advance)
+        plan = service.make(matcher.ctx, request, progress=advance)
     with transaction(matcher.sessions) as session:
         plan_id = service.save_plan(session, request=request, plan=plan, actor="cli").id
     _show(plan, plan_id, request.__dict__, fmt, out)

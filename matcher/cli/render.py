@@ -8,7 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from matcher.conflicts import RULES as RULES_ZH
+from matcher.match.conflicts import RULES as RULES_ZH
 from matcher.search.results import EnterpriseHit, MatchResult, NeedHit, OutcomeHit, ReverseResult
 
 KIND_ZH = {"patent": "专利", "paper": "论文", "project": "项目", "achievement": "成果"}

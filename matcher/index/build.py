@@ -15,7 +15,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from matcher.artifact import PARAMS, read_params, swap_in, verify_files, write_params
+from matcher.artifacts.folder import PARAMS, read_params, swap_in, verify_files, write_params
 from matcher.embed.cache import CachedEmbedder
 from matcher.errors import IndexMismatchError, IndexMissingError
 from matcher.index.dense import DenseIndex
@@ -24,8 +24,8 @@ from matcher.index.lexical import LexicalIndex
 from matcher.index.needs import NeedIndexes, build_need_indexes
 from matcher.index.terms import outcome_terms
 from matcher.store.tables import Outcome
-from matcher.text import compose
-from matcher.tokenize import Tokenizer
+from matcher.text.normalize import compose
+from matcher.text.tokenize import Tokenizer
 
 log = logging.getLogger(__name__)
 DENSE, LEXICAL, TOKENIZER = "dense", "lexical", "tokenizer"

@@ -15,7 +15,7 @@ from typing import Any
 import faiss
 import numpy as np
 
-from matcher.artifact import read_params, verify_files, write_params
+from matcher.artifacts.folder import read_params, verify_files, write_params
 from matcher.errors import IndexMismatchError
 
 log = logging.getLogger(__name__)

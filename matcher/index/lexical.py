@@ -9,9 +9,9 @@ from typing import Any
 import bm25s
 import numpy as np
 
-from matcher.artifact import read_params, verify_files, write_params
+from matcher.artifacts.folder import read_params, verify_files, write_params
 from matcher.errors import IndexMismatchError
-from matcher.tokenize import TERMS
+from matcher.text.tokenize import TERMS
 
 BM25_DIR, PKS_FILE = "bm25", "pks.txt"
 _BM25_FILES = (

@@ -13,7 +13,7 @@ from matcher.index.dense import DenseIndex
 from matcher.index.experts import load_expert_lexical
 from matcher.index.lexical import LexicalIndex
 from matcher.index.needs import NEED_DENSE, NeedIndexes
-from matcher.tokenize import Tokenizer
+from matcher.text.tokenize import Tokenizer
 
 
 @dataclass

@@ -20,8 +20,8 @@ from matcher.embed.cache import CachedEmbedder
 from matcher.index.dense import DenseIndex
 from matcher.index.lexical import LexicalIndex
 from matcher.store.tables import Need
-from matcher.text import compose, text_hash
-from matcher.tokenize import Tokenizer
+from matcher.text.normalize import compose, text_hash
+from matcher.text.tokenize import Tokenizer
 
 NEED_DENSE, NEED_LEXICAL = "need_dense", "need_lexical"
 

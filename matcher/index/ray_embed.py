@@ -7,18 +7,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
-from matcher.cluster import ray_cluster
-from matcher.embed import load_embedder
+from matcher.embed import CachedEmbedder, load_embedder
+from matcher.index.cluster import ray_cluster
 from matcher.store.tables import Outcome
-from matcher.text import compose, text_hash
-
-if TYPE_CHECKING:
-    from matcher.engine import Matcher
+from matcher.text.normalize import compose, text_hash
 
 log = logging.getLogger(__name__)
 
@@ -34,30 +32,33 @@ class EmbedActor:
         return {"hash": [text_hash(t) for t in texts], "vector": list(self.embedder.encode_documents(texts))}
 
 
-def uncached_texts(matcher: Matcher) -> list[str]:
+def uncached_texts(sessions: sessionmaker[Session], embedder: CachedEmbedder, max_chars: int) -> list[str]:
     """Distinct outcome passages of the store whose vectors the workspace cache lacks."""
-    max_chars = matcher.settings.embed_max_chars
-    with matcher.sessions() as session:
+    with sessions() as session:
         texts = [compose(t, a, max_chars) for t, a in session.execute(select(Outcome.title, Outcome.abstract))]
     unique = list(dict.fromkeys(texts))
-    cached = matcher.embedder.cache.get(matcher.embedder.name, "d", [text_hash(t) for t in unique])
+    cached = embedder.cache.get(embedder.name, "d", [text_hash(t) for t in unique])
     return [t for t in unique if text_hash(t) not in cached]
 
 
 def embed_with_ray(
-    matcher: Matcher,
+    sessions: sessionmaker[Session],
+    embedder: CachedEmbedder,
     address: str,
     *,
+    spec: str,
+    max_chars: int,
     actors: int = 2,
     batch_size: int = 64,
     num_cpus: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Embed the uncached outcomes on the Ray cluster at `address` into the workspace cache; how many."""
-    texts = uncached_texts(matcher)
+    """Embed the uncached outcomes on the Ray cluster at `address` with embedders made from `spec` (the setting)
+    into the workspace cache of `embedder`; how many."""
+    texts = uncached_texts(sessions, embedder, max_chars)
     if not texts:
         return 0
-    spec, name = matcher.settings.embedder, matcher.embedder.name
+    name = embedder.name
     gpu = 1 if spec.startswith("e5-torch") and _has_gpus(address) else 0
     with ray_cluster(address, num_cpus) as ray:
         dataset = ray.data.from_items([{"text": t} for t in texts]).map_batches(
@@ -69,7 +70,7 @@ def embed_with_ray(
         )
         for batch in dataset.iter_batches(batch_size=batch_size):
             found = {h: np.asarray(v, dtype=np.float32) for h, v in zip(batch["hash"], batch["vector"], strict=True)}
-            matcher.embedder.cache.put(name, "d", found)
+            embedder.cache.put(name, "d", found)
             if progress:
                 progress(len(found))
     log.info("ray: embedded %d passages with %d actors", len(texts), actors)

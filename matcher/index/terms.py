@@ -7,8 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matcher.store.tables import Outcome, OutcomeExpert
-from matcher.text import outcome_text
-from matcher.tokenize import lexical_terms
+from matcher.text.normalize import outcome_text
+from matcher.text.tokenize import lexical_terms
 
 
 def stored_terms(tokens: str, title: str, abstract: str | None, keywords: list[str] | None) -> list[str]:

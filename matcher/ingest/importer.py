@@ -24,7 +24,7 @@ from matcher.ingest.upsert import upsert_experts, upsert_institutions, upsert_ne
 from matcher.records import RECORD_TYPES
 from matcher.store.db import transaction
 from matcher.store.resolve import InstitutionResolver
-from matcher.tokenize import Tokenizer
+from matcher.text.tokenize import Tokenizer
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int], None]

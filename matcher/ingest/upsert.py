@@ -9,8 +9,8 @@ from matcher.errors import ConflictError
 from matcher.records import ExpertRecord, ExpertRef, InstitutionRecord, NeedRecord, OutcomeRecord
 from matcher.store.resolve import InstitutionResolver, expert_id, experts_by_id, outcome_expert_id
 from matcher.store.tables import Expert, Institution, Need, Outcome, OutcomeExpert
-from matcher.text import clean, compose, institution_key, outcome_text, stable_id, text_hash
-from matcher.tokenize import Tokenizer
+from matcher.text.normalize import clean, compose, institution_key, outcome_text, stable_id, text_hash
+from matcher.text.tokenize import Tokenizer
 
 
 def upsert_needs(session: Session, *, records: list[NeedRecord]) -> None:

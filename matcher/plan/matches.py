@@ -1,22 +1,16 @@
 """The forward matches plans are made from: for each selected open need, its best institutions or experts
-(conflict-free, by the batch-run rules), each with its 匹配度 and evidence."""
+(conflict-free, by the batch-run rules: `match/open_needs.py`), each with its 匹配度 and evidence."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from matcher.conflicts import ConflictRules, load_rules
-from matcher.errors import InputError, NotFoundError
+from matcher.match.conflicts import ConflictRules
+from matcher.match.open_needs import match_needs
 from matcher.search.results import ExpertHit, InstitutionHit
-from matcher.store.tables import Expert, Need
-
-if TYPE_CHECKING:
-    from matcher.engine import Matcher
+from matcher.store.tables import Need
+from matcher.workspace.context import Context
 
 POOL = 20  # candidates per need a plan may choose from
 
@@ -44,31 +38,6 @@ class NeedMatches:
     candidates: list[Candidate]
 
 
-def select_needs(session: Session, *, region: str | None = None, enterprises: list[str] | None = None) -> list[Need]:
-    """Open needs of a region and/or of named enterprises (any spelling of a stored name); at least one need."""
-    if region is not None and not region.strip():
-        raise InputError("the region is empty")
-    query = select(Need).where(Need.status == "open").order_by(Need.pk)
-    if region:
-        query = query.where(Need.region == region.strip())
-    needs = list(session.scalars(query))
-    if enterprises:
-        rules = load_rules(session)
-        keys = {_key(rules, name) for name in enterprises}
-        needs = [n for n in needs if _key(rules, n.organization) in keys]
-        missing = keys - {_key(rules, n.organization) for n in needs}
-        if missing:
-            raise NotFoundError(f"no open needs of: {', '.join(sorted(missing))}")
-    if not needs:
-        raise NotFoundError("no open needs match this selection")
-    return needs
-
-
-def _key(rules: ConflictRules, name: str | None) -> str:
-    org = rules.org(name)
-    return org.key if org else ""
-
-
 def candidate(hit: InstitutionHit | ExpertHit) -> Candidate:
     """A roll-up hit as a plan candidate (an expert's institution is where the delegation goes)."""
     evidence = [e.title for e in hit.evidence]
@@ -81,24 +50,16 @@ def candidate(hit: InstitutionHit | ExpertHit) -> Candidate:
     )
 
 
-def allowed(need: Need, c: Candidate, rules: ConflictRules, pks: dict[str, int]) -> bool:
-    """Whether pairing `need` with the candidate breaks no batch-run conflict rule."""
-    expert = pks.get(c.id)
-    return not rules.check_owner(need, institution=c.institution, expert_pk=expert, expert_id=c.id if expert else None)
-
-
-def match_needs(
-    matcher: Matcher, needs: list[Need], *, level: str, progress: Callable[[int], None] | None = None
+def match_for_plans(
+    ctx: Context,
+    needs: list[Need],
+    rules: ConflictRules,
+    *,
+    level: str,
+    progress: Callable[[int], None] | None = None,
 ) -> list[NeedMatches]:
     """Each need's conflict-free institutions (`level="institution"`) or experts, best first."""
-    with matcher.sessions() as session:
-        rules = load_rules(session)
-        pks = {i: pk for i, pk in session.execute(select(Expert.id, Expert.pk))} if level == "expert" else {}
-    found = []
-    for need in needs:
-        hits = matcher.match(matcher.need_query(need.id), level=level, top=POOL).hits
-        cands = [c for c in map(candidate, hits) if allowed(need, c, rules, pks)]
-        found.append(NeedMatches(need.id, need.title, need.organization, need.region, cands))
-        if progress:
-            progress(1)
-    return found
+    return [
+        NeedMatches(m.need.id, m.need.title, m.need.organization, m.need.region, [candidate(h) for h in m.kept])
+        for m in match_needs(ctx, needs, rules, level=level, top=POOL, progress=progress)
+    ]

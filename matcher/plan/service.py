@@ -7,19 +7,19 @@ import secrets
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matcher.errors import InputError, NotFoundError
-from matcher.plan.matches import NeedMatches, match_needs, select_needs
+from matcher.match.conflicts import load_rules
+from matcher.match.open_needs import NeedSelection, select_needs
+from matcher.plan.matches import NeedMatches, match_for_plans
 from matcher.plan.pairings import Pairing, all_pairs, top_per
 from matcher.plan.visits import AgendaItem, Plan, Stop, make_plan
 from matcher.store.tables import PlanRecord
-
-if TYPE_CHECKING:
-    from matcher.engine import Matcher
+from matcher.workspace.context import Context
 
 Progress = Callable[[int], None] | None
 KINDS = ("visit", "delegation")
@@ -50,15 +50,18 @@ class PlanRequest:
 
 
 def _matches(
-    matcher: Matcher, level: str, region: str | None, enterprises: list[str] | None, progress: Progress
+    ctx: Context, level: str, region: str | None, enterprises: list[str] | None, progress: Progress
 ) -> list[NeedMatches]:
-    with matcher.sessions() as session:
-        needs = select_needs(session, region=region, enterprises=enterprises)
-    return match_needs(matcher, needs, level=level, progress=progress)
+    with ctx.sessions() as session:
+        rules = load_rules(session)
+        needs = select_needs(session, NeedSelection(region=region, enterprises=tuple(enterprises or ())), rules)
+    if not needs:
+        raise NotFoundError("no open needs match this selection")
+    return match_for_plans(ctx, needs, rules, level=level, progress=progress)
 
 
 def pairings(
-    matcher: Matcher,
+    ctx: Context,
     *,
     region: str | None = None,
     enterprise: str | None = None,
@@ -73,15 +76,15 @@ def pairings(
         raise InputError(f"by must be one of {', '.join(PAIRING_VIEWS)}")
     if top < 1:
         raise InputError("top must be at least 1")
-    found = _matches(matcher, "institution", region, [enterprise] if enterprise else None, progress)
+    found = _matches(ctx, "institution", region, [enterprise] if enterprise else None, progress)
     grouped = top_per(all_pairs(found, institution_region, min_degree), by, top)
     return [p for group in grouped.values() for p in group]
 
 
-def make(matcher: Matcher, request: PlanRequest, *, progress: Progress = None) -> Plan:
+def make(ctx: Context, request: PlanRequest, *, progress: Progress = None) -> Plan:
     request.check()
     level = "institution" if request.kind == "visit" else "expert"
-    found = _matches(matcher, level, request.region, request.enterprises or None, progress)
+    found = _matches(ctx, level, request.region, request.enterprises or None, progress)
     return make_plan(
         found,
         kind=request.kind,

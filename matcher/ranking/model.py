@@ -25,7 +25,7 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.preprocessing import StandardScaler
 
-from matcher.artifact import load_estimator, write_params
+from matcher.artifacts.folder import load_estimator, write_params
 
 OBJECTIVES = ("pairwise-linear", "pointwise-gbdt", "pointwise-linear", "binary-gbdt")
 

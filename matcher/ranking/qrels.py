@@ -7,8 +7,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matcher import stages
 from matcher.errors import InputError
+from matcher.store import stages
 from matcher.store.tables import Feedback, Need
 
 Qrels = dict[str, dict[str, int]]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from matcher.artifact import save_staged
+from matcher.artifacts.folder import save_staged
 from matcher.ranking.card import render_card
 from matcher.ranking.cv import JudgedSet, Selection, select_and_fit
 from matcher.ranking.model import Ranker

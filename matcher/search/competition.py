@@ -12,7 +12,7 @@ if stored, is not a rival of itself), and three features compare the query's cos
 
 Measured on BDCI dev (113 needs, full corpus): offline, the inverse softmax alone lifted dense Recall@100 from
 0.42 to 0.48 (nothing on NSFC, whose needs rarely compete for one outcome); as ranker features, with the nested-CV
-ranker trained on the retrieved pool, nDCG@10 0.223 → 0.229 and Recall@100 0.438 → 0.469 (README). The dense
+ranker trained on the retrieved pool, nDCG@10 0.223 → 0.229 and Recall@100 0.438 → 0.469 (docs/evaluation.md). The dense
 retriever orders its candidates by the same share (`retrieve.py`).
 """
 

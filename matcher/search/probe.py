@@ -16,8 +16,8 @@ from matcher.index.terms import stored_terms
 from matcher.search.query import KEYWORDS, checked_text
 from matcher.store.resolve import load_alias_file
 from matcher.store.tables import Expert, Institution, Outcome, OutcomeExpert
-from matcher.text import compose, institution_key
-from matcher.tokenize import Tokenizer, lexical_terms
+from matcher.text.normalize import compose, institution_key
+from matcher.text.tokenize import Tokenizer, lexical_terms
 
 MAX_PARTS = 30  # an expert's or institution's newest outcomes that search (each one retrieval)
 

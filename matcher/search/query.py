@@ -9,8 +9,8 @@ from typing import Protocol
 import numpy as np
 
 from matcher.errors import InputError
-from matcher.text import compose
-from matcher.tokenize import Tokenizer, lexical_terms
+from matcher.text.normalize import compose
+from matcher.text.tokenize import Tokenizer, lexical_terms
 
 MAX_QUERY_CHARS = 20_000
 KEYWORDS = 20

@@ -22,6 +22,15 @@ class Components:
     model: float | None = None
 
 
+@dataclass(frozen=True)
+class Scored:
+    """A candidate outcome (its store pk) with the score the voting uses (higher is better, best is about 1)."""
+
+    pk: int
+    score: float
+    components: Components
+
+
 @dataclass
 class OutcomeHit:
     rank: int

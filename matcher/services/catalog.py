@@ -8,6 +8,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from matcher.errors import NotFoundError
+from matcher.store.resolve import InstitutionResolver, expert_id
 from matcher.store.tables import Expert, Institution, Need, Outcome
 
 TABLES: dict[str, Any] = {"outcomes": Outcome, "experts": Expert, "institutions": Institution}
@@ -20,6 +21,21 @@ def get_item(session: Session, *, kind: str, item_id: str) -> Any:
     if row is None:
         raise NotFoundError(f"no {kind[:-1]} with id {item_id!r}")
     return row
+
+
+def stored_row(session: Session, *, kind: str, record: Any) -> Any:
+    """The row an upserted record landed in: by its id, else by the id the import derives (an expert's from name
+    + canonical institution, an institution by its normalised name or alias)."""
+    if record.id:
+        return get_item(session, kind=kind, item_id=record.id)
+    resolver = InstitutionResolver(session)
+    if kind == "experts":
+        derived = expert_id(record.name, resolver.canonical(record.institution or ""), None)
+        return get_item(session, kind=kind, item_id=derived)
+    institution = resolver.get(record.name)
+    if institution is None:
+        raise NotFoundError(f"no institution named {record.name!r}")
+    return institution
 
 
 def list_items(

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from matcher.errors import InputError, NotFoundError
 from matcher.services.needs import get_need
-from matcher.stages import ACCEPTED, STAGES
+from matcher.store.stages import ACCEPTED, STAGES
 from matcher.store.tables import Expert, Feedback, Institution, Need, Outcome
 
 TARGETS: dict[str, Any] = {"outcome": Outcome, "expert": Expert, "institution": Institution}

@@ -12,7 +12,7 @@ from matcher.errors import ConflictError, InputError, NotFoundError
 from matcher.records import NeedRecord
 from matcher.store.db import flush_or_conflict
 from matcher.store.tables import Need
-from matcher.text import clean
+from matcher.text.normalize import clean
 
 EDITABLE = ("title", "description", "organization", "region", "field", "status")
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from matcher.bundled import dict_dir
 from matcher.store.tables import Expert, Institution
-from matcher.text import clean, institution_key, stable_id
+from matcher.text.normalize import clean, institution_key, stable_id
 
 DEFAULT_ALIASES = dict_dir() / "institution_aliases.tsv"
 Canonical = Callable[[str], str]

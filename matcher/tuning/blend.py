@@ -5,9 +5,9 @@ Contrastive tuning on a few thousand pairs pulls each query toward its own group
 model knew. Measured on 2026-12-05 (NSFC dev needs, dense retrieval alone, each expert scored by their best
 outcome, one tuning on the corpus's own pairs): MRR / Recall@100 0.168 / 0.507 for the base, 0.151 / 0.511 fully
 tuned, 0.172 / 0.534 at alpha 0.3, 0.173 / 0.535 at 0.5, 0.167 / 0.528 at 0.7. The tuner chooses without dev
-data: each blend ranks the held-out pairs' passages among corpus distractors (`train.held_out_mrr`). README ("The
-bundled e5 on PyTorch, and tuning it") keeps that check's current figures, and the expert ranker's under the blend
-the tuner chose.
+data: each blend ranks the held-out pairs' passages among corpus distractors (`train.held_out_mrr`).
+docs/evaluation.md ("The bundled e5 on PyTorch, and tuning it") keeps that check's current figures, and the expert
+ranker's under the blend the tuner chose.
 """
 
 from __future__ import annotations

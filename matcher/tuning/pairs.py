@@ -17,8 +17,8 @@ import bm25s
 import numpy as np
 
 from matcher.store.resolve import Canonical, canonical_name, load_alias_file, outcome_expert_id
-from matcher.text import compose
-from matcher.tokenize import Tokenizer
+from matcher.text.normalize import compose
+from matcher.text.tokenize import Tokenizer
 
 DISTRACTORS = 2000  # corpus passages beside the held-out ones when base, tuned and blends are compared
 

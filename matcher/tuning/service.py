@@ -12,14 +12,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from matcher.artifact import write_params
+from matcher.artifacts.folder import write_params
 from matcher.embed.e5_torch import E5TorchEmbedder
+from matcher.embed.tuned import CARD, SERVE, save_tuned, serving_line, trained_state
 from matcher.errors import InputError
 from matcher.ingest.importer import valid_records
 from matcher.ranking.qrels import read_qrels
-from matcher.tokenize import Tokenizer
+from matcher.text.tokenize import Tokenizer
 from matcher.tuning.blend import best_blend, formula
-from matcher.tuning.model import CARD, SERVE, save_tuned, serving_line, trained_state
 from matcher.tuning.pairs import Pair, corpus_pairs, distractors, judged_pairs, split, with_hard_negatives
 from matcher.tuning.train import TuneParams, Tuner, held_out_mrr
 

@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from matcher.config import Settings
-from matcher.engine import Matcher
 from matcher.services.users import create_key
+from matcher.workspace.facade import Matcher
 from tests.conftest import NEEDS, OUTCOMES, FakeEmbedder, write_jsonl
 
 

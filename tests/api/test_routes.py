@@ -7,8 +7,8 @@ import json
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from matcher.engine import Matcher
 from matcher.store.tables import AuditEntry, Need
+from matcher.workspace.facade import Matcher
 from tests.api.conftest import as_role
 
 NEW_NEED = {

@@ -15,8 +15,8 @@ import pytest
 
 from api.cli import settings_env
 from matcher.config import Settings
-from matcher.engine import Matcher
 from matcher.services.users import create_key
+from matcher.workspace.facade import Matcher
 from tests.conftest import NEEDS, OUTCOMES, write_jsonl
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from matcher.config import Settings
-from matcher.engine import Matcher
+from matcher.workspace.facade import Matcher
 from tests.conftest import FakeEmbedder
 
 DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"

@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from matcher.engine import Matcher
 from matcher.services.users import create_key
+from matcher.workspace.facade import Matcher
 from tests.batch.conftest import DEMO_NEEDS
 
 
@@ -81,7 +81,7 @@ def test_errors_are_problem_details(client: tuple[TestClient, dict[str, str]]) -
 def test_cancel_and_resume_through_the_api(client: tuple[TestClient, dict[str, str]], demo: Matcher) -> None:
     c, keys = client
     staff = {"X-API-Key": keys["staff"]}
-    with demo._match_lock:  # hold the engine so the run cannot get far before it is cancelled
+    with demo.match_lock:  # hold the engine so the run cannot get far before it is cancelled
         run = start(c, staff)
         cancelled = c.post(f"/batch-runs/{run['id']}/cancel", headers=staff)
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"

@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from matcher.batch.assign import Limits, Pair, alternates, gain, greedy, solve, total_gain
+from matcher.assign.solver import Limits, Pair, alternates, gain, greedy, solve, total_gain
 
 NO_BONUS = Limits(per_need=1, expert_capacity=1, max_per_institution=1, region_bonus=0)
 

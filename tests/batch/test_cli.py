@@ -10,8 +10,9 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from matcher.batch.compare import diff_runs
+from matcher.assign.compare import diff_runs
 from matcher.cli import app as cli
+from matcher.cli.state import State
 from tests.batch.conftest import DEMO_NEEDS, open_demo
 
 runner = CliRunner()
@@ -19,7 +20,7 @@ runner = CliRunner()
 
 @pytest.fixture
 def home(demo_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setattr(cli, "open_matcher", lambda: open_demo(demo_home))
+    monkeypatch.setattr(State, "opener", lambda s: open_demo(demo_home))
     return demo_home
 
 

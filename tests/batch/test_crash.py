@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from matcher.batch import BatchParams, resume, start_run
-from matcher.batch.runs import get_run, run_summary
-from matcher.engine import Matcher
+from matcher.assign import BatchParams, resume, start_run
+from matcher.assign.runs import get_run, run_summary
+from matcher.workspace.facade import Matcher
 from tests.batch.conftest import DEMO_NEEDS
 from tests.batch.test_run import run_once, stored
 from tests.batch.worker import STALL_AFTER
@@ -50,12 +50,12 @@ def test_killed_run_resumes_to_the_uninterrupted_result(
 ) -> None:
     params = BatchParams(per_need=3, alternates=2, expert_capacity=2)
     reference = stored(demo, run_once(demo, params))
-    run_id = start_run(demo, params)
+    run_id = start_run(demo.ctx, params)
     kill_when(demo_home, run_id, stage, signal_line)
     with demo.sessions() as session:
         summary = run_summary(session, get_run(session, run_id=run_id))
     assert summary["status"] == "running"  # what a killed process leaves behind
     assert summary["progress"]["scored"] == scored
     assert stored(demo, run_id) == []  # nothing half-written
-    resume(demo, run_id)
+    resume(demo.ctx, run_id)
     assert stored(demo, run_id) == reference

@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine
 
-from matcher.batch.locks import advisory_key, is_locked, run_lock
+from matcher.assign.locks import advisory_key, is_locked, run_lock
 from matcher.errors import ConflictError
 
 HOLDER = """
 import sys, time
 from pathlib import Path
 from sqlalchemy import create_engine
-from matcher.batch.locks import run_lock
+from matcher.assign.locks import run_lock
 with run_lock(create_engine(sys.argv[1]), Path(sys.argv[2]), "r1"):
     print("held", flush=True)
     time.sleep(600)

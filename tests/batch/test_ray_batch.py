@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from matcher.batch import BatchParams, execute, start_run
-from matcher.batch.ray_score import chunks
+from matcher.assign import BatchParams, execute, start_run
+from matcher.assign.ray_score import chunks
 from matcher.config import Settings
-from matcher.engine import Matcher
+from matcher.workspace.facade import Matcher
 from tests.batch.conftest import DEMO
 from tests.batch.test_run import stored
 
@@ -27,11 +27,11 @@ def test_scoring_on_ray_proposes_what_one_process_proposes(tmp_path: Path) -> No
         matcher.import_file(kind, DEMO / f"{kind}.jsonl")
     matcher.build_index()
     params = BatchParams.create(per_need=2, alternates=1)
-    alone = start_run(matcher, params)
-    execute(matcher, alone)
-    clustered = start_run(matcher, params)
+    alone = start_run(matcher.ctx, params)
+    execute(matcher.ctx, alone)
+    clustered = start_run(matcher.ctx, params)
     seen: list[tuple[int, int]] = []
-    execute(matcher, clustered, ray="local", progress=lambda done, total: seen.append((done, total)))
+    execute(matcher.ctx, clustered, ray="local", progress=lambda done, total: seen.append((done, total)))
     assert stored(matcher, clustered) == stored(matcher, alone) and len(stored(matcher, alone)) > 100
     assert seen[-1][0] == seen[-1][1]  # every need scored, progress reported as tasks finished
     matcher.close()

@@ -10,17 +10,17 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from matcher.batch.compare import diff_runs
-from matcher.batch.exclusions import add_exclusion
-from matcher.batch.export import COLUMNS, render
-from matcher.batch.unserved import reason
-from matcher.conflicts import load_rules
-from matcher.engine import Matcher
+from matcher.assign.compare import diff_runs
+from matcher.assign.exclusions import add_exclusion
+from matcher.assign.unserved import reason
 from matcher.errors import InputError, NotFoundError
+from matcher.export.batch import COLUMNS, render
+from matcher.match.conflicts import load_rules
 from matcher.records import ExpertRecord, InstitutionRecord, NeedRecord
 from matcher.services.feedback import record_feedback
 from matcher.store.db import transaction
 from matcher.store.tables import Expert, Match, MatchRun, Need
+from matcher.workspace.facade import Matcher
 
 INSTITUTIONS = [
     InstitutionRecord(name="沈阳铸造研究所有限公司", aliases=["沈铸所"], group="中国机械工业集团", region="辽宁"),

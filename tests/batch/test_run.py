@@ -8,14 +8,14 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
-from matcher.batch import BatchParams, execute, resume, start_run
-from matcher.batch.locks import run_lock
-from matcher.batch.runs import cancel_run, get_run, run_summary, unused_run_id
-from matcher.conflicts import load_rules
-from matcher.engine import Matcher
+from matcher.assign import BatchParams, execute, resume, start_run
+from matcher.assign.locks import run_lock
+from matcher.assign.runs import cancel_run, get_run, run_summary, unused_run_id
 from matcher.errors import ConflictError, InputError
+from matcher.match.conflicts import load_rules
 from matcher.store.db import transaction
 from matcher.store.tables import Expert, Match, Need
+from matcher.workspace.facade import Matcher
 from tests.batch.conftest import DEMO_NEEDS, open_demo
 
 
@@ -33,13 +33,13 @@ def stored(matcher: Matcher, run_id: str) -> list[tuple[str, str, str, int, floa
 
 
 def run_once(matcher: Matcher, params: BatchParams) -> str:
-    run_id = start_run(matcher, params)
-    execute(matcher, run_id)
+    run_id = start_run(matcher.ctx, params)
+    execute(matcher.ctx, run_id)
     return run_id
 
 
 def test_a_run_id_already_taken_is_drawn_again(demo: Matcher) -> None:
-    taken = start_run(demo, BatchParams())
+    taken = start_run(demo.ctx, BatchParams())
     draws = iter([taken, taken, "20261204-000000-fresh"])
     with demo.sessions() as session:
         assert unused_run_id(session, lambda: next(draws)) == "20261204-000000-fresh"
@@ -106,26 +106,26 @@ def test_selecting_needs_and_bad_parameters(demo: Matcher) -> None:
     with pytest.raises(InputError, match="per_need"):
         BatchParams.create(per_need=0)
     with pytest.raises(ConflictError, match="no needs"):
-        start_run(demo, BatchParams(needs="since:2100-01-01"))
+        start_run(demo.ctx, BatchParams(needs="since:2100-01-01"))
 
 
 def test_cancel_then_resume_equals_an_uninterrupted_run(demo: Matcher) -> None:
     reference = stored(demo, run_once(demo, BatchParams()))
-    run_id = start_run(demo, BatchParams())
+    run_id = start_run(demo.ctx, BatchParams())
 
     def cancel_after_ten(done: int, total: int) -> None:
         if done == 10:
             with transaction(demo.sessions) as session:
                 cancel_run(session, run_id=run_id)
 
-    execute(demo, run_id, progress=cancel_after_ten)
+    execute(demo.ctx, run_id, progress=cancel_after_ten)
     with demo.sessions() as session:
         summary = run_summary(session, get_run(session, run_id=run_id))
     assert summary["status"] == "cancelled" and summary["progress"]["scored"] == 10
     assert stored(demo, run_id) == []
-    execute(demo, run_id)  # executing a cancelled run does nothing: only resume continues it
+    execute(demo.ctx, run_id)  # executing a cancelled run does nothing: only resume continues it
     assert stored(demo, run_id) == []
-    resume(demo, run_id)
+    resume(demo.ctx, run_id)
     assert stored(demo, run_id) == reference
     for again in (execute, resume):
         with pytest.raises(ConflictError, match="done already"):
@@ -133,19 +133,19 @@ def test_cancel_then_resume_equals_an_uninterrupted_run(demo: Matcher) -> None:
 
 
 def test_one_run_cannot_execute_twice_at_once(demo: Matcher) -> None:
-    run_id = start_run(demo, BatchParams())
+    run_id = start_run(demo.ctx, BatchParams())
     with (
         run_lock(demo.engine, demo.workspace.root / "runs", run_id),
         pytest.raises(ConflictError, match="another process"),
     ):
-        execute(demo, run_id)
+        execute(demo.ctx, run_id)
 
 
 def test_two_runs_at_once_do_not_disturb_each_other(demo: Matcher, demo_home) -> None:
     a_params, b_params = BatchParams(per_need=3), BatchParams(per_need=1, expert_capacity=1)
     a_alone, b_alone = stored(demo, run_once(demo, a_params)), stored(demo, run_once(demo, b_params))
     other = open_demo(demo_home)
-    ids = [start_run(demo, a_params), start_run(other, b_params)]
+    ids = [start_run(demo.ctx, a_params), start_run(other.ctx, b_params)]
     threads = [threading.Thread(target=execute, args=(m, r)) for m, r in zip((demo, other), ids, strict=True)]
     for t in threads:
         t.start()
@@ -166,8 +166,8 @@ def test_a_run_on_postgres(pg_url: str, tmp_path) -> None:
     for kind in ("institutions", "experts", "outcomes", "needs"):
         matcher.import_file(kind, DEMO / f"{kind}.jsonl")
     matcher.build_index()
-    run_id = start_run(matcher, BatchParams(per_need=2, alternates=1))
-    execute(matcher, run_id, progress=lambda done, total: None)
+    run_id = start_run(matcher.ctx, BatchParams(per_need=2, alternates=1))
+    execute(matcher.ctx, run_id, progress=lambda done, total: None)
     rows = stored(matcher, run_id)
     with matcher.sessions() as session:
         summary = run_summary(session, get_run(session, run_id="latest"))

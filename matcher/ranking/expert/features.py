@@ -17,6 +17,7 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from matcher.index.loaded import Indexes
 from matcher.ranking.expert.colleagues import (
     centroid_cosine,
     colleague_row,
@@ -25,11 +26,10 @@ from matcher.ranking.expert.colleagues import (
     ranks_by_institution,
 )
 from matcher.ranking.expert.pool import PoolParams, extra_items, pool_sources, top_by
-from matcher.ranking.protocols import Searcher
+from matcher.search.fusion import vote_weight
 from matcher.search.prf import PRF_TOP, unit_mean
 from matcher.search.query import Query
-from matcher.search.retrieve import vote_weight
-from matcher.search.rollup import Scored
+from matcher.search.results import Scored
 from matcher.store.tables import Expert, Outcome, OutcomeExpert
 
 MISSING_RANK = 400
@@ -154,32 +154,32 @@ def _row(rec: Record, cos: np.ndarray, bm: np.ndarray, ranks: dict, qb: set[str]
 
 
 def expert_candidates(
-    searcher: Searcher,
     query: Query,
+    fused: list[Scored],
     *,
+    indexes: Indexes,
+    session: Session,
+    sizes: dict[int, int],
     pool: PoolParams = DEFAULT_POOL,
-    fused: list[Scored] | None = None,
 ) -> ExpertCandidates:
     """The expert ranker's pool for `query` (`pool.py`: best by vote, by deeper dense search, by profile BM25)
-    with their feature rows (EXPERT_FEATURES), ordered by hybrid vote. `fused` is `searcher.candidates(query)`
-    when already at hand."""
-    fused = fused if fused is not None else searcher.candidates(query)
-    sources = pool_sources(searcher, query, fused, pool)
+    with their feature rows (EXPERT_FEATURES), ordered by hybrid vote. `fused` is the need's fused candidate list,
+    `sizes` the outcomes per institution (`institution_sizes`)."""
+    sources = pool_sources(indexes, query, fused, pool)
     ranks = rank_maps(fused)
     ranks["dense"] = {**sources.deep_rank, **ranks["dense"]}  # the same vector searched deeper
-    with searcher.sessions() as session:
-        recs = list(records(session, sources.outcome_pks(), list(sources.profile)).items())
-        holder = institutions_of(session, list(ranks["fused"]))
+    recs = list(records(session, sources.outcome_pks(), list(sources.profile)).items())
+    holder = institutions_of(session, list(ranks["fused"]))
     if not recs:
         return ExpertCandidates([], np.zeros((0, len(EXPERT_FEATURES))))
-    scores = _exact_scores(searcher, query, recs)
+    scores = _exact_scores(indexes, query, recs)
     chosen = _select(recs, ranks, scores, pool, bool(sources.profile))
     X = np.hstack(
         [
-            _feature_rows(searcher, query, chosen, ranks, scores),
+            _feature_rows(query, chosen, ranks, scores, sizes),
             _colleague_rows(chosen, ranks["fused"], holder),
             _centroid_column(query, chosen, scores),
-            _prf_column(searcher, fused, chosen, scores),
+            _prf_column(indexes, fused, chosen, scores),
         ]
     )
     col = EXPERT_FEATURES.index
@@ -200,9 +200,8 @@ class ExactScores:
     vectors: dict[int, np.ndarray]
 
 
-def _exact_scores(searcher: Searcher, query: Query, recs: list[tuple[int, Record]]) -> ExactScores:
+def _exact_scores(idx: Indexes, query: Query, recs: list[tuple[int, Record]]) -> ExactScores:
     every = sorted({p for _, r in recs for p in r.pks})
-    idx = searcher.indexes
     experts = [pk for pk, _ in recs]
     profile = idx.experts.score_pks(query.terms, experts) if idx.experts is not None else np.zeros(len(experts))
     vectors = idx.dense.vectors(every)
@@ -233,14 +232,14 @@ def _select(
 
 
 def _feature_rows(
-    searcher: Searcher,
     query: Query,
     recs: list[tuple[int, Record]],
     ranks: dict[str, dict[int, int]],
     scores: ExactScores,
+    sizes: dict[int, int],
 ) -> np.ndarray:
     """BASE feature rows of the chosen experts (all their outcomes scored exactly)."""
-    qb, sizes = bigrams(query.text), searcher.institution_sizes()
+    qb = bigrams(query.text)
     rows = [
         [
             *_row(
@@ -268,11 +267,9 @@ def _centroid_column(query: Query, recs: list[tuple[int, Record]], scores: Exact
     return np.asarray(column, dtype=float).reshape(len(recs), 1)
 
 
-def _prf_column(
-    searcher: Searcher, fused: list[Scored], recs: list[tuple[int, Record]], scores: ExactScores
-) -> np.ndarray:
+def _prf_column(idx: Indexes, fused: list[Scored], recs: list[tuple[int, Record]], scores: ExactScores) -> np.ndarray:
     """cos_prf_max of the chosen experts: their best outcome's cosine with the unit mean of the PRF_TOP best fused
     outcomes (0 when nothing was fused)."""
-    head = unit_mean(searcher.indexes.dense.vectors([s.pk for s in fused[:PRF_TOP]])) if fused else None
+    head = unit_mean(idx.dense.vectors([s.pk for s in fused[:PRF_TOP]])) if fused else None
     column = [0.0 if head is None else max(float(scores.vectors[p] @ head) for p in r.pks) for _, r in recs]
     return np.asarray(column, dtype=float).reshape(len(recs), 1)

@@ -21,10 +21,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from matcher.ranking.protocols import Searcher
+from matcher.index.loaded import Indexes
 from matcher.search.query import Query
-from matcher.search.results import Components
-from matcher.search.rollup import Scored
+from matcher.search.results import Components, Scored
 
 
 @dataclass(frozen=True)
@@ -52,8 +51,7 @@ class PoolSources:
         return seen + [pk for pk in self.deep_rank if pk not in known]
 
 
-def pool_sources(searcher: Searcher, query: Query, fused: list[Scored], params: PoolParams) -> PoolSources:
-    idx = searcher.indexes
+def pool_sources(idx: Indexes, query: Query, fused: list[Scored], params: PoolParams) -> PoolSources:
     pks, cos = idx.dense.search(query.retrieval_vector(), params.dense_depth) if params.dense_top else ([], [])
     deep_rank = {int(pk): r for r, pk in enumerate(np.asarray(pks).tolist(), 1)}
     deep_cos = {int(pk): float(c) for pk, c in zip(np.asarray(pks).tolist(), np.asarray(cos).tolist(), strict=True)}

@@ -1,21 +1,18 @@
-"""The expert ranker's training data: for each judged need, its top experts by hybrid vote as rows of
-`features.EXPERT_FEATURES`, labelled relevant or not; selection by MRR."""
+"""What training the expert ranker means: its configuration grid and selection (MRR) over each judged need's
+expert pool, rows of `features.EXPERT_FEATURES` labelled relevant or not (`stack`; `learn/rows.py` collects
+them)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import suppress
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from matcher.errors import InputError, NotFoundError
+from matcher.errors import InputError
 from matcher.ranking.cv import JudgedSet, Selection
-from matcher.ranking.expert.features import BASE, EXPERT_FEATURES, RELATIVE, ExpertCandidates, expert_candidates
-from matcher.ranking.protocols import Searcher
+from matcher.ranking.expert.features import BASE, EXPERT_FEATURES, RELATIVE, ExpertCandidates
 from matcher.ranking.qrels import Qrels
-from matcher.ranking.training import RankerSpec, fit_ranker, save_ranker
+from matcher.ranking.training import RankerSpec
 
 TREES = {"objective": "binary-gbdt", "l2_regularization": 0.0}
 GRID: list[dict[str, Any]] = [
@@ -41,19 +38,6 @@ EXPERT_RANKER = RankerSpec(
 )
 
 
-def collect_experts(
-    searcher: Searcher, qrels: Qrels, progress: Callable[[int], None] | None = None
-) -> dict[str, ExpertCandidates]:
-    """Need id → its top experts by hybrid vote with feature rows (needs absent from the workspace skipped)."""
-    found = {}
-    for qid in qrels:
-        with suppress(NotFoundError):  # judged but not among the needs given
-            found[qid] = expert_candidates(searcher, searcher.need_query(qid))
-        if progress:
-            progress(1)
-    return found
-
-
 def stack(cands: dict[str, ExpertCandidates], qrels: Qrels) -> JudgedSet:
     """One judged set of the needs with candidates: binary labels (the judged expert or not)."""
     qids = [q for q, c in cands.items() if c.ids]
@@ -64,22 +48,3 @@ def stack(cands: dict[str, ExpertCandidates], qrels: Qrels) -> JudgedSet:
     groups = np.concatenate([[i] * len(cands[q].ids) for i, q in enumerate(qids)])
     targets = [e for q in qids for e in cands[q].ids]
     return JudgedSet(X, y, groups, qids, targets)
-
-
-def train_expert_ranker(
-    searcher: Searcher,
-    qrels: Qrels,
-    *,
-    out: Path,
-    name: str,
-    sources: list[str],
-    progress: Callable[[int], None] | None = None,
-) -> dict[str, Any]:
-    """Choose the configuration by grouped CV, refit on all judged needs, save (skops + params.json + card.md)."""
-    ts = stack(collect_experts(searcher, qrels, progress), qrels)
-    if ts.y.sum() < 2:
-        raise InputError("fewer than two judged experts are among the candidates: nothing to learn from")
-    model, cv = fit_ranker(ts, qrels, EXPERT_RANKER)
-    return save_ranker(
-        out, model, cv, EXPERT_RANKER, ts=ts, embedder=searcher.embedder.name, name=name, sources=sources
-    )

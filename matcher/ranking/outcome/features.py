@@ -14,11 +14,11 @@ from datetime import date
 import numpy as np
 
 from matcher.search.competition import competition
+from matcher.search.fusion import FusionParams, ranks, rrf_scores
 from matcher.search.prf import PRF_TOP, unit_mean
 from matcher.search.query import Query
-from matcher.search.retrieve import rank_fusion, ranks
 from matcher.store.views import OutcomeInfo
-from matcher.tokenize import Tokenizer
+from matcher.text.tokenize import Tokenizer
 
 KINDS = ("patent", "paper", "project", "achievement")
 DESCRIPTIONS: dict[str, str] = {
@@ -111,7 +111,7 @@ def pair_features(
     bm25, dense, dense_title = cands.bm25.astype(float), cands.dense.astype(float), cands.dense_title.astype(float)
     bm25_rank, dense_rank = ranks(bm25), ranks(dense)
     bm25_rr, dense_rr = np.where(bm25 > 0, 1.0 / bm25_rank, 0.0), 1.0 / dense_rank
-    rrf = rank_fusion(bm25, dense, rrf_k)
+    rrf = rrf_scores(bm25, dense, FusionParams(rrf_k=rrf_k))  # the feature is RRF with unit weights
     best = float(bm25.max()) if len(bm25) and bm25.max() > 0 else 1.0
     support = _support(cands.pks, infos)
     title_tokens = set(query.title_tokens)

@@ -8,7 +8,7 @@ import numpy as np
 
 from matcher.ranking.model import Ranker
 from matcher.ranking.outcome.reasons import explain_rows
-from matcher.search.rollup import Scored
+from matcher.search.results import Scored
 
 EXPLAINED = 30  # candidates whose ranker reasons are computed (enough for the evidence of the top hits)
 

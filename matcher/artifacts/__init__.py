@@ -1,0 +1,1 @@
+"""Artifacts on disk: folders of plain files with a checksummed params.json (indexes, models, the map)."""

@@ -1,0 +1,113 @@
+"""A run's proposals as rows staff work from: CSV (UTF-8 with BOM, opens in Excel) or XLSX (filters, frozen header,
+a sheet of needs that could not be fully served, and a sheet with the run's parameters)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from openpyxl import Workbook
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from matcher.assign.runs import get_run
+from matcher.errors import InputError
+from matcher.export.sheets import book_bytes, csv_bytes, table
+from matcher.store.tables import Expert, Institution, Match, MatchRun, Need
+
+FORMATS = ("csv", "xlsx")
+ROLES = {"proposal": "推荐", "alternate": "备选"}
+COLUMNS = [
+    ("need_id", "需求编号", 14),
+    ("need", "需求", 40),
+    ("organization", "企业", 24),
+    ("need_region", "需求地区", 9),
+    ("role", "类型", 6),
+    ("rank", "序号", 6),
+    ("expert", "推荐专家", 10),
+    ("expert_id", "专家编号", 14),
+    ("title", "职称", 12),
+    ("institution", "所属单位", 24),
+    ("expert_region", "专家地区", 9),
+    ("same_region", "同地区", 7),
+    ("score", "匹配度", 8),
+    ("evidence", "依据", 60),
+    ("terms", "匹配关键词", 24),
+]
+
+
+def proposals(session: Session, run: MatchRun, *, need_id: str | None = None) -> list[dict[str, Any]]:
+    """One dict per proposal or alternate, need by need, in rank order."""
+    inst = aliased(Institution)
+    query = (
+        select(Match, Need, Expert, inst.name)
+        .join(Need, Need.pk == Match.need_pk)
+        .join(Expert, Expert.id == Match.target_id)
+        .outerjoin(inst, inst.pk == Expert.institution_pk)
+        .where(Match.run_pk == run.pk)
+        .order_by(Need.pk, Match.rank)
+    )
+    if need_id is not None:
+        query = query.where(Need.id == need_id)
+    return [_row(m, n, e, name) for m, n, e, name in session.execute(query)]
+
+
+def _row(match: Match, need: Need, expert: Expert, institution: str | None) -> dict[str, Any]:
+    ev = match.evidence or {}
+    return {
+        "need_id": need.id,
+        "need": need.title,
+        "organization": need.organization or "",
+        "need_region": need.region or "",
+        "role": match.role,
+        "rank": match.rank,
+        "expert": expert.name,
+        "expert_id": expert.id,
+        "title": expert.title or "",
+        "institution": institution or "",
+        "expert_region": expert.region or "",
+        "same_region": bool(ev.get("same_region")),
+        "score": round(match.score, 1),
+        "evidence": "；".join(f"《{o['title']}》" for o in ev.get("outcomes", [])),
+        "terms": "、".join(ev.get("terms", [])),
+    }
+
+
+def _cells(row: dict[str, Any]) -> list[Any]:
+    shown = {**row, "role": ROLES.get(row["role"], row["role"]), "same_region": "是" if row["same_region"] else ""}
+    return [shown[key] for key, _, _ in COLUMNS]
+
+
+def render(session: Session, *, run_id: str, fmt: str) -> bytes:
+    """The export file's bytes."""
+    if fmt not in FORMATS:
+        raise InputError(f"format must be one of {', '.join(FORMATS)}")
+    run = get_run(session, run_id=run_id)
+    if run.status != "done":
+        raise InputError(f"run {run_id} is {run.status}: only finished runs have proposals to export")
+    rows = proposals(session, run)
+    return _csv(rows) if fmt == "csv" else _xlsx(run, rows)
+
+
+def _csv(rows: list[dict[str, Any]]) -> bytes:
+    return csv_bytes([header for _, header, _ in COLUMNS], [_cells(row) for row in rows])
+
+
+def _xlsx(run: MatchRun, rows: list[dict[str, Any]]) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "推荐清单"
+    table(sheet, [header for _, header, _ in COLUMNS], [_cells(r) for r in rows], [w for _, _, w in COLUMNS])
+    unserved = run.stats.get("unserved", [])
+    table(
+        book.create_sheet("未满足需求"),
+        ["需求编号", "已推荐", "原因", "说明"],
+        [[u["need_id"], u["proposed"], u["reason"], u["detail"]] for u in unserved],
+        [16, 8, 16, 60],
+    )
+    about = [["批次", run.id], ["状态", run.status], ["完成时间", str(run.finished_at or "")]]
+    about += [[f"参数 {k}", json.dumps(v, ensure_ascii=False)] for k, v in run.params.items()]
+    about += [["版本", json.dumps(run.stats.get("versions", {}), ensure_ascii=False)]]
+    table(book.create_sheet("批次说明"), ["项目", "内容"], about, [22, 80])
+    return book_bytes(book)

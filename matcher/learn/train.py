@@ -1,0 +1,43 @@
+"""Train a ranker on a workspace's judged needs and save it (skops + params.json + card.md): the outcome ranker
+from judged (need, outcome) pairs, the expert ranker from judged (need, expert) pairs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from matcher.errors import InputError
+from matcher.learn.rows import Progress, collect_experts, judged_set
+from matcher.ranking.expert.train import EXPERT_RANKER, stack
+from matcher.ranking.outcome.train import OUTCOME_RANKER
+from matcher.ranking.qrels import Qrels
+from matcher.ranking.training import fit_ranker, save_ranker
+from matcher.workspace.context import Context
+
+
+def train_outcome_ranker(
+    ctx: Context,
+    qrels: Qrels,
+    *,
+    out: Path,
+    name: str,
+    sources: list[str],
+    folds: int = 5,
+    grid: list[dict[str, Any]] | None = None,
+    progress: Progress = None,
+) -> dict[str, Any]:
+    """Build the training set, cross-validate the grid, refit the best, save model + params.json + card.md."""
+    ts = judged_set(ctx, qrels, progress)
+    model, cv = fit_ranker(ts, qrels, OUTCOME_RANKER, grid=grid, folds=folds, progress=progress)
+    return save_ranker(out, model, cv, OUTCOME_RANKER, ts=ts, embedder=ctx.embedder.name, name=name, sources=sources)
+
+
+def train_expert_ranker(
+    ctx: Context, qrels: Qrels, *, out: Path, name: str, sources: list[str], progress: Progress = None
+) -> dict[str, Any]:
+    """Choose the configuration by grouped CV, refit on all judged needs, save (skops + params.json + card.md)."""
+    ts = stack(collect_experts(ctx, qrels, progress), qrels)
+    if ts.y.sum() < 2:
+        raise InputError("fewer than two judged experts are among the candidates: nothing to learn from")
+    model, cv = fit_ranker(ts, qrels, EXPERT_RANKER)
+    return save_ranker(out, model, cv, EXPERT_RANKER, ts=ts, embedder=ctx.embedder.name, name=name, sources=sources)

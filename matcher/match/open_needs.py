@@ -1,0 +1,149 @@
+"""Open needs → match → allowed: the one path batch runs, pairings, plans and reverse matching share.
+
+- `select_needs`: which needs take part (open ones by default; a region, enterprises, a date, given pks);
+- `match_need`: one need, read once, matched by the forward pipeline;
+- `allowed`: its hits without the pairs a conflict rule rules out (`conflicts.py`), counted by rule.
+
+Reverse matching runs the same selection and the same rule check with the probe's owners (`broken_rule`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from matcher.errors import InputError, NotFoundError
+from matcher.match import forward
+from matcher.match.conflicts import ConflictRules
+from matcher.search.probe import Owner
+from matcher.search.results import ExpertHit, InstitutionHit, MatchResult
+from matcher.store.tables import Expert, Need
+from matcher.workspace.context import Context
+
+
+@dataclass(frozen=True)
+class NeedSelection:
+    """Which needs: open ones (`status="all"` adds closed ones), optionally of one region, of named enterprises
+    (any spelling of a stored name), changed since a day, or among given pks."""
+
+    status: str = "open"
+    region: str | None = None
+    enterprises: tuple[str, ...] = ()
+    since: date | None = None
+    pks: tuple[int, ...] | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> NeedSelection:
+        """A batch run's selector: `open`, `all` or `since:YYYY-MM-DD` (open needs changed since that day)."""
+        if text in ("open", "all"):
+            return cls(status=text)
+        if text.startswith("since:"):
+            try:
+                return cls(since=date.fromisoformat(text.removeprefix("since:")))
+            except ValueError as exc:
+                raise InputError(f"--needs since:DATE needs a date like since:2026-11-01, not {text!r}") from exc
+        raise InputError(f"--needs must be open, all or since:YYYY-MM-DD, not {text!r}")
+
+
+def select_needs(session: Session, selection: NeedSelection, rules: ConflictRules | None = None) -> list[Need]:
+    """The selected needs in pk order; enterprises are named through `rules` (aliases folded), and an enterprise
+    with no selected need is a NotFoundError."""
+    if selection.region is not None and not selection.region.strip():
+        raise InputError("the region is empty")
+    query = select(Need).order_by(Need.pk)
+    if selection.status == "open":
+        query = query.where(Need.status == "open")
+    if selection.region:
+        query = query.where(Need.region == selection.region.strip())
+    if selection.since:
+        query = query.where(Need.updated_at >= datetime.combine(selection.since, datetime.min.time()))
+    if selection.pks is not None:
+        query = query.where(Need.pk.in_(selection.pks))
+    needs = list(session.scalars(query))
+    if selection.enterprises and rules is not None:
+        keys = {_key(rules, name) for name in selection.enterprises}
+        needs = [n for n in needs if _key(rules, n.organization) in keys]
+        missing = keys - {_key(rules, n.organization) for n in needs}
+        if missing:
+            raise NotFoundError(f"no open needs of: {', '.join(sorted(missing))}")
+    return needs
+
+
+def _key(rules: ConflictRules, name: str | None) -> str:
+    org = rules.org(name)
+    return org.key if org else ""
+
+
+# -- conflict rules ---------------------------------------------------------------------------------------------
+def broken_rule(need: Need, owners: list[Owner], rules: ConflictRules) -> str | None:
+    """The rule that rules pairing `need` with these owners out: the first owner's, when every owner breaks one
+    (a forward hit has one owner; an outcome's probe has each of its experts)."""
+    broken = [
+        rules.check_owner(need, institution=o.institution, expert_pk=o.expert_pk, expert_id=o.expert_id) for o in owners
+    ]
+    return broken[0] if broken and all(broken) else None
+
+
+def owner_of(hit: Any, expert_pks: dict[str, int]) -> Owner:
+    """Who a forward hit is, for the conflict rules: an expert (at their institution) or an institution."""
+    if isinstance(hit, InstitutionHit):
+        return Owner(hit.name)
+    if isinstance(hit, ExpertHit):
+        pk = expert_pks.get(hit.id)
+        return Owner(hit.institution, pk, hit.id if pk is not None else None)
+    raise InputError("conflict rules apply to expert and institution hits")
+
+
+def expert_pks(session: Session, ids: list[str]) -> dict[str, int]:
+    return {eid: pk for eid, pk in session.execute(select(Expert.id, Expert.pk).where(Expert.id.in_(ids)))}
+
+
+@dataclass
+class Matched:
+    """One need, its forward match, the conflict-free hits (rank order) and how many hits each rule removed."""
+
+    need: Need
+    result: MatchResult
+    kept: list[Any]
+    removed: dict[str, int] = field(default_factory=dict)
+
+
+def allowed(session: Session, need: Need, hits: list[Any], rules: ConflictRules) -> tuple[list[Any], dict[str, int]]:
+    pks = expert_pks(session, [h.id for h in hits if isinstance(h, ExpertHit)])
+    kept, removed = [], Counter[str]()
+    for hit in hits:
+        rule = broken_rule(need, [owner_of(hit, pks)], rules)
+        if rule:
+            removed[rule] += 1
+        else:
+            kept.append(hit)
+    return kept, dict(removed)
+
+
+def match_need(ctx: Context, need: Need, rules: ConflictRules, *, level: str, top: int) -> Matched:
+    """One need (its row, read once) matched at `level`, the hits it may be paired with kept."""
+    result = forward.match(ctx, forward.query_of(ctx, need), level=level, top=top)
+    with ctx.sessions() as session:
+        kept, removed = allowed(session, need, result.hits, rules)
+    return Matched(need, result, kept, removed)
+
+
+def match_needs(
+    ctx: Context,
+    needs: list[Need],
+    rules: ConflictRules,
+    *,
+    level: str,
+    top: int,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[Matched]:
+    for need in needs:
+        yield match_need(ctx, need, rules, level=level, top=top)
+        if progress:
+            progress(1)

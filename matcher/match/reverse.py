@@ -1,0 +1,142 @@
+"""The reverse question (成果找企业) — which open needs, or which enterprises, does this outcome (an expert's or an
+institution's outcomes, or outcome text) serve? — as one pipeline: probe → search the need index → open needs in
+the region → allowed by the conflict rules (`open_needs.py`) → need hits → (enterprises rolled up) → result.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import Any
+
+from sqlalchemy import func, select
+
+from matcher.errors import IndexMissingError, InputError
+from matcher.index.needs import NeedIndexes
+from matcher.match.conflicts import ConflictRules, load_rules
+from matcher.match.open_needs import NeedSelection, broken_rule, select_needs
+from matcher.rollup.enterprises import enterprise_hits
+from matcher.rollup.vote import VoteParams
+from matcher.search.fusion import FusionParams
+from matcher.search.needs import Found, search_needs
+from matcher.search.probe import Probe, expert_probe, institution_probe, outcome_probe, text_probe
+from matcher.search.results import NeedHit, ReverseResult
+from matcher.store.tables import Need
+from matcher.text.tokenize import Tokenizer
+from matcher.workspace.context import Context
+
+TARGETS = ("needs", "enterprises")
+EVIDENCE = 3
+EXPERT_POOL = 100  # needs an enterprise roll-up reads
+STALE_NEEDS = "有 {n} 条需求在上次建索引之后新增或删除，运行 matcher index build 后参与反向匹配"
+NO_OUTCOMES = "{label} 暂无成果：先导入其成果，才能据此查找需求"
+
+
+def probe(
+    ctx: Context,
+    *,
+    outcome_id: str | None = None,
+    expert_id: str | None = None,
+    institution: str | None = None,
+    text: str | None = None,
+    text_institution: str | None = None,
+) -> Probe:
+    """What looks for needs: exactly one of a stored outcome, an expert, an institution, or outcome text."""
+    if sum(x is not None for x in (outcome_id, expert_id, institution, text)) != 1:
+        raise InputError("give exactly one of: an outcome id, an expert id, an institution, an outcome text")
+    kw: dict[str, Any] = {
+        "encoder": ctx.embedder,
+        "tokenizer": ctx.indexes.tokenizer,
+        "max_chars": ctx.settings.embed_max_chars,
+    }
+    if text is not None:
+        return text_probe(text, institution=text_institution, **kw)
+    with ctx.sessions() as session:
+        if outcome_id is not None:
+            return outcome_probe(session, outcome_id, **kw)
+        if expert_id is not None:
+            return expert_probe(session, expert_id, **kw)
+        return institution_probe(session, institution or "", **kw)
+
+
+def reverse(
+    ctx: Context, found_by: Probe, *, target: str = "needs", top: int = 10, region: str | None = None
+) -> ReverseResult:
+    """The open needs (or enterprises) `found_by` serves best, conflicts removed, with evidence."""
+    if target not in TARGETS:
+        raise InputError(f"unknown target {target!r}; use one of {', '.join(TARGETS)}")
+    if not 1 <= top <= 1000:
+        raise InputError("top must be between 1 and 1000")
+    if region is not None and not region.strip():
+        raise InputError("the region is empty; leave it out to search every region")
+    index = ctx.indexes.needs
+    if index is None:
+        raise IndexMissingError("the index predates reverse matching (no need index); run `matcher index build`")
+    with ctx.match_lock:
+        return _reverse(ctx, found_by, index, target, top, region)
+
+
+def _reverse(
+    ctx: Context, found_by: Probe, index: NeedIndexes, target: str, top: int, region: str | None
+) -> ReverseResult:
+    s, started = ctx.settings, time.perf_counter()
+    found = search_needs(found_by, index, depth=s.retrieve_depth, params=FusionParams.from_settings(s))
+    with ctx.sessions() as session:
+        rules = load_rules(session)
+        selected = select_needs(session, NeedSelection(region=region, pks=tuple(f.pk for f in found)))
+        kept, removed = keep_allowed(found, {n.pk: n for n in selected}, found_by, rules)
+        shown = top if target == "needs" else EXPERT_POOL
+        hits: list[Any] = need_hits(kept, {n.pk: n for n in selected}, found_by.keywords, ctx.indexes.tokenizer, shown)
+        if target == "enterprises":
+            org_key = lambda name: org.key if (org := rules.org(name)) else None  # noqa: E731
+            hits = enterprise_hits(session, hits, org_key, VoteParams.from_settings(s), top)
+        unindexed = int(session.scalar(select(func.count()).select_from(Need)) or 0) - index.count
+    notices = [NO_OUTCOMES.format(label=found_by.label)] if not found_by.parts else []
+    notices += [STALE_NEEDS.format(n=unindexed)] if unindexed else []
+    return ReverseResult(
+        target=target,
+        probe=found_by.kind,
+        label=found_by.label,
+        probe_id=found_by.id,
+        hits=hits,
+        conflicts_removed=removed,
+        notice="；".join(notices) or None,
+        timings_ms={"reverse": round((time.perf_counter() - started) * 1e3, 2)},
+    )
+
+
+def keep_allowed(
+    found: list[Found], needs: dict[int, Need], found_by: Probe, rules: ConflictRules
+) -> tuple[list[Found], dict[str, int]]:
+    """`found` restricted to selected needs no conflict rule rules out, and the count of removals by rule."""
+    kept, removed = [], Counter[str]()
+    for item in found:
+        need = needs.get(item.pk)
+        rule = broken_rule(need, found_by.owners, rules) if need else None
+        if need and rule:
+            removed[rule] += 1
+        elif need:
+            kept.append(item)
+    return kept, dict(removed)
+
+
+def need_hit(rank: int, item: Found, need: Need, keywords: list[str], tokenizer: Tokenizer) -> NeedHit:
+    present = set(tokenizer.tokens(f"{need.title} {need.description}"))
+    parts = sorted(item.parts, key=lambda p: p.rank)[:EVIDENCE]
+    return NeedHit(
+        rank=rank,
+        id=need.id,
+        title=need.title,
+        organization=need.organization,
+        region=need.region,
+        field=need.field,
+        score=round(item.score, 4),
+        matched_terms=[k for k in keywords if k in present],
+        evidence=parts,
+    )
+
+
+def need_hits(
+    found: list[Found], needs: dict[int, Need], keywords: list[str], tokenizer: Tokenizer, top: int
+) -> list[NeedHit]:
+    return [need_hit(r, f, needs[f.pk], keywords, tokenizer) for r, f in enumerate(found[:top], 1)]

@@ -1,0 +1,63 @@
+"""Enterprises rolled up from the needs a probe found (成果找企业 → which companies): an enterprise's vote is its
+best `depth` need scores, the i-th weighted decay**i, as experts' votes over their outcomes."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from matcher.rollup.vote import VoteParams
+from matcher.search.results import EnterpriseHit, NeedHit
+from matcher.store.tables import Institution
+
+EVIDENCE = 3
+OrgKey = Callable[[str | None], str | None]  # an organisation name → its key, aliases folded (None: no name)
+
+
+def enterprise_vote(scores: list[float], params: VoteParams) -> float:
+    """Σ decay^i · score_i over the best `depth` need scores (sorted here)."""
+    ranked = sorted(scores, reverse=True)[: params.depth]
+    return float(sum(s * params.decay**i for i, s in enumerate(ranked)))
+
+
+def group_by_enterprise(hits: list[NeedHit], org_key: OrgKey) -> dict[str, list[NeedHit]]:
+    """Organisation key → its needs among `hits`, in hit order; needs with no organisation are left out."""
+    groups: dict[str, list[NeedHit]] = defaultdict(list)
+    for hit in hits:
+        key = org_key(hit.organization)
+        if key:
+            groups[key].append(hit)
+    return groups
+
+
+def enterprise_hits(
+    session: Session, hits: list[NeedHit], org_key: OrgKey, params: VoteParams, top: int
+) -> list[EnterpriseHit]:
+    """Enterprises by vote over their needs, best first (ties by name); stored institution rows give type,
+    region and group, else the needs' own organisation name and most common region."""
+    groups = group_by_enterprise(hits, org_key)
+    stored = {i.key: i for i in session.scalars(select(Institution).where(Institution.key.in_(list(groups))))}
+    rows = []
+    for key, needs in groups.items():
+        inst = stored.get(key)
+        regions = Counter(n.region for n in needs if n.region)
+        rows.append(
+            EnterpriseHit(
+                rank=0,
+                name=inst.name if inst else (needs[0].organization or key),
+                type=inst.type if inst else None,
+                region=(inst.region if inst else None) or (regions.most_common(1)[0][0] if regions else None),
+                group=inst.group if inst else None,
+                score=round(enterprise_vote([n.score for n in needs], params), 4),
+                n_needs=len(needs),
+                matched_terms=list(dict.fromkeys(t for n in needs[:EVIDENCE] for t in n.matched_terms)),
+                evidence=needs[:EVIDENCE],
+            )
+        )
+    rows.sort(key=lambda e: (-e.score, e.name))
+    for rank, row in enumerate(rows[:top], 1):
+        row.rank = rank
+    return rows[:top]

@@ -1,0 +1,1 @@
+"""Text: normalisation, jieba tokenisation with the domain dictionary, place names to regions."""

@@ -1,0 +1,48 @@
+"""Throwaway workspaces built from files, for training and evaluation (the user's workspace is never changed;
+only its embedding cache is shared, so texts embedded once are never embedded again)."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from matcher.config import Settings
+from matcher.embed import Embedder
+from matcher.workspace.facade import Matcher
+
+Step = Callable[[str], None]
+
+
+@contextmanager
+def scratch_matcher(
+    settings: Settings,
+    *,
+    outcomes: Path,
+    needs: Path,
+    embedder: Embedder | None = None,
+    step: Step | None = None,
+) -> Iterator[Matcher]:
+    """A Matcher over a temporary SQLite workspace holding `outcomes` and `needs`, indexed."""
+    with tempfile.TemporaryDirectory(prefix="matcher-scratch-") as tmp:
+        scratch = settings.model_copy(
+            update={
+                "home": Path(tmp),
+                "database_url": None,
+                "model": "none",
+                "cache_dir": settings.workspace().cache_path.parent,
+            }
+        )
+        matcher = Matcher(scratch, embedder=embedder)
+        try:
+            for kind, path in (("outcomes", outcomes), ("needs", needs)):
+                if step:
+                    step(f"import {kind} from {path}")
+                matcher.import_file(kind, path, rejects_path=Path(tmp) / f"{kind}.rejects.jsonl")
+            if step:
+                step("build indexes")
+            matcher.build_index()
+            yield matcher
+        finally:
+            matcher.close()

@@ -1,0 +1,147 @@
+"""The artifacts a workspace serves from — the indexes, the outcome ranker, the expert ranker — loaded lazily and
+reloaded together when any of them is replaced on disk (one stamp: the modification times of their params.json).
+
+One rule finds a model folder: the setting `none` disables it, a path names it, `auto` takes the workspace's
+folder when a model was trained there, else the shipped default (the outcome ranker has one, the expert ranker
+not). A model that is absent or trained with another embedder is skipped with a notice (results are then ranked
+without it); a corrupted one, or one trained on another feature list, is a ModelMismatchError.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from matcher.artifacts.folder import PARAMS
+from matcher.bundled import default_model_dir
+from matcher.config import Settings
+from matcher.embed import Embedder
+from matcher.errors import ModelMissingError
+from matcher.index.loaded import Indexes, load_indexes
+from matcher.ranking.expert.train import EXPERT_RANKER
+from matcher.ranking.model import Ranker
+from matcher.ranking.outcome.train import OUTCOME_RANKER
+
+log = logging.getLogger(__name__)
+M = TypeVar("M")
+
+
+@dataclass(frozen=True)
+class ModelSlot(Generic[M]):
+    """One kind of model: its setting's value, its folder in the workspace, its shipped default, its loader."""
+
+    what: str  # Chinese name shown in notices
+    choice: str
+    workspace_dir: Path
+    default_dir: Path | None
+    load: Callable[[Path], tuple[M, dict[str, Any]]]
+
+    def folder(self) -> Path | None:
+        if self.choice == "none":
+            return None
+        if self.choice != "auto":
+            return Path(self.choice)
+        if (self.workspace_dir / PARAMS).exists() or self.default_dir is None:
+            return self.workspace_dir
+        return self.default_dir
+
+
+@dataclass(frozen=True)
+class Loaded(Generic[M]):
+    model: M
+    params: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return str(self.params.get("name", "model"))
+
+
+def load_model(slot: ModelSlot[M], embedder: str) -> tuple[Loaded[M] | None, str | None]:
+    """(the model, None), or (None, a notice saying why there is none)."""
+    folder = slot.folder()
+    if folder is None:
+        return None, f"{slot.what}已按设置停用，结果按融合检索排序"
+    try:
+        model, params = slot.load(folder)
+    except ModelMissingError:
+        if slot.choice == "auto" and slot.default_dir is None:
+            return None, None  # an optional model nobody trained yet
+        return None, f"未找到已训练的{slot.what}（{folder}），结果按融合检索排序；请运行 matcher train"
+    if params.get("embedder") != embedder:
+        log.warning(
+            "%s at %s was trained with %s, not %s: not used", slot.what, folder, params.get("embedder"), embedder
+        )
+        return None, f"{slot.what}训练时使用的向量模型（{params.get('embedder')}）与当前（{embedder}）不同，未启用"
+    return Loaded(model, params), None
+
+
+def model_slots(settings: Settings) -> tuple[ModelSlot[Ranker], ModelSlot[Ranker]]:
+    models = settings.workspace().models_dir
+    return (
+        ModelSlot("排序模型", settings.model, models / "active", default_model_dir(), OUTCOME_RANKER.load),
+        ModelSlot("专家排序模型", settings.expert_model, models / "expert", None, EXPERT_RANKER.load),
+    )
+
+
+class Served:
+    """Thread-safe lazy holder of the loaded indexes and rankers of one workspace."""
+
+    def __init__(self, settings: Settings, embedder: Callable[[], Embedder]) -> None:
+        self.index_dir = settings.workspace().index_dir
+        self.mmap = settings.index_mmap
+        self.slots = model_slots(settings)
+        self._embedder = embedder
+        self._lock = threading.Lock()
+        self._stamp: tuple[int, ...] = ()
+        self._indexes: Indexes | None = None
+        self._models: dict[str, tuple[Loaded[Any] | None, str | None]] = {}
+
+    def stamp(self) -> tuple[int, ...]:
+        """Modification times of every artifact's params.json: a change means one was swapped in."""
+        folders = [self.index_dir, *(slot.folder() for slot in self.slots)]
+        paths = [f / PARAMS for f in folders if f is not None]
+        return tuple(p.stat().st_mtime_ns if p.exists() else 0 for p in paths)
+
+    def _fresh(self) -> None:
+        """Drop what was loaded when something changed on disk (call with the lock held)."""
+        stamp = self.stamp()
+        if stamp != self._stamp:
+            if self._stamp:
+                log.info("new index or model on disk: reloading")
+            self._indexes, self._models, self._stamp = None, {}, stamp
+
+    @property
+    def indexes(self) -> Indexes:
+        with self._lock:
+            self._fresh()
+            if self._indexes is None:
+                self._indexes = load_indexes(self.index_dir, self._embedder(), mmap=self.mmap)
+            return self._indexes
+
+    def _model(self, slot: ModelSlot[Any]) -> tuple[Loaded[Any] | None, str | None]:
+        with self._lock:
+            self._fresh()
+            if slot.what not in self._models:
+                self._models[slot.what] = load_model(slot, self._embedder().name)
+            return self._models[slot.what]
+
+    @property
+    def ranker(self) -> Loaded[Ranker] | None:
+        return self._model(self.slots[0])[0]
+
+    @property
+    def expert_ranker(self) -> Loaded[Ranker] | None:
+        return self._model(self.slots[1])[0]
+
+    def notices(self, *, experts: bool) -> list[str]:
+        """Why a ranker is not used (the expert ranker's only when `experts`)."""
+        slots = self.slots if experts else self.slots[:1]
+        return [n for slot in slots if (n := self._model(slot)[1])]
+
+    def reload(self) -> None:
+        with self._lock:
+            self._indexes, self._models, self._stamp = None, {}, ()
