@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from api import openapi, problems
 from api.batch_worker import BatchWorker
 from api.guard import Guard
-from api.routes import batch, catalog, exclusions, feedback, health, matching, needs, plans, reverse, techmap
+from api.routes import batch, catalog, exclusions, feedback, health, matching, merges, needs, plans, reverse, techmap
 from api.schemas.common import ERRORS
 from matcher import __version__
 from matcher.config import Settings
@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
         plans.router,
         techmap.router,
         exclusions.router,
+        merges.router,
         *catalog.routers,
     ):
         app.include_router(router, responses=ERRORS)

@@ -115,5 +115,15 @@ Staff = Annotated[Caller, Depends(role("staff"))]
 Admin = Annotated[Caller, Depends(role("admin"))]
 
 
+P = TypeVar("P")
+
+
+def private(public: P, caller: Caller) -> P:
+    """A public record as this caller may see it: contact data (personal) only for staff and admins."""
+    if getattr(public, "contacts", None) and not allows(caller.role, "staff"):
+        public.contacts = None  # type: ignore[attr-defined]
+    return public
+
+
 def audited(session: Session, caller: Caller, action: str, resource: str, **detail: object) -> None:
     audit.record(session, actor=caller.name, role=caller.role, action=action, resource=resource, detail=detail)

@@ -16,6 +16,8 @@ def _without_nul(schema: dict[str, Any]) -> dict[str, Any]:
     """A parameter schema that also refuses NUL in any string it admits."""
     if schema.get("type") == "string":
         return {"allOf": [schema, NO_NUL]} if "pattern" in schema else {**schema, **NO_NUL}
+    if schema.get("type") == "array" and "items" in schema:
+        return {**schema, "items": _without_nul(schema["items"])}
     if "anyOf" in schema:
         return {**schema, "anyOf": [_without_nul(s) for s in schema["anyOf"]]}
     return schema
@@ -24,9 +26,7 @@ def _without_nul(schema: dict[str, Any]) -> dict[str, Any]:
 def install(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            schema = get_openapi(
-                title=app.title, version=app.version, description=app.description, routes=app.routes
-            )
+            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
             for operations in schema.get("paths", {}).values():
                 for operation in operations.values():
                     for param in operation.get("parameters", []):

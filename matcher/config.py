@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     )
     embed_max_chars: int = Field(512, ge=32, description="Characters of title+text fed to the embedder.")
     import_batch_size: int = Field(500, ge=1, description="Rows committed per transaction on import.")
+    max_sheet_bytes: int = Field(
+        50_000_000, ge=1_000_000, description="Largest worksheet (uncompressed XML) or .xls file an import reads."
+    )
     retrieve_depth: int = Field(200, ge=10, description="Candidates taken from each retriever.")
     competition_scan: int = Field(
         1000,

@@ -31,6 +31,8 @@ NONBLANK = r"[^\s\x00-\x1f\x7f-\x9f\u200b-\u200d\u2060\ufeff]"
 Term = Annotated[str, Field(min_length=1, max_length=100, pattern=NONBLANK)]  # one keyword, field or alias
 Name = Annotated[str, Field(min_length=1, max_length=100, pattern=NONBLANK)]  # surrounding white space is stripped
 Terms = Annotated[list[Term], Field(max_length=200)]
+# personal data of a contact person (needs) or an expert: stored apart, never embedded, shown to staff only
+Contacts = dict[Literal["name", "phone", "email"], Annotated[str, Field(max_length=200)]]
 
 
 def _as_list(value: Any) -> Any:
@@ -87,6 +89,7 @@ class NeedRecord(_Record):
     region: str | None = Field(None, max_length=50)
     field: str | None = Field(None, max_length=50)
     status: NeedStatus = "open"
+    contacts: Contacts | None = None
 
     @field_validator("title", "description")
     @classmethod
@@ -129,6 +132,7 @@ class ExpertRecord(_Record):
     fields: Terms = Field(default_factory=list)
     region: str | None = Field(None, max_length=50)
     capacity: int | None = Field(None, ge=0, le=1000)
+    contacts: Contacts | None = None
 
     _lists = field_validator("fields", mode="before")(_as_list)
 

@@ -70,7 +70,7 @@ def test_bad_rows_are_rejected_with_line_and_reason(matcher: Matcher, tmp_path: 
     assert (report.accepted, report.rejected) == (1, 3)
     rejects = [json.loads(x) for x in Path(report.rejects_path or "").read_text(encoding="utf-8").splitlines()]
     assert [r["line"] for r in rejects] == [2, 3, 4]
-    assert "invalid JSON" in rejects[0]["reason"] and "title" in rejects[1]["reason"]
+    assert "不是有效的 JSON" in rejects[0]["reason"] and "title" in rejects[1]["reason"]
     assert "status" in rejects[2]["reason"]
 
 
@@ -83,7 +83,7 @@ def test_a_line_that_is_not_utf8_is_one_rejected_row(matcher: Matcher, tmp_path:
     report = matcher.import_file("needs", path)
     assert (report.accepted, report.rejected) == (1499, 1)
     reject = json.loads(Path(report.rejects_path or "").read_text(encoding="utf-8"))
-    assert reject["line"] == 1200 and "not UTF-8" in reject["reason"] and "line 1200" in reject["reason"]
+    assert reject["line"] == 1200 and "无法按 utf-8 解码" in reject["reason"] and "第 1200 行" in reject["reason"]
     assert count(matcher, Need) == 1499
 
 
@@ -97,7 +97,7 @@ def test_csv_rows_wider_than_the_header_and_bad_bytes_are_rejected(matcher: Matc
     assert (report.accepted, report.rejected) == (2, 2)
     rejects = [json.loads(x) for x in Path(report.rejects_path or "").read_text(encoding="utf-8").splitlines()]
     assert [r["line"] for r in rejects] == [3, 4]
-    assert "2 more field(s)" in rejects[0]["reason"] and "not UTF-8" in rejects[1]["reason"]
+    assert "多出 2 列" in rejects[0]["reason"] and "无法按 utf-8 解码" in rejects[1]["reason"]
 
 
 def test_repeated_ids_count_once_and_nan_is_not_json(matcher: Matcher, tmp_path: Path) -> None:
@@ -109,7 +109,7 @@ def test_repeated_ids_count_once_and_nan_is_not_json(matcher: Matcher, tmp_path:
     report = matcher.import_file("needs", path)
     assert (report.accepted, report.repeated, report.rejected) == (1, 1, 1)
     text = Path(report.rejects_path or "").read_text(encoding="utf-8")
-    assert "NaN" in json.loads(text)["reason"] and "invalid JSON" in text
+    assert "NaN" in json.loads(text)["reason"] and "不是有效的 JSON" in text
     with matcher.sessions() as s:
         assert s.scalar(select(Need.title).where(Need.id == "R1")) == "二"
 
@@ -144,9 +144,12 @@ def test_csv_and_xlsx_imports(matcher: Matcher, tmp_path: Path) -> None:
 
 
 def test_unknown_file_type_and_kind(matcher: Matcher, tmp_path: Path) -> None:
+    (tmp_path / "x.pdf").write_text("hi", encoding="utf-8")
+    with pytest.raises(InputError, match=r"不支持的文件类型 \.pdf"):
+        matcher.import_file("needs", tmp_path / "x.pdf")
     (tmp_path / "x.txt").write_text("hi", encoding="utf-8")
-    with pytest.raises(InputError, match="unknown file type"):
-        matcher.import_file("needs", tmp_path / "x.txt")
+    with pytest.raises(InputError, match="不是可识别的文献导出格式"):
+        matcher.import_file("outcomes", tmp_path / "x.txt")
     with pytest.raises(InputError, match="unknown record kind"):
         matcher.import_file("widgets", tmp_path / "x.txt")
 

@@ -6,13 +6,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, status
 
-from api.deps import EmbedLimiterDep, MatcherDep, SessionDep, Staff, Viewer, audited, embed
+from api.deps import EmbedLimiterDep, MatcherDep, SessionDep, Staff, Viewer, audited, embed, private
 from api.schemas.common import Page
 from api.schemas.needs import NeedCreate, NeedPublic, NeedUpdate
+from api.uploads import add_bulk
 from matcher.services import needs as svc
 from matcher.workspace.facade import Matcher
 
 router = APIRouter(prefix="/needs", tags=["needs"])
+add_bulk(router, "needs")
 NULLABLE = {"organization", "region", "field"}
 
 
@@ -30,7 +32,7 @@ def create_need(
 ) -> NeedPublic:
     need = svc.create_need(session, record=body)
     audited(session, caller, "create", f"needs/{need.id}")
-    return NeedPublic.model_validate(need)
+    return private(NeedPublic.model_validate(need), caller)
 
 
 @router.get("", response_model=Page[NeedPublic], summary="List needs with filters and pagination")
@@ -45,12 +47,14 @@ def list_needs(
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> Page[NeedPublic]:
     rows, total = svc.list_needs(session, status=status_, field=field, region=region, q=q, offset=offset, limit=limit)
-    return Page(items=[NeedPublic.model_validate(r) for r in rows], total=total, offset=offset, limit=limit)
+    return Page(
+        items=[private(NeedPublic.model_validate(r), caller) for r in rows], total=total, offset=offset, limit=limit
+    )
 
 
 @router.get("/{need_id}", response_model=NeedPublic, summary="Get one need")
 def get_need(need_id: str, session: SessionDep, caller: Viewer) -> NeedPublic:
-    return NeedPublic.model_validate(svc.get_need(session, need_id=need_id))
+    return private(NeedPublic.model_validate(svc.get_need(session, need_id=need_id)), caller)
 
 
 def _changes(body: NeedUpdate) -> dict[str, Any]:
@@ -84,11 +88,11 @@ def update_need(
 ) -> NeedPublic:
     need = svc.update_need(session, need_id=need_id, changes=changes)
     audited(session, caller, "update", f"needs/{need_id}", fields=sorted(changes))
-    return NeedPublic.model_validate(need)
+    return private(NeedPublic.model_validate(need), caller)
 
 
 @router.post("/{need_id}/close", response_model=NeedPublic, summary="Close a need")
 def close_need(need_id: str, session: SessionDep, caller: Staff) -> NeedPublic:
     need = svc.update_need(session, need_id=need_id, changes={"status": "closed"})
     audited(session, caller, "close", f"needs/{need_id}")
-    return NeedPublic.model_validate(need)
+    return private(NeedPublic.model_validate(need), caller)

@@ -65,6 +65,7 @@ class ExpertPublic(BaseModel):
     region: str | None
     capacity: int | None
     institution: InstitutionPublic | None
+    contacts: dict[str, str] | None = Field(None, description="Personal data: shown to staff and admins only")
 
 
 class OutcomePublic(BaseModel):
@@ -86,3 +87,22 @@ class ImportPublic(BaseModel):
     accepted: int
     rejected: int
     rejects: list[dict[str, Any]] = Field(description="Rejected rows: line number, reason, row")
+    source: str = Field("", description="The format read: jsonl, csv, xlsx, xls, ris, endnote, docx …")
+    mapping: dict[str, str] = Field(default_factory=dict, description="Column → field used")
+    ignored: list[str] = Field(default_factory=list, description="Columns read but not used")
+    merged: int = Field(0, description="Experts folded into existing ones (GET /experts/merges says why)")
+    notes: list[str] = Field(default_factory=list)
+
+
+class PreviewPublic(BaseModel):
+    """What an upload would import, without storing: the guessed column map and the first rows as stored."""
+
+    kind: str
+    source: str
+    headers: list[str]
+    mapping: dict[str, str]
+    ignored: list[str]
+    fields: list[str] = Field(description="The fields a column may map to")
+    rows: list[dict[str, Any]] = Field(description="line, record (as it would be stored) or reason")
+    notes: list[str]
+    error: str | None = Field(None, description="Why the file cannot be imported as it is (then nothing else is set)")

@@ -44,5 +44,6 @@ class NeedPublic(BaseModel):
     region: str | None
     field: str | None
     status: str
+    contacts: dict[str, str] | None = Field(None, description="Personal data: shown to staff and admins only")
     created_at: UTCDatetime
     updated_at: UTCDatetime

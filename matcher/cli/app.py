@@ -17,8 +17,9 @@ from rich.table import Table
 from matcher.bundled import demo_dir
 from matcher.cli import state
 from matcher.cli.batch import batch_app
+from matcher.cli.imports import experts_app, import_app, run_import
 from matcher.cli.plan import pairings, plan_app
-from matcher.cli.progress import count_lines, err_console, progress_bar
+from matcher.cli.progress import err_console, progress_bar
 from matcher.cli.render import print_result, print_reverse
 from matcher.cli.state import console, open_matcher
 from matcher.cli.techmap import map_app
@@ -36,9 +37,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-import_app = typer.Typer(help="Import records (JSON Lines, CSV, TSV or XLSX) into the workspace.", no_args_is_help=True)
 index_app = typer.Typer(help="Build, inspect and verify the search indexes.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
+app.add_typer(experts_app, name="experts")
 app.add_typer(index_app, name="index")
 app.add_typer(users_app, name="users")
 app.add_typer(batch_app, name="batch")
@@ -60,45 +61,6 @@ def main_options(
         level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("bm25s").setLevel(logging.WARNING)
-
-
-# -- import -------------------------------------------------------------------------------------------------
-FileArg = Annotated[Path, typer.Argument(help="File to import: .jsonl, .csv, .tsv or .xlsx (.jsonl.gz too).")]
-RejectsOpt = Annotated[Path | None, typer.Option(help="Where rejected rows go (default FILE.rejects.jsonl).")]
-
-
-def _import(kind: str, path: Path, rejects: Path | None) -> None:
-    matcher = open_matcher()
-    with progress_bar(f"import {kind}", count_lines(str(path)) if path.exists() else None) as (advance, _):
-        report = matcher.import_file(kind, path, rejects_path=rejects, progress=advance)
-    console.print(
-        f"{kind}: [green]{report.accepted} accepted[/green], "
-        f"{'[red]' if report.rejected else ''}{report.rejected} rejected"
-    )
-    if report.rejects_path:
-        console.print(f"rejected rows with line numbers and reasons: {report.rejects_path}")
-        for reason, n in sorted(report.reasons.items(), key=lambda kv: -kv[1])[:5]:
-            console.print(f"  {n} × {reason}")
-
-
-IMPORT_HELP = {
-    "needs": "Import enterprise needs (id, title, description, organization?, region?, field?, status?).",
-    "outcomes": "Import outcomes: patents, papers, projects, achievements (with their experts and institution).",
-    "experts": "Import experts (name, institution, title/职称, fields, region, capacity).",
-    "institutions": "Import institutions (name, type, region, aliases, group).",
-}
-
-
-def _import_command(kind: str) -> None:
-    def command(path: FileArg, rejects: RejectsOpt = None) -> None:
-        _import(kind, path, rejects)
-
-    command.__doc__ = IMPORT_HELP[kind]
-    import_app.command(kind)(command)
-
-
-for _kind in IMPORT_HELP:
-    _import_command(_kind)
 
 
 # -- index --------------------------------------------------------------------------------------------------
@@ -231,7 +193,7 @@ def demo(
         path = data / f"{kind}.jsonl"
         if not path.exists():
             raise NotFoundError(f"demo file missing: {path}")
-        _import(kind, path, None)
+        run_import(kind, path, None)
     _build(matcher, full=False)
     from matcher.map.build import MapParams, build_map
 

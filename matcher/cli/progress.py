@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from matcher.ingest.formats import format_of
 
 err_console = Console(stderr=True)
 
@@ -35,9 +38,11 @@ def progress_bar(label: str, total: int | None = None) -> Iterator[tuple[Callabl
 
 
 def count_lines(path_text: str) -> int | None:
-    """Data rows in a text file (a cheap total for the bar); None for binary formats."""
-    if path_text.endswith((".xlsx", ".gz")):
+    """Data rows in a plain JSONL, CSV or TSV file (a cheap total for the bar); None for other formats."""
+    path = Path(path_text)
+    fmt = format_of(path) if path.is_file() else None
+    if fmt not in ("jsonl", "csv", "tsv") or path.suffix == ".gz":
         return None
-    with open(path_text, "rb") as handle:
+    with path.open("rb") as handle:
         lines = sum(1 for line in handle if line.strip())
-    return lines - 1 if path_text.endswith((".csv", ".tsv")) else lines
+    return lines - 1 if fmt != "jsonl" else lines

@@ -1,7 +1,9 @@
-"""Import a file of records: validate each row, upsert in committed batches, write rejects.
+"""Import a file of records: read it (`readers.py`), map its columns (`columns.py`), shape each row into a record
+(`shape.py`), validate it, upsert in committed batches, write rejects.
 
-Each batch is one transaction: a crash loses at most the batch in flight (never half of it), and upserts
-by id make a re-run safe. Rows that fail validation are written to the rejects file with line and reason.
+Each batch is one transaction, and its audit entry (when the caller keeps an audit log) is written in the same
+transaction: a crash loses at most the batch in flight (never half of it), every committed batch is on record,
+and upserts by id make a re-run safe. Rows that fail validation go to the rejects file with line and reason.
 """
 
 from __future__ import annotations
@@ -19,8 +21,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from matcher.errors import ConflictError, InputError
-from matcher.ingest.readers import RowError, read_rows
-from matcher.ingest.upsert import upsert_experts, upsert_institutions, upsert_needs, upsert_outcomes
+from matcher.ingest.columns import ColumnMap, guess
+from matcher.ingest.readers import MAX_SHEET_BYTES, read_table
+from matcher.ingest.shape import normalised, record_of
+from matcher.ingest.table import Row, RowError, Table
+from matcher.ingest.upsert import Provenance, upsert_experts, upsert_institutions, upsert_needs, upsert_outcomes
 from matcher.records import RECORD_TYPES
 from matcher.store.db import transaction
 from matcher.store.resolve import InstitutionResolver
@@ -29,6 +34,7 @@ from matcher.text.tokenize import Tokenizer
 log = logging.getLogger(__name__)
 Progress = Callable[[int], None]
 AfterBatch = Callable[[list[Any]], None]
+Audit = Callable[[Session, dict[str, Any]], None]  # writes one audit entry inside a batch's transaction
 
 
 @dataclass
@@ -41,6 +47,11 @@ class ImportReport:
     batches: int = 0
     rejects_path: str | None = None
     reasons: dict[str, int] = field(default_factory=dict)
+    source: str = ""  # the format read: jsonl, csv, xlsx, xls, ris, endnote, noteexpress, refworks, docx
+    mapping: dict[str, str] = field(default_factory=dict)  # column → field used
+    ignored: list[str] = field(default_factory=list)  # columns read but not used
+    notes: list[str] = field(default_factory=list)  # what the reader decided (an encoding, a sheet, forms)
+    merged: int = 0  # experts an import folded into existing ones (`matcher experts merges` says why)
 
 
 def _reason(exc: ValidationError) -> str:
@@ -95,8 +106,30 @@ def _checked(model: type[BaseModel], row: Any) -> BaseModel | str:
         return _reason(exc)
 
 
+def open_table(path: Path, kind: str, mapping: dict[str, str] | None, max_sheet_bytes: int) -> tuple[Table, ColumnMap]:
+    """The file as a table and the map of its columns (the identity for rows keyed by field names)."""
+    table = read_table(path, kind, max_sheet_bytes=max_sheet_bytes)
+    if table.keyed:
+        return table, ColumnMap.identity(kind)
+    cmap = guess(kind, table.headers, mapping)
+    if cmap.unused:
+        table.notes.append(f"指定的列不在文件中，未使用：{'、'.join(cmap.unused)}")
+    return table, cmap
+
+
+def shaped(table: Table, kind: str, cmap: ColumnMap) -> Iterator[Row]:
+    """Each row as the record it stands for (field names, values read, an id where it had none)."""
+    for line, row in table.rows:
+        if isinstance(row, RowError):
+            yield line, row
+        elif table.keyed:
+            yield line, normalised(kind, dict(row))
+        else:
+            yield line, record_of(kind, row, cmap)
+
+
 def _valid_batches(
-    rows: Iterator[tuple[int, Any]], model: type[BaseModel], rejects: _Rejects, size: int
+    rows: Iterator[Row], model: type[BaseModel], rejects: _Rejects, size: int
 ) -> Iterator[list[tuple[int, BaseModel]]]:
     batch: list[tuple[int, BaseModel]] = []
     for line, row in rows:
@@ -113,17 +146,48 @@ def _valid_batches(
 
 
 def valid_records(path: Path, kind: str) -> tuple[list[dict[str, Any]], int]:
-    """The records of `path` as `matcher import` would store them (validated and cleaned by the record schema, a
-    repeated id's last row winning, in the order of their first rows) and how many rows it would reject."""
+    """The records of `path` as `matcher import` would store them (mapped, shaped, validated and cleaned by the
+    record schema, a repeated id's last row winning, in the order of their first rows) and how many rows it would
+    reject."""
+    table, cmap = open_table(path, kind, None, MAX_SHEET_BYTES)
     kept: dict[Any, dict[str, Any]] = {}
     rejected = 0
-    for line, row in read_rows(path):
+    for line, row in shaped(table, kind, cmap):
         record = _checked(RECORD_TYPES[kind], row)
         if isinstance(record, str):
             rejected += 1
         else:
             kept[getattr(record, "id", None) or ("line", line)] = record.model_dump()
     return list(kept.values()), rejected
+
+
+@dataclass
+class Preview:
+    """What an import would do, without storing: the column map, the first rows as records or their reasons."""
+
+    kind: str
+    source: str
+    headers: list[str]
+    mapping: dict[str, str]
+    ignored: list[str]
+    fields: list[str]
+    rows: list[dict[str, Any]]
+    notes: list[str]
+
+
+def preview(path: Path, kind: str, *, mapping: dict[str, str] | None = None, rows: int = 5) -> Preview:
+    from matcher.ingest.columns import fields_of
+
+    table, cmap = open_table(path, kind, mapping, MAX_SHEET_BYTES)
+    sample = []
+    for line, row in shaped(table, kind, cmap) if rows > 0 else ():
+        record = _checked(RECORD_TYPES[kind], row)
+        stored = record.model_dump(exclude_none=True) if not isinstance(record, str) else None
+        sample.append({"line": line, "record": stored, "reason": record if isinstance(record, str) else None})
+        if len(sample) >= rows:
+            break
+    headers = table.headers or list(cmap.fields)
+    return Preview(kind, table.source, headers, cmap.fields, cmap.ignored, fields_of(kind), sample, table.notes)
 
 
 def import_file(
@@ -137,16 +201,25 @@ def import_file(
     rejects_path: Path | None = None,
     progress: Progress | None = None,
     after_batch: AfterBatch | None = None,
+    mapping: dict[str, str] | None = None,
+    audit: Audit | None = None,
+    max_sheet_bytes: int = MAX_SHEET_BYTES,
+    source: str | None = None,
 ) -> ImportReport:
-    """Import `path` as records of `kind` (needs, outcomes, experts, institutions)."""
+    """Import `path` as records of `kind` (needs, outcomes, experts, institutions); `mapping` overrides the column
+    guess ({column: field}), `source` names the file in the experts' provenance (default: its name)."""
     if kind not in RECORD_TYPES:
         raise InputError(f"unknown record kind {kind!r}; expected one of {', '.join(RECORD_TYPES)}")
-    report = ImportReport(kind=kind, path=str(path))
+    table, cmap = open_table(path, kind, mapping, max_sheet_bytes)
+    report = ImportReport(kind=kind, path=str(path), source=table.source, notes=table.notes)
+    if not table.keyed:
+        report.mapping, report.ignored = dict(cmap.fields), list(cmap.ignored)
     rejects = _Rejects(rejects_path or path.with_name(path.name + ".rejects.jsonl"), report)
-    seen: set[str] = set()
+    provenance, seen = Provenance(source or path.name), set[str]()
     try:
-        for batch in _valid_batches(read_rows(path), RECORD_TYPES[kind], rejects, batch_size):
-            stored = _commit_batch(factory, kind, batch, tokenizer, max_chars, rejects)
+        for batch in _valid_batches(shaped(table, kind, cmap), RECORD_TYPES[kind], rejects, batch_size):
+            step = _Step(kind, tokenizer, max_chars, provenance, audit)
+            stored = _commit_batch(factory, step, batch, rejects)
             ids = [getattr(rec, "id", None) for rec in stored]
             again = _repeats(ids, seen)
             report.accepted += len(stored) - again
@@ -158,8 +231,20 @@ def import_file(
                 progress(len(batch))
     finally:
         rejects.close()
+    report.merged = len(provenance.merged)
     log.info("imported %s: %d accepted, %d rejected", path, report.accepted, report.rejected)
     return report
+
+
+@dataclass
+class _Step:
+    """What committing one batch needs besides its records."""
+
+    kind: str
+    tokenizer: Tokenizer
+    max_chars: int
+    provenance: Provenance
+    audit: Audit | None
 
 
 def _repeats(ids: list[str | None], seen: set[str]) -> int:
@@ -173,24 +258,26 @@ def _repeats(ids: list[str | None], seen: set[str]) -> int:
 
 
 def _commit_batch(
-    factory: sessionmaker[Session],
-    kind: str,
-    batch: list[tuple[int, Any]],
-    tokenizer: Tokenizer,
-    max_chars: int,
-    rejects: _Rejects,
+    factory: sessionmaker[Session], step: _Step, batch: list[tuple[int, Any]], rejects: _Rejects
 ) -> list[Any]:
-    """Commit a batch atomically and return its stored records; if the database refuses the batch,
-    retry row by row and reject the rows it refuses."""
+    """Commit a batch atomically (with its audit entry) and return its stored records; if the database refuses
+    the batch, retry row by row and reject the rows it refuses."""
     records = [rec for _, rec in batch]
+    lines = [line for line, _ in batch]
+
+    def audited(session: Session) -> None:
+        if step.audit:
+            step.audit(session, {"rows": len(records), "lines": [lines[0], lines[-1]]})
+
     try:
-        upsert_records(factory, kind, records, tokenizer, max_chars)
+        upsert_records(factory, step.kind, records, step.tokenizer, step.max_chars, provenance=step.provenance,
+                       then=audited)  # fmt: skip
     except ConflictError as exc:
         if len(batch) == 1:
             line, rec = batch[0]
             rejects.add(line, f"conflict: {exc}", rec.model_dump())
             return []
-        return [rec for item in batch for rec in _commit_batch(factory, kind, [item], tokenizer, max_chars, rejects)]
+        return [rec for item in batch for rec in _commit_batch(factory, step, [item], rejects)]
     return records
 
 
@@ -202,26 +289,39 @@ def upsert_records(
     max_chars: int,
     *,
     strict: bool = False,
+    provenance: Provenance | None = None,
+    then: Callable[[Session], None] | None = None,
 ) -> None:
-    """Store `records` in one transaction (all or nothing). `strict`: a record names exactly the row it changes
-    (the API); otherwise an institution may be merged into the one its name resolves to (file imports)."""
+    """Store `records` in one transaction (all or nothing), and run `then` in it. `strict`: a record names exactly
+    the row it changes (the API); otherwise an institution may be merged into the one its name resolves to (file
+    imports)."""
     try:
-        _upsert(factory, kind, records, tokenizer, max_chars, strict)
+        _upsert(factory, kind, records, tokenizer, max_chars, strict, provenance or Provenance(), then)
     except IntegrityError as exc:  # a concurrent writer stored the same id first
         raise ConflictError(f"conflict with a concurrent write: {exc.orig}") from exc
 
 
 def _upsert(
-    factory: sessionmaker[Session], kind: str, records: list[Any], tokenizer: Tokenizer, max_chars: int, strict: bool
+    factory: sessionmaker[Session],
+    kind: str,
+    records: list[Any],
+    tokenizer: Tokenizer,
+    max_chars: int,
+    strict: bool,
+    provenance: Provenance,
+    then: Callable[[Session], None] | None,
 ) -> None:
     with transaction(factory) as session:
         if kind == "needs":
             upsert_needs(session, records=records)
-            return
-        resolver = InstitutionResolver(session)
-        if kind == "institutions":
-            upsert_institutions(session, records=records, resolver=resolver, strict=strict)
-        elif kind == "experts":
-            upsert_experts(session, records=records, resolver=resolver)
         else:
-            upsert_outcomes(session, records=records, resolver=resolver, tokenizer=tokenizer, max_chars=max_chars)
+            resolver = InstitutionResolver(session)
+            if kind == "institutions":
+                upsert_institutions(session, records=records, resolver=resolver, strict=strict)
+            elif kind == "experts":
+                upsert_experts(session, records=records, resolver=resolver, provenance=provenance)
+            else:
+                upsert_outcomes(session, records=records, resolver=resolver, tokenizer=tokenizer,
+                                max_chars=max_chars, provenance=provenance)  # fmt: skip
+        if then:
+            then(session)

@@ -1,16 +1,72 @@
-"""Idempotent upserts of validated records, one batch per call, inside the caller's transaction."""
+"""Idempotent upserts of validated records, one batch per call, inside the caller's transaction.
+
+An expert named without an id is one person by name and the main unit of their institution (`resolve.expert_id`):
+the same person in two files (a patent list, a paper export) becomes one expert, two people sharing a name at
+different institutions stay two. Every such fold into an expert that already existed is written down with its
+reason (`ExpertMerge`), and counted in the import's summary.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from matcher.errors import ConflictError
 from matcher.records import ExpertRecord, ExpertRef, InstitutionRecord, NeedRecord, OutcomeRecord
-from matcher.store.resolve import InstitutionResolver, expert_id, experts_by_id, outcome_expert_id
-from matcher.store.tables import Expert, Institution, Need, Outcome, OutcomeExpert
+from matcher.store.resolve import InstitutionResolver, expert_id, experts_by_id, main_unit, written_expert_id
+from matcher.store.tables import Expert, ExpertMerge, Institution, Need, Outcome, OutcomeExpert
 from matcher.text.normalize import clean, compose, institution_key, outcome_text, stable_id, text_hash
 from matcher.text.tokenize import Tokenizer
+
+
+@dataclass
+class Provenance:
+    """Where the records of an import come from (a file name; None for the API), and the experts it merged."""
+
+    source: str | None = None
+    merged: set[int] = field(default_factory=set)
+    pending: list[tuple[Expert, str, str | None, str]] = field(default_factory=list)
+    before: dict[str, tuple[str, ...]] = field(default_factory=dict)  # expert id → its sources before this import
+
+    def named(self, row: Expert) -> None:
+        self.before.setdefault(row.id, tuple(row.sources or []))
+        if self.source and self.source not in (row.sources or []):
+            row.sources = [*(row.sources or []), self.source][-20:]
+
+    def fold(self, row: Expert, name: str, written: str | None) -> None:
+        """`row` existed before this reference named it: a merge when the reference came from another file or
+        wrote the institution another way (once: importing the same file again merges nothing new)."""
+        earlier = self.before.get(row.id, tuple(row.sources or []))
+        if self.source and self.source in earlier:
+            return
+        reasons = []
+        others = [s for s in earlier if s != self.source]
+        if self.source and others:
+            reasons.append(f"同名同单位（{main_unit(row.institution.name) if row.institution else '单位未填'}），"
+                           f"已由 {'、'.join(others[:2])} 导入")  # fmt: skip
+        current = row.institution.name if row.institution else None
+        if written and current and institution_key(written) != institution_key(current):
+            reasons.append(f"单位写法不同：{written} → {current}")
+        if reasons:
+            self.pending.append((row, name, written, "；".join(reasons)))
+
+    def write(self, session: Session) -> None:
+        """The merges noted since the last write, as rows (the experts have their pks by now)."""
+        session.flush()
+        for row, name, written, reason in self.pending:
+            self.merged.add(row.pk)
+            session.add(ExpertMerge(expert_pk=row.pk, name=name, institution=written, source=self.source or "API",
+                                    reason=reason))  # fmt: skip
+        self.pending.clear()
+
+
+def _derived_ids(name: str, given: str | None, canonical: str) -> list[str]:
+    """The ids an expert reference may already be stored under: as given, else folded and as once written."""
+    if given:
+        return [given]
+    return list(dict.fromkeys([expert_id(name, canonical, None), written_expert_id(name, canonical)]))
 
 
 def upsert_needs(session: Session, *, records: list[NeedRecord]) -> None:
@@ -23,6 +79,7 @@ def upsert_needs(session: Session, *, records: list[NeedRecord]) -> None:
         row.title, row.description, row.status = rec.title, rec.description, rec.status
         row.organization = clean(rec.organization) or None
         row.region, row.field = rec.region, rec.field
+        row.contacts = {str(k): v for k, v in rec.contacts.items()} if rec.contacts is not None else row.contacts
 
 
 def _institution_row(
@@ -58,17 +115,25 @@ def upsert_institutions(
         resolver.add(row)
 
 
-def upsert_experts(session: Session, *, records: list[ExpertRecord], resolver: InstitutionResolver) -> None:
-    ids = [expert_id(r.name, resolver.canonical(r.institution or ""), r.id) for r in records]
-    existing = experts_by_id(session, ids)
-    for rec, eid in zip(records, ids, strict=True):
+def upsert_experts(
+    session: Session, *, records: list[ExpertRecord], resolver: InstitutionResolver, provenance: Provenance
+) -> None:
+    options = [_derived_ids(r.name, r.id, resolver.canonical(r.institution or "")) for r in records]
+    existing = experts_by_id(session, [i for ids in options for i in ids])
+    for rec, ids in zip(records, options, strict=True):
+        eid = next((i for i in ids if i in existing), ids[0])
         row = existing.get(eid)
         if row is None:
-            row = existing[eid] = Expert(id=eid)
+            row = existing[eid] = Expert(id=eid, sources=[])
             session.add(row)
+        elif not rec.id:
+            provenance.fold(row, clean(rec.name), rec.institution)
         row.name, row.title, row.fields = clean(rec.name), rec.title, rec.fields
         row.region, row.capacity = rec.region, rec.capacity
+        row.contacts = {str(k): v for k, v in rec.contacts.items()} if rec.contacts is not None else row.contacts
         row.institution = resolver.get(rec.institution)
+        provenance.named(row)
+    provenance.write(session)
 
 
 def _expert_rows(
@@ -77,16 +142,22 @@ def _expert_rows(
     fallback_institution: str | None,
     resolver: InstitutionResolver,
     cache: dict[str, Expert],
+    provenance: Provenance,
 ) -> list[Expert]:
     """Rows for the experts named in an outcome, created when new (institution defaults to the outcome's)."""
     rows: list[Expert] = []
     for ref in refs:
-        eid = outcome_expert_id(ref.name, ref.id, ref.institution, fallback_institution, resolver.canonical)
+        written = ref.institution or fallback_institution
+        ids = _derived_ids(ref.name, ref.id, resolver.canonical(written or ""))
+        eid = next((i for i in ids if i in cache), ids[0])
         row = cache.get(eid)
         if row is None:
-            row = cache[eid] = Expert(id=eid, name=clean(ref.name), fields=[])
-            row.institution = resolver.get(ref.institution or fallback_institution)
+            row = cache[eid] = Expert(id=eid, name=clean(ref.name), fields=[], sources=[])
+            row.institution = resolver.get(written)
             session.add(row)
+        elif not ref.id and row not in rows:
+            provenance.fold(row, clean(ref.name), written)
+        provenance.named(row)
         if row not in rows:
             rows.append(row)
     return rows
@@ -99,12 +170,14 @@ def upsert_outcomes(
     resolver: InstitutionResolver,
     tokenizer: Tokenizer,
     max_chars: int,
+    provenance: Provenance,
 ) -> None:
     existing = {o.id: o for o in session.scalars(select(Outcome).where(Outcome.id.in_([r.id for r in records])))}
     ref_ids = [
-        outcome_expert_id(ref.name, ref.id, ref.institution, rec.institution, resolver.canonical)
+        i
         for rec in records
         for ref in rec.experts
+        for i in _derived_ids(ref.name, ref.id, resolver.canonical(ref.institution or rec.institution or ""))
     ]
     expert_cache = experts_by_id(session, ref_ids)
     links: list[tuple[Outcome, list[Expert]]] = []
@@ -114,8 +187,9 @@ def upsert_outcomes(
             row = existing[rec.id] = Outcome(id=rec.id)
             session.add(row)
         _fill_outcome(row, rec, resolver, tokenizer, max_chars)
-        links.append((row, _expert_rows(session, rec.experts, rec.institution, resolver, expert_cache)))
+        links.append((row, _expert_rows(session, rec.experts, rec.institution, resolver, expert_cache, provenance)))
     session.flush()
+    provenance.write(session)
     _replace_links(session, links)
 
 

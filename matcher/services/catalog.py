@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from matcher.errors import NotFoundError
 from matcher.store.resolve import InstitutionResolver, expert_id
-from matcher.store.tables import Expert, Institution, Need, Outcome
+from matcher.store.tables import Expert, ExpertMerge, Institution, Need, Outcome
 
 TABLES: dict[str, Any] = {"outcomes": Outcome, "experts": Expert, "institutions": Institution}
 SEARCHABLE = {"outcomes": ("title", "abstract"), "experts": ("name",), "institutions": ("name",)}
@@ -51,6 +51,28 @@ def list_items(
 
 def delete_item(session: Session, *, kind: str, item_id: str) -> None:
     session.delete(get_item(session, kind=kind, item_id=item_id))
+
+
+def list_merges(session: Session, *, limit: int = 50) -> list[dict[str, Any]]:
+    """The references imports folded into existing experts, newest first: who, as written, the file, why."""
+    rows = session.execute(
+        select(ExpertMerge, Expert.id, Expert.name)
+        .join(Expert, Expert.pk == ExpertMerge.expert_pk)
+        .order_by(ExpertMerge.pk.desc())
+        .limit(limit)
+    )
+    return [
+        {
+            "expert_id": expert_id_,
+            "expert": name,
+            "written": merge.name,
+            "institution": merge.institution,
+            "source": merge.source,
+            "reason": merge.reason,
+            "at": merge.created_at,
+        }
+        for merge, expert_id_, name in rows
+    ]
 
 
 def counts(session: Session) -> dict[str, int]:

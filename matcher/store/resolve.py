@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -78,9 +79,26 @@ class InstitutionResolver:
         self._remember(inst)
 
 
+_SUBUNIT = re.compile(r"^(.{2,}?大学)(?=.{2,}(?:学院|系|研究院|研究所|研究中心|实验室|中心|医院|所)$)")
+
+
+def main_unit(institution: str) -> str:
+    """The university a sub-unit belongs to (重庆大学材料学院 → 重庆大学), else the name as given. Only for telling
+    people apart: institution rows keep the name as written (a 管理学院 may be what staff pair with)."""
+    found = _SUBUNIT.match(clean(institution))
+    return found.group(1) if found else institution
+
+
 def expert_id(name: str, institution: str | None, given: str | None) -> str:
-    """The expert's id as given, else a stable one from name + canonical institution."""
-    return given or stable_id("X", name, institution or "")
+    """The expert's id as given, else a stable one from the name and the main unit of the canonical institution
+    (one person written at 重庆大学 and at 重庆大学材料学院 is one expert)."""
+    return given or stable_id("X", name, main_unit(institution or ""))
+
+
+def written_expert_id(name: str, institution: str | None) -> str:
+    """The id an expert got before sub-units were folded (name + institution as canonicalised): a workspace
+    imported then keeps its experts when the same files come again."""
+    return stable_id("X", name, institution or "")
 
 
 def outcome_expert_id(

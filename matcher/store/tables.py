@@ -43,9 +43,25 @@ class Expert(Base):
     fields: Mapped[list[str]] = mapped_column(default=list)
     region: Mapped[str | None] = mapped_column(String(50))
     capacity: Mapped[int | None] = mapped_column(Integer)
+    contacts: Mapped[dict[str, Any] | None] = mapped_column(JSON, doc="personal data: phone, email; never embedded")
+    sources: Mapped[list[str]] = mapped_column(default=list, doc="the files that named this expert")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     institution: Mapped[Institution | None] = relationship(lazy="joined")
+
+
+class ExpertMerge(Base):
+    """A reference an import folded into an existing expert (another file, or the institution written another
+    way): who, as written, and why — nothing is merged silently (`matcher experts merges`)."""
+
+    __tablename__ = "expert_merges"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    expert_pk: Mapped[int] = mapped_column(ForeignKey("experts.pk", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    institution: Mapped[str | None] = mapped_column(String(200), doc="as the file wrote it")
+    source: Mapped[str] = mapped_column(String(300))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Outcome(Base):
@@ -93,6 +109,7 @@ class Need(Base):
     region: Mapped[str | None] = mapped_column(String(50))
     field: Mapped[str | None] = mapped_column(String(50))
     status: Mapped[str] = mapped_column(String(10), default="open", index=True)
+    contacts: Mapped[dict[str, Any] | None] = mapped_column(JSON, doc="personal data: name, phone, email")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

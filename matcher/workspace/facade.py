@@ -15,7 +15,7 @@ from matcher.embed import Embedder, EmbeddingCache
 from matcher.index.build import BuildReport, build_indexes
 from matcher.index.verify import verify
 from matcher.ingest import ImportReport, import_file
-from matcher.ingest.importer import upsert_records
+from matcher.ingest.importer import Audit, upsert_records
 from matcher.match import forward, reverse
 from matcher.records import NeedRecord
 from matcher.search.probe import Probe
@@ -42,8 +42,17 @@ class Matcher(Context):
 
     # -- import and index -----------------------------------------------------------------------------------
     def import_file(
-        self, kind: str, path: Path, *, rejects_path: Path | None = None, progress: Progress = None
+        self,
+        kind: str,
+        path: Path,
+        *,
+        rejects_path: Path | None = None,
+        progress: Progress = None,
+        mapping: dict[str, str] | None = None,
+        audit: Audit | None = None,
+        source: str | None = None,
     ) -> ImportReport:
+        """Import a file (its columns mapped, `mapping` overriding the guess); needs get their embeddings."""
         s, embed = self.settings, (lambda rows: forward.embed_needs(self, rows)) if kind == "needs" else None
         return import_file(
             self.sessions,
@@ -55,6 +64,10 @@ class Matcher(Context):
             rejects_path=rejects_path,
             progress=progress,
             after_batch=embed,
+            mapping=mapping,
+            audit=audit,
+            max_sheet_bytes=s.max_sheet_bytes,
+            source=source,
         )
 
     def upsert(self, kind: str, records: list[Any], *, strict: bool = True) -> None:

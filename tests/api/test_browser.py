@@ -70,22 +70,8 @@ def test_staff_flow_in_a_real_browser(server: tuple[str, str], tmp_path: Path) -
     sync_api = pytest.importorskip("playwright.sync_api")
     url, key = server
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--disable-sync",
-            ],
-        )
-        page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
-        page.goto(url)
-        page.fill("#key", key)
-        page.click("#signin-form button")
-        page.wait_for_selector("#needs li[data-id]")
+        browser = _launch(p)
+        page = _signed_in(browser, url, key)
         page.fill("#ask-title", "机床铸件表面涂料开发")
         page.fill("#ask-text", "我公司生产机床床身铸件，希望合作开发复合锆英粉涂料，提高铸件表面光洁度，减少粘砂。")
         page.fill("#ask-org", "齐齐哈尔市重型铸造有限责任公司")
@@ -171,3 +157,48 @@ def test_staff_flow_in_a_real_browser(server: tuple[str, str], tmp_path: Path) -
         shutil.copy(plan_shot, DOCS / "plan.png")
         shutil.copy(map_shot, DOCS / "map.png")
         shutil.copy(report_shot, DOCS / "map-report.png")
+
+
+def _launch(p):  # type: ignore[no-untyped-def]
+    return p.chromium.launch(
+        executable_path=CHROMIUM,
+        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+              "--no-first-run", "--disable-sync"],
+    )  # fmt: skip
+
+
+def _signed_in(browser, url: str, key: str):  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
+    page.goto(url)
+    page.fill("#key", key)
+    page.click("#signin-form button")
+    page.wait_for_selector("#needs li[data-id]")
+    return page
+
+
+def test_the_import_card_maps_a_column_by_hand_and_imports(server: tuple[str, str], tmp_path: Path) -> None:
+    """A staff sheet with Chinese headers: the card guesses the map, shows the first rows, the staff member maps the
+    one column it could not place (承担企业 → 企业/单位), imports, and the need lists with its enterprise."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from tests.test_staff_files import xlsx
+
+    url, key = server
+    row = [1, "冷轧板表面缺陷在线检测", "需要机器视觉在线检测冷轧板表面缺陷。", "鞍钢冷轧厂", "辽宁省"]
+    sheet = xlsx(tmp_path / "需求征集.xlsx", ["序号", "需求名称", "需求描述", "承担企业", "所在地区"], [row])
+    with sync_api.sync_playwright() as p:
+        browser = _launch(p)
+        page = _signed_in(browser, url, key)
+        page.select_option("#imp-kind", "needs")
+        page.set_input_files("#imp-file", str(sheet))
+        page.click("#imp-preview-go")
+        page.wait_for_selector("#imp-map select[data-column='承担企业']")
+        assert page.locator("#imp-map select[data-column='需求名称']").input_value() == "title"
+        assert page.locator("#imp-map select[data-column='承担企业']").input_value() == "-"
+        assert "冷轧板表面缺陷在线检测 · 辽宁" in page.locator(".sample").inner_text()
+        page.select_option("#imp-map select[data-column='承担企业']", "organization")
+        page.wait_for_selector(".sample:has-text('鞍钢冷轧厂')")
+        page.click("#imp-go")
+        page.wait_for_selector("#imp-summary:has-text('导入 1 条')")
+        page.fill("#needs-q", "冷轧板")
+        page.wait_for_selector("#needs li:has-text('鞍钢冷轧厂')")
+        browser.close()

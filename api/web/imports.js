@@ -1,0 +1,113 @@
+"use strict";
+// 导入: a staff file as it is — choose it and its kind, see the guessed column map and the first rows as they will
+// be stored, change a column's field, import, read the summary and download the rejected rows.
+// Uses app.js helpers ($, esc, toast, state).
+
+const IMPORT_FORMATS = { jsonl: "jsonl", ndjson: "jsonl", json: "jsonl", csv: "csv", tsv: "tsv", xlsx: "xlsx", xls: "xls",
+  ris: "ris", enw: "enw", txt: "txt", docx: "docx", zip: "zip" };
+const FIELD_ZH = {
+  id: "编号", title: "标题/名称", description: "描述", goal: "预期目标", organization: "企业/单位", region: "地区",
+  field: "领域", status: "状态", contact_name: "联系人", contact_phone: "电话", contact_email: "邮箱",
+  patent_no: "专利申请号", doi: "DOI", grant_no: "项目批准号", abstract: "摘要", keywords: "关键词",
+  institution: "完成单位", experts: "完成人/作者", year: "年份", kind: "类型", trl: "技术成熟度", name: "姓名",
+  title_: "职称", fields: "研究方向", capacity: "容量", type: "单位类型", aliases: "简称/别名", group: "所属集团",
+};
+const imp = { file: null, preview: null, rejects: [], overrides: new Map() };
+
+function fieldLabel(kind, f) {
+  if (kind === "experts" && f === "title") return "职称";
+  if ((kind === "experts" || kind === "institutions") && f === "name") return "姓名/名称";
+  return FIELD_ZH[f] || f;
+}
+
+function importFormat(file) {
+  const ext = (file.name.split(".").pop() || "").toLowerCase();
+  return IMPORT_FORMATS[ext] || null;
+}
+
+async function uploadFile(params) {
+  const res = await fetch(`/${$("#imp-kind").value}/bulk?` + params, {
+    method: "POST", headers: { "X-API-Key": state.key, "Content-Type": "application/octet-stream" }, body: imp.file,
+  });
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(body.detail || body.title || res.statusText);
+  return body;
+}
+
+function mappingParams(preview) {
+  const params = new URLSearchParams({ format: importFormat(imp.file) });
+  if (preview) params.set("preview", "true");
+  imp.overrides.forEach((field, column) => params.append("map", `${column}=${field}`));
+  return params;
+}
+
+function renderPreview(p) {
+  const options = (guess) => [`<option value="-"${guess === "-" ? " selected" : ""}>（不导入）</option>`,
+    ...p.fields.map((f) => `<option value="${esc(f)}"${f === guess ? " selected" : ""}>${esc(fieldLabel(p.kind, f))}</option>`)].join("");
+  const rows = p.headers.map((h) => {
+    const guess = p.mapping[h] || "-";
+    return `<tr><td>${esc(h)}</td><td><select data-column="${esc(h)}" data-guess="${esc(guess)}" aria-label="${esc(h)} 对应字段">${options(guess)}</select></td></tr>`;
+  }).join("");
+  const sample = p.rows.map((r) => r.record
+    ? `<li>第 ${r.line} 行：${esc(r.record.title || r.record.name || "")}${r.record.organization ? " · " + esc(r.record.organization) : ""}${r.record.region ? " · " + esc(r.record.region) : ""}</li>`
+    : `<li class="error">第 ${r.line} 行将被拒：${esc(r.reason)}</li>`).join("");
+  $("#imp-preview").innerHTML = `<table id="imp-map" class="map"><thead><tr><th>文件中的列</th><th>导入为</th></tr></thead><tbody>${rows}</tbody></table>
+    <div class="muted">前 ${p.rows.length} 行将存为：</div><ul class="sample">${sample}</ul>
+    <button type="button" id="imp-go">导入</button>`;
+  $("#imp-go").onclick = runImport;
+  document.querySelectorAll("#imp-map select").forEach((s) => (s.onchange = () => {
+    imp.overrides.set(s.dataset.column, s.value);
+    refreshPreview();
+  }));
+}
+
+async function refreshPreview() {
+  try {
+    imp.preview = await uploadFile(mappingParams(true));
+    renderPreview(imp.preview);
+  } catch (err) {
+    $("#imp-preview").innerHTML = `<p class="error">无法预览：${esc(err.message)}</p>`;
+  }
+}
+
+async function previewImport(e) {
+  e.preventDefault();
+  imp.file = $("#imp-file").files[0] || null;
+  imp.overrides = new Map();
+  if (!imp.file) return toast("请选择文件");
+  if (!importFormat(imp.file)) return toast("不支持的文件类型：请用 xlsx、xls、csv、jsonl、ris、txt、docx 或 zip");
+  $("#imp-summary").innerHTML = "";
+  $("#imp-preview").innerHTML = `<p class="muted">正在读取…</p>`;
+  await refreshPreview();
+}
+
+function downloadRejects() {
+  const lines = [["行号", "原因", "内容"], ...imp.rejects.map((r) => [r.line, r.reason, JSON.stringify(r.row ?? "")])];
+  const csv = "\ufeff" + lines.map((l) => l.map((c) => `"${String(c).replace(/"/g, '""').replace(/^([=+\-@\t\r])/, "'$1")}"`).join(",")).join("\r\n");
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(new Blob([csv], { type: "text/csv;charset=utf-8" }));
+  link.download = "未导入的行.csv";
+  link.click();
+  URL.revokeObjectURL(link.href);
+}
+
+async function runImport() {
+  const button = $("#imp-go");
+  button.disabled = true;
+  button.textContent = "正在导入…";
+  try {
+    const r = await uploadFile(mappingParams(false));
+    imp.rejects = r.rejects || [];
+    $("#imp-summary").innerHTML = `<p><b>导入 ${r.accepted} 条</b>，拒绝 ${r.rejected} 条${r.merged ? `，合并专家 ${r.merged} 位` : ""}。</p>
+      ${r.rejected ? `<button type="button" class="ghost" id="imp-rejects">下载未导入的行</button>` : ""}`;
+    if (r.rejected) $("#imp-rejects").onclick = downloadRejects;
+    $("#imp-preview").innerHTML = "";
+    if ($("#imp-kind").value === "needs") loadNeeds();
+  } catch (err) {
+    toast("导入失败：" + err.message);
+    button.disabled = false;
+    button.textContent = "导入";
+  }
+}
+
+$("#imp").onsubmit = previewImport;
