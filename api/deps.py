@@ -49,6 +49,19 @@ async def get_embed_limiter(request: Request) -> CapacityLimiter:
 EmbedLimiterDep = Annotated[CapacityLimiter, Depends(get_embed_limiter)]
 
 
+async def get_region_limiter(request: Request) -> CapacityLimiter:
+    """Work over a whole region's needs (pairings, plans) one request at a time: each is a match per need, and
+    several at once only made every caller wait longer (six concurrent pairings took 27 s each)."""
+    state = request.app.state
+    if getattr(state, "region_limiter", None) is None:
+        state.region_limiter = CapacityLimiter(1)
+    limiter: CapacityLimiter = state.region_limiter
+    return limiter
+
+
+RegionLimiterDep = Annotated[CapacityLimiter, Depends(get_region_limiter)]
+
+
 async def embed(limiter: CapacityLimiter, func: Callable[..., T], *args: Any) -> T:
     """Run `func(*args)` (work that may call the embedding model) in a thread under the embedding limiter."""
     return await to_thread.run_sync(func, *args, limiter=limiter)

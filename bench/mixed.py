@@ -1,5 +1,6 @@
-"""A busy day on the service: concurrent staff clients mixing reads, matches of new text, need creation and
-feedback against a real server on loopback, bounded in clients and seconds. Afterwards the store is checked:
+"""A busy day on the service: concurrent staff clients mixing reads, matches of stored needs and of new text,
+need creation, feedback, 成果找企业 (an outcome's needs), company–institution pairings for a region and visit plans
+against a real server on loopback, bounded in clients and seconds. Afterwards the store is checked:
 every write answered 2xx is there, and the audit log holds one row per write.
 
 python -m bench.mixed --home .matcher --name demo [--clients 50] [--seconds 60] [--postgres]
@@ -29,11 +30,13 @@ from sqlalchemy import create_engine, func, select
 
 from bench.stats import percentiles, save_result
 from matcher.services.users import create_key
-from matcher.store.tables import AuditEntry, Expert, Feedback, Need
+from matcher.store.tables import AuditEntry, Expert, Feedback, Need, PlanRecord
+from matcher.store.tables import Outcome as OutcomeRow
 from matcher.workspace.facade import Matcher
 
-OPS = ("read", "match-stored", "match-new", "create-need", "feedback")
-WEIGHTS = (3, 2, 2, 2, 2)
+OPS = ("read", "match-stored", "match-new", "create-need", "feedback", "reverse", "pairings", "create-plan")
+WEIGHTS = (3, 2, 2, 2, 2, 2, 1, 1)
+REGIONS = ("黑龙江", "辽宁", "重庆", "江苏", "浙江", "上海", "安徽")
 
 
 @dataclass
@@ -43,6 +46,7 @@ class Outcome:
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     statuses: dict[str, Counter[int]] = field(default_factory=lambda: defaultdict(Counter))
     created: list[str] = field(default_factory=list)
+    plans: list[str] = field(default_factory=list)
     feedback: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -51,7 +55,7 @@ class Outcome:
             self.latencies[op].append(ms)
             self.statuses[op][status] += 1
             if created and 200 <= status < 300:
-                self.created.append(created)
+                (self.plans if op == "create-plan" else self.created).append(created)
             if op == "feedback" and 200 <= status < 300:
                 self.feedback += 1
 
@@ -64,7 +68,7 @@ class Outcome:
             "requests": total,
             "throughput_rps": round(total / seconds, 1),
             "server_errors": self.server_errors(),
-            "writes_confirmed": len(self.created) + self.feedback,
+            "writes_confirmed": len(self.created) + self.feedback + len(self.plans),
             "routes": {
                 op: {**percentiles(ms), "statuses": dict(self.statuses[op])} for op, ms in self.latencies.items()
             },
@@ -77,6 +81,7 @@ class Workload:
     key: str
     need_ids: list[str]
     expert_ids: list[str]
+    outcome_ids: list[str]
     texts: list[str]
     run_id: str
 
@@ -88,8 +93,9 @@ def prepare(matcher: Matcher, url: str) -> Workload:
         key = create_key(session, name=f"load-{run_id}", role="staff")[1]
         needs = list(session.execute(select(Need.id, Need.title, Need.description).limit(200)))
         experts = list(session.scalars(select(Expert.id).limit(200)))
+        outcomes = list(session.scalars(select(OutcomeRow.id).limit(200)))
     texts = [f"{title} {description}"[:300] for _, title, description in needs]
-    return Workload(url, key, [n for n, _, _ in needs], experts, texts, run_id)
+    return Workload(url, key, [n for n, _, _ in needs], experts, outcomes, texts, run_id)
 
 
 def _request(client: httpx.Client, work: Workload, op: str, n: int, rng: random.Random) -> tuple[int, str | None]:
@@ -106,6 +112,17 @@ def _request(client: httpx.Client, work: Workload, op: str, n: int, rng: random.
         new_id = f"{work.run_id}-{n}"
         body = {"id": new_id, "title": f"负载测试需求 {n}", "description": rng.choice(work.texts)}
         return client.post(f"{work.url}/needs", json=body, headers=headers).status_code, new_id
+    if op == "reverse":
+        url = f"{work.url}/outcomes/{rng.choice(work.outcome_ids)}/matches"
+        return client.get(url, params={"for": rng.choice(("needs", "enterprises"))}, headers=headers).status_code, None
+    if op == "pairings":
+        return client.get(
+            f"{work.url}/pairings", params={"region": rng.choice(REGIONS)}, headers=headers
+        ).status_code, None
+    if op == "create-plan":
+        body = {"kind": "visit", "region": rng.choice(REGIONS), "k": 2, "min_degree": 0}
+        got = client.post(f"{work.url}/plans", json=body, headers=headers)
+        return got.status_code, got.json().get("id") if got.status_code == 201 else None
     body = {"level": "expert", "target_id": rng.choice(work.expert_ids), "stage": "contacted"}
     return client.post(f"{work.url}/needs/{need}/feedback", json=body, headers=headers).status_code, None
 
@@ -139,12 +156,15 @@ def check_store(matcher: Matcher, work: Workload, outcome: Outcome) -> dict[str,
     with matcher.sessions() as session:
         found = set(session.scalars(select(Need.id).where(Need.id.in_(outcome.created))))
         feedback = session.scalar(select(func.count()).where(Feedback.created_by == actor)) or 0
+        plans = session.scalar(select(func.count()).where(PlanRecord.id.in_(outcome.plans))) or 0
         audit = session.scalar(select(func.count()).where(AuditEntry.actor == actor)) or 0
     return {
         "needs_confirmed": len(outcome.created),
         "needs_found": len(found),
         "feedback_confirmed": outcome.feedback,
         "feedback_found": feedback,
+        "plans_confirmed": len(outcome.plans),
+        "plans_found": plans,
         "audit_rows": audit,
     }
 

@@ -84,9 +84,11 @@ def _mixed_rows(results: list[dict[str, Any]]) -> list[str]:
             statuses = ", ".join(f"{k}×{v}" for k, v in sorted(m["statuses"].items()))
             head = [r["database"], f"{r['clients']} × {r['seconds']}", r["throughput_rps"], r["server_errors"]]
             rows.append([*head, route, m["n"], m["p50_ms"], m["p99_ms"], statuses])
-    keys = ("needs_confirmed", "needs_found", "feedback_confirmed", "feedback_found", "audit_rows")
-    store = [[r["database"], *(r["store"][k] for k in keys)] for r in results]
-    written = ["database", "needs 2xx", "needs stored", "feedback 2xx", "feedback stored", "audit rows"]
+    keys = ("needs_confirmed", "needs_found", "feedback_confirmed", "feedback_found", "plans_confirmed",
+            "plans_found", "audit_rows")  # fmt: skip
+    store = [[r["database"], *(r["store"].get(k, "—") for k in keys)] for r in results]
+    written = ["database", "needs 2xx", "needs stored", "feedback 2xx", "feedback stored", "plans 2xx",
+               "plans stored", "audit rows"]  # fmt: skip
     return [*table(headers, rows), "", *table(written, store)]
 
 

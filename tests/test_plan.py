@@ -140,3 +140,37 @@ def test_plans_are_stored_and_read_back(home: Path) -> None:
     assert shown["params"]["id"] in _run(home, "plan", "list")
     assert "no plan with id 'nope'" in _error(home, "plan", "show", "nope")
     assert "needs the delegation's enterprises or a region" in _error(home, "plan", "visit", "--stops", "1")
+
+
+def test_region_matches_are_remembered_until_a_need_a_decision_or_an_artifact_changes(
+    loaded: Matcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pairings and plans run one match per need: the second time over the same region every match is remembered;
+    editing a need recomputes that need only; a recorded decision or a rebuilt index recomputes them all."""
+    from matcher.match import forward
+    from matcher.plan import service
+    from matcher.services.feedback import record_feedback
+    from matcher.services.needs import update_need
+    from matcher.store.db import transaction
+
+    calls: list[str | None] = []
+    real = forward.match
+    monkeypatch.setattr(
+        forward, "match", lambda ctx, query, **kw: calls.append(query.need_id) or real(ctx, query, **kw)
+    )
+    first = service.pairings(loaded, min_degree=0.0)
+    assert sorted(calls) == ["N1", "N2"]
+    assert service.pairings(loaded, min_degree=0.0) == first and len(calls) == 2
+    with transaction(loaded.sessions) as session:
+        update_need(session, need_id="N2", changes={"description": "需要电池热失控预警算法，兼顾 SOC 估计。"})
+    service.pairings(loaded, min_degree=0.0)
+    assert calls[2:] == ["N2"]
+    with transaction(loaded.sessions) as session:
+        record_feedback(
+            session, need_id="N1", level="outcome", target_id="O1", stage="contacted", reason=None, actor="t"
+        )
+    service.pairings(loaded, min_degree=0.0)
+    assert sorted(calls[3:]) == ["N1", "N2"]
+    loaded.build_index(full=True)
+    service.pairings(loaded, min_degree=0.0)
+    assert sorted(calls[5:]) == ["N1", "N2"]

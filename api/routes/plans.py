@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+from anyio import to_thread
 from fastapi import APIRouter, Query, Response, status
-from starlette.concurrency import run_in_threadpool
 
-from api.deps import MatcherDep, SessionDep, Staff, Viewer, audited
+from api.deps import MatcherDep, RegionLimiterDep, SessionDep, Staff, Viewer, audited
 from api.schemas.plans import PlanCreate, PlanPublic
 from matcher.export.plans import pairings_bytes, plan_bytes
 from matcher.plan import service
@@ -45,6 +45,7 @@ def _public(record: PlanRecord) -> PlanPublic:
 async def pairings(
     matcher: MatcherDep,
     caller: Viewer,
+    limiter: RegionLimiterDep,
     region: Text = None,
     enterprise: Text = None,
     institution_region: Text = None,
@@ -54,7 +55,7 @@ async def pairings(
     format: Literal["json", "csv", "xlsx"] = "json",
 ) -> object:
     threshold = (matcher.settings.weak_match if min_degree is None else min_degree) / 100
-    found = await run_in_threadpool(
+    found = await to_thread.run_sync(
         lambda: service.pairings(
             matcher.ctx,
             region=region,
@@ -63,7 +64,8 @@ async def pairings(
             min_degree=threshold,
             top=top,
             by=by,
-        )
+        ),
+        limiter=limiter,
     )
     if format == "json":
         return found
@@ -74,12 +76,14 @@ async def pairings(
 
 
 @router.post("/plans", response_model=PlanPublic, status_code=status.HTTP_201_CREATED, summary="Make and store a plan")
-async def create_plan(body: PlanCreate, matcher: MatcherDep, caller: Staff, response: Response) -> PlanPublic:
+async def create_plan(
+    body: PlanCreate, matcher: MatcherDep, caller: Staff, response: Response, limiter: RegionLimiterDep
+) -> PlanPublic:
     threshold = (matcher.settings.weak_match if body.min_degree is None else body.min_degree) / 100
     request = service.PlanRequest(
         body.kind, body.k, body.enterprises, body.region, body.to_region, body.per_expert, threshold
     )
-    plan = await run_in_threadpool(service.make, matcher.ctx, request)
+    plan = await to_thread.run_sync(service.make, matcher.ctx, request, limiter=limiter)
     with transaction(matcher.write_sessions) as session:
         record = service.save_plan(session, request=request, plan=plan, actor=caller.name)
         audited(session, caller, "plan", f"plans/{record.id}", kind=record.kind)

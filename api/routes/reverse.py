@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from anyio import CapacityLimiter
 from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
@@ -20,8 +21,13 @@ Top = Annotated[int, Query(ge=1, le=100)]
 Region = Annotated[str | None, Query(min_length=1, max_length=50, pattern=NONBLANK)]
 
 
-def _reverse(matcher: Matcher, probe: dict[str, str], target: str, top: int, region: str | None) -> dict[str, Any]:
-    return matcher.reverse(matcher.probe(**probe), target=target, top=top, region=region).to_dict()
+async def _reverse(
+    matcher: Matcher, limiter: CapacityLimiter, what: dict[str, str], target: str, top: int, region: str | None
+) -> dict[str, Any]:
+    """The probe's outcomes embedded under the embedding limiter (an outcome not yet indexed is embedded now), then
+    the search in the thread pool."""
+    found_by = await embed(limiter, lambda: matcher.probe(**what))
+    return await run_in_threadpool(lambda: matcher.reverse(found_by, target=target, top=top, region=region).to_dict())
 
 
 def _with_stages(result: dict[str, Any], stages: dict[str, str]) -> dict[str, Any]:
@@ -39,11 +45,12 @@ async def outcome_matches(
     matcher: MatcherDep,
     session: SessionDep,
     caller: Viewer,
+    limiter: EmbedLimiterDep,
     target: Annotated[Target, Query(alias="for")] = "needs",
     region: Region = None,
     top: Top = 20,
 ) -> Any:
-    result = await run_in_threadpool(_reverse, matcher, {"outcome_id": outcome_id}, target, top, region)
+    result = await _reverse(matcher, limiter, {"outcome_id": outcome_id}, target, top, region)
     return _with_stages(result, stages_for_target(session, level="outcome", target_id=outcome_id))
 
 
@@ -53,11 +60,12 @@ async def expert_matches(
     matcher: MatcherDep,
     session: SessionDep,
     caller: Viewer,
+    limiter: EmbedLimiterDep,
     target: Annotated[Target, Query(alias="for")] = "needs",
     region: Region = None,
     top: Top = 20,
 ) -> Any:
-    result = await run_in_threadpool(_reverse, matcher, {"expert_id": expert_id}, target, top, region)
+    result = await _reverse(matcher, limiter, {"expert_id": expert_id}, target, top, region)
     return _with_stages(result, stages_for_target(session, level="expert", target_id=expert_id))
 
 
@@ -71,12 +79,13 @@ async def institution_matches(
     matcher: MatcherDep,
     session: SessionDep,
     caller: Viewer,
+    limiter: EmbedLimiterDep,
     target: Annotated[Target, Query(alias="for")] = "needs",
     region: Region = None,
     top: Top = 20,
 ) -> Any:
     inst = find_institution(session, institution_id)
-    result = await run_in_threadpool(_reverse, matcher, {"institution": inst.id}, target, top, region)
+    result = await _reverse(matcher, limiter, {"institution": inst.id}, target, top, region)
     return _with_stages(result, stages_for_target(session, level="institution", target_id=inst.id))
 
 

@@ -148,6 +148,14 @@ def _pairs(session: Session, run_pk: int) -> tuple[list[Pair], dict[tuple[int, i
     return pairs, rows, capacities
 
 
+def who(expert: Expert) -> dict[str, str | None]:
+    """The expert as proposed — kept in the run's record, so deleting the person or the institution later leaves
+    the finished run readable and exportable as it was."""
+    inst = expert.institution
+    return {"name": expert.name, "title": expert.title, "institution": inst.name if inst else None,
+            "region": expert.region or (inst.region if inst else None)}  # fmt: skip
+
+
 def _write(
     session: Session,
     run_pk: int,
@@ -156,7 +164,7 @@ def _write(
     rows: dict[tuple[int, int], RunCandidate],
     bonus: float,
 ) -> dict[str, int]:
-    ids = dict(session.execute(select(Expert.pk, Expert.id).where(Expert.pk.in_({e for _, e in rows}))).all())
+    experts = {e.pk: e for e in session.scalars(select(Expert).where(Expert.pk.in_({e for _, e in rows})))}
     by_need: dict[int, list[Pair]] = {}
     for p in chosen:
         by_need.setdefault(p.need, []).append(p)
@@ -166,13 +174,14 @@ def _write(
         roles = [("proposal", p) for p in ordered] + [("alternate", p) for p in backups.get(need, [])]
         for rank, (role, p) in enumerate(roles, 1):
             c = rows[(p.need, p.expert)]
-            evidence = {**c.evidence, "same_region": c.same_region, "region_bonus": bonus if c.same_region else 0.0}
+            evidence = {**c.evidence, "same_region": c.same_region, "region_bonus": bonus if c.same_region else 0.0,
+                        "who": who(experts[p.expert])}  # fmt: skip
             session.add(
                 Match(
                     run_pk=run_pk,
                     need_pk=need,
                     level="expert",
-                    target_id=ids[p.expert],
+                    target_id=experts[p.expert].id,
                     role=role,
                     rank=rank,
                     score=c.score,

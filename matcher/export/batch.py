@@ -42,7 +42,7 @@ def proposals(session: Session, run: MatchRun, *, need_id: str | None = None) ->
     query = (
         select(Match, Need, Expert, inst.name)
         .join(Need, Need.pk == Match.need_pk)
-        .join(Expert, Expert.id == Match.target_id)
+        .outerjoin(Expert, Expert.id == Match.target_id)
         .outerjoin(inst, inst.pk == Expert.institution_pk)
         .where(Match.run_pk == run.pk)
         .order_by(Need.pk, Match.rank)
@@ -52,8 +52,12 @@ def proposals(session: Session, run: MatchRun, *, need_id: str | None = None) ->
     return [_row(m, n, e, name) for m, n, e, name in session.execute(query)]
 
 
-def _row(match: Match, need: Need, expert: Expert, institution: str | None) -> dict[str, Any]:
+def _row(match: Match, need: Need, expert: Expert | None, institution: str | None) -> dict[str, Any]:
+    """A proposal as the run recorded it (`evidence.who`); runs written before that record read today's rows."""
     ev = match.evidence or {}
+    now = {"name": expert.name if expert else "", "title": expert.title if expert else None,
+           "institution": institution, "region": expert.region if expert else None}  # fmt: skip
+    who = ev.get("who") or now
     return {
         "need_id": need.id,
         "need": need.title,
@@ -61,11 +65,11 @@ def _row(match: Match, need: Need, expert: Expert, institution: str | None) -> d
         "need_region": need.region or "",
         "role": match.role,
         "rank": match.rank,
-        "expert": expert.name,
-        "expert_id": expert.id,
-        "title": expert.title or "",
-        "institution": institution or "",
-        "expert_region": expert.region or "",
+        "expert": who["name"],
+        "expert_id": match.target_id,
+        "title": who["title"] or "",
+        "institution": who["institution"] or "",
+        "expert_region": who["region"] or "",
         "same_region": bool(ev.get("same_region")),
         "score": round(match.score, 1),
         "evidence": "；".join(f"《{o['title']}》" for o in ev.get("outcomes", [])),

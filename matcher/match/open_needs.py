@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from matcher.errors import InputError, NotFoundError
@@ -23,7 +23,7 @@ from matcher.match import forward
 from matcher.match.conflicts import ConflictRules
 from matcher.search.probe import Owner
 from matcher.search.results import ExpertHit, InstitutionHit, MatchResult
-from matcher.store.tables import Expert, Need
+from matcher.store.tables import Expert, Feedback, Need
 from matcher.workspace.context import Context
 
 
@@ -126,9 +126,22 @@ def allowed(session: Session, need: Need, hits: list[Any], rules: ConflictRules)
     return kept, dict(removed)
 
 
-def match_need(ctx: Context, need: Need, rules: ConflictRules, *, level: str, top: int) -> Matched:
-    """One need (its row, read once) matched at `level`, the hits it may be paired with kept."""
-    result = forward.match(ctx, forward.query_of(ctx, need), level=level, top=top)
+def feedback_mark(session: Session) -> int:
+    """Changes whenever staff record a decision (decisions feed the ranker's track-record feature)."""
+    return int(session.scalar(select(func.max(Feedback.pk))) or 0)
+
+
+def match_need(ctx: Context, need: Need, rules: ConflictRules, *, level: str, top: int, mark: int = -1) -> Matched:
+    """One need (its row, read once) matched at `level`, the hits it may be paired with kept. With a feedback
+    `mark`, the match is remembered while the served artifacts, the need and the decisions stay as they are (plans
+    and pairings over a region's needs then cost one match per changed need)."""
+    if mark < 0:
+        result = forward.match(ctx, forward.query_of(ctx, need), level=level, top=top)
+    else:
+        key = ("match", need.pk, need.updated_at, level, top, mark)
+        result = ctx.served.remembered(
+            key, lambda: forward.match(ctx, forward.query_of(ctx, need), level=level, top=top)
+        )
     with ctx.sessions() as session:
         kept, removed = allowed(session, need, result.hits, rules)
     return Matched(need, result, kept, removed)
@@ -143,7 +156,9 @@ def match_needs(
     top: int,
     progress: Callable[[int], None] | None = None,
 ) -> Iterator[Matched]:
+    with ctx.sessions() as session:
+        mark = feedback_mark(session)
     for need in needs:
-        yield match_need(ctx, need, rules, level=level, top=top)
+        yield match_need(ctx, need, rules, level=level, top=top, mark=mark)
         if progress:
             progress(1)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -28,6 +29,8 @@ from matcher.ranking.outcome.train import OUTCOME_RANKER
 
 log = logging.getLogger(__name__)
 M = TypeVar("M")
+T = TypeVar("T")
+RESULTS = 20_000  # remembered results (a match of a stored need is a few kB)
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,7 @@ class Served:
         self._stamp: tuple[int, ...] = ()
         self._indexes: Indexes | None = None
         self._models: dict[str, tuple[Loaded[Any] | None, str | None]] = {}
+        self._results: OrderedDict[Hashable, Any] = OrderedDict()
 
     def stamp(self) -> tuple[int, ...]:
         """Modification times of every artifact's params.json: a change means one was swapped in."""
@@ -113,6 +117,7 @@ class Served:
             if self._stamp:
                 log.info("new index or model on disk: reloading")
             self._indexes, self._models, self._stamp = None, {}, stamp
+            self._results.clear()
 
     @property
     def indexes(self) -> Indexes:
@@ -142,6 +147,22 @@ class Served:
         slots = self.slots if experts else self.slots[:1]
         return [n for slot in slots if (n := self._model(slot)[1])]
 
+    def remembered(self, key: Hashable, make: Callable[[], T]) -> T:
+        """`make()` once per `key` while these artifacts are served (forgotten when any of them is swapped); the
+        key must name everything else the value depends on."""
+        with self._lock:
+            self._fresh()
+            if key in self._results:
+                self._results.move_to_end(key)
+                return self._results[key]
+        value = make()
+        with self._lock:
+            self._results[key] = value
+            while len(self._results) > RESULTS:
+                self._results.popitem(last=False)
+        return value
+
     def reload(self) -> None:
         with self._lock:
+            self._results.clear()
             self._indexes, self._models, self._stamp = None, {}, ()
