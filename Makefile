@@ -52,9 +52,13 @@ lint: $(STAMP)  ## ruff + mypy
 bench: $(STAMP)  ## benchmarks on ../shared/datasets (tens of minutes); writes docs/benchmarks.md
 	$(BIN)/python -m bench.run
 
-model: $(STAMP)  ## retrain the shipped ranker models/default on the demo judgements (linear: fast, exact reasons)
+model: $(STAMP)  ## retrain the shipped ranker models/default and the 匹配度 calibration on the demo judgements
 	$(BIN)/matcher train --needs data/demo/needs.jsonl --outcomes data/demo/outcomes.jsonl \
 		--qrels data/demo/qrels.tsv --out models/default --name demo-default --objective pairwise-linear
+	rm -rf models/calibration
+	MATCHER_MODEL=models/default $(BIN)/matcher calibrate --needs data/demo/needs.jsonl \
+		--outcomes data/demo/outcomes.jsonl --qrels data/demo/qrels.tsv --levels expert,institution,needs \
+		--out models/calibration
 
 DATA ?= ../shared/datasets
 TUNED ?= .matcher/tuned

@@ -11,17 +11,18 @@ from typing import Any
 import numpy as np
 from rich.table import Table
 
-from evaluation.calibration import reliability
 from evaluation.expert_runner import nested_cv_run
 from evaluation.metrics import METRICS, summarize, write_trec_runs
 from evaluation.report import write_report
-from evaluation.reverse import forward_items, invert, probes_for, ranker_run, retrieval_runs
+from evaluation.reverse import forward_items, probes_for, ranker_run, retrieval_runs
 from evaluation.runner import NeedCandidates, collect, cv_scores, judged_probabilities, outcome_runs, rolled_runs
 from matcher.cli.progress import err_console, progress_bar
 from matcher.cli.state import console
 from matcher.config import Settings
 from matcher.errors import InputError
+from matcher.learn.calibrate import gather, invert
 from matcher.learn.rows import collect_experts, judged_set
+from matcher.ranking.calibration import fit_level, reliability
 from matcher.ranking.expert.train import EXPERT_RANKER, stack
 from matcher.ranking.model import Ranker
 from matcher.ranking.outcome.train import OUTCOME_RANKER
@@ -146,6 +147,10 @@ def _write_outputs(req: Request, summary: dict[str, Any], runs: dict[str, Any]) 
             "systems": {n: {k: v["mean"] for k, v in ms.items()} for n, ms in summary["systems"].items()},
             "queries": summary["queries"],
             "embedder": summary["embedder"],  # which vectors (a tuned model's checksum too): runs stay traceable
+            "calibration": {
+                key: {k: f[k] for k in ("ece", "auc", "pairs", "relevant", "queries")}
+                for key, f in summary.get("calibration", {}).items()
+            },
         }
         req.metrics_out.write_text(json.dumps(brief, ensure_ascii=False, indent=2), encoding="utf-8")
     if req.run_out:
@@ -156,7 +161,7 @@ def run_reverse(req: Request, s: Settings) -> None:
     """Outcome → needs: the judgements inverted, every need ranked for each outcome with a relevant one."""
     judged = read_qrels(req.qrels)
     inverted = invert(judged)
-    with scratch_matcher(s, outcomes=req.outcomes, needs=req.needs, step=_step) as m:
+    with scratch_matcher(s, outcomes=req.outcomes, needs=req.needs, step=_step, served=True) as m:
         probes = probes_for(m.ctx, list(inverted), req.level)
         if not probes:
             raise InputError(f"no {req.level} with a relevant need in --qrels is in --outcomes")
@@ -172,9 +177,11 @@ def run_reverse(req: Request, s: Settings) -> None:
         for name, metrics in summary["systems"].items():
             for metric, values in metrics.items():
                 values["p_vs_hybrid"] = against_hybrid[name][metric]["p_vs_hybrid"]
+        calibration = _served_calibration(m, judged, "needs") if req.level == "outcome" else {}
         summary.update(
-            {"direction": "outcome", "ranker": info, "needs_file": str(req.needs), "embedder": m.embedder.name}
-        )
+            {"direction": "outcome", "ranker": info, "needs_file": str(req.needs), "embedder": m.embedder.name,
+             "calibration": calibration}
+        )  # fmt: skip
         _print(summary, f"{req.needs.parent.name} · {req.level} → needs ({len(probes)} {req.level}s)")
         _write_outputs(req, summary, runs)
         if req.out:
@@ -186,12 +193,25 @@ def run_reverse(req: Request, s: Settings) -> None:
             console.print(f"report: {path}")
 
 
+def _served_calibration(m: Matcher, judged: Qrels, direction: str) -> dict[str, Any]:
+    """How well each served score of `direction` calibrates into the 匹配度 on these judgements: its level map
+    fitted out of fold (folds grouped by query), ECE, AUC and reliability bins (`learn/calibrate.py`)."""
+    with progress_bar(f"匹配度 calibration ({direction})", len(judged)) as (advance, _):
+        pairs = gather(m.ctx, judged, direction, progress=advance)
+    found = {}
+    for key in pairs.scores:
+        level = fit_level(np.array(pairs.scores[key]), np.array(pairs.labels[key]), np.array(pairs.groups[key]), "")
+        found[key] = level.figures
+        _step(f"匹配度 {key}: ECE {level.figures['ece']:.4f}, AUC {level.figures['auc']} over {level.figures['pairs']}")
+    return found
+
+
 def run_evaluation(req: Request, s: Settings) -> None:
     if req.direction == "outcome":
         run_reverse(req, s)
         return
     judged = read_qrels(req.qrels)
-    with scratch_matcher(s, outcomes=req.outcomes, needs=req.needs, step=_step) as m:
+    with scratch_matcher(s, outcomes=req.outcomes, needs=req.needs, step=_step, served=True) as m:
         with progress_bar("candidates + features", len(judged)) as (advance, _):
             items = collect(m.ctx, judged, pool=req.pool, level=req.level, progress=advance)
         if not items:
@@ -205,6 +225,7 @@ def run_evaluation(req: Request, s: Settings) -> None:
                 "ranker": ranker_info,
                 "needs_file": str(req.needs),
                 "embedder": m.embedder.name,
+                "calibration": _served_calibration(m, judged, req.level),
             }
         )
         _print(summary, f"{req.needs.parent.name}/{req.needs.name} · level {req.level} · pool {req.pool}")

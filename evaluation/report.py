@@ -34,6 +34,16 @@ svg{max-width:100%;height:auto}
 LEVEL_ZH = {"outcome": "成果", "expert": "专家", "institution": "机构"}
 
 
+LEVEL_ZH = {
+    "outcome:ranker": "成果（排序模型）",
+    "outcome:fused": "成果（融合检索）",
+    "expert:vote": "专家（汇总）",
+    "expert:ranker": "专家（专家排序模型）",
+    "institution:vote": "机构（汇总）",
+    "needs:vote": "成果找需求",
+}
+
+
 def _best_system(summary: dict[str, Any]) -> str:
     return max(summary["systems"], key=lambda s: summary["systems"][s]["ndcg@10"]["mean"])
 
@@ -161,10 +171,17 @@ def render_html(
     calibration = summary.get("ranker", {}).get("calibration") if isinstance(summary.get("ranker"), dict) else None
     if calibration and calibration["bins"]:
         sections += [
-            "<h2>匹配度校准（留出需求上的评判对）</h2>",
+            "<h2>排序模型的匹配度校准（留出需求上的评判对）</h2>",
             f"<div class='card'><p>匹配度 / 100 作为“相关”的概率：期望校准误差 ECE {calibration['ece']:.3f}，"
             f"{calibration['pairs']} 个评判对，其中相关 {calibration['relevant']} 个；点旁数字为该区间的对数。</p>"
             f"{charts.reliability(calibration['bins'])}</div>",
+        ]
+    for key, served in summary.get("calibration", {}).items():
+        sections += [
+            f"<h2>服务中的匹配度校准：{html.escape(LEVEL_ZH.get(key, key))}（交叉验证，按查询分组）</h2>",
+            f"<div class='card'><p>ECE {served['ece']:.3f}，AUC {served['auc']}；{served['pairs']} 个对，"
+            f"其中相关 {served['relevant']} 个，{served['queries']} 个查询。</p>"
+            f"{charts.reliability(served['bins'])}</div>",
         ]
     if grade_scores and len(grade_scores) > 1:
         sections += [

@@ -26,15 +26,6 @@ from matcher.workspace.context import Context
 TIE = 1e-6  # the ranker's decision value breaks ties between equal calibrated probabilities
 
 
-def invert(qrels: Qrels) -> Qrels:
-    """{need: {outcome: gain}} → {outcome: {need: gain}} for outcomes with at least one relevant need."""
-    inverted: Qrels = {}
-    for need, judged in qrels.items():
-        for outcome, gain in judged.items():
-            inverted.setdefault(outcome, {})[need] = gain
-    return {o: needs for o, needs in inverted.items() if any(g > 0 for g in needs.values())}
-
-
 def _needs_by_pk(ctx: Context) -> dict[int, str]:
     with ctx.sessions() as session:
         return {pk: nid for pk, nid in session.execute(select(Need.pk, Need.id))}

@@ -63,7 +63,14 @@ class Settings(BaseSettings):
         "200 → nDCG@10 0.229, Recall@100 0.469; 400 → 0.220, 0.486).",
     )
     weak_match: float = Field(
-        30.0, ge=0.0, le=100.0, description="Below this calibrated 匹配度 of the best candidate a result says 无强匹配."
+        30.0,
+        ge=0.0,
+        le=100.0,
+        description="弱匹配 below this 匹配度: shown apart, never proposed; a result says 无强匹配 when every hit is.",
+    )
+    strong_match: float = Field(60.0, ge=0.0, le=100.0, description="强匹配 at or above this 匹配度 (可参考 between).")
+    calibration: str = Field(
+        "auto", description="auto (the workspace's models/calibration, else the shipped one) | none | PATH: 匹配度 maps"
     )
     cache_dir: Path | None = Field(None, description="Embedding cache folder (default: the workspace's cache/).")
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed to call the API (CORS).")

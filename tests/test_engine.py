@@ -94,3 +94,19 @@ def test_need_competition_leaves_out_the_need_itself(loaded: Matcher) -> None:
     assert (stored[:, 1:] == -1.0).all()
     free = forward.signals(loaded, loaded.text_query("电池热失控预警"), pks).rivals
     assert free is not None and ((free > -1.0).sum(axis=1) == 2).all()  # text not stored: both needs compete
+
+
+def test_hits_with_different_evidence_never_read_the_same(loaded: Matcher) -> None:
+    """Each hit's reasons quote its own evidence: the need's terms it covers, the best-matching sentence of its
+    evidence, the ranker's strongest reasons with values."""
+    for level in ("outcome", "expert", "institution"):
+        hits = loaded.match(loaded.need_query("N2"), level=level, top=5).hits
+        evidence = [tuple(o.id for o in getattr(h, "evidence", [h])) for h in hits]
+        reads = ["；".join(h.why) for h in hits]
+        for i in range(len(hits)):
+            for j in range(i + 1, len(hits)):
+                if evidence[i] != evidence[j]:
+                    assert reads[i] != reads[j], (level, reads[i])
+        assert all(h.sentence and h.sentence["text"] in "；".join(h.why) for h in hits)
+    covered = loaded.match(loaded.need_query("N1"), level="outcome", top=1).hits[0]
+    assert covered.why[0].startswith("命中需求关键词") and "涂料" in covered.why[0]

@@ -57,6 +57,10 @@ def test_run_files_and_both_ndcg_conventions(files: dict[str, Path], tmp_path: P
     brief = json.loads((tmp_path / "m.json").read_text(encoding="utf-8"))
     assert {"ndcg@10", "ndcg_burges@10"} <= set(brief["systems"]["bm25"])
     assert brief["embedder"] == "fake/bigram-64"  # the conftest's fake embedder
+    # the served 匹配度 (fused: the shipped ranker is e5's) over every hit of both needs (the judgements list only
+    # relevant outcomes, so the others count as not relevant): 5 each, 3 relevant (grade ≥ 2 of 0–3)
+    served = brief["calibration"]["outcome:fused"]
+    assert (served["pairs"], served["relevant"], served["queries"]) == (10, 3, 2)
 
 
 def test_expert_ranker_trained_on_one_split_scores_another(files: dict[str, Path], tmp_path: Path) -> None:
@@ -76,7 +80,7 @@ def test_expert_ranker_trained_on_one_split_scores_another(files: dict[str, Path
 
 
 def test_invert_turns_need_judgements_into_outcome_queries() -> None:
-    from evaluation.reverse import invert
+    from matcher.learn.calibrate import invert
 
     qrels = {"N1": {"O1": 3, "O2": 0}, "N2": {"O1": 1, "O3": 2}}
     assert invert(qrels) == {"O1": {"N1": 3, "N2": 1}, "O3": {"N2": 2}}  # O2 has no relevant need

@@ -48,7 +48,7 @@ def test_bootstrap_and_paired_test_edges() -> None:
 def test_reliability_bins_and_ece_by_hand() -> None:
     import numpy as np
 
-    from evaluation.calibration import reliability
+    from matcher.ranking.calibration import reliability
 
     found = reliability(np.array([0.05, 0.15, 0.95, 0.85]), np.array([0, 1, 1, 1]))
     assert [(b["bin"], b["count"], b["observed"]) for b in found["bins"]] == [

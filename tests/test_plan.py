@@ -23,14 +23,14 @@ def _c(fid: str, degree: float, region: str = "黑龙江") -> Candidate:
     return Candidate(fid, f"单位{fid}", region, f"单位{fid}", degree, [f"专家{fid}"], [f"成果{fid}"], [])
 
 
-TABLE = [
-    NeedMatches("N1", "涂料", "甲公司", "黑龙江", [_c("I1", 0.8), _c("I2", 0.5, "辽宁")]),
-    NeedMatches("N2", "粘砂", "甲公司", "黑龙江", [_c("I1", 0.6)]),
-    NeedMatches("N3", "电池", "乙公司", "重庆", [_c("I2", 0.9, "辽宁"), _c("I1", 0.1)]),
+TABLE = [  # 匹配度, 0–100
+    NeedMatches("N1", "涂料", "甲公司", "黑龙江", [_c("I1", 80.0), _c("I2", 50.0, "辽宁")]),
+    NeedMatches("N2", "粘砂", "甲公司", "黑龙江", [_c("I1", 60.0)]),
+    NeedMatches("N3", "电池", "乙公司", "重庆", [_c("I2", 90.0, "辽宁"), _c("I1", 10.0)]),
 ]
 
 
-def test_pairs_sum_the_degrees_of_the_needs_an_institution_covers() -> None:
+def test_pairs_sum_the_probabilities_of_the_needs_an_institution_covers() -> None:
     pairs = all_pairs(TABLE)
     assert [(p.enterprise, p.institution_id, p.score) for p in pairs] == [
         ("甲公司", "I1", 1.4),
@@ -51,9 +51,9 @@ def test_pairs_sum_the_degrees_of_the_needs_an_institution_covers() -> None:
 
 
 def test_a_visit_plan_beats_greedy_and_lists_each_stops_agenda() -> None:
-    # X serves all four needs at 0.55; A and B each serve two needs fully
+    # X serves all four needs at 匹配度 55; A and B each serve two needs fully
     table = [
-        NeedMatches(f"N{i}", f"需求{i}", "甲公司", "黑龙江", [_c("X", 0.55), _c("AB"[i // 2], 1.0)]) for i in range(4)
+        NeedMatches(f"N{i}", f"需求{i}", "甲公司", "黑龙江", [_c("X", 55.0), _c("AB"[i // 2], 100.0)]) for i in range(4)
     ]
     plan = make_plan(table, kind="visit", k=2)
     assert plan.value == 4.0 and plan.greedy_value == pytest.approx(3.1) and plan.optimal

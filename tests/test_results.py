@@ -1,33 +1,62 @@
-"""The numbers staff read: the 0–100 degree, the 无强匹配 signal, and what counts as relevant for calibration."""
+"""The numbers staff read: the 匹配度 (one scale, its bands and words), the 无强匹配 signal, calibration maps fitted
+out of fold, and what counts as relevant for calibration."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from matcher.ranking.calibration import Calibration, fit_level, reliability
 from matcher.ranking.model import Ranker, relevant_at
-from matcher.search.results import Components, ExpertHit, OutcomeHit, weak_match, with_degrees
+from matcher.search.degree import Bands, degree, probability, weak_notice, with_degrees
+from matcher.search.results import Components, ExpertHit, OutcomeHit
 
 
-def _outcome(score: float, model: float | None) -> OutcomeHit:
-    return OutcomeHit(1, "O1", "patent", "t", score, 2024, None, [], [], Components(0.1, model=model))
+def _outcome(score: float) -> OutcomeHit:
+    return OutcomeHit(1, "O1", "patent", "t", score, 2024, None, [], [], Components(0.1))
 
 
 def _expert(score: float, evidence: list[OutcomeHit]) -> ExpertHit:
     return ExpertHit(1, "E1", "周建国", None, None, None, score, len(evidence), [], evidence)
 
 
-def test_degrees_are_bounded_and_scaled_by_the_full_vote() -> None:
-    hits = with_degrees([_expert(1.2, [_outcome(0.8, 80.0)]), _expert(2.5, [_outcome(1.3, None)])], full=1.9375)
-    assert [h.degree for h in hits] == [round(100 * 1.2 / 1.9375, 1), 100.0]  # a vote above `full` is capped
-    assert [h.evidence[0].degree for h in hits] == [80.0, 100.0]
+def test_the_scale_its_bands_and_words_by_hand() -> None:
+    assert degree(0.4567) == 45.7 and degree(1.7) == 100.0 and degree(-0.2) == 0.0 and probability(45.7) == 0.457
+    bands = Bands(weak=30, strong=60)
+    assert [bands.band(v) for v in (29.9, 30, 59.9, 60)] == ["weak", "fair", "fair", "strong"]
+    assert [bands.word(v) for v in (10, 45, 80)] == ["弱匹配", "可参考", "强匹配"]
+    assert not bands.proposable(29.9) and bands.proposable(30)
 
 
-def test_weak_match_needs_a_ranker_score_below_the_limit() -> None:
-    weak = [_expert(0.3, [_outcome(0.12, 12.0), _outcome(0.25, 25.0)])]
-    notice = weak_match(weak, 30.0)
+def test_degrees_come_from_each_levels_calibration() -> None:
+    def calibrate(level: str, scores: np.ndarray) -> np.ndarray:  # a vote of 2 is certain; outcomes as they are
+        return np.clip(scores / 2, 0, 1) if level == "expert:vote" else scores
+
+    hits = with_degrees([_expert(1.2, [_outcome(0.8)]), _expert(2.5, [_outcome(0.25)])], "expert:vote", calibrate,
+                        Bands(30, 60), "outcome:ranker")  # fmt: skip
+    assert [(h.degree, h.band) for h in hits] == [(60.0, "strong"), (100.0, "strong")]
+    assert [(h.evidence[0].degree, h.evidence[0].band) for h in hits] == [(80.0, "strong"), (25.0, "weak")]
+
+
+def test_no_strong_match_when_every_hit_is_below_the_weak_line() -> None:
+    hits = [_expert(0.3, []), _expert(0.2, [])]
+    hits[0].degree, hits[1].degree = 25.0, 12.0
+    notice = weak_notice(hits, Bands(30, 60))
     assert notice is not None and notice.startswith("无强匹配") and "25" in notice
-    assert weak_match(weak, 20.0) is None
-    assert weak_match([_expert(0.3, [_outcome(0.1, None)])], 30.0) is None  # fused scores are no probabilities
+    assert weak_notice(hits, Bands(20, 60)) is None and weak_notice([], Bands(30, 60)) is not None
+
+
+def test_a_level_map_is_judged_out_of_fold_and_refitted_on_all() -> None:
+    rng = np.random.default_rng(0)
+    scores = rng.uniform(0, 1, 2000)
+    labels = (rng.uniform(0, 1, 2000) < scores**2).astype(float)  # the true probability is score²
+    level = fit_level(scores, labels, np.repeat(np.arange(100), 20), "synthetic")
+    assert level.figures["ece"] < 0.05 and level.figures["auc"] > 0.7 and level.figures["folds"] == 5
+    maps = Calibration({"expert:vote": level})
+    assert maps.probabilities("expert:vote", np.array([0.5]))[0] == pytest.approx(0.25, abs=0.08)
+    assert maps.probabilities("needs:vote", np.array([1.4]))[0] == 1.0  # no map: the score, clipped
+    by_hand = reliability(np.array([0.1, 0.1, 0.9, 0.9]), np.array([0, 0, 1, 0]))
+    assert by_hand["ece"] == pytest.approx(0.5 * 0.1 + 0.5 * 0.4) and by_hand["auc"] == pytest.approx(0.8333, abs=1e-4)
 
 
 def test_relevance_threshold_and_calibration_stay_within_0_100() -> None:

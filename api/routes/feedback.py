@@ -22,6 +22,7 @@ def _public(row: Feedback, need_id: str) -> FeedbackPublic:
         stage=row.stage,
         stage_zh=label(row.stage),
         reason=row.reason,
+        correction=row.correction,
         created_by=row.created_by,
         created_at=row.created_at,
     )
@@ -37,6 +38,7 @@ def record(need_id: str, body: FeedbackCreate, session: SessionDep, caller: Staf
         stage=body.stage,
         reason=body.reason,
         actor=caller.name,
+        correction=body.correction,
     )
     audited(session, caller, "feedback", f"needs/{need_id}/{body.level}/{body.target_id}", stage=body.stage)
     return _public(row, need_id)

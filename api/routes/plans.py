@@ -54,7 +54,7 @@ async def pairings(
     min_degree: Annotated[float | None, Query(ge=0, le=100)] = None,
     format: Literal["json", "csv", "xlsx"] = "json",
 ) -> object:
-    threshold = (matcher.settings.weak_match if min_degree is None else min_degree) / 100
+    threshold = matcher.settings.weak_match if min_degree is None else min_degree
     found = await to_thread.run_sync(
         lambda: service.pairings(
             matcher.ctx,
@@ -79,7 +79,7 @@ async def pairings(
 async def create_plan(
     body: PlanCreate, matcher: MatcherDep, caller: Staff, response: Response, limiter: RegionLimiterDep
 ) -> PlanPublic:
-    threshold = (matcher.settings.weak_match if body.min_degree is None else body.min_degree) / 100
+    threshold = matcher.settings.weak_match if body.min_degree is None else body.min_degree
     request = service.PlanRequest(
         body.kind, body.k, body.enterprises, body.region, body.to_region, body.per_expert, threshold
     )

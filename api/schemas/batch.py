@@ -45,7 +45,7 @@ class ProposalPublic(BaseModel):
     need: str
     organization: str
     need_region: str
-    role: Literal["proposal", "alternate"]
+    role: Literal["proposal", "alternate", "left_out"]
     rank: int
     expert: str
     expert_id: str
@@ -56,6 +56,7 @@ class ProposalPublic(BaseModel):
     score: float
     evidence: str
     terms: str
+    reason: str = Field("", description="Why a left-out candidate was not proposed (回避 or 名额已满)")
 
 
 class RunDiffPublic(BaseModel):

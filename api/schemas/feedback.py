@@ -28,6 +28,7 @@ class FeedbackCreate(JSONNumbers):
     target_id: str = Field(min_length=1, max_length=200)
     stage: StageName
     reason: str | None = Field(None, max_length=2000)
+    correction: bool = Field(False, description="Moving the pairing back (or out of 不合适) is a correction: say so")
 
 
 class FeedbackPublic(BaseModel):
@@ -38,5 +39,6 @@ class FeedbackPublic(BaseModel):
     stage: str
     stage_zh: str
     reason: str | None
+    correction: bool = False
     created_by: str | None
     created_at: UTCDatetime

@@ -116,18 +116,32 @@ async function runMatch() {
   }
 }
 
+const BAND_ZH = { strong: "强匹配", fair: "可参考", weak: "弱匹配" };
+
 function scoreCell(hit) {
-  const value = hit.degree;  // 0–100, computed by the engine (the same figure batch runs and exports show)
-  return `<div class="score"><div class="bar"><i style="width:${Math.max(3, value)}%"></i></div><b>匹配度 ${value.toFixed(0)}</b></div>`;
+  // the 匹配度 (0–100) and its band, computed by the engine: the same figure batch runs, plans and exports show
+  const value = hit.degree;
+  return `<div class="score ${hit.band}"><div class="bar"><i style="width:${Math.max(3, value)}%"></i></div><b>匹配度 ${value.toFixed(0)} · ${BAND_ZH[hit.band] || ""}</b></div>`;
+}
+
+function whyList(hit) {
+  // the hit's own reasons: covered key terms, the quoted evidence sentence (its shared terms marked), the ranker's
+  const terms = (hit.sentence && hit.sentence.terms) || [];
+  return `<ul class="why">${(hit.why || []).map((w) => `<li>${w.startsWith("原文：") ? highlight(w, terms) : esc(w)}</li>`).join("")}</ul>`;
+}
+
+async function postFeedback(needId, body) {
+  // a step back (已签约 → 已联系, out of 不合适) is a correction: the staff member confirms it first
+  try {
+    return await api(`/needs/${encodeURIComponent(needId)}/feedback`, { method: "POST", body: JSON.stringify(body) });
+  } catch (err) {
+    if (!String(err.message).includes("更正") || !confirm(err.message + "\n\n确认更正吗？")) throw err;
+    return api(`/needs/${encodeURIComponent(needId)}/feedback`, { method: "POST", body: JSON.stringify({ ...body, correction: true }) });
+  }
 }
 
 function evidenceList(items, terms) {
-  return `<ul class="evidence">${items.map((e) => `<li><span class="k">${KIND[e.kind] || e.kind}</span>${highlight(e.title, terms)}${e.year ? ` <span class="muted">(${e.year})</span>` : ""}${reasonText(e.reasons)}</li>`).join("")}</ul>`;
-}
-
-function reasonText(reasons) {
-  if (!reasons || !reasons.length) return "";
-  return `<div class="reasons">理由：${reasons.map((r) => esc(r.why) + (r.effect < 0 ? "（减分）" : "")).join("；")}</div>`;
+  return `<ul class="evidence">${items.map((e) => `<li><span class="k">${KIND[e.kind] || e.kind}</span>${highlight(e.title, terms)}${e.year ? ` <span class="muted">(${e.year})</span>` : ""} <span class="muted">匹配度 ${e.degree.toFixed(0)}</span></li>`).join("")}</ul>`;
 }
 
 function actions(hit, level) {
@@ -142,23 +156,28 @@ function renderHits(result) {
   notice.hidden = !result.notice;
   notice.textContent = result.notice ? "注意：" + result.notice : "";
   const level = result.level;
-  $("#hits").innerHTML = result.hits.map((h) => {
+  const card = (h) => {
     h.level = level;
     const terms = h.matched_terms || [];
     const chips = `<div class="terms">${terms.slice(0, 10).map((t) => `<span>${esc(t)}</span>`).join("")}</div>`;
     let title, body;
     if (level === "expert") {
       title = `${esc(h.name)}<span class="sub">${esc(h.title || "")} · ${esc(h.institution || "")}</span>`;
-      body = `${chips}${evidenceList(h.evidence, terms)}<div class="muted">相关成果 ${h.n_outcomes} 项</div>`;
+      body = `${chips}${whyList(h)}${evidenceList(h.evidence, terms)}`;
     } else if (level === "institution") {
       title = `${esc(h.name)}<span class="sub">${esc(h.region || "")}</span>`;
-      body = `${chips}<div class="muted">相关专家：${esc(h.experts.join("、") || "—")}</div>${evidenceList(h.evidence, terms)}`;
+      body = `${chips}${whyList(h)}<div class="muted">相关专家：${esc(h.experts.join("、") || "—")}</div>${evidenceList(h.evidence, terms)}`;
     } else {
       title = `${highlight(h.title, terms)}<span class="sub">${KIND[h.kind] || h.kind}${h.year ? " · " + h.year : ""}</span>`;
-      body = `${chips}<div class="muted">${esc(h.institution || "")} ${esc((h.experts || []).join("、"))}</div>${reasonText(h.reasons)}`;
+      body = `${chips}<div class="muted">${esc(h.institution || "")} ${esc((h.experts || []).join("、"))}</div>${whyList(h)}`;
     }
-    return `<li class="hit"><div class="rank">${h.rank}</div><div><div class="name">${title}</div>${scoreCell(h)}${body}</div>${actions(h, level)}</li>`;
-  }).join("") || `<li class="muted">没有找到匹配结果。</li>`;
+    return `<li class="hit ${h.band}"><div class="rank">${h.rank}</div><div><div class="name">${title}</div>${scoreCell(h)}${body}</div>${actions(h, level)}</li>`;
+  };
+  const shown = result.hits.filter((h) => h.band !== "weak"), weak = result.hits.filter((h) => h.band === "weak");
+  const excluded = (result.excluded || []).map((x) => `<li>${esc(x.name)}：${esc(x.reason || "已标记不合适")}</li>`).join("");
+  $("#hits").innerHTML = (shown.map(card).join("") || `<li class="muted">没有强匹配或可参考的结果。</li>`)
+    + (weak.length ? `<li class="weak-group"><details><summary>弱匹配（${weak.length}）：匹配度低于弱匹配线，仅供参考</summary><ol class="hits">${weak.map(card).join("")}</ol></details></li>` : "")
+    + (excluded ? `<li class="excluded"><details><summary>已排除（${(result.excluded || []).length}）：已标记不合适</summary><ul>${excluded}</ul></details></li>` : "");
   document.querySelectorAll(".actions button").forEach((b) => (b.onclick = () => feedback(b.dataset.target, b.dataset.stage)));
 }
 
@@ -169,9 +188,7 @@ async function feedback(target, stage) {
     if (!reason) return;
   }
   try {
-    await api(`/needs/${encodeURIComponent(state.need.id)}/feedback`, {
-      method: "POST", body: JSON.stringify({ level: state.level, target_id: target, stage, reason }),
-    });
+    await postFeedback(state.need.id, { level: state.level, target_id: target, stage, reason });
     toast(`已记录：${STAGE_ZH[stage]}`);
     await runMatch();
     loadHistory();

@@ -30,7 +30,7 @@ async function showPairings() {
   try {
     const pairs = await api("/pairings?" + params);
     $("#hits").innerHTML = pairs.map((p, i) => `<li class="hit"><div class="rank">${i + 1}</div><div>
-      <div class="name">${esc(p.enterprise)} → ${esc(p.institution)}<span class="sub">${esc(p.institution_region || "")} · 得分 ${p.score.toFixed(2)}</span></div>
+      <div class="name">${esc(p.enterprise)} → ${esc(p.institution)}<span class="sub">${esc(p.institution_region || "")} · 预计可解决 ${p.score.toFixed(1)} 项需求</span></div>
       <ul class="evidence">${p.needs.map((n) => `<li><span class="k">需求</span>${esc(n.title)} <span class="muted">（匹配度 ${n.degree.toFixed(0)}）</span></li>`).join("")}</ul>
       <div class="muted">联系专家：${esc(p.experts.join("、") || "—")}</div></div><div class="actions"></div></li>`).join("") || `<li class="muted">没有配对结果。</li>`;
   } catch (err) {

@@ -36,10 +36,7 @@ async function runReverse() {
   }
 }
 
-function revScore(hit, best) {
-  const width = Math.max(3, (100 * hit.score) / best);
-  return `<div class="score"><div class="bar"><i style="width:${width}%"></i></div><b>得分 ${hit.score.toFixed(2)}</b></div>`;
-}
+
 
 function foundBy(hit) {
   return `<ul class="evidence">${hit.evidence.map((p) => `<li><span class="k">依据</span>${esc(p.title)} <span class="muted">（第 ${p.rank} 名）</span></li>`).join("")}</ul>`;
@@ -52,19 +49,19 @@ function revActions(hit, result) {
   return `<div class="actions">${current}<div class="btns">${buttons}<button class="no" data-stage="rejected" data-need="${esc(hit.id)}">不合适</button></div></div>`;
 }
 
-function needCard(h, best, result) {
+function needCard(h, result) {
   const terms = h.matched_terms || [];
   const chips = `<div class="terms">${terms.slice(0, 10).map((t) => `<span>${esc(t)}</span>`).join("")}</div>`;
   const title = `${highlight(h.title, terms)}<span class="sub">${esc(h.organization || "未填写企业")} · ${esc(h.region || "")}</span>`;
-  return `<li class="hit"><div class="rank">${h.rank}</div><div><div class="name">${title}</div>${revScore(h, best)}${chips}${foundBy(h)}</div>${revActions(h, result)}</li>`;
+  return `<li class="hit"><div class="rank">${h.rank}</div><div><div class="name">${title}</div>${scoreCell(h)}${chips}${foundBy(h)}</div>${revActions(h, result)}</li>`;
 }
 
-function enterpriseCard(h, best) {
+function enterpriseCard(h) {
   const terms = h.matched_terms || [];
   const chips = `<div class="terms">${terms.slice(0, 10).map((t) => `<span>${esc(t)}</span>`).join("")}</div>`;
   const needs = `<ul class="evidence">${h.evidence.map((n) => `<li><span class="k">需求</span>${highlight(n.title, terms)}</li>`).join("")}</ul>`;
   const title = `${esc(h.name)}<span class="sub">${esc(h.region || "")}${h.group ? " · " + esc(h.group) : ""}</span>`;
-  return `<li class="hit"><div class="rank">${h.rank}</div><div><div class="name">${title}</div>${revScore(h, best)}${chips}<div class="muted">相关需求 ${h.n_needs} 项</div>${needs}</div><div class="actions"></div></li>`;
+  return `<li class="hit"><div class="rank">${h.rank}</div><div><div class="name">${title}</div>${scoreCell(h)}${chips}<div class="muted">相关需求 ${h.n_needs} 项</div>${needs}</div><div class="actions"></div></li>`;
 }
 
 function renderReverse(result) {
@@ -74,8 +71,7 @@ function renderReverse(result) {
   const notice = $("#notice");
   notice.hidden = !result.notice;
   notice.textContent = result.notice ? "注意：" + result.notice : "";
-  const best = Math.max(1e-9, ...result.hits.map((h) => h.score));
-  const card = result.target === "needs" ? (h) => needCard(h, best, result) : (h) => enterpriseCard(h, best);
+  const card = result.target === "needs" ? (h) => needCard(h, result) : (h) => enterpriseCard(h);
   $("#hits").innerHTML = result.hits.map(card).join("") || `<li class="muted">没有找到匹配的进行中需求。</li>`;
   document.querySelectorAll("#hits .actions button[data-need]").forEach((b) => (b.onclick = () => revFeedback(b.dataset.need, b.dataset.stage)));
 }
@@ -87,8 +83,7 @@ async function revFeedback(needId, stage) {
     if (!reason) return;
   }
   try {
-    const body = { level: rev.result.probe, target_id: rev.result.probe_id, stage, reason };
-    await api(`/needs/${encodeURIComponent(needId)}/feedback`, { method: "POST", body: JSON.stringify(body) });
+    await postFeedback(needId, { level: rev.result.probe, target_id: rev.result.probe_id, stage, reason });
     toast(`已记录：${STAGE_ZH[stage]}`);
     rev.result = await revRequest();
     renderReverse(rev.result);

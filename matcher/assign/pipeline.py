@@ -14,10 +14,11 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from matcher.assign.left_out import write_left_out
 from matcher.assign.locks import run_lock
 from matcher.assign.params import BatchParams
 from matcher.assign.runs import create_run, get_run, progress_of, requeue_run, versions_of
-from matcher.assign.score import cancelled, score_one
+from matcher.assign.score import WEAK, cancelled, score_one, who
 from matcher.assign.solver import Pair, alternates, greedy, solve, total_gain
 from matcher.assign.unserved import unserved
 from matcher.match.conflicts import load_rules
@@ -125,6 +126,7 @@ def _finish(ctx: Context, run_id: str, params: BatchParams) -> None:
         baseline = total_gain(greedy(pairs, limits, capacities), limits)
         session.execute(delete(Match).where(Match.run_pk == run.pk))
         written = _write(session, run.pk, chosen, backups, rows, limits.region_bonus)
+        written["left_out"] = write_left_out(session, run.pk, chosen, backups, params.per_need)
         t3 = time.perf_counter()
         stats = dict(run.stats)
         stats.update(_stats(session, run, chosen, pairs, written, baseline, params))
@@ -134,9 +136,8 @@ def _finish(ctx: Context, run_id: str, params: BatchParams) -> None:
 
 
 def _pairs(session: Session, run_pk: int) -> tuple[list[Pair], dict[tuple[int, int], RunCandidate], dict[int, int]]:
-    rows = {
-        (c.need_pk, c.expert_pk): c for c in session.scalars(select(RunCandidate).where(RunCandidate.run_pk == run_pk))
-    }
+    every = session.scalars(select(RunCandidate).where(RunCandidate.run_pk == run_pk))
+    rows = {(c.need_pk, c.expert_pk): c for c in every if "left_out" not in c.evidence}
     experts = {c.expert_pk for c in rows.values()}
     facts = session.execute(select(Expert.pk, Expert.institution_pk, Expert.capacity).where(Expert.pk.in_(experts)))
     inst, capacities = {}, {}
@@ -146,14 +147,6 @@ def _pairs(session: Session, run_pk: int) -> tuple[list[Pair], dict[tuple[int, i
             capacities[pk] = capacity
     pairs = [Pair(n, e, inst.get(e), c.score, c.same_region) for (n, e), c in rows.items()]
     return pairs, rows, capacities
-
-
-def who(expert: Expert) -> dict[str, str | None]:
-    """The expert as proposed — kept in the run's record, so deleting the person or the institution later leaves
-    the finished run readable and exportable as it was."""
-    inst = expert.institution
-    return {"name": expert.name, "title": expert.title, "institution": inst.name if inst else None,
-            "region": expert.region or (inst.region if inst else None)}  # fmt: skip
 
 
 def _write(
@@ -213,7 +206,8 @@ def _stats(
         "candidates": len(pairs),
         **written,
         "experts_proposed": len({p.expert for p in chosen}),
-        "conflicts_removed": conflicts,
+        "conflicts_removed": {k: v for k, v in conflicts.items() if k != WEAK},
+        "below_weak": conflicts.get(WEAK, 0),
         "objective": round(objective, 2),
         "greedy_objective": round(baseline, 2),
         "seconds": {"score": round(sum(r.seconds for r in needs), 3)},

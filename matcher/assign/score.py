@@ -12,12 +12,14 @@ from sqlalchemy.orm import Session
 from matcher.assign.params import BatchParams
 from matcher.match.conflicts import ConflictRules
 from matcher.match.open_needs import Matched, match_need
+from matcher.search.degree import Bands
 from matcher.search.results import ExpertHit
 from matcher.store.db import transaction
 from matcher.store.tables import Expert, MatchRun, Need, RunCandidate, RunNeed, utcnow
 from matcher.workspace.context import Context
 
 EVIDENCE = 3
+WEAK = "weak"  # the count of 弱匹配 hits a need had, beside the conflict rules' counts
 
 
 def same_region(need: Need, expert: Expert) -> bool:
@@ -34,14 +36,21 @@ def evidence(hit: ExpertHit, scorer: str) -> dict[str, object]:
     }
 
 
-def candidate_rows(session: Session, *, run_pk: int, matched: Matched) -> list[RunCandidate]:
-    """Candidate rows (not yet added to the session) from a need's conflict-free expert hits."""
-    hits = matched.kept
-    experts = {e.id: e for e in session.scalars(select(Expert).where(Expert.id.in_([h.id for h in hits])))}
+def candidate_rows(session: Session, *, run_pk: int, matched: Matched, bands: Bands) -> tuple[list[RunCandidate], int]:
+    """Candidate rows (not yet added to the session) from a need's expert hits, and how many were 弱匹配 (never
+    candidates). Conflict-free hits at or above the weak line are the solver's candidates; hits a conflict rule
+    removed are kept as rows marked `left_out` (with the rule), so the run can say who was left out and why."""
+    hits = [(h, None) for h in matched.kept] + [(h, rule) for h, rule in matched.left_out]
+    ids = [h.id for h, _ in hits]
+    experts = {e.id: e for e in session.scalars(select(Expert).where(Expert.id.in_(ids)))}
     rows: list[RunCandidate] = []
-    for hit in hits:
+    weak = 0
+    for hit, rule in hits:
         expert = experts.get(hit.id)
         if expert is None:  # deleted since it was matched
+            continue
+        if not bands.proposable(hit.degree):
+            weak += rule is None
             continue
         rows.append(
             RunCandidate(
@@ -51,10 +60,10 @@ def candidate_rows(session: Session, *, run_pk: int, matched: Matched) -> list[R
                 rank=len(rows) + 1,
                 score=hit.degree,
                 same_region=same_region(matched.need, expert),
-                evidence=evidence(hit, matched.result.scorer),
+                evidence={**evidence(hit, matched.result.scorer), **({"left_out": rule} if rule else {})},
             )
         )
-    return rows
+    return rows, weak
 
 
 def cancelled(ctx: Context, run_pk: int) -> bool:
@@ -74,14 +83,22 @@ def score_one(ctx: Context, run_pk: int, need_pk: int, rules: ConflictRules, par
         if matched is None or session.get(Need, need_pk) is None:  # deleted meanwhile: nothing to propose
             session.execute(done.values(status="scored"))
             return
-        rows = candidate_rows(session, run_pk=run_pk, matched=matched)
+        rows, weak = candidate_rows(session, run_pk=run_pk, matched=matched, bands=Bands.of(ctx.settings))
         session.add_all(rows)
         session.execute(
             done.values(
                 status="scored",
-                candidates=len(rows),
-                conflicts=matched.removed,
+                candidates=sum(1 for r in rows if "left_out" not in r.evidence),
+                conflicts={**matched.removed, **({WEAK: weak} if weak else {})},
                 seconds=time.perf_counter() - start,
             )
         )
         session.execute(update(MatchRun).where(MatchRun.pk == run_pk).values(updated_at=utcnow()))
+
+
+def who(expert: Expert) -> dict[str, str | None]:
+    """The expert as proposed — kept in the run's record, so deleting the person or the institution later leaves
+    the finished run readable and exportable as it was."""
+    inst = expert.institution
+    return {"name": expert.name, "title": expert.title, "institution": inst.name if inst else None,
+            "region": expert.region or (inst.region if inst else None)}  # fmt: skip

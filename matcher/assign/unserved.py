@@ -8,20 +8,27 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from matcher.assign.score import WEAK
 from matcher.assign.solver import Pair
 from matcher.match.conflicts import RULES
 from matcher.store.tables import Need, RunNeed
 
 
 def reason(candidates: int, conflicts: dict[str, int], proposed: int) -> tuple[str, str]:
-    """(code, 中文说明) for a need with `proposed` proposals out of `candidates` conflict-free candidates."""
+    """(code, 中文说明) for a need with `proposed` proposals out of `candidates` conflict-free candidates at or above
+    the weak line (`conflicts` also counts the 弱匹配 hits, under `weak`)."""
+    conflicts = dict(conflicts)
+    weak = conflicts.pop(WEAK, 0)
+    if candidates == 0 and weak and not conflicts:
+        return "no_strong", f"无强匹配：{weak} 位候选专家的匹配度均低于弱匹配线，未作推荐"
     if candidates == 0 and not conflicts:
         return "no_candidates", "检索未找到相关专家"
+    weaker = f"，另有 {weak} 位低于弱匹配线" if weak else ""
     if candidates == 0:
         parts = "、".join(f"{RULES[rule]} {n} 位" for rule, n in sorted(conflicts.items()))
-        return "all_conflicts", f"候选专家全部因回避规则排除（{parts}）"
+        return "all_conflicts", f"达到弱匹配线的候选专家全部因回避规则排除（{parts}）{weaker}"
     if candidates <= proposed:
-        return "few_candidates", f"无冲突的候选专家仅 {candidates} 位"
+        return "few_candidates", f"无冲突且达到弱匹配线的候选专家仅 {candidates} 位{weaker}"
     return "capacity", f"其余 {candidates - proposed} 位候选专家已达推荐上限（专家或单位容量、同单位人数限制）"
 
 

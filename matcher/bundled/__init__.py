@@ -27,3 +27,8 @@ def demo_dir() -> Path:
 def default_model_dir() -> Path:
     """The shipped outcome ranker (`make model`)."""
     return _path("models", "default")
+
+
+def default_calibration_dir() -> Path:
+    """The shipped calibration of the 匹配度 (`make model`)."""
+    return _path("models", "calibration")

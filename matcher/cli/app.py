@@ -17,6 +17,7 @@ from rich.table import Table
 from matcher.bundled import demo_dir
 from matcher.cli import state
 from matcher.cli.batch import batch_app
+from matcher.cli.calibrate import calibrate_command
 from matcher.cli.imports import experts_app, import_app, run_import
 from matcher.cli.plan import pairings, plan_app
 from matcher.cli.progress import err_console, progress_bar
@@ -204,6 +205,7 @@ def demo(
 
 
 app.command("train")(train)
+app.command("calibrate")(calibrate_command)
 app.command("tune-embedder")(tune_embedder)
 
 

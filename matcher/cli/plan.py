@@ -31,8 +31,8 @@ Out = Annotated[Path | None, typer.Option("--out", help="Write the json/csv/xlsx
 
 
 def _threshold(min_degree: float | None) -> float:
-    """The 匹配度 (as 0–1) below which a pairing is not worth a call or a meeting."""
-    return (settings().weak_match if min_degree is None else min_degree) / 100
+    """The 匹配度 below which a pairing is not worth a call or a meeting (never below the weak line)."""
+    return settings().weak_match if min_degree is None else min_degree
 
 
 def _emit(data: bytes, fmt: str, out: Path | None) -> None:

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from openpyxl import Workbook
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.orm import Session, aliased
 
 from matcher.assign.runs import get_run
@@ -16,7 +16,8 @@ from matcher.export.sheets import book_bytes, csv_bytes, table
 from matcher.store.tables import Expert, Institution, Match, MatchRun, Need
 
 FORMATS = ("csv", "xlsx")
-ROLES = {"proposal": "推荐", "alternate": "备选"}
+ROLES = {"proposal": "推荐", "alternate": "备选", "left_out": "未推荐"}
+ORDER = {role: i for i, role in enumerate(ROLES)}
 COLUMNS = [
     ("need_id", "需求编号", 14),
     ("need", "需求", 40),
@@ -33,6 +34,7 @@ COLUMNS = [
     ("score", "匹配度", 8),
     ("evidence", "依据", 60),
     ("terms", "匹配关键词", 24),
+    ("reason", "未推荐原因", 40),
 ]
 
 
@@ -45,7 +47,7 @@ def proposals(session: Session, run: MatchRun, *, need_id: str | None = None) ->
         .outerjoin(Expert, Expert.id == Match.target_id)
         .outerjoin(inst, inst.pk == Expert.institution_pk)
         .where(Match.run_pk == run.pk)
-        .order_by(Need.pk, Match.rank)
+        .order_by(Need.pk, case(ORDER, value=Match.role, else_=len(ORDER)), Match.rank)
     )
     if need_id is not None:
         query = query.where(Need.id == need_id)
@@ -74,6 +76,7 @@ def _row(match: Match, need: Need, expert: Expert | None, institution: str | Non
         "score": round(match.score, 1),
         "evidence": "；".join(f"《{o['title']}》" for o in ev.get("outcomes", [])),
         "terms": "、".join(ev.get("terms", [])),
+        "reason": ev.get("reason", ""),
     }
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from matcher.search.probe import Owner
 from matcher.store.resolve import load_alias_file
 from matcher.store.tables import Exclusion, Expert, Feedback, Institution, Need
 from matcher.text.normalize import institution_key
@@ -50,14 +51,13 @@ class ConflictRules:
 
     def check(self, need: Need, expert: Expert) -> str | None:
         institution = expert.institution.name if expert.institution else None
-        return self.check_owner(need, institution=institution, expert_pk=expert.pk, expert_id=expert.id)
+        return self.check_owner(need, Owner(institution, expert.pk, expert.id))
 
-    def check_owner(
-        self, need: Need, *, institution: str | None, expert_pk: int | None = None, expert_id: str | None = None
-    ) -> str | None:
-        """The rule pairing `need` with this institution (and expert, when given) breaks, or None."""
+    def check_owner(self, need: Need, owner: Owner) -> str | None:
+        """The rule pairing `need` with this owner (an institution, an expert at one) breaks, or None."""
+        expert_pk, expert_id = owner.expert_pk, owner.expert_id
         own = self.org(need.organization)
-        theirs = self.org(institution)
+        theirs = self.org(owner.institution)
         if own and theirs and own.key == theirs.key:
             return "own_organization"
         if own and theirs and own.groups & theirs.groups:
@@ -65,7 +65,7 @@ class ConflictRules:
         excluded_org = own is not None and (own.key, expert_pk) in self.excluded_orgs
         if (need.pk, expert_pk) in self.excluded_pairs or excluded_org:
             return "excluded"
-        if (need.pk, expert_id) in self.rejected:
+        if (need.pk, expert_id) in self.rejected or (need.pk, owner.institution_id) in self.rejected:
             return "rejected"
         return None
 
@@ -97,11 +97,11 @@ def _orgs(session: Session) -> dict[str, Org]:
 
 
 def _rejected(session: Session) -> set[tuple[int, str]]:
-    """(need pk, expert id) pairs whose latest staff decision is 'rejected'."""
+    """(need pk, expert or institution id) pairs whose latest staff decision is 'rejected'."""
     latest: dict[tuple[int, str], str] = {}
     rows = session.execute(
         select(Feedback.need_pk, Feedback.target_id, Feedback.stage)
-        .where(Feedback.level == "expert")
+        .where(Feedback.level.in_(("expert", "institution")))
         .order_by(Feedback.pk)
     )
     for need_pk, target, stage in rows:

@@ -19,15 +19,17 @@ from matcher.ranking.model import Ranker
 from matcher.ranking.outcome.features import Candidates, pair_features
 from matcher.ranking.outcome.rerank import rerank
 from matcher.records import NeedRecord
+from matcher.rollup.explain import explain
 from matcher.rollup.vote import VoteParams, expert_hits, roll_up
 from matcher.search.competition import own_needs, rival_cosines
+from matcher.search.degree import Bands, weak_notice, with_degrees
 from matcher.search.fusion import vote_weight
 from matcher.search.query import Query, build_query, checked_text, need_texts
-from matcher.search.results import LEVELS, ExpertHit, MatchResult, Scored, evidence_outcomes, weak_match, with_degrees
+from matcher.search.results import LEVELS, ExpertHit, MatchResult, Scored, evidence_outcomes
 from matcher.search.retrieve import retrieve_from
-from matcher.services.feedback import track_record
+from matcher.services.feedback import rejected_for, track_record
 from matcher.store.tables import Need
-from matcher.store.views import OutcomeInfo, load_outcomes
+from matcher.store.views import OutcomeInfo, load_outcomes, outcome_texts
 from matcher.workspace.context import Context
 from matcher.workspace.served import Loaded
 
@@ -115,6 +117,29 @@ def scorer_label(ranker: Loaded[Ranker] | None, experts: Loaded[Ranker] | None) 
     return f"{name}+experts:{experts.name}" if experts else name
 
 
+def score_key(level: str, ranked: bool, experts_ranked: bool = False) -> str:
+    """Which calibration a hit's served score goes through: `outcome:ranker` (the outcome ranker's probability),
+    `outcome:fused` (the fused list's vote weight), `expert:ranker`, or `expert:vote` / `institution:vote` (the
+    roll-up's vote)."""
+    if level == "outcome":
+        return "outcome:ranker" if ranked else "outcome:fused"
+    return "expert:ranker" if level == "expert" and experts_ranked else f"{level}:vote"
+
+
+def score_kind(result: MatchResult) -> str:
+    return score_key(result.level, result.scorer.startswith("ranker"), result.expert_ranked)
+
+
+def calibrated(ctx: Context, key: str, scores: np.ndarray, full: float = 1.0) -> np.ndarray:
+    """Probabilities of relevance for served scores of `key`: the workspace's map for it, else the score itself —
+    a roll-up vote over the most a vote can be (`full`), anything else clipped to 0–1 (uncalibrated)."""
+    maps = ctx.served.calibration
+    if key in maps.levels:
+        return maps.probabilities(key, scores)
+    scale = full if key.endswith(":vote") else 1.0
+    return np.clip(np.asarray(scores, float) / scale, 0.0, 1.0)
+
+
 def match(ctx: Context, query: Query, *, level: str = "expert", top: int = 10) -> MatchResult:
     """The `top` experts, institutions or outcomes for `query`, best first, with evidence."""
     if level not in LEVELS:
@@ -127,6 +152,8 @@ def match(ctx: Context, query: Query, *, level: str = "expert", top: int = 10) -
 
 def _match(ctx: Context, query: Query, level: str, top: int) -> MatchResult:
     s, clock = ctx.settings, [time.perf_counter()]
+    rejected = _rejected(ctx, query, level)
+    shown, top = top, top + len(rejected)  # a target marked 不合适 leaves the list: rank enough to fill it
     items = fused = candidates(ctx, query)
     clock.append(time.perf_counter())
     ranker = ctx.ranker
@@ -146,12 +173,18 @@ def _match(ctx: Context, query: Query, level: str, top: int) -> MatchResult:
         hits = _ranked_experts(ctx, query, items, fused, infos, experts.model, params)[:top]
     else:
         hits = roll_up(level, items, infos, query.keywords, top, params)
-    with_degrees(hits, 1.0 if experts else params.full())
+    hits, excluded = _without(hits, rejected, shown)
+    key, full, bands = score_key(level, ranker is not None, experts is not None), params.full(), Bands.of(s)
+    with_degrees(hits, key, lambda k, x: calibrated(ctx, k, x, full), bands, score_key("outcome", ranker is not None))
     pk_of = {info.id: pk for pk, info in infos.items()}
-    for hit in evidence_outcomes(hits):
-        hit.reasons = reasons.get(pk_of.get(hit.id, -1), [])
+    for shown_outcome in evidence_outcomes(hits):
+        shown_outcome.reasons = reasons.get(pk_of.get(shown_outcome.id, -1), [])
+    with ctx.sessions() as session:
+        texts = outcome_texts(session, [o.id for o in evidence_outcomes(hits)])
+    for hit in hits:
+        explain(hit, query.keywords, texts, ctx.indexes.tokenizer)
     clock.append(time.perf_counter())
-    weak = weak_match(hits, s.weak_match)
+    weak = weak_notice(hits, bands)
     notices = [*ctx.served.notices(experts=level == "expert"), *([weak] if weak else [])]
     return MatchResult(
         level=level,
@@ -163,7 +196,26 @@ def _match(ctx: Context, query: Query, level: str, top: int) -> MatchResult:
         timings_ms={k: round((b - a) * 1e3, 2) for k, a, b in zip(STAGES, clock[:-1], clock[1:], strict=True)},
         expert_ranked=experts is not None,
         weak=weak is not None,
+        excluded=excluded,
     )
+
+
+def _rejected(ctx: Context, query: Query, level: str) -> dict[str, str]:
+    if query.need_id is None:
+        return {}
+    with ctx.sessions() as session:
+        return rejected_for(session, need_id=query.need_id, level=level)
+
+
+def _without(hits: list[Any], rejected: dict[str, str], top: int) -> tuple[list[Any], list[dict[str, Any]]]:
+    """`hits` without the targets staff marked 不合适 for this need (re-ranked, cut at `top`), and those, with the
+    reason staff gave."""
+    kept = [h for h in hits if h.id not in rejected][:top]
+    for rank, hit in enumerate(kept, 1):
+        hit.rank = rank
+    gone = [{"id": h.id, "name": getattr(h, "name", None) or h.title, "reason": rejected[h.id]} for h in hits
+            if h.id in rejected]  # fmt: skip
+    return kept, gone
 
 
 def _ranked_experts(

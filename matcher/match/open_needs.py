@@ -84,16 +84,14 @@ def _key(rules: ConflictRules, name: str | None) -> str:
 def broken_rule(need: Need, owners: list[Owner], rules: ConflictRules) -> str | None:
     """The rule that rules pairing `need` with these owners out: the first owner's, when every owner breaks one
     (a forward hit has one owner; an outcome's probe has each of its experts)."""
-    broken = [
-        rules.check_owner(need, institution=o.institution, expert_pk=o.expert_pk, expert_id=o.expert_id) for o in owners
-    ]
+    broken = [rules.check_owner(need, o) for o in owners]
     return broken[0] if broken and all(broken) else None
 
 
 def owner_of(hit: Any, expert_pks: dict[str, int]) -> Owner:
     """Who a forward hit is, for the conflict rules: an expert (at their institution) or an institution."""
     if isinstance(hit, InstitutionHit):
-        return Owner(hit.name)
+        return Owner(hit.name, institution_id=hit.id)
     if isinstance(hit, ExpertHit):
         pk = expert_pks.get(hit.id)
         return Owner(hit.institution, pk, hit.id if pk is not None else None)
@@ -112,18 +110,22 @@ class Matched:
     result: MatchResult
     kept: list[Any]
     removed: dict[str, int] = field(default_factory=dict)
+    left_out: list[tuple[Any, str]] = field(default_factory=list)  # (hit, the rule that removed it)
 
 
-def allowed(session: Session, need: Need, hits: list[Any], rules: ConflictRules) -> tuple[list[Any], dict[str, int]]:
+def allowed(
+    session: Session, need: Need, hits: list[Any], rules: ConflictRules
+) -> tuple[list[Any], list[tuple[Any, str]]]:
+    """`hits` split into those `need` may be paired with, and the others with the rule each breaks."""
     pks = expert_pks(session, [h.id for h in hits if isinstance(h, ExpertHit)])
-    kept, removed = [], Counter[str]()
+    kept, removed = [], []
     for hit in hits:
         rule = broken_rule(need, [owner_of(hit, pks)], rules)
         if rule:
-            removed[rule] += 1
+            removed.append((hit, rule))
         else:
             kept.append(hit)
-    return kept, dict(removed)
+    return kept, removed
 
 
 def feedback_mark(session: Session) -> int:
@@ -144,7 +146,7 @@ def match_need(ctx: Context, need: Need, rules: ConflictRules, *, level: str, to
         )
     with ctx.sessions() as session:
         kept, removed = allowed(session, need, result.hits, rules)
-    return Matched(need, result, kept, removed)
+    return Matched(need, result, kept, dict(Counter(rule for _, rule in removed)), removed)
 
 
 def match_needs(

@@ -13,10 +13,12 @@ from sqlalchemy import func, select
 
 from matcher.errors import IndexMissingError, InputError
 from matcher.index.needs import NeedIndexes
+from matcher.match import forward
 from matcher.match.conflicts import ConflictRules, load_rules
 from matcher.match.open_needs import NeedSelection, broken_rule, select_needs
 from matcher.rollup.enterprises import enterprise_hits
 from matcher.rollup.vote import VoteParams
+from matcher.search.degree import Bands, weak_notice, with_degrees
 from matcher.search.fusion import FusionParams
 from matcher.search.needs import Found, search_needs
 from matcher.search.probe import Probe, expert_probe, institution_probe, outcome_probe, text_probe
@@ -87,12 +89,18 @@ def _reverse(
         kept, removed = keep_allowed(found, {n.pk: n for n in selected}, found_by, rules)
         shown = top if target == "needs" else EXPERT_POOL
         hits: list[Any] = need_hits(kept, {n.pk: n for n in selected}, found_by.keywords, ctx.indexes.tokenizer, shown)
+        votes, bands = VoteParams.from_settings(s), Bands.of(s)
+        with_degrees(hits, "needs:vote", lambda k, x: forward.calibrated(ctx, k, x), bands, None)
         if target == "enterprises":
             org_key = lambda name: org.key if (org := rules.org(name)) else None  # noqa: E731
-            hits = enterprise_hits(session, hits, org_key, VoteParams.from_settings(s), top)
+            hits = enterprise_hits(session, hits, org_key, votes, top)
+            full = votes.full()
+            with_degrees(hits, "enterprises:vote", lambda k, x: forward.calibrated(ctx, k, x, full), bands, None)
         unindexed = int(session.scalar(select(func.count()).select_from(Need)) or 0) - index.count
+    weak = weak_notice(hits, bands) if found_by.parts else None
     notices = [NO_OUTCOMES.format(label=found_by.label)] if not found_by.parts else []
     notices += [STALE_NEEDS.format(n=unindexed)] if unindexed else []
+    notices += [weak] if weak else []
     return ReverseResult(
         target=target,
         probe=found_by.kind,
@@ -102,6 +110,7 @@ def _reverse(
         conflicts_removed=removed,
         notice="；".join(notices) or None,
         timings_ms={"reverse": round((time.perf_counter() - started) * 1e3, 2)},
+        weak=weak is not None,
     )
 
 

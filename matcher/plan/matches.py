@@ -17,7 +17,7 @@ POOL = 20  # candidates per need a plan may choose from
 
 @dataclass
 class Candidate:
-    """An institution or expert that serves one need: who, how well (0–1), and why."""
+    """An institution or expert that serves one need: who, how well (匹配度, 0–100), and why."""
 
     id: str
     name: str
@@ -42,12 +42,8 @@ def candidate(hit: InstitutionHit | ExpertHit) -> Candidate:
     """A roll-up hit as a plan candidate (an expert's institution is where the delegation goes)."""
     evidence = [e.title for e in hit.evidence]
     if isinstance(hit, InstitutionHit):
-        return Candidate(
-            hit.id, hit.name, hit.region, hit.name, hit.degree / 100, hit.experts, evidence, hit.matched_terms
-        )
-    return Candidate(
-        hit.id, hit.name, hit.region, hit.institution, hit.degree / 100, [hit.name], evidence, hit.matched_terms
-    )
+        return Candidate(hit.id, hit.name, hit.region, hit.name, hit.degree, hit.experts, evidence, hit.matched_terms)
+    return Candidate(hit.id, hit.name, hit.region, hit.institution, hit.degree, [hit.name], evidence, hit.matched_terms)
 
 
 def match_for_plans(

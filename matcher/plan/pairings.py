@@ -1,8 +1,9 @@
 """Company–institution pairings: for each enterprise with open needs, the institutions best placed to serve it,
 aggregated over all its needs — and the inverse view, per institution, the companies to approach.
 
-A pair's score is the sum of the institution's 匹配度 (0–1) over the enterprise's needs it is a candidate for, so
-an institution that serves three needs well outranks one that serves one need slightly better.
+A pair's score is the sum of the probabilities the institution's 匹配度 stand for over the enterprise's needs it is
+a candidate for — the needs it can be expected to solve — so an institution that serves three needs well outranks
+one that serves one need slightly better.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from matcher.plan.matches import Candidate, NeedMatches
+from matcher.search.degree import probability
 
 EVIDENCE = 3
 
@@ -37,8 +39,8 @@ class Pairing:
 
 
 def _merge(pair: Pairing, need: NeedMatches, c: Candidate) -> None:
-    pair.score += c.degree
-    pair.needs.append(CoveredNeed(need.id, need.title, round(100 * c.degree, 1)))
+    pair.score += probability(c.degree)
+    pair.needs.append(CoveredNeed(need.id, need.title, c.degree))
     pair.experts = list(dict.fromkeys([*pair.experts, *c.experts]))[:5]
     pair.evidence = list(dict.fromkeys([*pair.evidence, *c.evidence]))[:EVIDENCE]
     pair.terms = list(dict.fromkeys([*pair.terms, *c.terms]))[:10]
@@ -47,7 +49,7 @@ def _merge(pair: Pairing, need: NeedMatches, c: Candidate) -> None:
 def all_pairs(
     matches: list[NeedMatches], institution_region: str | None = None, min_degree: float = 0.0
 ) -> list[Pairing]:
-    """Every (enterprise, institution) pair some need connects at `min_degree` or better, scored and with
+    """Every (enterprise, institution) pair some need connects at `min_degree` (匹配度) or better, scored and with
     evidence, best first."""
     pairs: dict[tuple[str, str], Pairing] = {}
     for need in matches:

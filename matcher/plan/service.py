@@ -18,6 +18,7 @@ from matcher.match.open_needs import NeedSelection, select_needs
 from matcher.plan.matches import NeedMatches, match_for_plans
 from matcher.plan.pairings import Pairing, all_pairs, top_per
 from matcher.plan.visits import AgendaItem, Plan, Stop, make_plan
+from matcher.search.degree import Bands
 from matcher.store.tables import PlanRecord
 from matcher.workspace.context import Context
 
@@ -36,7 +37,7 @@ class PlanRequest:
     region: str | None = None
     to_region: str | None = None
     per_expert: int | None = None
-    min_degree: float = 0.3  # 0–1
+    min_degree: float = 30.0  # 匹配度; never below the weak line (`effective`)
 
     def check(self) -> None:
         if self.kind not in KINDS:
@@ -45,7 +46,7 @@ class PlanRequest:
             raise InputError("a visit plan needs the delegation's enterprises or a region")
         if self.kind == "delegation" and not self.region:
             raise InputError("a delegation plan needs the region whose needs the experts serve")
-        if not 0 <= self.min_degree <= 1:
+        if not 0 <= self.min_degree <= 100:
             raise InputError("the minimum 匹配度 is between 0 and 100")
 
 
@@ -66,7 +67,7 @@ def pairings(
     region: str | None = None,
     enterprise: str | None = None,
     institution_region: str | None = None,
-    min_degree: float = 0.3,
+    min_degree: float = 30.0,
     top: int = 5,
     by: str = "enterprise",
     progress: Progress = None,
@@ -77,7 +78,8 @@ def pairings(
     if top < 1:
         raise InputError("top must be at least 1")
     found = _matches(ctx, "institution", region, [enterprise] if enterprise else None, progress)
-    grouped = top_per(all_pairs(found, institution_region, min_degree), by, top)
+    floor = max(min_degree, Bands.of(ctx.settings).weak)  # 弱匹配 is never proposed
+    grouped = top_per(all_pairs(found, institution_region, floor), by, top)
     return [p for group in grouped.values() for p in group]
 
 
@@ -91,7 +93,7 @@ def make(ctx: Context, request: PlanRequest, *, progress: Progress = None) -> Pl
         k=request.k,
         region=request.to_region if request.kind == "visit" else None,
         capacity=request.per_expert,
-        min_degree=request.min_degree,
+        min_degree=max(request.min_degree, Bands.of(ctx.settings).weak),
     )
 
 

@@ -12,6 +12,7 @@ import numpy as np
 from matcher.errors import NotFoundError
 from matcher.plan.coverage import Cover, greedy, solve
 from matcher.plan.matches import Candidate, NeedMatches
+from matcher.search.degree import probability
 
 
 @dataclass
@@ -51,8 +52,8 @@ class Plan:
 def weights(
     matches: list[NeedMatches], region: str | None, min_degree: float = 0.0
 ) -> tuple[np.ndarray, list[Candidate]]:
-    """W[need, facility] = 匹配度 (0–1) over every candidate (in `region`, when given) of any selected need;
-    pairings below `min_degree` are not worth a meeting and count 0."""
+    """W[need, facility] = the probability the 匹配度 stands for, over every candidate (in `region`, when given) of
+    any selected need; pairings below `min_degree` (匹配度) are not worth a meeting and count 0."""
     facilities: dict[str, Candidate] = {}
     for need in matches:
         for c in need.candidates:
@@ -65,7 +66,7 @@ def weights(
     for i, need in enumerate(matches):
         for c in need.candidates:
             if c.id in column and c.degree >= min_degree:
-                W[i, column[c.id]] = max(W[i, column[c.id]], c.degree)
+                W[i, column[c.id]] = max(W[i, column[c.id]], probability(c.degree))
     return W, list(facilities.values())
 
 
@@ -74,7 +75,7 @@ def _stop(order: int, fac: Candidate, rows: list[int], matches: list[NeedMatches
     for i in sorted(rows, key=lambda r: -W[r, j]):
         need = matches[i]
         cand = next(c for c in need.candidates if c.id == fac.id)
-        agenda.append(AgendaItem(need.id, need.title, need.organization, round(100 * W[i, j], 1), cand.evidence[:2]))
+        agenda.append(AgendaItem(need.id, need.title, need.organization, cand.degree, cand.evidence[:2]))
     experts = list(dict.fromkeys(e for i in rows for c in matches[i].candidates if c.id == fac.id for e in c.experts))
     value = round(float(sum(W[i, j] for i in rows)), 4)
     return Stop(order, fac.id, fac.name, fac.region, fac.institution, experts[:5], value, agenda)

@@ -26,6 +26,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.preprocessing import StandardScaler
 
 from matcher.artifacts.folder import load_estimator, write_params
+from matcher.search.degree import degree
 
 OBJECTIVES = ("pairwise-linear", "pointwise-gbdt", "pointwise-linear", "binary-gbdt")
 
@@ -146,7 +147,7 @@ class Ranker(BaseEstimator):
 
     def degree_of(self, raw: np.ndarray) -> np.ndarray:
         """The 匹配度 of raw scores already computed by `decision_function`."""
-        return np.round(100.0 * self.calibrator_.predict(raw), 1)
+        return np.asarray(degree(self.calibrator_.predict(raw)))
 
     def contributions(self, X: np.ndarray) -> np.ndarray:
         """Per-feature contribution to the raw score of each row: exact for linear objectives; for trees the

@@ -29,6 +29,7 @@ class Owner:
     institution: str | None
     expert_pk: int | None = None
     expert_id: str | None = None
+    institution_id: str | None = None  # a stored institution (its 不合适 decisions count)
 
 
 @dataclass

@@ -44,7 +44,10 @@ class OutcomeHit:
     matched_terms: list[str]
     components: Components
     reasons: list[dict[str, Any]] = field(default_factory=list)
-    degree: float = 0.0  # 匹配度 0–100, see `with_degrees`
+    degree: float = 0.0  # 匹配度 0–100 (`degree.py`)
+    band: str = "weak"  # strong | fair | weak (`degree.Bands`)
+    why: list[str] = field(default_factory=list)  # reasons of its own (`rollup/explain.py`)
+    sentence: dict[str, Any] | None = None  # the evidence sentence that matches the need best
 
 
 @dataclass
@@ -60,6 +63,9 @@ class ExpertHit:
     matched_terms: list[str]
     evidence: list[OutcomeHit]
     degree: float = 0.0
+    band: str = "weak"
+    why: list[str] = field(default_factory=list)
+    sentence: dict[str, Any] | None = None
 
 
 @dataclass
@@ -75,6 +81,9 @@ class InstitutionHit:
     matched_terms: list[str]
     evidence: list[OutcomeHit]
     degree: float = 0.0
+    band: str = "weak"
+    why: list[str] = field(default_factory=list)
+    sentence: dict[str, Any] | None = None
 
 
 @dataclass
@@ -87,25 +96,11 @@ class MatchResult:
     notice: str | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
     expert_ranked: bool = False  # expert hits' scores are the expert ranker's probabilities (else roll-up votes)
-    weak: bool = False  # 无强匹配: even the best candidate outcome is unlikely to be relevant (see `weak_match`)
+    excluded: list[dict[str, Any]] = field(default_factory=list)  # marked 不合适 for this need: id, name, reason
+    weak: bool = False  # 无强匹配: every hit is below the weak line (`degree.weak_notice`)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-WEAK_ADVICE = (
-    "无强匹配：最佳候选成果的匹配度仅 {best:.0f}（低于 {limit:.0f}）。建议放宽地区或领域范围、补充需求的技术细节，"
-    "或将需求发布到需求库、在对接会上征集合作方。"
-)
-
-
-def weak_match(hits: list[Any], limit: float) -> str | None:
-    """The 无强匹配 notice when the ranker scored the candidates and even the best outcome's calibrated 匹配度
-    is below `limit`; None otherwise."""
-    scored = [h.components.model for h in evidence_outcomes(hits) if h.components.model is not None]
-    if not scored or max(scored) >= limit:
-        return None
-    return WEAK_ADVICE.format(best=max(scored), limit=limit)
 
 
 def evidence_outcomes(hits: list[Any]) -> list[OutcomeHit]:
@@ -114,17 +109,6 @@ def evidence_outcomes(hits: list[Any]) -> list[OutcomeHit]:
     for hit in hits:
         found += [hit] if isinstance(hit, OutcomeHit) else hit.evidence
     return found
-
-
-def with_degrees(hits: list[Any], full: float) -> list[Any]:
-    """Set each hit's 匹配度 (0–100, never above): outcome scores and ranker probabilities are on 0–1, roll-up
-    votes on 0–`full` (the vote of an owner whose best outcomes all score 1). Evidence outcomes get theirs too."""
-    for hit in hits:
-        scale = full if isinstance(hit, ExpertHit | InstitutionHit) else 1.0
-        hit.degree = round(min(100.0, max(0.0, 100.0 * hit.score / scale)), 1)
-        for outcome in getattr(hit, "evidence", []):
-            outcome.degree = round(min(100.0, max(0.0, 100.0 * outcome.score)), 1)
-    return hits
 
 
 @dataclass
@@ -148,6 +132,8 @@ class NeedHit:
     score: float  # Σ over the probe's outcomes of 1/√(rank of this need in that outcome's fused list)
     matched_terms: list[str]
     evidence: list[PartHit]
+    degree: float = 0.0
+    band: str = "weak"
 
 
 @dataclass
@@ -161,6 +147,8 @@ class EnterpriseHit:
     n_needs: int
     matched_terms: list[str]
     evidence: list[NeedHit]
+    degree: float = 0.0
+    band: str = "weak"
 
 
 @dataclass
@@ -175,6 +163,7 @@ class ReverseResult:
     conflicts_removed: dict[str, int] = field(default_factory=dict)
     notice: str | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
+    weak: bool = False  # 无强匹配: every hit is below the weak line
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

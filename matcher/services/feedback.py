@@ -7,31 +7,56 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from matcher.errors import InputError, NotFoundError
+from matcher.errors import ConflictError, InputError, NotFoundError
 from matcher.services.needs import get_need
-from matcher.store.stages import ACCEPTED, STAGES
+from matcher.store.stages import ACCEPTED, STAGES, is_forward
 from matcher.store.tables import Expert, Feedback, Institution, Need, Outcome
 
 TARGETS: dict[str, Any] = {"outcome": Outcome, "expert": Expert, "institution": Institution}
 
 
 def record_feedback(
-    session: Session, *, need_id: str, level: str, target_id: str, stage: str, reason: str | None, actor: str
+    session: Session,
+    *,
+    need_id: str,
+    level: str,
+    target_id: str,
+    stage: str,
+    reason: str | None,
+    actor: str,
+    correction: bool = False,
 ) -> Feedback:
+    """Record a decision on pairing a need with a target. A closed need takes none; a move that does not go forward
+    (`stages.is_forward`) is refused unless asked for as a `correction`, and then recorded as one."""
     if stage not in STAGES:
         raise InputError(f"stage must be one of {', '.join(STAGES)}")
     if level not in TARGETS:
         raise InputError(f"level must be one of {', '.join(TARGETS)}")
     if stage == "rejected" and not (reason or "").strip():
-        raise InputError("a rejection needs a reason")
+        raise InputError("标记为不合适时须填写原因")
     need = get_need(session, need_id=need_id)
+    if need.status != "open":
+        raise ConflictError(f"需求 {need.title} 已关闭，不再记录对接进展")
     table = TARGETS[level]
     if session.scalar(select(table.pk).where(table.id == target_id)) is None:
         raise NotFoundError(f"no {level} with id {target_id!r}")
-    row = Feedback(need_pk=need.pk, level=level, target_id=target_id, stage=stage, reason=reason, created_by=actor)
+    before = latest_stage(session, need_pk=need.pk, level=level, target_id=target_id)
+    backwards = not is_forward(before, stage)
+    if backwards and not correction:
+        raise ConflictError(
+            f"对接进展从「{STAGES[before].label if before else ''}」改为「{STAGES[stage].label}」是更正，"
+            "请确认后以更正方式提交（correction）"
+        )
+    row = Feedback(need_pk=need.pk, level=level, target_id=target_id, stage=stage, reason=reason,
+                   correction=backwards, created_by=actor)  # fmt: skip
     session.add(row)
     session.flush()
     return row
+
+
+def latest_stage(session: Session, *, need_pk: int, level: str, target_id: str) -> str | None:
+    query = select(Feedback.stage).where(Feedback.need_pk == need_pk, Feedback.level == level)
+    return session.scalar(query.where(Feedback.target_id == target_id).order_by(Feedback.pk.desc()).limit(1))
 
 
 def feedback_for(session: Session, *, need_id: str) -> list[Feedback]:
@@ -42,6 +67,18 @@ def feedback_for(session: Session, *, need_id: str) -> list[Feedback]:
 def latest_stages(session: Session, *, need_id: str) -> dict[tuple[str, str], str]:
     """(level, target id) → the latest stage recorded for this need."""
     return {(f.level, f.target_id): f.stage for f in feedback_for(session, need_id=need_id)}
+
+
+def rejected_for(session: Session, *, need_id: str, level: str) -> dict[str, str]:
+    """Target id → the reason, for this need's targets at `level` whose latest decision is 不合适."""
+    need = session.scalar(select(Need.pk).where(Need.id == need_id))
+    rows = session.execute(
+        select(Feedback.target_id, Feedback.stage, Feedback.reason)
+        .where(Feedback.need_pk == need, Feedback.level == level)
+        .order_by(Feedback.pk)
+    )
+    latest = {target: (stage, reason) for target, stage, reason in rows}
+    return {target: reason or "" for target, (stage, reason) in latest.items() if stage == "rejected"}
 
 
 def track_record(session: Session) -> dict[int, int]:

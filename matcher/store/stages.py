@@ -31,6 +31,20 @@ STAGES: dict[str, Stage] = {
 }
 assert tuple(STAGES) == get_args(StageName)
 ACCEPTED = tuple(name for name, s in STAGES.items() if s.accepted)
+ORDER = ("proposed", "contacted", "meeting", "intention", "signed")  # the way forward; 不合适 ends it
+
+
+def is_forward(before: str | None, after: str) -> bool:
+    """Whether moving a pairing from stage `before` to `after` goes forward: to a later stage, the same one again,
+    or to 不合适 before it is signed. Anything else (back to an earlier stage, out of 不合适, 已签约 → 不合适) is a
+    correction, recorded only when asked for as one."""
+    if before is None or before == after:
+        return True
+    if after == "rejected":
+        return before != "signed"
+    if before == "rejected":
+        return False
+    return ORDER.index(after) > ORDER.index(before)
 
 
 def label(name: str) -> str:

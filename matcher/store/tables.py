@@ -195,6 +195,7 @@ class Feedback(Base):
     target_id: Mapped[str] = mapped_column(String(200))
     stage: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str | None] = mapped_column(Text)
+    correction: Mapped[bool] = mapped_column(default=False, doc="moved the pairing back: asked for as a correction")
     created_by: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -56,6 +56,14 @@ def _inst_cells(row: Any, start: int) -> tuple[Any, Any, Any, Any, Any]:
     return row[start], row[start + 1], row[start + 2], row[start + 3], row[start + 4]
 
 
+def outcome_texts(session: Session, ids: list[str]) -> dict[str, str]:
+    """Outcome id → its abstract, or its title when it has none (what a hit's reasons quote)."""
+    if not ids:
+        return {}
+    rows = session.execute(select(Outcome.id, Outcome.title, Outcome.abstract).where(Outcome.id.in_(ids)))
+    return {i: abstract or title for i, title, abstract in rows}
+
+
 def load_outcomes(session: Session, pks: list[int]) -> dict[int, OutcomeInfo]:
     """Outcome pk → OutcomeInfo with institution and ordered experts."""
     if not pks:

@@ -23,14 +23,16 @@ def scratch_matcher(
     needs: Path,
     embedder: Embedder | None = None,
     step: Step | None = None,
+    served: bool = False,
 ) -> Iterator[Matcher]:
-    """A Matcher over a temporary SQLite workspace holding `outcomes` and `needs`, indexed."""
+    """A Matcher over a temporary SQLite workspace holding `outcomes` and `needs`, indexed; `served`: with the
+    rankers and calibration the settings name (else none, as training and the evaluation's systems want)."""
     with tempfile.TemporaryDirectory(prefix="matcher-scratch-") as tmp:
         scratch = settings.model_copy(
             update={
                 "home": Path(tmp),
                 "database_url": None,
-                "model": "none",
+                **({} if served else {"model": "none", "expert_model": "none", "calibration": "none"}),
                 "cache_dir": settings.workspace().cache_path.parent,
             }
         )

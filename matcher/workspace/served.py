@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from matcher.artifacts.folder import PARAMS
-from matcher.bundled import default_model_dir
+from matcher.bundled import default_calibration_dir, default_model_dir
 from matcher.config import Settings
 from matcher.embed import Embedder
 from matcher.errors import ModelMissingError
 from matcher.index.loaded import Indexes, load_indexes
+from matcher.ranking.calibration import Calibration
 from matcher.ranking.expert.train import EXPERT_RANKER
 from matcher.ranking.model import Ranker
 from matcher.ranking.outcome.train import OUTCOME_RANKER
@@ -82,11 +83,14 @@ def load_model(slot: ModelSlot[M], embedder: str) -> tuple[Loaded[M] | None, str
     return Loaded(model, params), None
 
 
-def model_slots(settings: Settings) -> tuple[ModelSlot[Ranker], ModelSlot[Ranker]]:
+def model_slots(settings: Settings) -> tuple[ModelSlot[Ranker], ModelSlot[Ranker], ModelSlot[Calibration]]:
     models = settings.workspace().models_dir
     return (
         ModelSlot("排序模型", settings.model, models / "active", default_model_dir(), OUTCOME_RANKER.load),
         ModelSlot("专家排序模型", settings.expert_model, models / "expert", None, EXPERT_RANKER.load),
+        ModelSlot(
+            "匹配度校准", settings.calibration, models / "calibration", default_calibration_dir(), Calibration.load
+        ),
     )
 
 
@@ -142,9 +146,15 @@ class Served:
     def expert_ranker(self) -> Loaded[Ranker] | None:
         return self._model(self.slots[1])[0]
 
+    @property
+    def calibration(self) -> Calibration:
+        """The 匹配度 maps served (none: each score's own fallback)."""
+        loaded = self._model(self.slots[2])[0]
+        return loaded.model if loaded else Calibration()
+
     def notices(self, *, experts: bool) -> list[str]:
         """Why a ranker is not used (the expert ranker's only when `experts`)."""
-        slots = self.slots if experts else self.slots[:1]
+        slots = self.slots[:2] if experts else self.slots[:1]
         return [n for slot in slots if (n := self._model(slot)[1])]
 
     def remembered(self, key: Hashable, make: Callable[[], T]) -> T:

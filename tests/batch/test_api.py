@@ -46,9 +46,13 @@ def test_start_watch_read_export_diff(client: tuple[TestClient, dict[str, str]])
     first = wait_done(c, viewer, start(c, staff, per_need=2, alternates=1)["id"])
     assert first["status"] == "done" and first["progress"] == {"scored": DEMO_NEEDS, "needs": DEMO_NEEDS}
     rows = c.get(f"/batch-runs/{first['id']}/proposals", headers=viewer).json()
-    assert len(rows) == first["stats"]["proposals"] + first["stats"]["alternates"]
+    stats = first["stats"]
+    assert len(rows) == stats["proposals"] + stats["alternates"] + stats["left_out"]
     one = c.get(f"/batch-runs/{first['id']}/proposals", params={"need_id": "DEMO-N001"}, headers=viewer).json()
-    assert [r["role"] for r in one] == ["proposal", "proposal", "alternate"] and one[0]["evidence"].startswith("《")
+    roles = [r["role"] for r in one]
+    order = ["proposal", "alternate", "left_out"]
+    assert roles[:2] == ["proposal", "proposal"] and roles == sorted(roles, key=order.index)
+    assert one[0]["evidence"].startswith("《") and all(r["reason"] for r in one if r["role"] == "left_out")
     exported = c.get(f"/batch-runs/{first['id']}/export", params={"format": "csv"}, headers=viewer)
     assert exported.status_code == 200 and "attachment" in exported.headers["content-disposition"]
     table = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
@@ -109,7 +113,8 @@ def test_exclusions_through_the_api(client: tuple[TestClient, dict[str, str]]) -
     assert [e["reason"] for e in c.get("/exclusions", headers=viewer).json()] == ["已有合作"]
     second = wait_done(c, viewer, start(c, staff, needs="all")["id"])
     again = c.get(f"/batch-runs/{second['id']}/proposals", params={"need_id": "DEMO-N001"}, headers=viewer).json()
-    assert top["expert_id"] not in {r["expert_id"] for r in again}
+    assert top["expert_id"] not in {r["expert_id"] for r in again if r["role"] != "left_out"}
+    assert {r["reason"] for r in again if r["expert_id"] == top["expert_id"]} == {"回避：排除名单"}
     assert second["stats"]["conflicts_removed"]["excluded"] >= 1
     both = c.post("/exclusions", json={**body, "need_id": "DEMO-N001"}, headers=staff)
     assert both.status_code == 422 and "exactly one" in both.text

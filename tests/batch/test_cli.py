@@ -41,7 +41,7 @@ def test_run_show_export_diff(home: Path, tmp_path: Path) -> None:
     invoke("batch", "export", runs[0], "--format", "xlsx", "--out", str(tmp_path / "r.xlsx"))
     assert (
         load_workbook(tmp_path / "r.xlsx")["推荐清单"].max_row
-        == summary["stats"]["proposals"] + summary["stats"]["alternates"] + 1
+        == summary["stats"]["proposals"] + summary["stats"]["alternates"] + summary["stats"]["left_out"] + 1
     )
     invoke("batch", "export", "latest", "--format", "csv", "--out", str(tmp_path / "r.csv"))
     header = next(csv.reader((tmp_path / "r.csv").open(encoding="utf-8-sig")))

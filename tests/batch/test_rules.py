@@ -158,4 +158,4 @@ def test_csv_and_xlsx_exports_have_chinese_headers(store: Matcher, tmp_path: Pat
     assert book.sheetnames == ["推荐清单", "未满足需求", "批次说明"]
     sheet = book["推荐清单"]
     assert [c.value for c in sheet[1]] == [h for _, h, _ in COLUMNS] and sheet.max_row == 3
-    assert sheet.auto_filter.ref == "A1:O3" and sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == "A1:P3" and sheet.freeze_panes == "A2"

@@ -20,13 +20,13 @@ from tests.batch.conftest import DEMO_NEEDS, open_demo
 
 
 def stored(matcher: Matcher, run_id: str) -> list[tuple[str, str, str, int, float]]:
-    """A run's proposals and alternates as comparable tuples."""
+    """A run's proposals and alternates (not the left-out candidates) as comparable tuples."""
     with matcher.sessions() as session:
         run = get_run(session, run_id=run_id)
         rows = session.execute(
             select(Need.id, Match.target_id, Match.role, Match.rank, Match.score)
             .join(Need, Need.pk == Match.need_pk)
-            .where(Match.run_pk == run.pk)
+            .where(Match.run_pk == run.pk, Match.role != "left_out")
             .order_by(Need.id, Match.rank)
         )
         return [tuple(r) for r in rows]  # type: ignore[misc]
@@ -174,3 +174,20 @@ def test_a_run_on_postgres(pg_url: str, tmp_path) -> None:
     assert summary["status"] == "done" and summary["stats"]["proposals"] == sum(r[2] == "proposal" for r in rows) > 0
     assert summary["stats"]["conflicts_removed"]["own_organization"] > 0
     matcher.close()
+
+
+def test_a_run_never_proposes_below_the_weak_line_and_says_so(demo_home) -> None:
+    from matcher.config import Settings
+    from tests.conftest import FakeEmbedder
+
+    settings = Settings(home=demo_home, model="none", weak_match=70.0, _env_file=None)  # type: ignore[call-arg]
+    strict = Matcher(settings, embedder=FakeEmbedder())
+    run_id = run_once(strict, BatchParams(per_need=3, alternates=2))
+    rows = stored(strict, run_id)
+    assert rows and min(score for *_, score in rows) >= 70.0  # proposals and alternates alike
+    with strict.sessions() as session:
+        stats = get_run(session, run_id=run_id).stats
+    assert stats["below_weak"] > 0
+    no_strong = [u for u in stats["unserved"] if u["reason"] == "no_strong"]
+    assert no_strong and all(u["detail"].startswith("无强匹配") and u["proposed"] == 0 for u in no_strong)
+    strict.close()

@@ -8,6 +8,7 @@ import numpy as np
 
 from matcher.ranking.model import Ranker
 from matcher.ranking.outcome.reasons import explain_rows
+from matcher.search.degree import probability
 from matcher.search.results import Scored
 
 EXPLAINED = 30  # candidates whose ranker reasons are computed (enough for the evidence of the top hits)
@@ -25,5 +26,5 @@ def rerank(model: Ranker, X: np.ndarray, head: list[Scored]) -> tuple[list[Score
     for i in order:
         comp = head[i].components
         comp.model = float(shown[i])
-        rescored.append(Scored(head[i].pk, float(shown[i]) / 100.0, comp))
+        rescored.append(Scored(head[i].pk, probability(shown[i]), comp))
     return rescored, reasons

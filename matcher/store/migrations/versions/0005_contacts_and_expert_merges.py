@@ -1,4 +1,5 @@
-"""contacts (personal data) on needs and experts, the files that named an expert, and the expert merges log
+"""contacts (personal data) on needs and experts, the files that named an expert, the expert merges log, and
+feedback marked as a correction
 
 Revision ID: 0005
 Revises: 0004
@@ -21,6 +22,8 @@ def upgrade() -> None:
     with op.batch_alter_table("experts", schema=None) as batch_op:
         batch_op.add_column(sa.Column("contacts", sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column("sources", sa.JSON(), nullable=False, server_default="[]"))
+    with op.batch_alter_table("feedback", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("correction", sa.Boolean(), nullable=False, server_default=sa.false()))
     op.create_table(
         "expert_merges",
         sa.Column("pk", sa.Integer(), nullable=False),
@@ -41,6 +44,8 @@ def downgrade() -> None:
     with op.batch_alter_table("expert_merges", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_expert_merges_expert_pk"))
     op.drop_table("expert_merges")
+    with op.batch_alter_table("feedback", schema=None) as batch_op:
+        batch_op.drop_column("correction")
     with op.batch_alter_table("experts", schema=None) as batch_op:
         batch_op.drop_column("sources")
         batch_op.drop_column("contacts")

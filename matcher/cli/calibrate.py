@@ -1,0 +1,55 @@
+"""`matcher calibrate`: fit the 匹配度 maps (per level and direction) on judged files, out of fold, and serve them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from matcher.cli.progress import err_console, progress_bar
+from matcher.cli.state import console, settings
+from matcher.errors import InputError, ModelMissingError
+from matcher.learn.calibrate import DIRECTIONS, calibrate
+from matcher.ranking.calibration import Calibration
+from matcher.ranking.qrels import read_qrels
+from matcher.workspace.scratch import scratch_matcher
+
+NAMES = ("outcome", "expert", "institution")
+
+
+def calibrate_command(
+    needs: Annotated[Path, typer.Option(help="Needs file of the judged needs.")],
+    outcomes: Annotated[Path, typer.Option(help="Outcomes file the judgements refer to.")],
+    qrels: Annotated[Path, typer.Option(help="Judgements, TREC format: NEED 0 TARGET GAIN.")],
+    names: Annotated[str, typer.Option(help="What the judgements name: outcome | expert | institution.")] = "outcome",
+    levels: Annotated[
+        str, typer.Option(help="Comma-separated: outcome, expert, institution, needs (outcome → needs).")
+    ] = "outcome,expert,institution,needs",
+    out: Annotated[Path | None, typer.Option(help="Folder (default: the workspace's models/calibration).")] = None,
+) -> None:
+    """Calibrate the 匹配度 on judgements: run the served pipeline (with the configured rankers) for every judged
+    query, fit each level's map out of fold, print its ECE and AUC, and save it beside the maps already there."""
+    if names not in NAMES:
+        raise InputError(f"--names is one of {', '.join(NAMES)}")
+    wanted = [level.strip() for level in levels.split(",") if level.strip()]
+    if not wanted or set(wanted) - set(DIRECTIONS):
+        raise InputError(f"--levels takes {', '.join(DIRECTIONS)}")
+    s, judged = settings(), read_qrels(qrels)
+    target = out or s.workspace().models_dir / "calibration"
+    step = lambda msg: err_console.print(f"· {msg}")  # noqa: E731
+    with scratch_matcher(s, outcomes=outcomes, needs=needs, step=step, served=True) as m:
+        with progress_bar("calibrate", len(judged) * len(wanted)) as (advance, _):
+            found = calibrate(m.ctx, judged, wanted, names=names, source=qrels.name, progress=advance)
+        embedder = m.embedder.name
+    try:
+        kept, _ = Calibration.load(target)
+    except ModelMissingError:  # the first maps of this folder
+        kept = Calibration()
+    kept.merged(found).save(target, embedder=embedder, name=f"calibration from {qrels.name}")
+    table = Table("level", "pairs", "queries", "ECE (out of fold)", "AUC", title=f"匹配度 calibration → {target}")
+    for key, level in found.levels.items():
+        f = level.figures
+        table.add_row(key, str(f["pairs"]), str(f["queries"]), f"{f['ece']:.4f}", f"{f['auc']}")
+    console.print(table)

@@ -1,0 +1,79 @@
+"""The 匹配度: one scale, owned here — its range (0–100), its bands and their words, and every conversion.
+
+匹配度 / 100 is the probability that staff would judge the pair relevant: the served score of a hit (a ranker's
+calibrated probability, a roll-up vote, a reverse search's vote) mapped through the workspace's calibration for
+its level (`ranking/calibration.py`, fitted out of fold on judgements). Below the weak line (MATCHER_WEAK_MATCH)
+a hit is 弱匹配 — shown apart, never proposed; at or above the strong line (MATCHER_STRONG_MATCH) it is 强匹配;
+between, 可参考. Scores of other scales stay in a hit's `components`, never in a label.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+SCALE = 100.0
+WORDS = {"strong": "强匹配", "fair": "可参考", "weak": "弱匹配"}
+Calibrate = Callable[[str, np.ndarray], np.ndarray]  # (level, served scores) → probabilities
+
+
+def degree(probability: float | np.ndarray) -> Any:
+    """A probability of relevance as a 匹配度: 0–100, one decimal."""
+    return np.round(np.clip(np.asarray(probability, dtype=float), 0.0, 1.0) * SCALE, 1)
+
+
+def probability(value: float) -> float:
+    """A 匹配度 as the probability it stands for."""
+    return float(value) / SCALE
+
+
+@dataclass(frozen=True)
+class Bands:
+    weak: float = 30.0
+    strong: float = 60.0
+
+    @classmethod
+    def of(cls, settings: Any) -> Bands:
+        return cls(settings.weak_match, settings.strong_match)
+
+    def band(self, value: float) -> str:
+        return "weak" if value < self.weak else "strong" if value >= self.strong else "fair"
+
+    def word(self, value: float) -> str:
+        return WORDS[self.band(value)]
+
+    def proposable(self, value: float) -> bool:
+        """Whether a batch run, a pairing or a plan may propose a pair of this 匹配度."""
+        return value >= self.weak
+
+
+WEAK_ADVICE = (
+    "无强匹配：最高匹配度仅 {best:.0f}（低于 {limit:.0f}）。建议放宽地区或领域范围、补充需求的技术细节，"
+    "或将需求发布到需求库、在对接会上征集合作方。"
+)
+
+
+def weak_notice(hits: list[Any], bands: Bands) -> str | None:
+    """The 无强匹配 notice when no hit reaches the weak line (or there is none); None otherwise."""
+    best = max((h.degree for h in hits), default=0.0)
+    return None if best >= bands.weak else WEAK_ADVICE.format(best=best, limit=bands.weak)
+
+
+def with_degrees(
+    hits: list[Any], level: str, calibrate: Calibrate, bands: Bands, evidence_level: str | None = "outcome"
+) -> list[Any]:
+    """Set each hit's 匹配度 and band from its served score through the calibration of `level`; the outcomes
+    shown as evidence get theirs through `evidence_level`'s (None: the evidence has its own already)."""
+    if hits:
+        values = degree(calibrate(level, np.array([h.score for h in hits], dtype=float)))
+        for hit, value in zip(hits, values.tolist(), strict=True):
+            hit.degree, hit.band = value, bands.band(value)
+    evidence = [o for h in hits for o in getattr(h, "evidence", [])] if evidence_level else []
+    if evidence and evidence_level:
+        values = degree(calibrate(evidence_level, np.array([o.score for o in evidence], dtype=float)))
+        for outcome, value in zip(evidence, values.tolist(), strict=True):
+            outcome.degree, outcome.band = value, bands.band(value)
+    return hits
