@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -23,10 +26,19 @@ log = logging.getLogger(__name__)
 WEB = Path(__file__).parent / "web"
 
 
+@asynccontextmanager
+async def _warm_up(app: FastAPI) -> AsyncIterator[None]:
+    """Load the models while the server already answers (the page, /health): the first match then waits for
+    nothing it could have loaded before."""
+    threading.Thread(target=app.state.matcher.warm, name="warm-up", daemon=True).start()
+    yield
+
+
 def create_app(settings: Settings | None = None, *, matcher: Matcher | None = None) -> FastAPI:
     """The app; the index and model are loaded once and shared by all requests (reloaded when replaced)."""
     settings = settings or Settings()
     app = FastAPI(
+        lifespan=_warm_up if settings.warm_up else None,
         title="matcher",
         version=__version__,
         description="产学研供需对接：为企业技术需求推荐专家、机构与科技成果，并给出依据。",

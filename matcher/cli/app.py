@@ -95,6 +95,7 @@ def index_build(
                 matcher.embedder,
                 ray,
                 spec=matcher.settings.embedder,
+                precision=matcher.settings.embed_precision,
                 max_chars=matcher.settings.embed_max_chars,
                 actors=ray_actors,
                 progress=advance,

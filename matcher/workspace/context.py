@@ -6,6 +6,7 @@ the stages below them take the plain values inside it (a session, the indexes, a
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
 
@@ -14,11 +15,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from matcher.config import Settings, Workspace
 from matcher.embed import CachedEmbedder, Embedder, EmbeddingCache, load_embedder
+from matcher.errors import ArtifactError
 from matcher.index.loaded import Indexes
 from matcher.ranking.model import Ranker
 from matcher.store.db import make_engine, migrate, session_factory
 from matcher.text.tokenize import Tokenizer
 from matcher.workspace.served import Loaded, Served
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -34,6 +38,7 @@ class Context:
     # concurrent server threads oversubscribed the 2 cores (8 threads: 240 ms per match instead of 14 ms)
     match_lock: threading.Lock = field(default_factory=threading.Lock)
     _embedder: CachedEmbedder | None = None
+    _loading: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self.served = Served(self.settings, lambda: self.embedder)
@@ -45,10 +50,24 @@ class Context:
     @property
     def embedder(self) -> CachedEmbedder:
         """The configured embedder behind the workspace's embedding cache (loaded on first use)."""
-        if self._embedder is None:
-            inner = self.inner_embedder or load_embedder(self.settings.embedder)
-            self._embedder = CachedEmbedder(inner, EmbeddingCache(self.workspace.cache_path))
-        return self._embedder
+        with self._loading:  # one load, however many threads ask first (the warm-up and a request)
+            if self._embedder is None:
+                s = self.settings
+                cache = self.workspace.cache_path.parent / "e5-int8"
+                inner = self.inner_embedder or load_embedder(s.embedder, precision=s.embed_precision, cache=cache)
+                self._embedder = CachedEmbedder(inner, EmbeddingCache(self.workspace.cache_path))
+            return self._embedder
+
+    def warm(self) -> None:
+        """Load what the first question would wait for — the embedder (one query through it), the indexes, the
+        rankers and the 匹配度 maps — so the first staff member does not pay for it. No index yet: nothing to do."""
+        self.embedder.inner.encode_queries(["预热"])
+        try:
+            _ = self.indexes, self.ranker, self.expert_ranker, self.served.calibration
+        except ArtifactError as exc:  # a question will say the same, in the staff's words
+            log.info("warm: embedder loaded; no usable index yet (%s)", exc)
+            return
+        log.info("warm: embedder, indexes and models loaded")
 
     @property
     def indexes(self) -> Indexes:
