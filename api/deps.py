@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
@@ -70,11 +71,12 @@ async def embed(limiter: CapacityLimiter, func: Callable[..., T], *args: Any) ->
 READING = ("GET", "HEAD", "OPTIONS")
 
 
-async def write_turn(request: Request, matcher: MatcherDep) -> AsyncIterator[None]:
-    """On SQLite, one writing request of this process at a time, waiting here in the event loop. Waiting instead
-    for the database lock inside worker threads could fill the thread pool while the holder needed a thread to
-    commit: the holder then timed out ("database is locked") under 20 concurrent writers."""
-    if request.method in READING or matcher.engine.dialect.name != "sqlite":
+@asynccontextmanager
+async def sqlite_turn(request: Request, matcher: Matcher) -> AsyncIterator[None]:
+    """On SQLite, this process's one writer at a time, waiting here in the event loop. Waiting instead for the
+    database lock inside worker threads could fill the thread pool while the holder needed a thread to commit: the
+    holder then timed out ("database is locked") under 20 concurrent writers."""
+    if matcher.engine.dialect.name != "sqlite":
         yield
         return
     state = request.app.state
@@ -82,6 +84,22 @@ async def write_turn(request: Request, matcher: MatcherDep) -> AsyncIterator[Non
         state.write_lock = Lock()
     async with state.write_lock:
         yield
+
+
+async def write_turn(request: Request, matcher: MatcherDep) -> AsyncIterator[None]:
+    """A request that changes something takes its writer's turn (`sqlite_turn`) for its whole run."""
+    if request.method in READING:
+        yield
+        return
+    async with sqlite_turn(request, matcher):
+        yield
+
+
+async def write_later(request: Request, matcher: Matcher, func: Callable[[], T]) -> T:
+    """Run `func` (a short write) in a thread in its writer's turn: for routes that compute long before they
+    write (a plan), so the computing does not hold the turn."""
+    async with sqlite_turn(request, matcher):
+        return await to_thread.run_sync(func)
 
 
 def get_session(

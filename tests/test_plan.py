@@ -146,7 +146,8 @@ def test_region_matches_are_remembered_until_a_need_a_decision_or_an_artifact_ch
     loaded: Matcher, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Pairings and plans run one match per need: the second time over the same region every match is remembered;
-    editing a need recomputes that need only; a recorded decision or a rebuilt index recomputes them all."""
+    editing a need or deciding on one of its pairings recomputes that need only; an accepted expert decision (the
+    ranker's track record) or a rebuilt index recomputes them all."""
     from matcher.match import forward
     from matcher.plan import service
     from matcher.services.feedback import record_feedback
@@ -170,7 +171,11 @@ def test_region_matches_are_remembered_until_a_need_a_decision_or_an_artifact_ch
             session, need_id="N1", level="outcome", target_id="O1", stage="contacted", reason=None, actor="t"
         )
     service.pairings(loaded, min_degree=0.0)
-    assert sorted(calls[3:]) == ["N1", "N2"]
+    assert calls[3:] == ["N1"]
+    with transaction(loaded.sessions) as session:
+        record_feedback(session, need_id="N1", level="expert", target_id="E1", stage="meeting", reason=None, actor="t")
+    service.pairings(loaded, min_degree=0.0)
+    assert sorted(calls[4:]) == ["N1", "N2"]
     loaded.build_index(full=True)
     service.pairings(loaded, min_degree=0.0)
-    assert sorted(calls[5:]) == ["N1", "N2"]
+    assert sorted(calls[6:]) == ["N1", "N2"]

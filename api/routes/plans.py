@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from anyio import to_thread
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
-from api.deps import MatcherDep, RegionLimiterDep, SessionDep, Staff, Viewer, audited
+from api.deps import MatcherDep, RegionLimiterDep, SessionDep, Staff, Viewer, audited, write_later
 from api.schemas.plans import PlanCreate, PlanPublic
 from matcher.export.plans import pairings_bytes, plan_bytes
 from matcher.plan import service
@@ -77,17 +77,26 @@ async def pairings(
 
 @router.post("/plans", response_model=PlanPublic, status_code=status.HTTP_201_CREATED, summary="Make and store a plan")
 async def create_plan(
-    body: PlanCreate, matcher: MatcherDep, caller: Staff, response: Response, limiter: RegionLimiterDep
+    body: PlanCreate,
+    matcher: MatcherDep,
+    caller: Staff,
+    request: Request,
+    response: Response,
+    limiter: RegionLimiterDep,
 ) -> PlanPublic:
     threshold = matcher.settings.weak_match if body.min_degree is None else body.min_degree
-    request = service.PlanRequest(
+    wanted = service.PlanRequest(
         body.kind, body.k, body.enterprises, body.region, body.to_region, body.per_expert, threshold
     )
-    plan = await to_thread.run_sync(service.make, matcher.ctx, request, limiter=limiter)
-    with transaction(matcher.write_sessions) as session:
-        record = service.save_plan(session, request=request, plan=plan, actor=caller.name)
-        audited(session, caller, "plan", f"plans/{record.id}", kind=record.kind)
-        public = _public(record)
+    plan = await to_thread.run_sync(service.make, matcher.ctx, wanted, limiter=limiter)
+
+    def save() -> PlanPublic:
+        with transaction(matcher.write_sessions) as session:
+            record = service.save_plan(session, request=wanted, plan=plan, actor=caller.name)
+            audited(session, caller, "plan", f"plans/{record.id}", kind=record.kind)
+            return _public(record)
+
+    public = await write_later(request, matcher, save)
     response.headers["Location"] = f"/plans/{public.id}"
     return public
 

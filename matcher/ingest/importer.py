@@ -20,9 +20,10 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from matcher.config import MAX_SHEET_BYTES
 from matcher.errors import ConflictError, InputError
 from matcher.ingest.columns import ColumnMap, guess
-from matcher.ingest.readers import MAX_SHEET_BYTES, read_table
+from matcher.ingest.readers import read_table
 from matcher.ingest.shape import normalised, record_of
 from matcher.ingest.table import Row, RowError, Table
 from matcher.ingest.upsert import Provenance, upsert_experts, upsert_institutions, upsert_needs, upsert_outcomes

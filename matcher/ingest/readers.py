@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, cast
 
+from matcher.config import MAX_SHEET_BYTES
 from matcher.errors import InputError
 from matcher.ingest.columns import label_keys
 from matcher.ingest.formats import format_of
@@ -27,7 +28,6 @@ from matcher.ingest.forms import form_table
 from matcher.ingest.references import FIELDS, reference_rows, sniff
 from matcher.ingest.table import Row, RowError, Table
 
-MAX_SHEET_BYTES = 50_000_000
 SNIFF_BYTES = 1 << 20
 csv.field_size_limit(min(sys.maxsize, 1 << 27))  # a huge cell is read, then refused by the schema, not fatal
 

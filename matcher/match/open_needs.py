@@ -23,6 +23,7 @@ from matcher.match import forward
 from matcher.match.conflicts import ConflictRules
 from matcher.search.probe import Owner
 from matcher.search.results import ExpertHit, InstitutionHit, MatchResult
+from matcher.store.stages import ACCEPTED
 from matcher.store.tables import Expert, Feedback, Need
 from matcher.workspace.context import Context
 
@@ -128,19 +129,34 @@ def allowed(
     return kept, removed
 
 
-def feedback_mark(session: Session) -> int:
-    """Changes whenever staff record a decision (decisions feed the ranker's track-record feature)."""
-    return int(session.scalar(select(func.max(Feedback.pk))) or 0)
+@dataclass(frozen=True)
+class Marks:
+    """What a need's match reads of the decisions: its own (不合适 takes a target off its list) and the accepted
+    expert decisions of every need (the ranker's track-record feature). Other decisions change neither."""
+
+    own: dict[int, int]  # need pk → its latest decision's pk
+    track_record: int  # the latest accepted expert decision's pk
+
+    @classmethod
+    def read(cls, session: Session) -> Marks:
+        own = session.execute(select(Feedback.need_pk, func.max(Feedback.pk)).group_by(Feedback.need_pk))
+        accepted = select(func.max(Feedback.pk)).where(Feedback.level == "expert", Feedback.stage.in_(ACCEPTED))
+        return cls({pk: mark for pk, mark in own}, int(session.scalar(accepted) or 0))
+
+    def of(self, need_pk: int) -> tuple[int, int]:
+        return self.own.get(need_pk, 0), self.track_record
 
 
-def match_need(ctx: Context, need: Need, rules: ConflictRules, *, level: str, top: int, mark: int = -1) -> Matched:
-    """One need (its row, read once) matched at `level`, the hits it may be paired with kept. With a feedback
-    `mark`, the match is remembered while the served artifacts, the need and the decisions stay as they are (plans
-    and pairings over a region's needs then cost one match per changed need)."""
-    if mark < 0:
+def match_need(
+    ctx: Context, need: Need, rules: ConflictRules, *, level: str, top: int, marks: Marks | None = None
+) -> Matched:
+    """One need (its row, read once) matched at `level`, the hits it may be paired with kept. With the decisions'
+    `marks`, the match is remembered while the served artifacts, the need and the decisions it reads stay as they
+    are (plans and pairings over a region's needs then cost one match per changed need)."""
+    if marks is None:
         result = forward.match(ctx, forward.query_of(ctx, need), level=level, top=top)
     else:
-        key = ("match", need.pk, need.updated_at, level, top, mark)
+        key = ("match", need.pk, need.updated_at, level, top, marks.of(need.pk))
         result = ctx.served.remembered(
             key, lambda: forward.match(ctx, forward.query_of(ctx, need), level=level, top=top)
         )
@@ -159,8 +175,8 @@ def match_needs(
     progress: Callable[[int], None] | None = None,
 ) -> Iterator[Matched]:
     with ctx.sessions() as session:
-        mark = feedback_mark(session)
+        marks = Marks.read(session)
     for need in needs:
-        yield match_need(ctx, need, rules, level=level, top=top, mark=mark)
+        yield match_need(ctx, need, rules, level=level, top=top, marks=marks)
         if progress:
             progress(1)
