@@ -71,6 +71,9 @@ evaluate: $(STAMP)  ## evaluation reports on the shared datasets → docs/eval/ 
 	$(BIN)/matcher evaluate --needs $(DATA)/bdci2019/dev/needs.jsonl --outcomes $(DATA)/bdci2019/dev/outcomes.jsonl \
 		--qrels $(DATA)/bdci2019/dev/qrels.tsv --ranker cv --pool all --out docs/eval/bdci-dev-all \
 		--metrics-out docs/eval/bdci-dev-all.json
+	$(BIN)/matcher evaluate --direction outcome --needs $(DATA)/bdci2019/dev/needs.jsonl \
+		--outcomes $(DATA)/bdci2019/dev/outcomes.jsonl --qrels $(DATA)/bdci2019/dev/qrels.tsv --ranker cv \
+		--out docs/eval/bdci-reverse --metrics-out docs/eval/bdci-reverse.json
 	$(BIN)/matcher evaluate --needs $(DATA)/nsfc_experts/dev/needs.jsonl --outcomes $(DATA)/nsfc_experts/outcomes.jsonl \
 		--qrels $(DATA)/nsfc_experts/dev/qrels_experts.tsv --level expert --ranker cv --out docs/eval/nsfc-expert \
 		--metrics-out docs/eval/nsfc-expert.json
@@ -78,6 +81,9 @@ evaluate: $(STAMP)  ## evaluation reports on the shared datasets → docs/eval/ 
 		--qrels $(DATA)/nsfc_experts/dev/qrels_institutions.tsv --level institution --out docs/eval/nsfc-institution \
 		--metrics-out docs/eval/nsfc-institution.json
 	$(BIN)/matcher evaluate-topics --outcomes $(DATA)/csl/outcomes.jsonl --metrics-out docs/eval/csl-topics.json
+	$(BIN)/matcher evaluate-learning --needs $(DATA)/bdci2019/dev/needs.jsonl \
+		--outcomes $(DATA)/bdci2019/dev/outcomes.jsonl --qrels $(DATA)/bdci2019/dev/qrels.tsv --seeds 5 \
+		--out docs/eval/bdci-learning --metrics-out docs/eval/bdci-learning.json
 	$(BIN)/matcher tune-embedder --outcomes $(DATA)/nsfc_experts/outcomes.jsonl --pairs-from-corpus --epochs 2 \
 		--lr 1e-5 --temperature 0.02 --out $(TUNED)/nsfc
 	$(SERVE_TUNED) $(BIN)/matcher evaluate --needs $(DATA)/nsfc_experts/dev/needs.jsonl \

@@ -16,7 +16,20 @@ from fastapi.staticfiles import StaticFiles
 from api import openapi, problems
 from api.batch_worker import BatchWorker
 from api.guard import Guard
-from api.routes import batch, catalog, exclusions, feedback, health, matching, merges, needs, plans, reverse, techmap
+from api.routes import (
+    batch,
+    catalog,
+    exclusions,
+    feedback,
+    health,
+    judgements,
+    matching,
+    merges,
+    needs,
+    plans,
+    reverse,
+    techmap,
+)
 from api.schemas.common import ERRORS
 from matcher import __version__
 from matcher.config import Settings
@@ -63,6 +76,7 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
         techmap.router,
         exclusions.router,
         merges.router,
+        judgements.router,
         *catalog.routers,
     ):
         app.include_router(router, responses=ERRORS)

@@ -4,6 +4,7 @@ Chinese with its own fonts)."""
 from __future__ import annotations
 
 import io
+import warnings
 from typing import Any
 
 import matplotlib
@@ -18,7 +19,9 @@ COLORS = {"bm25": "#9aa5b1", "dense": "#5b8def", "hybrid": "#2bb3a3", "ranker": 
 
 def _svg(fig: Any) -> str:
     buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", bbox_inches="tight")
+    with warnings.catch_warnings():  # matplotlib's own fonts lack CJK glyphs; the text stays text for the browser
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+        fig.savefig(buffer, format="svg", bbox_inches="tight")
     plt.close(fig)
     text = buffer.getvalue()
     return text[text.index("<svg") :]
@@ -86,4 +89,24 @@ def concentration(counts: list[int]) -> str:
     ax.bar(np.arange(len(counts)), sorted(counts, reverse=True), color="#5b8def", width=1.0)
     ax.set_xlabel("recommended targets (most frequent first)")
     ax.set_ylabel("times in a top-10")
+    return _svg(fig)
+
+
+def learning(
+    curves: dict[str, list[dict[str, float]]], references: dict[str, dict[str, float]], names: dict[str, str]
+) -> str:
+    """nDCG@10 on held-out needs against the number of judgements (log scale), one line per selection with the
+    seeds' spread as a band, the references as dashed lines."""
+    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    for (name, points), color in zip(curves.items(), ("#e8793a", "#5b8def"), strict=False):
+        xs = [p["judgements"] for p in points]
+        mean, std = np.array([p["ndcg@10"] for p in points]), np.array([p["ndcg@10_std"] for p in points])
+        ax.plot(xs, mean, "o-", color=color, label=names.get(name, name))
+        ax.fill_between(xs, mean - std, mean + std, color=color, alpha=0.15)
+    for (name, ref), color in zip(references.items(), ("#9aa5b1", "#5b8def", "#2bb3a3"), strict=False):
+        ax.axhline(ref["ndcg@10"], color=color, ls="--", lw=1, label=names.get(name, name))
+    ax.set_xscale("log")
+    ax.set_xlabel("判断数")
+    ax.set_ylabel("nDCG@10（留出需求）")
+    ax.legend(frameon=False, fontsize=8, loc="lower right")
     return _svg(fig)

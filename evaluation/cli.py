@@ -111,6 +111,55 @@ def evaluate_topics(
         metrics_out.write_text(json.dumps(found, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
+def evaluate_learning(
+    needs: Annotated[Path, typer.Option(help="Judged needs (JSONL/CSV/XLSX).")],
+    outcomes: Annotated[Path, typer.Option(help="Outcomes file the judgements refer to.")],
+    qrels: Annotated[Path, typer.Option(help="Judgements, TREC format: NEED 0 OUTCOME GRADE.")],
+    seeds: Annotated[int, typer.Option(min=1, help="Random splits to average over (0..N-1).")] = 5,
+    out: Annotated[Path | None, typer.Option(help="Folder for report.html and report.json.")] = None,
+    metrics_out: Annotated[Path | None, typer.Option(help="Write the curves as JSON here.")] = None,
+) -> None:
+    """What judgements buy: a simulated labeller judges pairs chosen actively or at random; nDCG@10 and ECE on
+    held-out needs after 25, 50, 100, … judgements, beside dense and fused retrieval and the ranker trained on them
+    all."""
+    import json
+
+    from rich.table import Table
+
+    from evaluation.learning import learning_curves, render_html
+    from matcher.cli.progress import err_console, progress_bar
+    from matcher.cli.state import console
+    from matcher.learn.rows import judged_set
+    from matcher.ranking.qrels import read_qrels
+    from matcher.workspace.scratch import scratch_matcher
+
+    s, judged = settings(), read_qrels(qrels)
+    step = lambda msg: err_console.print(f"· {msg}")  # noqa: E731
+    with (
+        scratch_matcher(s, outcomes=outcomes, needs=needs, step=step) as m,
+        progress_bar("features", len(judged)) as (advance, _),
+    ):
+        ts = judged_set(m.ctx, judged, advance)
+    with progress_bar("simulated labellers", 2 * seeds) as (advance, _):
+        found = learning_curves(ts, judged, seeds=seeds, line=s.weak_match / 100, progress=advance)
+    table = Table("selection", "judgements", "nDCG@10", "ECE", title=f"learning curve, {seeds} seeds (dev)")
+    for name, points in found["curves"].items():
+        for p in points:
+            ece = f"{p['ece']:.4f}" if "ece" in p else "—"
+            table.add_row(name, f"{p['judgements']:.0f}", f"{p['ndcg@10']:.4f} ± {p['ndcg@10_std']:.4f}", ece)
+    console.print(table)
+    console.print({name: ref["ndcg@10"] for name, ref in found["references"].items()}, found["to_reach"])
+    if metrics_out:
+        metrics_out.parent.mkdir(parents=True, exist_ok=True)
+        metrics_out.write_text(json.dumps(found, ensure_ascii=False, indent=2), encoding="utf-8")
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "report.json").write_text(json.dumps(found, ensure_ascii=False, indent=2), encoding="utf-8")
+        (out / "report.html").write_text(render_html(found), encoding="utf-8")
+        console.print(f"report: {out / 'report.html'}")
+
+
 def register(app: typer.Typer) -> None:
     app.command("evaluate")(evaluate)
     app.command("evaluate-topics")(evaluate_topics)
+    app.command("evaluate-learning")(evaluate_learning)

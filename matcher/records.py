@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from matcher.text.normalize import clean, clean_input, is_id_field
 
 OutcomeKind = Literal["patent", "paper", "project", "achievement"]
+KIND_ZH: dict[str, str] = {"patent": "专利", "paper": "论文", "project": "项目", "achievement": "成果"}
 InstitutionType = Literal["university", "institute", "enterprise", "agency"]
 NeedStatus = Literal["open", "closed"]
 

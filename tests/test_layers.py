@@ -25,7 +25,7 @@ STAGES: list[list[str]] = [
     ["matcher.rollup"],
     ["matcher.workspace.context", "matcher.workspace.served"],
     ["matcher.match"],
-    ["matcher.learn", "matcher.assign"],
+    ["matcher.learn", "matcher.assign", "matcher.label"],
     ["matcher.plan"],
     ["matcher.map"],
     ["matcher.export"],

@@ -36,6 +36,7 @@ class FeedbackPublic(BaseModel):
     need_id: str
     level: str
     target_id: str
+    target_name: str | None = None  # the outcome's title, the expert's or the institution's name
     stage: str
     stage_zh: str
     reason: str | None

@@ -249,11 +249,19 @@ async function loadBatchProposals() {
   card.hidden = false;
 }
 
+const LEVEL_ZH = { expert: "专家", institution: "机构", outcome: "成果" };
+
 async function loadHistory() {
   if (!state.need) return ($("#history-card").hidden = true);
-  const rows = await api(`/needs/${encodeURIComponent(state.need.id)}/feedback`);
+  const id = encodeURIComponent(state.need.id);
+  const [rows, judged] = await Promise.all([api(`/needs/${id}/feedback`), api(`/judgements?need_id=${id}`)]);
+  const when = (r) => esc(r.created_at.replace("T", " ").slice(0, 16));
+  const name = (r) => esc(r.target_name || "（已删除）");
   $("#history-card").hidden = false;
-  $("#history").innerHTML = rows.map((r) => `<li>${esc(r.created_at.replace("T", " ").slice(0, 16))} · ${esc(r.created_by)} 将 ${r.level === "expert" ? "专家" : r.level === "institution" ? "机构" : "成果"} ${esc(r.target_id)} 标记为 <b>${esc(r.stage_zh)}</b>${r.reason ? "（" + esc(r.reason) + "）" : ""}</li>`).join("") || `<li class="muted">暂无记录</li>`;
+  $("#history").innerHTML = [
+    ...rows.map((r) => `<li>${when(r)} · ${esc(r.created_by)} 将${LEVEL_ZH[r.level]}「${name(r)}」标记为 <b>${esc(r.stage_zh)}</b>${r.reason ? "（" + esc(r.reason) + "）" : ""}</li>`),
+    ...judged.filter((j) => j.grade !== null).map((j) => `<li>${when(j)} · ${esc(j.created_by)} 判断${LEVEL_ZH[j.level]}「${name(j)}」<b>${esc(j.grade_zh)}</b></li>`),
+  ].join("") || `<li class="muted">暂无记录</li>`;
 }
 
 async function submitNeed(save) {

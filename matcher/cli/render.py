@@ -9,9 +9,8 @@ from rich.console import Console
 from rich.table import Table
 
 from matcher.match.conflicts import RULES as RULES_ZH
+from matcher.records import KIND_ZH
 from matcher.search.results import EnterpriseHit, MatchResult, NeedHit, OutcomeHit, ReverseResult
-
-KIND_ZH = {"patent": "专利", "paper": "论文", "project": "项目", "achievement": "成果"}
 
 
 def _evidence(hits: list[OutcomeHit]) -> str:

@@ -11,9 +11,11 @@ from rich.table import Table
 from matcher.cli.progress import err_console, progress_bar
 from matcher.cli.state import console, open_matcher, settings
 from matcher.errors import InputError
+from matcher.learn.retrain import retrain
 from matcher.learn.train import train_expert_ranker, train_outcome_ranker
 from matcher.ranking.outcome.train import GRID
-from matcher.ranking.qrels import feedback_qrels, read_qrels
+from matcher.ranking.qrels import read_qrels
+from matcher.services.feedback import feedback_qrels
 from matcher.workspace.scratch import scratch_matcher
 
 OptPath = Annotated[Path | None, typer.Option()]
@@ -38,6 +40,14 @@ def train(
     from_feedback: Annotated[
         bool, typer.Option("--from-feedback", help="Learn from staff feedback in the workspace.")
     ] = False,
+    from_judgements: Annotated[
+        bool,
+        typer.Option(
+            "--from-judgements",
+            help="Learn from the workspace's judgements (标注 view, imported qrels) and feedback; keep the new ranker "
+            "only if its CV figure beats the served one on the same folds, then refit the 匹配度 calibration.",
+        ),
+    ] = False,
     out: Annotated[Path | None, typer.Option(help="Model folder (default: the workspace's models/active).")] = None,
     name: Annotated[str, typer.Option(help="Model name recorded in params.json.")] = "ranker",
     folds: Annotated[int, typer.Option(min=2, max=20, help="Cross-validation folds (grouped by need).")] = 5,
@@ -61,6 +71,9 @@ def train(
     if not grid:
         raise InputError(f"unknown objective {objective!r}")
     target = out or s.workspace().models_dir / "active"
+    if from_judgements:
+        _from_judgements(target, name)
+        return
     if from_feedback:
         matcher = open_matcher()
         with matcher.sessions() as session:
@@ -99,6 +112,16 @@ def train(
             )
     _print_cv(params, "ranker")
     console.print(f"model: {target}")
+
+
+def _from_judgements(target: Path, name: str) -> None:
+    matcher = open_matcher()
+    with progress_bar("features + CV") as (advance, _):
+        result = retrain(
+            matcher.ctx, out=target, calibration_out=settings().workspace().models_dir / "calibration",
+            name=name, progress=advance,
+        )  # fmt: skip
+    console.print(result.sentence())
 
 
 def _train_experts(

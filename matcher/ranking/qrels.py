@@ -1,15 +1,11 @@
-"""Judgements: TREC qrels files and staff feedback, as {need id: {target id: gain}}."""
+"""Judgements as {need id: {target id: gain}}: TREC qrels files read, and runs scored against them (staff feedback
+as judgements: `services/feedback.feedback_qrels`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from matcher.errors import InputError
-from matcher.store import stages
-from matcher.store.tables import Feedback, Need
 
 Qrels = dict[str, dict[str, int]]
 Ranking = dict[str, dict[str, float]]
@@ -27,22 +23,6 @@ def read_qrels(path: Path) -> Qrels:
         if len(parts) != 4 or not parts[3].lstrip("-").isdigit():
             raise InputError(f"{path}:{number}: expected `QUERY 0 TARGET GAIN`, got {line!r}")
         qrels.setdefault(parts[0], {})[parts[2]] = int(parts[3])
-    return qrels
-
-
-def feedback_qrels(session: Session, *, level: str = "outcome") -> Qrels:
-    """Staff feedback at one level as qrels (the latest decision on a pair wins; `proposed` teaches nothing)."""
-    qrels: Qrels = {}
-    rows = session.execute(
-        select(Need.id, Feedback.target_id, Feedback.stage)
-        .join(Need, Feedback.need_pk == Need.pk)
-        .where(Feedback.level == level)
-        .order_by(Feedback.created_at, Feedback.pk)
-    )
-    for need_id, target, stage in rows:
-        gain = stages.gain(stage)
-        if gain is not None:
-            qrels.setdefault(need_id, {})[target] = gain
     return qrels
 
 

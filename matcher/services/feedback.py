@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from matcher.errors import ConflictError, InputError, NotFoundError
 from matcher.services.needs import get_need
-from matcher.store.stages import ACCEPTED, STAGES, is_forward
+from matcher.store.stages import ACCEPTED, STAGES, gain, is_forward
 from matcher.store.tables import Expert, Feedback, Institution, Need, Outcome
 
 TARGETS: dict[str, Any] = {"outcome": Outcome, "expert": Expert, "institution": Institution}
@@ -102,3 +102,19 @@ def stages_for_target(session: Session, *, level: str, target_id: str) -> dict[s
         .order_by(Feedback.pk)
     )
     return {need_id: stage for need_id, stage in rows}
+
+
+def feedback_qrels(session: Session, *, level: str = "outcome") -> dict[str, dict[str, int]]:
+    """Staff feedback at one level as qrels (the latest decision on a pair wins; `proposed` teaches nothing)."""
+    qrels: dict[str, dict[str, int]] = {}
+    rows = session.execute(
+        select(Need.id, Feedback.target_id, Feedback.stage)
+        .join(Need, Feedback.need_pk == Need.pk)
+        .where(Feedback.level == level)
+        .order_by(Feedback.created_at, Feedback.pk)
+    )
+    for need_id, target, stage in rows:
+        taught = gain(stage)
+        if taught is not None:
+            qrels.setdefault(need_id, {})[target] = taught
+    return qrels

@@ -1,5 +1,8 @@
-"""The vocabulary of staff decisions on a pairing, declared once: its Chinese label, the graded gain it teaches
-the ranker, and whether it counts as an accepted pairing (the expert's track record)."""
+"""The vocabulary of staff decisions, declared once: a pairing's stages — Chinese label, the graded gain it teaches
+the ranker, whether it counts as an accepted pairing (the expert's track record) — and the grades of the 标注 view.
+
+Feedback counts as judgements through the gains below (推荐 none, 已联系 1, 已对接 2, 合作意向 3, 已签约 3, 不合适 0);
+a judgement given on the 标注 view for the same pair wins over them."""
 
 from __future__ import annotations
 
@@ -53,3 +56,6 @@ def label(name: str) -> str:
 
 def gain(name: str) -> int | None:
     return STAGES[name].gain if name in STAGES else None
+
+
+GRADES: dict[int, str] = {0: "不相关", 1: "弱相关", 2: "相关", 3: "非常相关"}  # a judgement's grade, 0–3

@@ -200,6 +200,22 @@ class Feedback(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class Judgement(Base):
+    """A staff member's grade of one (need, target) pair on the 标注 view — 0 不相关, 1 弱相关, 2 相关, 3 非常相关 — or
+    a skip (grade None: not offered again). The latest judgement of a pair replaces the earlier one."""
+
+    __tablename__ = "judgements"
+    __table_args__ = (UniqueConstraint("need_pk", "level", "target_id", name="uq_judgement_pair"),)
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    need_pk: Mapped[int] = mapped_column(ForeignKey("needs.pk", ondelete="CASCADE"), index=True)
+    level: Mapped[str] = mapped_column(String(20))
+    target_id: Mapped[str] = mapped_column(String(200))
+    grade: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(300), default="page", doc="page, or the qrels file imported")
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class ApiKey(Base):
     """An API key of the service; only its SHA-256 is stored."""
 

@@ -7,6 +7,7 @@ Without chromium this test fails with the command that installs it (`make browse
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import threading
@@ -37,7 +38,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, str, Matcher]]:
     if not Path(CHROMIUM).exists():
         pytest.fail("Debian chromium is missing: run `make browser` (apt-get install -y chromium fonts-noto-cjk)")
     tmp = tmp_path_factory.mktemp("browser")
@@ -50,6 +51,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     build_map(matcher.ctx, params=MapParams())
     with matcher.sessions() as session, session.begin():
         key = create_key(session, name="browser-staff", role="staff")[1]
+        admin = create_key(session, name="browser-admin", role="admin")[1]
     port = _free_port()
     config = uvicorn.Config(
         create_app(matcher.settings, matcher=matcher), host="127.0.0.1", port=port, log_level="warning"
@@ -60,15 +62,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     deadline = time.time() + 20
     while not srv.started and time.time() < deadline:
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", key
+    yield f"http://127.0.0.1:{port}", key, admin, matcher
     srv.should_exit = True
     thread.join(timeout=10)
     matcher.close()
 
 
-def test_staff_flow_in_a_real_browser(server: tuple[str, str], tmp_path: Path) -> None:
+def test_staff_flow_in_a_real_browser(server: tuple[str, str, str, Matcher], tmp_path: Path) -> None:
     sync_api = pytest.importorskip("playwright.sync_api")
-    url, key = server
+    url, key, *_ = server
     with sync_api.sync_playwright() as p:
         browser = _launch(p)
         page = _signed_in(browser, url, key)
@@ -176,13 +178,15 @@ def _signed_in(browser, url: str, key: str):  # type: ignore[no-untyped-def]
     return page
 
 
-def test_the_import_card_maps_a_column_by_hand_and_imports(server: tuple[str, str], tmp_path: Path) -> None:
+def test_the_import_card_maps_a_column_by_hand_and_imports(
+    server: tuple[str, str, str, Matcher], tmp_path: Path
+) -> None:
     """A staff sheet with Chinese headers: the card guesses the map, shows the first rows, the staff member maps the
     one column it could not place (承担企业 → 企业/单位), imports, and the need lists with its enterprise."""
     sync_api = pytest.importorskip("playwright.sync_api")
     from tests.test_staff_files import xlsx
 
-    url, key = server
+    url, key, *_ = server
     row = [1, "冷轧板表面缺陷在线检测", "需要机器视觉在线检测冷轧板表面缺陷。", "鞍钢冷轧厂", "辽宁省"]
     sheet = xlsx(tmp_path / "需求征集.xlsx", ["序号", "需求名称", "需求描述", "承担企业", "所在地区"], [row])
     with sync_api.sync_playwright() as p:
@@ -202,3 +206,37 @@ def test_the_import_card_maps_a_column_by_hand_and_imports(server: tuple[str, st
         page.fill("#needs-q", "冷轧板")
         page.wait_for_selector("#needs li:has-text('鞍钢冷轧厂')")
         browser.close()
+
+
+def test_labelling_ten_pairs_with_the_keyboard_then_retraining(server: tuple[str, str, str, Matcher]) -> None:
+    """The 标注 view: ten pairs judged with the keys 0–3 and S (skip), the count following each; an admin retrains
+    from the workspace's judgements (the demo's 335 imported beforehand, as `matcher judgements import` would)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from matcher.ranking.qrels import read_qrels
+    from matcher.services.judgements import import_judgements, judgement_counts
+
+    url, _, admin, matcher = server
+    with matcher.sessions() as session, session.begin():
+        import_judgements(session, read_qrels(DEMO / "qrels.tsv"), level="outcome", actor="t", source="qrels.tsv")
+        before = judgement_counts(session)
+    with sync_api.sync_playwright() as p:
+        browser = _launch(p)
+        page = _signed_in(browser, url, admin)
+        page.click("#label-go")
+        page.wait_for_selector(".label-pair .grades button")
+        keys = ["3", "2", "1", "0", "S", "2", "3", "0", "1", "2"]
+        for i, key in enumerate(keys, 1):
+            shown = page.locator(".label-pair").inner_text()
+            page.keyboard.press(key)
+            judged = before["judged"] + sum(k != "S" for k in keys[:i])
+            page.wait_for_selector(f"#label-count:has-text('已标注 {judged} 对')")
+            page.wait_for_function("t => document.querySelector('.label-pair').innerText !== t", arg=shown)
+        page.click("#label-retrain")
+        page.wait_for_selector("#toast:has-text('条判断')", timeout=300_000)
+        said = page.locator("#toast").inner_text()
+        browser.close()
+    with matcher.sessions() as session:
+        after = judgement_counts(session)
+    assert (after["judged"], after["skipped"]) == (before["judged"] + 9, before["skipped"] + 1)
+    assert re.search(r"基于 \d+ 条判断（\d+ 个需求），交叉验证 nDCG@10 新模型 0\.\d{4}", said), said
+    assert said.startswith(("已启用新模型", "新模型未胜出")), said

@@ -1,0 +1,125 @@
+"use strict";
+// 标注: one need and one outcome at a time; the staff member grades the pair (buttons or keys 0–3) or skips it
+// (key S), sees how many judgements the workspace has and what the ranker learnt from them, and an admin retrains.
+// Uses app.js helpers ($, esc, api, toast, state, KIND).
+const GRADES = [[0, "不相关"], [1, "弱相关"], [2, "相关"], [3, "非常相关"]];
+const lab = { queue: [], current: null, busy: false, active: false };
+
+function labelShown() {
+  state.need = null;
+  state.text = null;
+  $("#tabs").hidden = true;
+  $("#history-card").hidden = true;
+  $("#batch-card").hidden = true;
+  $("#notice").hidden = true;
+}
+
+async function labelSummary() {
+  const s = await api("/judgements/summary");
+  const grades = Object.entries(s.by_grade).map(([g, n]) => `${esc(g)} ${n}`).join("，");
+  $("#label-count").innerHTML = `已标注 <b>${s.judged}</b> 对${grades ? `（${grades}）` : ""}，跳过 ${s.skipped}，` +
+    `对接记录折算 ${s.from_feedback} 对。${s.model ? esc(s.model) + "。" : "尚无排序模型，当前按检索融合排序。"}`;
+}
+
+async function labelRefill() {
+  if (lab.queue.length > 2) return;
+  const seen = new Set(lab.queue.map((p) => p.need_id + "\u0000" + p.target_id));
+  const more = await api("/judgements/next?count=10&seed=" + Math.floor(Math.random() * 1e6));
+  for (const p of more) if (!seen.has(p.need_id + "\u0000" + p.target_id)) lab.queue.push(p);
+}
+
+function labelRender() {
+  const p = lab.current;
+  if (!p) {
+    $("#hits").innerHTML = `<li class="muted">暂无待标注的配对：所有进行中需求的候选都已判断或跳过。</li>`;
+    return;
+  }
+  const who = [p.institution, p.experts.slice(0, 3).join("、")].filter(Boolean).map(esc).join(" · ");
+  $("#hits").innerHTML = `
+    <li class="hit label-pair">
+      <div class="m">需求</div>
+      <div class="t">${esc(p.need_title)}</div>
+      <p>${esc(p.need_text || "（无描述）")}</p>
+      <div class="m">候选成果 · ${esc(p.kind_zh)}${p.year ? " · " + p.year : ""} · 当前匹配度 ${Math.round(p.degree)}</div>
+      <div class="t">${esc(p.title)}</div>
+      <p>${esc(p.text)}</p>
+      <div class="m">${who || "—"}</div>
+      <div class="row grades">
+        ${GRADES.map(([g, w]) => `<button type="button" data-grade="${g}">${g} ${w}</button>`).join("")}
+        <button type="button" class="ghost" data-grade="skip">跳过（S）</button>
+      </div>
+      <p class="muted small">键盘：0 不相关 · 1 弱相关 · 2 相关 · 3 非常相关 · S 跳过</p>
+    </li>`;
+  for (const b of document.querySelectorAll(".grades button")) {
+    b.onclick = () => labelJudge(b.dataset.grade === "skip" ? null : Number(b.dataset.grade));
+  }
+}
+
+async function labelNext() {
+  try {
+    await labelRefill();
+  } catch (err) {
+    $("#hits").innerHTML = `<li class="error">取不到待标注的配对：${esc(err.message)}</li>`;
+    return;
+  }
+  lab.current = lab.queue.shift() || null;
+  labelRender();
+}
+
+async function labelJudge(grade) {
+  const p = lab.current;
+  if (!p || lab.busy) return;
+  lab.busy = true;
+  for (const b of document.querySelectorAll(".grades button")) b.disabled = true;
+  try {
+    const body = { need_id: p.need_id, level: "outcome", target_id: p.target_id, grade };
+    await api("/judgements", { method: "POST", body: JSON.stringify(body) });
+    lab.current = lab.queue.shift() || null;
+    if (!lab.current) await labelNext(); else labelRender();
+    labelSummary();
+    labelRefill().catch(() => {});
+  } catch (err) {
+    toast("保存失败：" + err.message);
+    for (const b of document.querySelectorAll(".grades button")) b.disabled = false;
+  } finally {
+    lab.busy = false;
+  }
+}
+
+async function labelStart() {
+  labelShown();
+  lab.active = true;
+  $("#need-head").innerHTML = `<div class="t">标注</div><p class="muted">判断每一对需求与成果是否相关；判断越多，排序与匹配度越准。</p>`;
+  $("#hits").innerHTML = `<li class="muted">正在挑选最值得判断的配对…</li>`;
+  lab.queue = [];
+  await labelNext();
+}
+
+async function labelRetrain() {
+  const btn = $("#label-retrain");
+  btn.disabled = true;
+  btn.textContent = "训练中…";
+  try {
+    const r = await api("/judgements/retrain", { method: "POST" });
+    toast(r.message);
+    labelSummary();
+  } catch (err) {
+    toast("重新训练未完成：" + err.message);
+  } finally {
+    btn.disabled = false;
+    btn.textContent = "用判断重新训练";
+  }
+}
+
+document.addEventListener("keydown", (e) => {
+  if (!lab.active || !lab.current || e.target.closest("input, textarea, select")) return;
+  if (["0", "1", "2", "3"].includes(e.key)) labelJudge(Number(e.key));
+  else if (e.key === "s" || e.key === "S") labelJudge(null);
+});
+// any other view leaves the labelling mode (its keys then type nothing here)
+document.addEventListener("click", (e) => {
+  if (e.target.closest("aside") && !e.target.closest("#label-card")) lab.active = false;
+});
+$("#label-go").onclick = () => labelStart().then(labelSummary);
+$("#label-retrain").onclick = labelRetrain;
+if (state.key) labelSummary().catch(() => {});

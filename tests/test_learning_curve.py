@@ -1,0 +1,50 @@
+"""The simulated labeller on a small synthetic judged set: budgets in order, each pair judged at most once, the
+last point (every pool pair judged) equal to the whole-pool reference, and before a first fit the fused retrieval
+ranks (no ECE)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from evaluation.learning import curve, learning_curves, render_html, split
+from matcher.ranking.cv import JudgedSet
+from matcher.ranking.outcome.features import FEATURES
+
+
+def _judged(needs: int = 20, per_need: int = 8, seed: int = 0) -> tuple[JudgedSet, dict[str, dict[str, int]]]:
+    rng = np.random.default_rng(seed)
+    rows = needs * per_need
+    y = rng.integers(0, 4, rows).astype(float)
+    X = rng.normal(size=(rows, len(FEATURES)))
+    X[:, FEATURES.index("bm25")] += y  # one signal that knows relevance, rrf and dense_cos mostly noise
+    groups = np.repeat(np.arange(needs), per_need)
+    queries, targets = [f"N{q}" for q in range(needs)], [f"T{r}" for r in range(rows)]
+    qrels: dict[str, dict[str, int]] = {}
+    for r in range(rows):
+        qrels.setdefault(queries[groups[r]], {})[targets[r]] = int(y[r])
+    return JudgedSet(X, y, groups, queries, targets), qrels
+
+
+def test_a_curve_judges_each_pair_once_and_ends_at_the_whole_pool() -> None:
+    ts, qrels = _judged()
+    found = learning_curves(ts, qrels, seeds=2, line=0.3)
+    for name in ("active", "random"):
+        points = found["curves"][name]
+        assert [round(p["judgements"]) for p in points] == [25, 50, 100, 112]  # 14 pool needs × 8 pairs
+        assert points[-1]["ndcg@10"] == found["references"]["whole pool"]["ndcg@10"]
+    assert found["to_reach"]["active"]["whole pool"] is not None
+    page = render_html(found)
+    assert "标注的收益" in page and "<svg" in page and "融合检索" in page and "主动选择" in page
+
+
+def test_before_a_first_fit_the_fused_retrieval_ranks() -> None:
+    ts, qrels = _judged()
+    pool, test = split(ts, 0)
+    assert not set(pool) & set(test) and len(pool) + len(test) == len(ts.y)
+    points = curve(ts, qrels, pool[:8], test, "active", 0, 0.3)  # one need's 8 pairs: one budget, the whole pool
+    assert [p["judgements"] for p in points] == [8] and points[0]["fitted"] == 1.0
+    one_grade = ts.y.copy()
+    one_grade[pool[:8]] = 2.0  # one need, every pair the same grade: nothing to learn from yet
+    flat = JudgedSet(ts.X, one_grade, ts.groups, ts.queries, ts.targets)
+    point = curve(flat, qrels, pool[:8], test, "active", 0, 0.3)[0]
+    assert point["fitted"] == 0.0 and "ece" not in point
