@@ -13,7 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from api import openapi, problems
+from api import docs, openapi, problems
 from api.batch_worker import BatchWorker
 from api.guard import Guard
 from api.routes import (
@@ -52,6 +52,8 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
     settings = settings or Settings()
     app = FastAPI(
         lifespan=_warm_up if settings.warm_up else None,
+        docs_url=None,
+        redoc_url=None,
         title="matcher",
         version=__version__,
         description="产学研供需对接：为企业技术需求推荐专家、机构与科技成果，并给出依据。",
@@ -60,6 +62,7 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
     app.state.batch_worker = BatchWorker(app.state.matcher)
     problems.install(app)
     openapi.install(app)
+    docs.install(app)
     app.add_middleware(Guard, limit=settings.max_request_bytes)
     if settings.cors_origins:  # outermost, so refusals carry CORS headers too
         app.add_middleware(

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from api.batch_worker import BatchWorker
 from matcher.errors import ForbiddenError
 from matcher.services import audit
-from matcher.services.users import allows, authenticate
+from matcher.services.users import ROLE_ZH, allows, authenticate
 from matcher.workspace.facade import Matcher
 
 T = TypeVar("T")
@@ -135,7 +135,8 @@ def get_caller(
 def role(needed: str) -> Callable[..., Caller]:
     def check(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
         if not allows(caller.role, needed):
-            raise ForbiddenError(f"role {caller.role!r} may not do this; it needs {needed!r}")
+            have, want = ROLE_ZH.get(caller.role, caller.role), ROLE_ZH.get(needed, needed)
+            raise ForbiddenError(f"当前账号（{have}）无权进行此操作，需要{want}权限")
         return caller
 
     return check

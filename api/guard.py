@@ -25,7 +25,7 @@ PUBLIC = ("/", "/health", "/version", "/docs", "/docs/oauth2-redirect", "/redoc"
 
 
 def is_public(path: str) -> bool:
-    return path in PUBLIC or path.startswith("/static/")
+    return path in PUBLIC or path.startswith(("/static/", "/docs-assets/"))
 
 
 def has_credentials(scope: Scope) -> bool:
@@ -54,18 +54,18 @@ class Guard:
             await self.app(scope, receive, send)
             return
         if not is_public(scope["path"]) and not has_credentials(scope):
-            await self._refuse(scope, send, 401, "Unauthorized", "an API key is required (X-API-Key or Bearer)")
+            await self._refuse(scope, send, 401, "未登录或密钥无效", "请先登录：需要访问密钥（X-API-Key 或 Bearer）")
             return
         if has_nul(scope):
-            await self._refuse(scope, send, 422, "Unprocessable Content", "the address holds a NUL character")
+            await self._refuse(scope, send, 422, "输入有误", "地址中含有空字符（NUL）")
             return
         length = content_length(scope)
         if length is not None and length > self.limit:
-            await self._refuse(scope, send, 413, "Content Too Large", f"request body over {self.limit} bytes")
+            await self._refuse(scope, send, 413, "上传内容过大", f"请求内容超过 {self.limit / 1e6:.0f} MB 的上限")
             return
         body = await self._read(receive)
         if body is None:
-            await self._refuse(scope, send, 413, "Content Too Large", f"request body over {self.limit} bytes")
+            await self._refuse(scope, send, 413, "上传内容过大", f"请求内容超过 {self.limit / 1e6:.0f} MB 的上限")
             return
         await self.app(scope, _replay(body, receive), send)
 

@@ -29,40 +29,76 @@ class ProblemType:
 
 # every MatcherError class, by its exact class (a test checks that none is missing)
 PROBLEMS: dict[type[E.MatcherError], ProblemType] = {
-    E.MatcherError: ProblemType(500, "Internal Server Error", "error"),
-    E.AuthError: ProblemType(401, "Unauthorized", "unauthorized"),
-    E.ForbiddenError: ProblemType(403, "Forbidden", "forbidden"),
-    E.NotFoundError: ProblemType(404, "Not Found", "not-found"),
-    E.ConflictError: ProblemType(409, "Conflict", "conflict"),
-    E.InputError: ProblemType(422, "Unprocessable Content", "invalid-input"),
-    E.ConfigError: ProblemType(503, "Service Misconfigured", "misconfigured", "the service is misconfigured"),
-    E.EmbedderError: ProblemType(
-        503, "Embedder Unavailable", "embedder-unavailable", "the embedding model is unavailable"
+    E.MatcherError: ProblemType(500, "服务器内部错误", "error"),
+    E.AuthError: ProblemType(401, "未登录或密钥无效", "unauthorized"),
+    E.ForbiddenError: ProblemType(403, "无权限", "forbidden"),
+    E.NotFoundError: ProblemType(404, "未找到", "not-found"),
+    E.ConflictError: ProblemType(409, "与现有数据冲突", "conflict"),
+    E.InputError: ProblemType(422, "输入有误", "invalid-input"),
+    E.ConfigError: ProblemType(503, "服务配置有误", "misconfigured", "服务配置有误，请联系管理员"),
+    E.EmbedderError: ProblemType(503, "语义模型不可用", "embedder-unavailable", "语义模型暂不可用，请联系管理员"),
+    E.ArtifactError: ProblemType(503, "数据文件不可用", "artifact-unusable", "已保存的数据文件不可用，请联系管理员"),
+    E.ArtifactMissingError: ProblemType(503, "数据文件缺失", "artifact-missing", "已保存的数据文件缺失，请联系管理员"),
+    E.ArtifactMismatchError: ProblemType(
+        503, "数据文件不可用", "artifact-unusable", "已保存的数据文件不可用，请联系管理员"
     ),
-    E.ArtifactError: ProblemType(503, "Artifact Unusable", "artifact-unusable", "a saved artifact is unusable"),
-    E.ArtifactMissingError: ProblemType(503, "Artifact Missing", "artifact-missing", "a saved artifact is missing"),
-    E.ArtifactMismatchError: ProblemType(503, "Artifact Unusable", "artifact-unusable", "a saved artifact is unusable"),
     E.IndexMissingError: ProblemType(
-        503, "Index Not Built", "index-missing", "no search index yet: an administrator runs `matcher index build`"
+        503, "尚未建立检索索引", "index-missing", "尚未建立检索索引：请管理员导入数据后建立索引"
     ),
     E.IndexMismatchError: ProblemType(
-        503,
-        "Index Unusable",
-        "index-unusable",
-        "the search index is corrupted or was built with another embedder: an administrator runs "
-        "`matcher index build` (it rebuilds an unusable index from scratch)",
+        503, "检索索引不可用", "index-unusable", "检索索引已损坏或由其他语义模型建立：请管理员重建索引"
     ),
-    E.MapMissingError: ProblemType(
-        503, "Map Not Built", "map-missing", "no technology map yet: an administrator runs `matcher map build`"
-    ),
-    E.MapMismatchError: ProblemType(
-        503, "Map Unusable", "map-unusable", "the technology map is corrupted: an administrator rebuilds it (map build)"
-    ),
-    E.ModelMissingError: ProblemType(503, "Model Missing", "model-missing", "a configured ranker is missing"),
+    E.MapMissingError: ProblemType(503, "尚未生成技术图谱", "map-missing", "尚未生成技术图谱：请管理员生成图谱"),
+    E.MapMismatchError: ProblemType(503, "技术图谱不可用", "map-unusable", "技术图谱已损坏：请管理员重新生成"),
+    E.ModelMissingError: ProblemType(503, "排序模型缺失", "model-missing", "配置的排序模型缺失，请联系管理员"),
     E.ModelMismatchError: ProblemType(
-        503, "Model Unusable", "model-unusable", "a ranker is corrupted or was trained on other features: retrain it"
+        503, "排序模型不可用", "model-unusable", "排序模型已损坏或与当前特征不符：请管理员重新训练"
     ),
 }
+# the Chinese words of HTTP statuses a staff member may meet outside the domain errors
+STATUS_ZH = {400: "请求有误", 401: "未登录或密钥无效", 403: "无权限", 404: "未找到", 405: "不支持此操作",
+             409: "与现有数据冲突", 413: "上传内容过大", 415: "不支持的内容类型", 422: "输入有误",
+             429: "请求过于频繁", 500: "服务器内部错误", 503: "服务暂不可用"}  # fmt: skip
+# pydantic's error types, in the words of the form that failed
+MESSAGES_ZH = {
+    "missing": "必填",
+    "string_too_short": "不能为空",
+    "string_too_long": "太长（最多 {max_length} 字）",
+    "too_long": "太多（最多 {max_length} 项）",
+    "greater_than_equal": "不能小于 {ge}",
+    "less_than_equal": "不能大于 {le}",
+    "greater_than": "须大于 {gt}",
+    "less_than": "须小于 {lt}",
+    "int_type": "须为整数",
+    "int_parsing": "须为整数",
+    "float_type": "须为数字",
+    "float_parsing": "须为数字",
+    "bool_type": "须为是或否",
+    "string_type": "须为文字",
+    "list_type": "须为列表",
+    "string_pattern_mismatch": "格式不对",
+    "literal_error": "须为以下之一：{expected}",
+    "enum": "须为以下之一：{expected}",
+    "extra_forbidden": "不认识的字段",
+    "json_invalid": "不是合法的 JSON",
+    "date_from_datetime_parsing": "须为日期，例如 2026-11-01",
+    "date_parsing": "须为日期，例如 2026-11-01",
+}
+FIELDS_ZH = {"title": "标题", "description": "描述", "organization": "企业", "region": "地区", "field": "领域",
+             "name": "名称", "grade": "评分", "stage": "进展", "reason": "原因", "level": "层级", "top": "条数",
+             "text": "文字", "need_id": "需求编号", "target_id": "对象编号", "kind": "类型", "k": "数量",
+             "status": "状态", "id": "编号", "limit": "条数", "offset": "起始位置"}  # fmt: skip
+
+
+def message_zh(error: dict[str, Any]) -> str:
+    """A pydantic error in Chinese (its own English message when the type is not listed)."""
+    words = MESSAGES_ZH.get(str(error.get("type")))
+    if words is None:
+        return str(error.get("msg", ""))
+    try:
+        return words.format(**(error.get("ctx") or {}))
+    except (KeyError, IndexError):
+        return words.split("{")[0].rstrip("（：")
 
 
 def problem_type(exc: E.MatcherError) -> ProblemType:
@@ -104,12 +140,12 @@ async def _domain(request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [
-        {"field": ".".join(str(p) for p in err["loc"] if p != "body") or "body", "message": err["msg"]}
-        for err in exc.errors()
-    ]
-    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
-    return problem(422, "Validation Failed", detail, request, errors=errors)
+    errors = []
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err["loc"] if p not in ("body", "query", "path")) or "body"
+        errors.append({"field": field, "message": message_zh(err), "type": err.get("type")})
+    detail = "；".join(f"{FIELDS_ZH.get(e['field'], e['field'])}：{e['message']}" for e in errors[:5])
+    return problem(422, "输入有误", detail, request, errors=errors)
 
 
 def _allowed_methods(request: Request) -> str:
@@ -127,24 +163,18 @@ def _allowed_methods(request: Request) -> str:
 async def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 405:
-        return problem(
-            405, "Method Not Allowed", str(exc.detail), request, headers={"Allow": _allowed_methods(request)}
-        )
-    return problem(exc.status_code, _reason(exc.status_code), str(exc.detail), request, headers=exc.headers)
+        return problem(405, STATUS_ZH[405], "此地址不支持该操作", request, headers={"Allow": _allowed_methods(request)})
+    detail = "找不到该地址" if exc.status_code == 404 else str(exc.detail)
+    return problem(exc.status_code, _reason(exc.status_code), detail, request, headers=exc.headers)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s", request.url.path)
-    return problem(500, "Internal Server Error", "unexpected error; it was logged", request)
+    return problem(500, STATUS_ZH[500], "服务器出现意外错误，已记录，请稍后重试或联系管理员", request)
 
 
 def _reason(status: int) -> str:
-    from http import HTTPStatus
-
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Error"
+    return STATUS_ZH.get(status, "请求未完成")
 
 
 def install(app: FastAPI) -> None:

@@ -196,7 +196,8 @@ def run_reverse(req: Request, s: Settings) -> None:
 def _served_calibration(m: Matcher, judged: Qrels, direction: str) -> dict[str, Any]:
     """How well each served score of `direction` calibrates into the 匹配度 on these judgements: its level map
     fitted out of fold (folds grouped by query), ECE, AUC and reliability bins (`learn/calibrate.py`)."""
-    with progress_bar(f"匹配度 calibration ({direction})", len(judged)) as (advance, _):
+    probes = len(invert(judged)) if direction == "needs" else len(judged)  # reverse: one probe per judged outcome
+    with progress_bar(f"匹配度 calibration ({direction})", probes) as (advance, _):
         pairs = gather(m.ctx, judged, direction, progress=advance)
     found = {}
     for key in pairs.scores:

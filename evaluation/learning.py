@@ -170,10 +170,7 @@ def render_html(found: dict[str, Any]) -> str:
             ece += "" if p["fitted"] == 1.0 else f"（{p['fitted']:.0%} 的划分已能训练模型，其余仍按融合检索）"
             rows.append(f"<tr><td>{label}</td><td>{p['judgements']:.0f}</td>"
                         f"<td>{p['ndcg@10']:.4f} ± {p['ndcg@10_std']:.4f}</td><td>{ece}</td></tr>")  # fmt: skip
-    refs = "；".join(
-        f"{NAMES[n]} nDCG@10 {r['ndcg@10']:.4f}"
-        for n, r in found["references"].items()
-    )
+    refs = "；".join(f"{NAMES[n]} nDCG@10 {r['ndcg@10']:.4f}" for n, r in found["references"].items())
     reach = "；".join(
         f"{NAMES[s]}：达到向量检索需 {_words(t['dense'])}，达到融合检索需 {_words(t['fused'])}，"
         f"达到全部判断训练的水平需 {_words(t['whole pool'])}"

@@ -32,9 +32,7 @@ th:first-child,td:first-child{text-align:left}
 svg{max-width:100%;height:auto}
 """
 LEVEL_ZH = {"outcome": "成果", "expert": "专家", "institution": "机构"}
-
-
-LEVEL_ZH = {
+CALIBRATED_ZH = {
     "outcome:ranker": "成果（排序模型）",
     "outcome:fused": "成果（融合检索）",
     "expert:vote": "专家（汇总）",
@@ -178,7 +176,7 @@ def render_html(
         ]
     for key, served in summary.get("calibration", {}).items():
         sections += [
-            f"<h2>服务中的匹配度校准：{html.escape(LEVEL_ZH.get(key, key))}（交叉验证，按查询分组）</h2>",
+            f"<h2>服务中的匹配度校准：{html.escape(CALIBRATED_ZH.get(key, key))}（交叉验证，按查询分组）</h2>",
             f"<div class='card'><p>ECE {served['ece']:.3f}，AUC {served['auc']}；{served['pairs']} 个对，"
             f"其中相关 {served['relevant']} 个，{served['queries']} 个查询。</p>"
             f"{charts.reliability(served['bins'])}</div>",

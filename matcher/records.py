@@ -14,6 +14,7 @@ from matcher.text.normalize import clean, clean_input, is_id_field
 
 OutcomeKind = Literal["patent", "paper", "project", "achievement"]
 KIND_ZH: dict[str, str] = {"patent": "专利", "paper": "论文", "project": "项目", "achievement": "成果"}
+LEVEL_ZH: dict[str, str] = {"outcome": "成果", "expert": "专家", "institution": "单位"}
 InstitutionType = Literal["university", "institute", "enterprise", "agency"]
 NeedStatus = Literal["open", "closed"]
 

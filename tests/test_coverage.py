@@ -47,5 +47,5 @@ def test_bad_sizes_are_clear_errors() -> None:
     for k, capacity in ((0, None), (1, 0)):
         with pytest.raises(InputError):
             solve(W, k, capacity)
-    with pytest.raises(ConflictError, match="asked for 3, but only 2 candidates"):
+    with pytest.raises(ConflictError, match="需要 3 个，但能服务这些需求的候选只有 2 个"):
         solve(W, 3)

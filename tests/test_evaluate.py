@@ -48,7 +48,11 @@ def test_run_files_and_both_ndcg_conventions(files: dict[str, Path], tmp_path: P
         str(tmp_path / "runs"),
         "--metrics-out",
         str(tmp_path / "m.json"),
+        "--out",
+        str(tmp_path / "report"),
     )
+    page = (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
+    assert "匹配质量评估报告 · 成果级" in page and "服务中的匹配度校准：成果（融合检索）" in page
     assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["bm25.run", "dense.run", "hybrid.run"]
     lines = (tmp_path / "runs" / "bm25.run").read_text(encoding="utf-8").splitlines()
     fields = lines[0].split()

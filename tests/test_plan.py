@@ -118,11 +118,13 @@ def test_visit_plan_workbook_and_bad_input(home: Path, tmp_path: Path) -> None:
     header = [c.value for c in sheet[1]]
     assert header[:3] == ["站序", "对接单位/专家", "所在单位"] and sheet.cell(2, 5).value == "N1"
     assert "needs --out" in _error(home, "plan", "visit", "--region", "黑龙江", "--stops", "1", "--format", "xlsx")
-    assert "asked for 50, but only" in _error(home, "plan", "visit", "--region", "黑龙江", "--stops", "50")
-    assert "no open needs of: 不存在公司" in _error(
+    assert "需要 50 个，但能服务这些需求的候选只有" in _error(
+        home, "plan", "visit", "--region", "黑龙江", "--stops", "50"
+    )
+    assert "这些企业没有进行中的需求：不存在公司" in _error(
         home, "plan", "visit", "--enterprises", "不存在公司", "--stops", "1"
     )
-    assert "the region is empty" in _error(home, "pairings", "--region", " ")
+    assert "地区不能为空" in _error(home, "pairings", "--region", " ")
 
 
 def _error(home: Path, *args: str) -> str:
@@ -138,8 +140,8 @@ def test_plans_are_stored_and_read_back(home: Path) -> None:
     assert shown == made and shown["kind"] == "delegation" and shown["params"]["id"].startswith("P")
     assert shown["stops"][0]["agenda"][0]["need_id"] == "N1"
     assert shown["params"]["id"] in _run(home, "plan", "list")
-    assert "no plan with id 'nope'" in _error(home, "plan", "show", "nope")
-    assert "needs the delegation's enterprises or a region" in _error(home, "plan", "visit", "--stops", "1")
+    assert "找不到计划（编号 nope）" in _error(home, "plan", "show", "nope")
+    assert "走访计划需要指定企业或企业所在地区" in _error(home, "plan", "visit", "--stops", "1")
 
 
 def test_region_matches_are_remembered_until_a_need_a_decision_or_an_artifact_changes(

@@ -164,13 +164,19 @@ def test_bad_reverse_parameters(market: Matcher) -> None:
             market.reverse(probe, **kwargs)  # type: ignore[arg-type]
 
 
-def test_needs_added_after_the_build_are_announced(market: Matcher, tmp_path: Path) -> None:
-    extra = [{"id": "N9", "title": "铸造涂料烘干", "description": "涂料烘干工艺。"}]
-    market.import_file("needs", write_jsonl(tmp_path / "n9.jsonl", extra))
-    assert "1 条需求" in (market.reverse(market.probe(outcome_id="O1")).notice or "")
-    market.build_index()
+def test_needs_saved_after_the_build_are_found_at_once(market: Matcher, tmp_path: Path) -> None:
+    assert "N9" not in _ids(market.reverse(market.probe(outcome_id="O1"), top=10))
+    extra = [{"id": "N9", "title": "铸造涂料烘干", "description": "锆英粉涂料烘干工艺。"}]
+    market.import_file("needs", write_jsonl(tmp_path / "n9.jsonl", extra))  # no index build
     result = market.reverse(market.probe(outcome_id="O1"), top=10)
-    assert result.notice is None and "N9" in _ids(result)
+    assert "N9" in _ids(result) and result.notice is None
+    held = market.indexes.needs
+    assert held is not None and held.count == len(NEEDS) + 1
+    market.reverse(market.probe(outcome_id="O1"), top=10)
+    assert market.indexes.needs is held  # nothing changed since: the same index, not another rebuild
+    market.import_file("needs", write_jsonl(tmp_path / "n9b.jsonl", [{**extra[0], "title": "动力电池热失控预警"}]))
+    edited = market.reverse(market.probe(text="动力电池热失控预警算法"), top=2)
+    assert "N9" in _ids(edited)  # an edited text is searched as it is now
 
 
 def test_an_expert_without_outcomes_finds_nothing_and_says_why(market: Matcher) -> None:

@@ -81,6 +81,13 @@ def test_class_tfidf_prefers_what_is_frequent_here_and_rare_elsewhere() -> None:
     assert labels[1][0][0] == "电池"
 
 
+def test_a_topic_is_named_by_a_phrase_not_a_word_list() -> None:
+    assert tp.phrase(["回收", "余热", "余热回收", "发电", "锅炉"]) == "余热回收与发电"
+    assert tp.phrase(["调度", "5g", "充电"]) == "调度与5G"
+    assert tp.phrase(["储能"]) == "储能" and tp.phrase([]) == ""
+    assert tp.phrase(["回收", "余热", "余热回收"], parts=1) == "余热回收"
+
+
 def test_generic_words_never_label_a_topic() -> None:
     assert tp.Terms().labels([["制备", "镁合金"]], np.array([0]))[0][0][0] == "镁合金"
 
@@ -163,9 +170,9 @@ def test_views_narrow_to_a_region_or_field_and_unknown_names_are_not_found() -> 
     assert len(shanghai.cells) == len(techmap.cells)  # the heatmap still compares every region
     only = view(techmap, field=techmap.fields[1].name)
     assert [t.id for t in only.topics] == techmap.fields[1].topics
-    with pytest.raises(NotFoundError, match="regions: 上海, 辽宁, 黑龙江"):
+    with pytest.raises(NotFoundError, match="现有地区：上海、辽宁、黑龙江"):
         view(techmap, region="火星")
-    with pytest.raises(NotFoundError, match="no field"):
+    with pytest.raises(NotFoundError, match="没有领域"):
         view(techmap, field="无此领域")
 
 

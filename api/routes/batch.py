@@ -72,7 +72,7 @@ def resume(run_id: str, caller: Staff, matcher: MatcherDep, worker: BatchWorkerD
     with matcher.sessions() as session:
         run_id = get_run(session, run_id=run_id).id
     if is_locked(matcher.engine, matcher.workspace.root / "runs", run_id):
-        raise ConflictError(f"run {run_id} is being executed")
+        raise ConflictError(f"批量推荐 {run_id} 正在运行")
     with transaction(matcher.sessions) as session:
         requeue_run(session, run_id=run_id)
         audited(session, caller, "batch-resume", f"batch-runs/{run_id}")

@@ -11,9 +11,9 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import MatcherDep, Viewer
 from api.schemas.techmap import MapPublic, TopicPublic
 from matcher.export.map import workbook
-from matcher.map.build import load_map
+from matcher.map.build import current_view, load_map
 from matcher.map.report import render
-from matcher.map.view import MapView, view
+from matcher.map.view import MapView
 from matcher.records import NONBLANK
 
 router = APIRouter(tags=["technology map"])
@@ -23,8 +23,8 @@ FieldName = Annotated[str | None, Query(alias="field", min_length=1, max_length=
 
 
 async def _view(matcher: MatcherDep, region: str | None, field: str | None) -> MapView:
-    techmap = await run_in_threadpool(load_map, matcher.workspace)
-    return view(techmap, region=region, field=field)
+    """The stored map in scope, its 已对接 / 已签约 counted from the feedback recorded up to now."""
+    return await run_in_threadpool(lambda: current_view(matcher.ctx, region=region, field=field))
 
 
 @router.get(

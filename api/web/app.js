@@ -1,7 +1,7 @@
 "use strict";
 // matcher staff page: plain JS over the REST API (no build step).
 const $ = (sel) => document.querySelector(sel);
-const state = { key: sessionStorage.getItem("matcher-key"), level: "expert", need: null, text: null, offset: 0, limit: 15 };
+const state = { key: localStorage.getItem("matcher-key"), level: "expert", need: null, text: null, offset: 0, limit: 15 };
 const KIND = { patent: "专利", paper: "论文", project: "项目", achievement: "成果" };
 const STAGES = [["contacted", "已联系"], ["meeting", "已对接"], ["intention", "合作意向"], ["signed", "已签约"]];
 const STAGE_ZH = { proposed: "推荐", contacted: "已联系", meeting: "已对接", intention: "合作意向", signed: "已签约", rejected: "不合适" };
@@ -36,13 +36,13 @@ async function api(path, options = {}) {
   const body = await res.json().catch(() => ({}));
   if (!res.ok) {
     if (res.status === 401) signOut();
-    throw new Error(body.detail || body.title || res.statusText);
+    throw Object.assign(new Error(body.detail || body.title || res.statusText), { status: res.status });
   }
   return body;
 }
 
 function signOut() {
-  sessionStorage.removeItem("matcher-key");
+  localStorage.removeItem("matcher-key");
   state.key = null;
   $("#app").hidden = true;
   $("#signin").hidden = false;
@@ -54,17 +54,18 @@ async function signIn(key) {
   try {
     await api("/needs?limit=1");
   } catch (err) {
-    $("#signin-error").textContent = "密钥无效：" + err.message;
+    $("#signin-error").textContent = err.message;
     state.key = null;
     return;
   }
-  sessionStorage.setItem("matcher-key", key);
+  localStorage.setItem("matcher-key", key);  // kept for the next tab and a link opened later
   $("#signin").hidden = true;
   $("#app").hidden = false;
   $("#who").innerHTML = `已登录 <button class="ghost" id="signout">退出</button>`;
   $("#signout").onclick = signOut;
   loadNeeds();
   loadRuns();
+  route();
 }
 
 async function loadNeeds() {
@@ -86,9 +87,15 @@ async function loadNeeds() {
   document.querySelectorAll("#needs li[data-id]").forEach((li) => (li.onclick = () => openNeed(li.dataset.id)));
 }
 
-async function openNeed(id) {
-  state.need = await api(`/needs/${encodeURIComponent(id)}`);
+async function openNeed(id, level) {
+  try {
+    state.need = await api(`/needs/${encodeURIComponent(id)}`);
+  } catch (err) {
+    return toast("打开需求失败：" + err.message);
+  }
   state.text = null;
+  if (level && ["expert", "institution", "outcome"].includes(level)) setLevel(level);
+  link(`need/${encodeURIComponent(id)}/${state.level}`);
   renderHead();
   loadNeeds();
   await runMatch();
@@ -99,13 +106,34 @@ async function openNeed(id) {
 function renderHead() {
   const n = state.need;
   $("#tabs").hidden = false;
+  const closing = n && n.status === "open" ? `<button type="button" class="ghost" id="need-close">关闭需求</button>` : "";
   $("#need-head").innerHTML = n
-    ? `<div class="t">${esc(n.title)}</div><div class="muted">${esc(n.organization || "未填写企业")} · ${esc(n.region || "未填写地区")} · ${esc(n.field || "未分类")} · 编号 ${esc(n.id)}</div><div class="d">${esc(n.description)}</div>`
+    ? `<div class="t">${esc(n.title)}</div><div class="muted">${esc(n.organization || "未填写企业")} · ${esc(n.region || "未填写地区")} · ${esc(n.field || "未分类")} · ${n.status === "open" ? "进行中" : "已关闭"} ${closing}</div><div class="d">${esc(n.description)}</div>`
     : `<div class="t">试匹配</div><div class="d">${esc(state.text)}</div><p class="muted">保存为需求后即可记录对接进展。</p>`;
+  if (closing) $("#need-close").onclick = closeNeed;
+}
+
+async function closeNeed() {
+  if (!confirm(`关闭需求「${state.need.title}」？关闭后不再参与推荐，也不再记录对接进展。`)) return;
+  try {
+    state.need = await api(`/needs/${encodeURIComponent(state.need.id)}/close`, { method: "POST" });
+    toast("需求已关闭");
+    renderHead();
+    runMatch();
+    loadNeeds();
+  } catch (err) {
+    toast("关闭失败：" + err.message);
+  }
+}
+
+function showResults() {
+  // on a phone the sidebar is above the results: bring the answer into view
+  if (window.innerWidth < 700) document.querySelector(".results").scrollIntoView({ block: "start" });
 }
 
 async function runMatch() {
   $("#hits").innerHTML = `<li class="muted">正在匹配…</li>`;
+  showResults();
   try {
     const result = state.need
       ? await api(`/needs/${encodeURIComponent(state.need.id)}/matches?level=${state.level}&top=10`)
@@ -146,6 +174,7 @@ function evidenceList(items, terms) {
 
 function actions(hit, level) {
   if (!state.need || level === "outcome") return `<div class="actions muted">${state.need ? "" : "保存为需求后可记录进展"}</div>`;
+  if (state.need.status !== "open") return `<div class="actions muted">${hit.stage ? "进展：" + STAGE_ZH[hit.stage] + " · " : ""}需求已关闭</div>`;
   const current = hit.stage ? `<div class="stage">当前进展：${STAGE_ZH[hit.stage]}</div>` : `<div class="stage muted">推荐</div>`;
   const buttons = STAGES.map(([s, zh]) => `<button data-stage="${s}" data-target="${esc(hit.id)}">${zh}</button>`).join("");
   return `<div class="actions">${current}<div class="btns">${buttons}<button class="no" data-stage="rejected" data-target="${esc(hit.id)}">不合适</button></div></div>`;
@@ -204,19 +233,57 @@ async function loadRuns() {
   $("#runs").innerHTML = runs.map((r) => {
     const p = r.progress, s = r.stats;
     const detail = r.status === "done"
-      ? `推荐 ${s.proposals} 条 · 未满足 ${s.unserved.length} 个需求 <button class="ghost" data-export="${esc(r.id)}">下载 Excel</button>`
+      ? `推荐 ${s.proposals} 条 · 未满足 ${s.unserved.length} 个需求 <button class="ghost" data-run="${esc(r.id)}">查看全部</button><button class="ghost" data-export="${esc(r.id)}">下载 Excel</button>`
       : `${p.scored}/${p.needs} 个需求${r.error ? " · " + esc(r.error) : ""}`;
-    return `<li><b>${esc(r.id)}</b> <span class="st ${r.status}">${RUN_ZH[r.status]}</span><div class="muted">${detail}</div></li>`;
+    return `<li><b>${esc(runName(r))}</b> <span class="st ${r.status}">${RUN_ZH[r.status]}</span><div class="muted">${detail}</div></li>`;
   }).join("") || `<li class="muted">还没有批量运行</li>`;
   document.querySelectorAll("#runs [data-export]").forEach((b) => (b.onclick = () => download(b.dataset.export)));
+  document.querySelectorAll("#runs [data-run]").forEach((b) => (b.onclick = () => showRun(b.dataset.run)));
   clearTimeout(loadRuns.t);
   if (runs.some((r) => r.status === "queued" || r.status === "running")) loadRuns.t = setTimeout(loadRuns, 2000);
+}
+
+function runName(run) {
+  const at = new Date(run.created_at).toLocaleString("zh-CN", { month: "long", day: "numeric", hour: "2-digit", minute: "2-digit" });
+  return `${at} 的批量运行`;
+}
+
+const ROLE_ZH = { proposal: "推荐", alternate: "备选", left_out: "未推荐" };
+
+// One run's proposals across every need: filter by any word (need, enterprise, expert, institution, region) and
+// by role; the Excel download holds the same rows.
+async function showRun(runId) {
+  clearNeedView("批量推荐");
+  link(`run/${encodeURIComponent(runId)}`);
+  try {
+    const [run, rows] = await Promise.all([api(`/batch-runs/${encodeURIComponent(runId)}`), api(`/batch-runs/${encodeURIComponent(runId)}/proposals`)]);
+    $("#need-head").innerHTML = `<div class="t">批量推荐 · ${esc(runName(run))}</div>
+      <div class="muted">推荐 ${run.stats.proposals} 条 · 未满足 ${run.stats.unserved.length} 个需求
+      <button class="ghost" id="run-export">下载 Excel</button></div>
+      <div class="row filters"><input id="run-filter" aria-label="筛选推荐" placeholder="按需求、企业、专家、单位或地区筛选" maxlength="100">
+      <select id="run-role" aria-label="推荐类型"><option value="">全部</option><option value="proposal">推荐</option><option value="alternate">备选</option><option value="left_out">未推荐</option></select></div>`;
+    $("#run-export").onclick = () => download(runId);
+    const draw = () => {
+      const word = $("#run-filter").value.trim();
+      const role = $("#run-role").value;
+      const shown = rows.filter((r) => (!role || r.role === role) && (!word || [r.need, r.organization, r.need_region, r.expert, r.institution, r.expert_region].some((x) => (x || "").includes(word))));
+      $("#hits").innerHTML = `<li class="run-rows"><div class="muted">显示 ${shown.length} / ${rows.length} 条</div><div class="scroll"><table class="grid"><tr><th>需求</th><th>企业</th><th>类型</th><th>专家</th><th>单位</th><th>匹配度</th></tr>${shown.map((r) => `<tr class="${r.role}">
+        <td><a href="#need/${encodeURIComponent(r.need_id)}/expert">${esc(r.need)}</a></td><td>${esc(r.organization)}<span class="muted"> ${esc(r.need_region)}</span></td>
+        <td>${ROLE_ZH[r.role]}${r.reason ? `<span class="muted">（${esc(r.reason)}）</span>` : ""}</td><td>${esc(r.expert)}<span class="muted"> ${esc(r.title)}</span></td>
+        <td>${esc(r.institution)}<span class="muted"> ${esc(r.expert_region)}</span></td><td>${r.score.toFixed(0)}</td></tr>`).join("")}</table></div></li>`;
+    };
+    $("#run-filter").oninput = draw;
+    $("#run-role").onchange = draw;
+    draw();
+  } catch (err) {
+    $("#hits").innerHTML = `<li class="error">读取失败：${esc(err.message)}</li>`;
+  }
 }
 
 async function startBatch() {
   try {
     const run = await api("/batch-runs", { method: "POST", body: JSON.stringify({ needs: "open" }) });
-    toast(`批量运行 ${run.id} 已开始`);
+    toast("批量运行已开始");
     loadRuns();
   } catch (err) {
     toast("无法开始：" + err.message);
@@ -242,7 +309,7 @@ async function loadBatchProposals() {
   const rows = await api(`/batch-runs/${encodeURIComponent(done.id)}/proposals?need_id=${encodeURIComponent(state.need.id)}`);
   const unserved = done.stats.unserved.find((u) => u.need_id === state.need.id);
   const item = (r) => `<span class="${r.role}">${esc(r.expert)}<span class="muted">（${esc(r.institution)} · 匹配度 ${r.score.toFixed(0)}${r.same_region ? " · 同地区" : ""}）</span></span>`;
-  card.innerHTML = `<h3>夜间批量推荐 <span class="muted">${esc(done.id)}</span></h3>
+  card.innerHTML = `<h3>夜间批量推荐 <span class="muted">${esc(runName(done))}</span></h3>
     <div>推荐：${rows.filter((r) => r.role === "proposal").map(item).join("、") || "—"}</div>
     <div class="muted">备选：${rows.filter((r) => r.role === "alternate").map(item).join("、") || "—"}</div>
     ${unserved ? `<div class="notice">${esc(unserved.detail)}</div>` : ""}`;
@@ -267,28 +334,81 @@ async function loadHistory() {
 async function submitNeed(save) {
   const title = $("#ask-title").value.trim();
   const text = $("#ask-text").value.trim();
-  if (!title) return toast("请填写需求标题");
+  if (!title) {
+    $("#ask-title").focus();
+    return toast("请填写需求标题");
+  }
   if (!save) {
     state.need = null;
     state.text = `${title}\n${text}`;
+    link("");
     renderHead();
     $("#history-card").hidden = true;
     return runMatch();
   }
-  const id = "N-" + new Date().toISOString().replace(/[-:TZ.]/g, "").slice(0, 14);
+  const body = { title, description: text, organization: $("#ask-org").value.trim() || null, region: $("#ask-region").value.trim() || null };
+  // one need per form content: a second click, or a retry after a lost answer, sends the same id
+  const content = JSON.stringify(body);
+  if (!submitNeed.pending || submitNeed.pending.content !== content) {
+    submitNeed.pending = { content, id: "N-" + new Date().toISOString().replace(/[-:TZ.]/g, "").slice(0, 14) + "-" + Math.random().toString(36).slice(2, 6) };
+  }
+  const { id } = submitNeed.pending;
+  const buttons = [$("#ask-save"), $("#ask-try")];
+  if (buttons[0].disabled) return;
+  buttons.forEach((b) => (b.disabled = true));
+  $("#ask-save").textContent = "保存中…";
   try {
-    await api("/needs", { method: "POST", body: JSON.stringify({
-      id, title, description: text, organization: $("#ask-org").value.trim() || null, region: $("#ask-region").value.trim() || null,
-    }) });
-    toast("需求已保存");
-    state.offset = 0;
-    await openNeed(id);
+    await api("/needs", { method: "POST", body: JSON.stringify({ id, ...body }) });
   } catch (err) {
-    toast("保存失败：" + err.message);
+    if (!String(err.message).includes(id)) {  // "编号为 … 的需求已存在": this very need, saved by the first try
+      buttons.forEach((b) => (b.disabled = false));
+      $("#ask-save").textContent = "保存并匹配";
+      return toast("保存失败：" + err.message);
+    }
+  }
+  submitNeed.pending = null;
+  $("#ask").reset();
+  buttons.forEach((b) => (b.disabled = false));
+  $("#ask-save").textContent = "保存并匹配";
+  toast("需求已保存");
+  state.offset = 0;
+  await openNeed(id);
+}
+
+// -- links: every view has an address (#need/ID/LEVEL, #rev/…, #map/…, #plan/ID); refresh and Back work -------------
+function link(hash) {
+  const target = hash ? "#" + hash : " ";
+  if (location.hash.slice(1) === hash) return;
+  if (hash) history.pushState(null, "", target);
+  else history.pushState(null, "", location.pathname);
+}
+
+const ROUTES = {};  // first hash part → handler(parts), registered by each view's script
+
+async function route() {
+  if (!state.key) return;
+  const [head, ...parts] = location.hash.slice(1).split("/").map(decodeURIComponent);
+  if (head === "need" && parts[0]) {
+    if (!state.need || state.need.id !== parts[0] || (parts[1] && parts[1] !== state.level)) await openNeed(parts[0], parts[1]);
+  } else if (ROUTES[head]) {
+    await ROUTES[head](parts);
   }
 }
 
-$("#signin-form").onsubmit = (e) => { e.preventDefault(); signIn($("#key").value.trim()); };
+function setLevel(level) {
+  state.level = level;
+  document.querySelectorAll("#tabs button").forEach((x) => x.classList.toggle("active", x.dataset.level === level));
+}
+
+ROUTES.run = ([runId]) => showRun(runId);
+window.addEventListener("popstate", route);
+
+$("#signin-form").onsubmit = (e) => {
+  e.preventDefault();
+  const key = $("#key").value.trim();
+  if (!key) return ($("#signin-error").textContent = "请输入访问密钥");
+  signIn(key);
+};
 $("#ask").onsubmit = (e) => { e.preventDefault(); submitNeed(true); };
 $("#ask-try").onclick = () => submitNeed(false);
 $("#batch-start").onclick = startBatch;
@@ -297,8 +417,8 @@ $("#needs-status").onchange = () => { state.offset = 0; loadNeeds(); };
 $("#prev").onclick = () => { state.offset = Math.max(0, state.offset - state.limit); loadNeeds(); };
 $("#next").onclick = () => { state.offset += state.limit; loadNeeds(); };
 document.querySelectorAll("#tabs button").forEach((b) => (b.onclick = () => {
-  document.querySelectorAll("#tabs button").forEach((x) => x.classList.toggle("active", x === b));
-  state.level = b.dataset.level;
+  setLevel(b.dataset.level);
+  if (state.need) link(`need/${encodeURIComponent(state.need.id)}/${state.level}`);
   if (state.need || state.text) runMatch();
 }));
 if (state.key) signIn(state.key);

@@ -12,6 +12,7 @@ function labelShown() {
   $("#history-card").hidden = true;
   $("#batch-card").hidden = true;
   $("#notice").hidden = true;
+  showResults();
 }
 
 async function labelSummary() {

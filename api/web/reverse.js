@@ -16,18 +16,61 @@ function revRequest() {
   return api(`/${PROBE_PATH[rev.kind]}/${encodeURIComponent(rev.value)}/matches?` + params);
 }
 
+const PROBE_ZH = { outcome: "成果", expert: "专家", institution: "单位" };
+
+function probeLine(kind, item) {
+  if (kind === "expert") {
+    const where = [item.institution && item.institution.name, item.title, item.region].filter(Boolean).join(" · ");
+    return `${esc(item.name)}<span class="sub">${esc(where || "未填写单位")}</span>`;
+  }
+  if (kind === "institution") return `${esc(item.name)}<span class="sub">${esc(item.region || "")}</span>`;
+  const owner = item.institution ? item.institution.name : "";
+  return `${esc(item.title)}<span class="sub">${esc([owner, item.year].filter(Boolean).join(" · "))}</span>`;
+}
+
+// What staff type is a name (周建国, 哈尔滨工业大学, part of an outcome's title) or a stored id from a link: an id
+// is used as it is; a name that fits one record is that record; several are offered as a pick list.
+async function resolveProbe() {
+  if (rev.kind === "text") return true;
+  const path = PROBE_PATH[rev.kind];
+  try {
+    await api(`/${path}/${encodeURIComponent(rev.value)}`);
+    return true;
+  } catch (err) {
+    if (err.status !== 404) throw err;
+  }
+  const found = await api(`/${path}?` + new URLSearchParams({ q: rev.value, limit: 20 }));
+  const exact = found.items.filter((i) => (i.name || i.title) === rev.value);
+  const items = exact.length === 1 ? exact : found.items;
+  if (items.length === 1) {
+    rev.value = items[0].id;
+    return true;
+  }
+  $("#need-head").innerHTML = `<div class="t">成果找企业 · 选择${PROBE_ZH[rev.kind]}</div>
+    <div class="muted">${items.length ? `「${esc(rev.value)}」对应 ${found.total} 个${PROBE_ZH[rev.kind]}${found.total > items.length ? `，显示前 ${items.length} 个` : ""}，请选择：` : `没有名称包含「${esc(rev.value)}」的${PROBE_ZH[rev.kind]}`}</div>`;
+  $("#hits").innerHTML = items.map((i) => `<li class="hit pick"><button class="ghost" data-id="${esc(i.id)}">选择</button><div class="name">${probeLine(rev.kind, i)}</div></li>`).join("");
+  document.querySelectorAll("#hits .pick button").forEach((b) => (b.onclick = () => {
+    $("#rev-value").value = b.dataset.id;
+    runReverse();
+  }));
+  return false;
+}
+
 async function runReverse() {
   Object.assign(rev, {
     kind: $("#rev-kind").value, value: $("#rev-value").value.trim(), target: $("#rev-target").value, region: $("#rev-region").value.trim(),
   });
-  if (!rev.value) return toast("请填写成果编号、专家编号、单位名称或成果描述");
+  if (!rev.value) return toast("请填写成果名称、专家姓名、单位名称或成果描述");
   state.need = null;
   state.text = null;
   $("#tabs").hidden = true;
   $("#history-card").hidden = true;
   $("#batch-card").hidden = true;
   $("#hits").innerHTML = `<li class="muted">正在查找…</li>`;
+  showResults();
   try {
+    if (!(await resolveProbe())) return;
+    link(["rev", rev.kind, rev.value.slice(0, 500), rev.target, rev.region].map(encodeURIComponent).join("/"));
     rev.result = await revRequest();
     renderReverse(rev.result);
   } catch (err) {
@@ -93,3 +136,10 @@ async function revFeedback(needId, stage) {
 }
 
 $("#rev").onsubmit = (e) => { e.preventDefault(); runReverse(); };
+ROUTES.rev = ([kind, value, target, region]) => {
+  $("#rev-kind").value = kind || "outcome";
+  $("#rev-value").value = value || "";
+  $("#rev-target").value = target || "needs";
+  $("#rev-region").value = region || "";
+  return runReverse();
+};

@@ -2,7 +2,7 @@
 // 技术图谱: the topic × region heatmap of demand against supply; a red (gap) cell lists its needs and the nearest
 // remote institutions and experts, and each need opens the usual match view. Uses app.js helpers.
 
-const GAP_KIND = { remote: "本地空缺，外地有供给", absent: "全国空白" };
+const GAP_KIND = { remote: "本地供给不足，外地另有相关成果", absent: "本地供给不足，全国尚无相关成果" };
 
 function mapQuery() {
   const params = new URLSearchParams();
@@ -25,10 +25,11 @@ function heatTable(map) {
   const listed = new Set(map.gaps.map((g) => `${g.topic}|${g.region}`));  // the gaps in scope open on a click
   const topGap = Math.max(0, ...map.cells.map((c) => c.gap));
   const topStrength = Math.max(0, ...map.cells.map((c) => c.strength));
-  const head = map.regions.map((r) => `<th class="${r === map.region ? "here" : ""}">${esc(r)}</th>`).join("");
-  const rows = map.topics.map((t) => `<tr><th class="topic">T${t.id} ${esc(t.label)}</th>${map.regions.map((r) => {
+  const regions = map.region ? [map.region] : map.regions;  // a chosen region narrows the table to its column
+  const head = regions.map((r) => `<th class="${r === map.region ? "here" : ""}">${esc(r)}</th>`).join("");
+  const rows = map.topics.map((t) => `<tr><th class="topic">${esc(t.label)}</th>${regions.map((r) => {
     const c = grid.get(`${t.id}|${r}`);
-    const title = c ? `${t.label} × ${r}\n开放需求 ${c.needs}（企业 ${c.enterprises}）· 本地成果 ${c.outcomes} · 外地成果 ${c.remote_outcomes}` : "";
+    const title = c ? `${t.label} × ${r}\n开放需求 ${c.needs}（企业 ${c.enterprises}）· 本地成果 ${c.outcomes} · 外地成果 ${c.remote_outcomes}\n${c.gap > 0 ? "缺口 " + c.gap : c.strength > 0 ? "待转化优势 " + c.strength : "供需相当"}` : "";
     const cls = listed.has(`${t.id}|${r}`) ? "gapcell" : "";
     return `<td class="${cls}" data-topic="${t.id}" data-region="${esc(r)}" title="${esc(title)}" style="background:${heatColour(c, topGap, topStrength)}">${c ? `${c.needs}/${c.outcomes}` : ""}</td>`;
   }).join("")}</tr>`).join("");
@@ -41,7 +42,7 @@ function gapView(gap, topic) {
   const insts = gap.institutions.slice(0, 5).map((s) => `${esc(s.name)}<span class="muted">（${esc(s.region || "")}）</span>`).join("、");
   const people = gap.experts.slice(0, 5).map((s) => esc(s.name)).join("、");
   return `<li class="hit gap-detail"><div class="rank">!</div><div>
-    <div class="name">${esc(gap.region)} · T${gap.topic} ${esc(topic.label)}<span class="sub">缺口 ${gap.score} · ${GAP_KIND[gap.kind]}</span></div>
+    <div class="name">${esc(gap.region)} · ${esc(topic.label)}<span class="sub">缺口 ${gap.score} · ${GAP_KIND[gap.kind]}</span></div>
     <ul class="evidence">${needs}</ul>
     <div class="muted">外地最近的机构：${insts || "—"}</div><div class="muted">外地最近的专家：${people || "—"}</div></div><div class="actions"></div></li>`;
 }
@@ -56,12 +57,15 @@ function showGap(map, topicId, region) {
 
 async function showMap() {
   clearNeedView("技术图谱");
+  link(["map", $("#map-region").value.trim(), $("#map-field").value.trim()].map(encodeURIComponent).join("/"));
   try {
     const map = await api("/map?" + mapQuery());
     const scope = [map.region, map.field].filter(Boolean).join(" · ") || "全部地区与领域";
+    const alpha = (map.params && map.params.alpha) || 2;
     $("#need-head").innerHTML = `<div class="t">技术图谱 · ${esc(scope)}</div>
       <div class="muted">${map.topics.length} 个主题 · ${map.gaps.length} 个卡脖子缺口 · ${map.strengths.length} 个待转化优势。
-      红：缺口　绿：优势　蓝：供需相当；格内为 开放需求/本地成果，点红格看需求与外地供给。</div>
+      格内为“开放需求/本地成果”。每条需求按 ${alpha} 项本地成果算作满足：红色越深缺口越大（缺口 = 开放需求 − 本地成果 ÷ ${alpha}），
+      绿色越深待转化优势越大（优势 = 本地成果 − ${alpha} × 开放需求），浅蓝为供需相当。点红格看需求与外地供给。</div>
       <div class="scroll">${heatTable(map)}</div>`;
     $("#hits").innerHTML = map.gaps.length ? `<li class="muted">点击红色格子查看缺口详情。</li>` : `<li class="muted">没有缺口。</li>`;
     document.querySelectorAll("td.gapcell").forEach((td) => (td.onclick = () => showGap(map, Number(td.dataset.topic), td.dataset.region)));
@@ -76,11 +80,33 @@ async function fetchBlob(path) {
   return URL.createObjectURL(await res.blob());
 }
 
-async function openReport() {
+function reportHash() {
+  return ["report", $("#map-region").value.trim(), $("#map-field").value.trim()].map(encodeURIComponent).join("/");
+}
+
+// The full report opens in a tab of its own at a link that lasts (#report/地区/领域): bookmarked or sent to a
+// colleague, it opens the same report after their sign-in (the key never travels in the link).
+function openReport() {
+  window.open(`${location.pathname}#${reportHash()}`, "_blank");
+}
+
+async function showReport() {
+  const scope = [$("#map-region").value.trim(), $("#map-field").value.trim()].filter(Boolean).join(" · ") || "全部地区与领域";
+  clearNeedView(`技术图谱报告 · ${scope}`);
+  link(reportHash());
   try {
-    window.open(await fetchBlob("/map/report?" + mapQuery()), "_blank");
+    const res = await fetch("/map/report?" + mapQuery(), { headers: { "X-API-Key": state.key } });
+    const html = await res.text();
+    if (!res.ok) throw new Error(JSON.parse(html).detail || res.statusText);
+    $("#need-head").innerHTML += `<div class="muted">本页链接可收藏或发给同事，对方登录后打开同一份报告。
+      <button type="button" id="report-print" class="ghost">打印</button></div>`;
+    $("#hits").innerHTML = `<li class="report-frame"><iframe title="技术图谱报告" sandbox="allow-same-origin allow-modals"></iframe></li>`;
+    const frame = $("#hits iframe");
+    frame.onload = () => { frame.style.height = frame.contentDocument.documentElement.scrollHeight + 40 + "px"; };
+    frame.srcdoc = html;
+    $("#report-print").onclick = () => frame.contentWindow.print();
   } catch (err) {
-    toast("报告不可用：" + err.message);
+    $("#hits").innerHTML = `<li class="error">报告不可用：${esc(err.message)}</li>`;
   }
 }
 
@@ -95,6 +121,16 @@ async function downloadMap() {
   }
 }
 
+ROUTES.map = ([region, field]) => {
+  $("#map-region").value = region || "";
+  $("#map-field").value = field || "";
+  return showMap();
+};
+ROUTES.report = ([region, field]) => {
+  $("#map-region").value = region || "";
+  $("#map-field").value = field || "";
+  return showReport();
+};
 $("#map").onsubmit = (e) => { e.preventDefault(); showMap(); };
 $("#map-report").onclick = openReport;
 $("#map-xlsx").onclick = downloadMap;

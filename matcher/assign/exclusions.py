@@ -17,15 +17,15 @@ def add_exclusion(
     session: Session, *, expert_id: str, need_id: str | None, organization: str | None, reason: str
 ) -> Exclusion:
     if (need_id is None) == (organization is None):
-        raise InputError("name either one need or one organisation to exclude the expert from")
+        raise InputError("请指定一条需求或一家单位（二选一）来排除该专家")
     if not reason.strip():
-        raise InputError("an exclusion needs a reason")
+        raise InputError("排除须填写原因")
     expert = session.scalar(select(Expert).where(Expert.id == expert_id))
     if expert is None:
-        raise NotFoundError(f"no expert with id {expert_id!r}")
+        raise NotFoundError(f"找不到专家（编号 {expert_id}）")
     key = institution_key(organization) if organization else None
     if organization is not None and not key:
-        raise InputError("the organisation name is empty")
+        raise InputError("单位名称不能为空")
     need_pk = get_need(session, need_id=need_id).pk if need_id else None
     same = session.scalar(
         select(Exclusion).where(
@@ -51,7 +51,7 @@ def list_exclusions(session: Session) -> list[Exclusion]:
 def remove_exclusion(session: Session, *, pk: int) -> None:
     row = session.get(Exclusion, pk)
     if row is None:
-        raise NotFoundError(f"no exclusion number {pk}")
+        raise NotFoundError(f"找不到第 {pk} 条排除记录")
     session.delete(row)
     session.flush()
 

@@ -24,6 +24,7 @@ from matcher.store.tables import MatchRun, RunNeed, utcnow
 
 log = logging.getLogger(__name__)
 STATUSES = ("queued", "running", "done", "failed", "cancelled")
+STATUS_ZH = {"queued": "排队中", "running": "运行中", "done": "已完成", "failed": "失败", "cancelled": "已停止"}
 FINAL = ("done",)
 
 
@@ -68,7 +69,7 @@ def get_run(session: Session, *, run_id: str) -> MatchRun:
     else:
         run = session.scalar(query.where(MatchRun.id == run_id))
     if run is None:
-        raise NotFoundError(f"no batch run with id {run_id!r} (see `matcher batch list`)")
+        raise NotFoundError(f"找不到批量推荐（编号 {run_id}）")
     return run
 
 

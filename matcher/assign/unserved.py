@@ -13,6 +13,9 @@ from matcher.assign.solver import Pair
 from matcher.match.conflicts import RULES
 from matcher.store.tables import Need, RunNeed
 
+REASON_ZH = {"no_strong": "无强匹配", "no_candidates": "无候选", "all_conflicts": "全部回避",
+             "few_candidates": "候选不足", "capacity": "名额已满"}  # fmt: skip
+
 
 def reason(candidates: int, conflicts: dict[str, int], proposed: int) -> tuple[str, str]:
     """(code, 中文说明) for a need with `proposed` proposals out of `candidates` conflict-free candidates at or above

@@ -86,10 +86,9 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print the map (or the view) as JSON.")] = False,
 ) -> None:
     """The stored map: topics, the biggest gaps and strengths (of one region or field)."""
-    from matcher.map.build import load_map
-    from matcher.map.view import view
+    from matcher.map.build import current_view
 
-    v = view(load_map(open_matcher().workspace), region=region, field=field)
+    v = current_view(open_matcher().ctx, region=region, field=field)
     if as_json:
         typer.echo(json.dumps(v.as_dict(), ensure_ascii=False, indent=1))
     else:
@@ -105,9 +104,8 @@ def report(
     """Write the 技术图谱 report: a self-contained HTML page (heatmap, treemap, gaps, strengths, trends), JSON and
     XLSX."""
     from matcher.export.map import write_report
-    from matcher.map.build import load_map
-    from matcher.map.view import view
+    from matcher.map.build import current_view
 
-    v = view(load_map(open_matcher().workspace), region=region, field=field)
+    v = current_view(open_matcher().ctx, region=region, field=field)
     for path in write_report(v, out):
         console.print(f"written: {path}")

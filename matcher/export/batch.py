@@ -3,19 +3,23 @@ a sheet of needs that could not be fully served, and a sheet with the run's para
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from openpyxl import Workbook
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session, aliased
 
-from matcher.assign.runs import get_run
+from matcher.assign.runs import STATUS_ZH, get_run
+from matcher.assign.unserved import REASON_ZH
 from matcher.errors import InputError
 from matcher.export.sheets import book_bytes, csv_bytes, table
 from matcher.store.tables import Expert, Institution, Match, MatchRun, Need
 
 FORMATS = ("csv", "xlsx")
+PARAMS_ZH = {"needs": "参与需求", "per_need": "每条需求推荐专家数", "alternates": "每条需求备选数",
+             "expert_capacity": "每位专家最多推荐次数", "institution_capacity": "每家单位最多推荐次数",
+             "max_per_institution": "同一需求同单位最多人数", "region_bonus": "同地区加分",
+             "candidates": "每条需求评估的候选专家数"}  # fmt: skip
 ROLES = {"proposal": "推荐", "alternate": "备选", "left_out": "未推荐"}
 ORDER = {role: i for i, role in enumerate(ROLES)}
 COLUMNS = [
@@ -91,7 +95,7 @@ def render(session: Session, *, run_id: str, fmt: str) -> bytes:
         raise InputError(f"format must be one of {', '.join(FORMATS)}")
     run = get_run(session, run_id=run_id)
     if run.status != "done":
-        raise InputError(f"run {run_id} is {run.status}: only finished runs have proposals to export")
+        raise InputError(f"批量推荐 {run_id} {STATUS_ZH.get(run.status, run.status)}：只有已完成的批次可以导出")
     rows = proposals(session, run)
     return _csv(rows) if fmt == "csv" else _xlsx(run, rows)
 
@@ -110,11 +114,11 @@ def _xlsx(run: MatchRun, rows: list[dict[str, Any]]) -> bytes:
     table(
         book.create_sheet("未满足需求"),
         ["需求编号", "已推荐", "原因", "说明"],
-        [[u["need_id"], u["proposed"], u["reason"], u["detail"]] for u in unserved],
+        [[u["need_id"], u["proposed"], REASON_ZH.get(u["reason"], u["reason"]), u["detail"]] for u in unserved],
         [16, 8, 16, 60],
     )
-    about = [["批次", run.id], ["状态", run.status], ["完成时间", str(run.finished_at or "")]]
-    about += [[f"参数 {k}", json.dumps(v, ensure_ascii=False)] for k, v in run.params.items()]
-    about += [["版本", json.dumps(run.stats.get("versions", {}), ensure_ascii=False)]]
+    status = STATUS_ZH.get(run.status, run.status)
+    about = [["批次", run.id], ["状态", status], ["完成时间（UTC）", str(run.finished_at or "")[:19]]]
+    about += [[PARAMS_ZH[k], v] for k, v in run.params.items() if k in PARAMS_ZH and v is not None]
     table(book.create_sheet("批次说明"), ["项目", "内容"], about, [22, 80])
     return book_bytes(book)

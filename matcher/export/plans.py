@@ -98,6 +98,14 @@ def pairings_bytes(pairs: list[Pairing], fmt: str) -> bytes:
     return book_bytes(book)
 
 
+PARAMS_ZH = {"k": "站数 / 人数", "enterprises": "指定企业", "region": "企业所在地区", "to_region": "走访地区",
+             "per_expert": "每位专家最多对接需求数", "min_degree": "最低匹配度"}  # fmt: skip
+
+
+def _param(key: str, value: Any) -> Any:
+    return "、".join(map(str, value)) if isinstance(value, list) else value
+
+
 def plan_bytes(plan: Plan, fmt: str, params: dict[str, Any]) -> bytes:
     _check(fmt)
     if fmt == "json":
@@ -111,13 +119,12 @@ def plan_bytes(plan: Plan, fmt: str, params: dict[str, Any]) -> bytes:
     table(sheet, AGENDA_HEADERS, agenda_rows(plan), AGENDA_WIDTHS)
     about: list[list[Any]] = [
         ["类型", "走访计划" if plan.kind == "visit" else "专家团"],
-        ["覆盖得分（最优）", plan.value],
-        ["贪心法得分", plan.greedy_value],
-        ["已证明最优", "是" if plan.optimal else "否（时限内最好）"],
+        ["覆盖得分", plan.value],
+        ["是否最佳安排", "是" if plan.optimal else "否（限时内找到的较优安排）"],
         ["需求数", plan.needs],
         ["已覆盖需求", plan.served],
         ["未覆盖需求", "、".join(plan.unserved)],
+        *([PARAMS_ZH[k], _param(k, v)] for k, v in params.items() if k in PARAMS_ZH and v not in (None, [], "")),
     ]
-    about += [[f"参数 {k}", json.dumps(v, ensure_ascii=False)] for k, v in params.items()]
     table(book.create_sheet("计划说明"), ["项目", "内容"], about, [20, 80])
     return book_bytes(book)

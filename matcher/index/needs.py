@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from matcher.embed.cache import CachedEmbedder
@@ -30,6 +31,7 @@ NEED_DENSE, NEED_LEXICAL = "need_dense", "need_lexical"
 class NeedIndexes:
     dense: DenseIndex
     lexical: LexicalIndex
+    checked: Any = None  # the stored needs' (count, last pk, last change) when they last agreed with the index
 
     @property
     def count(self) -> int:
@@ -59,3 +61,21 @@ def build_need_indexes(
     dense = DenseIndex(embedder=embedder.name, dim=embedder.dim).build(pks, vectors, [text_hash(t) for t in texts])
     terms = [tokenizer.terms(f"{title} {description}") for _, title, description in rows]
     return NeedIndexes(dense, LexicalIndex().fit(pks, terms))
+
+
+def current_need_indexes(
+    session: Session, held: NeedIndexes, *, embedder: CachedEmbedder, tokenizer: Tokenizer, max_chars: int
+) -> NeedIndexes:
+    """`held` while it indexes every stored need as its text is now; else the need indexes rebuilt in memory, so a
+    need saved a moment ago is found by 成果找企业 at once (its query vectors were cached when it was saved; the
+    files on disk follow at the next `matcher index build`). A cheap key of the table spares the text check."""
+    key = tuple(session.execute(select(func.count(Need.pk), func.max(Need.pk), func.max(Need.updated_at))).one())
+    if held.checked == key:
+        return held
+    rows = session.execute(select(Need.pk, Need.title, Need.description)).all()
+    now = {pk: text_hash(compose(title, description, max_chars)) for pk, title, description in rows}
+    fresh = held if now == held.dense.hashes_ else None
+    if fresh is None:
+        fresh = build_need_indexes(session, embedder=embedder, tokenizer=tokenizer, max_chars=max_chars)
+    fresh.checked = key
+    return fresh

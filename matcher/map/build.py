@@ -18,9 +18,10 @@ from matcher.config import Workspace
 from matcher.errors import InputError
 from matcher.map import topics as tp
 from matcher.map.cells import DEFAULT_ALPHA, Cell, cells, members, trend
-from matcher.map.docs import MapDoc, need_docs, outcome_docs
+from matcher.map.docs import MapDoc, need_docs, need_progress, outcome_docs
 from matcher.map.findings import Gap, Nearest, Strength, gap_of, strength_of
 from matcher.map.model import Field, TechMap, Topic
+from matcher.map.view import MapView, view
 from matcher.workspace.context import Context
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ def _topic(t: int, field: int, docs: list[MapDoc], terms: list[tuple[str, float]
     return Topic(
         id=t,
         field=field,
-        label="·".join(term for term, _ in terms[:3]) or f"主题{t}",
+        label=tp.phrase([term for term, _ in terms]) or f"主题{t}",
         terms=terms,
         outcomes=sum(d.side == "outcome" for d in docs),
         needs=sum(d.side == "need" and d.open for d in docs),
@@ -69,7 +70,7 @@ def _fields(of_topic: np.ndarray, labels: np.ndarray, docs: Sequence[MapDoc], te
     out, seen = [], set()
     for f in range(int(of_topic.max()) + 1):
         members = [d for d, t in zip(docs, labels.tolist(), strict=True) if of_topic[t] == f]
-        name = _declared(members) or "·".join(terms[f][:2]) or f"领域{f}"
+        name = _declared(members) or tp.phrase(terms[f], parts=1) or f"领域{f}"
         name = name if name not in seen else f"{name}（{f}）"
         seen.add(name)
         out.append(Field(f, name, terms[f], [t for t in range(len(of_topic)) if of_topic[t] == f]))
@@ -147,6 +148,14 @@ def load_map(workspace: Workspace) -> TechMap:
     if not params.exists():
         raise MAP.missing("no technology map yet: run `matcher map build`")
     return _load(str(workspace.map_dir), params.stat().st_mtime_ns)
+
+
+def current_view(ctx: Context, *, region: str | None = None, field: str | None = None) -> MapView:
+    """The stored map in scope, its 已对接 / 已签约 counted from the feedback recorded up to now."""
+    techmap = load_map(ctx.workspace)
+    with ctx.sessions() as session:
+        progress = need_progress(session)
+    return view(techmap, region=region, field=field, progress=progress)
 
 
 @lru_cache(maxsize=4)

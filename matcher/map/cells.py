@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from matcher.map.docs import UNKNOWN_REGION, MapDoc
 from matcher.store.stages import ACCEPTED
@@ -38,6 +38,21 @@ class Cell:
     gap: float = 0.0
     gap_kind: str | None = None  # "remote" | "absent" when gap > 0
     strength: float = 0.0
+
+
+def recount_progress(
+    cells: list[Cell], assignments: list[tuple[str, str, int]], progress: dict[str, tuple[str, str]]
+) -> list[Cell]:
+    """The cells with 已对接 / 已签约 counted from staff progress as it is now (`progress`: need id → region and
+    furthest stage), not as it was when the map was built; the map's other figures stay as built."""
+    met: Counter[tuple[int, str]] = Counter()
+    signed: Counter[tuple[int, str]] = Counter()
+    for side, doc_id, topic in assignments:
+        if side == "need" and doc_id in progress:
+            region, stage = progress[doc_id]
+            met[(topic, region)] += stage in ACCEPTED
+            signed[(topic, region)] += stage == "signed"
+    return [replace(c, met=met[(c.topic, c.region)], signed=signed[(c.topic, c.region)]) for c in cells]
 
 
 def gap_score(demand: int, supply: int, alpha: float) -> float:

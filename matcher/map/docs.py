@@ -99,12 +99,27 @@ def furthest_stages(session: Session) -> dict[int, str]:
     return best
 
 
+def _need_region(need: Need, regions: dict[str, str | None]) -> str:
+    org_region = regions.get(institution_key(need.organization)) if need.organization else None
+    return need.region or org_region or region_of(need.organization) or UNKNOWN_REGION
+
+
+def _regions(session: Session) -> dict[str, str | None]:
+    return {key: region for key, region in session.execute(select(Institution.key, Institution.region))}
+
+
+def need_progress(session: Session) -> dict[str, tuple[str, str]]:
+    """Each need with staff progress, as it is now: id → (its region on the map, its furthest stage)."""
+    stages, regions = furthest_stages(session), _regions(session)
+    needs = list(session.scalars(select(Need).where(Need.pk.in_(list(stages))))) if stages else []
+    return {n.id: (_need_region(n, regions), stages[n.pk]) for n in needs}
+
+
 def need_docs(session: Session, tokenizer: Tokenizer, max_chars: int) -> list[MapDoc]:
-    regions = {key: region for key, region in session.execute(select(Institution.key, Institution.region))}
+    regions = _regions(session)
     stages = furthest_stages(session)
     docs = []
     for n in session.scalars(select(Need).order_by(Need.id)):
-        org_region = regions.get(institution_key(n.organization)) if n.organization else None
         docs.append(
             MapDoc(
                 side="need",
@@ -112,7 +127,7 @@ def need_docs(session: Session, tokenizer: Tokenizer, max_chars: int) -> list[Ma
                 title=n.title,
                 text=compose(n.title, n.description, max_chars),
                 tokens=tokenizer.tokens(f"{n.title} {n.description}"),
-                region=n.region or org_region or region_of(n.organization) or UNKNOWN_REGION,
+                region=_need_region(n, regions),
                 kind="need",
                 organization=n.organization,
                 year=n.created_at.year,

@@ -22,7 +22,7 @@ FILES = ("topics.json", "cells.json", "findings.json", "assignments.csv")
 class Topic:
     id: int
     field: int
-    label: str  # the top three terms, "·"-joined
+    label: str  # a short phrase from the strongest terms (`topics.phrase`): "余热回收与发电"
     terms: list[tuple[str, float]]
     outcomes: int
     needs: int  # open needs
@@ -51,7 +51,7 @@ class TechMap:
 
     def topic(self, topic_id: int) -> Topic:
         if not 0 <= topic_id < len(self.topics):
-            raise NotFoundError(f"no topic {topic_id} in the map (it has {len(self.topics)}: 0–{len(self.topics) - 1})")
+            raise NotFoundError(f"图谱中没有第 {topic_id} 个主题（共 {len(self.topics)} 个）")
         return self.topics[topic_id]
 
     @property
@@ -62,7 +62,7 @@ class TechMap:
         for f in self.fields:
             if name in (f.name, str(f.id)):
                 return f
-        raise NotFoundError(f"no field {name!r} in the map; fields: {', '.join(f.name for f in self.fields)}")
+        raise NotFoundError(f"图谱中没有领域「{name}」；现有领域：{'、'.join(f.name for f in self.fields)}")
 
     def save(self, folder: Path) -> dict[str, Any]:
         folder.mkdir(parents=True, exist_ok=True)

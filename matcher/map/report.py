@@ -13,9 +13,10 @@ from matcher.map.cells import Cell
 from matcher.map.findings import Gap, Strength
 from matcher.map.model import Topic
 from matcher.map.view import MapView
+from matcher.records import KIND_ZH
 
 PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#ff9da7", "#9c755f", "#bab0ac")
-GAP_KIND = {"remote": "本地空缺，外地有供给", "absent": "全国空白"}
+GAP_KIND = {"remote": "本地供给不足，外地另有相关成果", "absent": "本地供给不足，全国尚无相关成果"}
 _CELL_W, _CELL_H, _LABEL_W, _HEAD_H = 58, 26, 250, 30
 LISTED = 40  # gaps and strengths written out in full; the workbook holds them all
 
@@ -59,7 +60,7 @@ def heatmap(v: MapView) -> str:
         parts.append(f'<text x="{x}" y="20" text-anchor="middle"{weight}>{escape(region)}</text>')
     for i, topic in enumerate(topics):
         y = _HEAD_H + i * _CELL_H
-        label = f"T{topic.id} {topic.label}"
+        label = topic.label
         parts.append(f'<text x="{_LABEL_W - 6}" y="{y + 17}" text-anchor="end">{escape(label)}</text>')
         for j, region in enumerate(regions):
             parts.append(_heat_cell(v, topic, region, _LABEL_W + j * _CELL_W, y, top_gap, top_strength))
@@ -107,11 +108,11 @@ def treemap(v: MapView, width: int = 960, height: int = 420) -> str:
 
 def _tree_box(topic: Topic, r: dict[str, float], colour: str) -> str:
     x, y, w, h = r["x"], r["y"], r["dx"], r["dy"]
-    tip = escape(f"T{topic.id} {topic.label}\n成果 {topic.outcomes} · 开放需求 {topic.needs}")
+    tip = escape(f"{topic.label}\n成果 {topic.outcomes} · 开放需求 {topic.needs}")
     out = f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" fill="{colour}" stroke="#fff">'
     out += f"<title>{tip}</title></rect>"
     if w > 60 and h > 30:
-        words = escape(topic.label if len(topic.label) * 13 < w else topic.label.split("·")[0])
+        words = escape(topic.label if len(topic.label) * 13 < w else topic.label.split("与")[0])
         out += f'<text x="{x + 5:.1f}" y="{y + 17:.1f}" fill="#fff">{words}</text>'
         counts = f"需 {topic.needs} / 供 {topic.outcomes}"
         out += f'<text x="{x + 5:.1f}" y="{y + 33:.1f}" fill="#fff" class="small">{counts}</text>'
@@ -134,7 +135,7 @@ def sparkline(series: dict[str, int], width: int = 120, height: int = 24) -> str
 def _topic_rows(v: MapView) -> str:
     names = {f.id: f.name for f in v.techmap.fields}
     return "".join(
-        f"<tr><td>T{t.id}</td><td>{escape(names[t.field])}</td><td>{escape(' '.join(w for w, _ in t.terms))}</td>"
+        f"<tr><td>{t.id + 1}</td><td>{escape(names[t.field])}</td><td>{escape(' '.join(w for w, _ in t.terms))}</td>"
         f"<td>{t.needs}</td><td>{t.outcomes}</td><td>{sparkline(t.years)}</td><td>{sparkline(t.quarters)}</td></tr>"
         for t in v.topics
     )
@@ -155,11 +156,12 @@ def _gap_block(g: Gap, topic: Topic) -> str:
         for s in g.institutions[:5]
     )
     people = "".join(
-        f"<li>{escape(s.name)}<span class='muted'>（{escape(s.id)}，{s.score:.2f}）</span></li>" for s in g.experts[:5]
+        f"<li>{escape(s.name)}<span class='muted'>（{escape(s.region or '')}，{s.score:.2f}）</span></li>"
+        for s in g.experts[:5]
     )
     return (
         f"<section class='gap' id='gap-{g.topic}-{escape(g.region)}'>"
-        f"<h3>{escape(g.region)} · T{g.topic} {escape(topic.label)}"
+        f"<h3>{escape(g.region)} · {escape(topic.label)}"
         f" <span class='badge'>缺口 {g.score:g} · {GAP_KIND[g.kind]}</span></h3><div class='cols'>"
         f"<div><h4>需求</h4><ol>{needs}</ol></div><div><h4>外地最近的机构</h4><ol>{insts or '<li>无</li>'}</ol></div>"
         f"<div><h4>外地最近的专家</h4><ol>{people or '<li>无</li>'}</ol></div></div></section>"
@@ -168,14 +170,19 @@ def _gap_block(g: Gap, topic: Topic) -> str:
 
 def _strength_block(s: Strength, topic: Topic) -> str:
     items = "".join(
-        f"<li>{escape(o.title)}<span class='muted'>（{escape(o.kind)}，{o.year or '年份不详'}，"
+        f"<li>{escape(o.title)}<span class='muted'>（{escape(KIND_ZH.get(o.kind, o.kind))}，{o.year or '年份不详'}，"
         f"{escape(o.institution or '')}{'；' + escape('、'.join(o.experts[:3])) if o.experts else ''}）</span></li>"
         for o in s.outcomes
     )
     return (
-        f"<section class='strength'><h3>{escape(s.region)} · T{s.topic} {escape(topic.label)} "
+        f"<section class='strength'><h3>{escape(s.region)} · {escape(topic.label)} "
         f"<span class='badge ok'>待转化 {s.score:g}</span></h3><ol>{items}</ol></section>"
     )
+
+
+def _local_day(stamp: object) -> str:
+    """The map's creation day (its stored time is UTC; a day is what a reader needs)."""
+    return str(stamp or "")[:10] or "—"
 
 
 def _style() -> str:
@@ -217,8 +224,8 @@ def render(v: MapView) -> str:
             f"<title>技术图谱 · {escape(scope)}</title><style>{_style()}</style></head><body>",
             f"<h1>技术图谱 · {escape(scope)}</h1>",
             f"<p class='muted'>{p.get('documents', 0)} 条成果与需求聚为 {len(v.techmap.topics)} 个技术主题、"
-            f"{len(v.techmap.fields)} 个领域（{escape(str(p.get('embedder', '')))}，k-means，种子 {p.get('seed')}）；"
-            f"生成于 {escape(str(p.get('created_at', '')))}。缺口 = 开放需求 − 本地成果 / {p.get('alpha')}；"
+            f"{len(v.techmap.fields)} 个领域；生成于 {escape(_local_day(p.get('created_at')))}。"
+            f"每条需求按 {p.get('alpha')} 项本地成果算作满足：缺口 = 开放需求 − 本地成果 ÷ {p.get('alpha')}；"
             f"优势 = 本地成果 − {p.get('alpha')} × 开放需求。</p>",
             _cards(v),
             "<h2>供需热力图（主题 × 地区）</h2>",

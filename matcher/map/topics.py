@@ -104,6 +104,20 @@ def group_topics(cents: np.ndarray, n_fields: int) -> np.ndarray:
     return renumber(np.asarray(model.fit_predict(cents), dtype=np.int64))
 
 
+def phrase(terms: Sequence[str], *, parts: int = 2) -> str:
+    """A topic's name as staff would write it, from its strongest terms: a term inside a longer one among them is
+    dropped (余热 and 回收 inside 余热回收), short Latin words are upper-cased (5g → 5G), and the first `parts` are
+    joined by 与 ("余热回收与发电"); "" without terms."""
+    kept: list[str] = []
+    for term in terms:
+        if any(term != other and term in other for other in terms) or term in kept:
+            continue
+        kept.append(term.upper() if term.isascii() and len(term) <= 4 else term)
+        if len(kept) == parts:
+            break
+    return "与".join(kept)
+
+
 @dataclass(frozen=True)
 class Terms:
     """c-TF-IDF: term t in class c weighs tf(t, c) · log(1 + A / f(t)), A = mean tokens per class, f(t) = count

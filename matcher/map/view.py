@@ -7,7 +7,7 @@ from functools import cached_property
 from typing import Any
 
 from matcher.errors import NotFoundError
-from matcher.map.cells import Cell
+from matcher.map.cells import Cell, recount_progress
 from matcher.map.findings import Gap, Strength
 from matcher.map.model import Field, TechMap, Topic
 
@@ -48,21 +48,30 @@ class MapView:
         }
 
 
-def view(techmap: TechMap, *, region: str | None = None, field: str | None = None) -> MapView:
+def view(
+    techmap: TechMap,
+    *,
+    region: str | None = None,
+    field: str | None = None,
+    progress: dict[str, tuple[str, str]] | None = None,
+) -> MapView:
+    """The map narrowed to a region and/or a field; `progress` (`docs.need_progress`) recounts 已对接 / 已签约
+    from the feedback recorded since the map was built."""
     if region is not None and region not in techmap.regions:
-        raise NotFoundError(f"no region {region!r} in the map; regions: {', '.join(techmap.regions)}")
+        raise NotFoundError(f"图谱中没有地区「{region}」；现有地区：{'、'.join(techmap.regions)}")
     chosen = techmap.field_named(field) if field is not None else None
     topics = sorted(
         (t for t in techmap.topics if chosen is None or t.field == chosen.id), key=lambda t: (t.field, t.id)
     )
     ids = {t.id for t in topics}
+    cells = [c for c in techmap.cells if c.topic in ids]
     here = (lambda r: r == region) if region is not None else (lambda r: True)
     return MapView(
         techmap=techmap,
         region=region,
         field=chosen,
         topics=topics,
-        cells=[c for c in techmap.cells if c.topic in ids],
+        cells=recount_progress(cells, techmap.assignments, progress) if progress is not None else cells,
         gaps=[g for g in techmap.gaps if g.topic in ids and here(g.region)],
         strengths=[s for s in techmap.strengths if s.topic in ids and here(s.region)],
     )

@@ -53,7 +53,7 @@ def need_query(ctx: Context, need_id: str) -> Query:
     with ctx.sessions() as session:
         need = session.scalar(select(Need).where(Need.id == need_id))
     if need is None:
-        raise NotFoundError(f"no need with id {need_id!r}")
+        raise NotFoundError(f"找不到需求（编号 {need_id}）")
     return query_of(ctx, need)
 
 
@@ -145,7 +145,7 @@ def match(ctx: Context, query: Query, *, level: str = "expert", top: int = 10) -
     if level not in LEVELS:
         raise InputError(f"unknown level {level!r}; use one of {', '.join(LEVELS)}")
     if not 1 <= top <= 1000:
-        raise InputError("top must be between 1 and 1000")
+        raise InputError("返回条数须在 1 到 1000 之间")
     with ctx.match_lock:
         return _match(ctx, query, level, top)
 

@@ -56,7 +56,7 @@ def select_needs(session: Session, selection: NeedSelection, rules: ConflictRule
     """The selected needs in pk order; enterprises are named through `rules` (aliases folded), and an enterprise
     with no selected need is a NotFoundError."""
     if selection.region is not None and not selection.region.strip():
-        raise InputError("the region is empty")
+        raise InputError("地区不能为空")
     query = select(Need).order_by(Need.pk)
     if selection.status == "open":
         query = query.where(Need.status == "open")
@@ -72,7 +72,7 @@ def select_needs(session: Session, selection: NeedSelection, rules: ConflictRule
         needs = [n for n in needs if _key(rules, n.organization) in keys]
         missing = keys - {_key(rules, n.organization) for n in needs}
         if missing:
-            raise NotFoundError(f"no open needs of: {', '.join(sorted(missing))}")
+            raise NotFoundError(f"这些企业没有进行中的需求：{'、'.join(sorted(missing))}")
     return needs
 
 

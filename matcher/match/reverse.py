@@ -9,10 +9,8 @@ import time
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import func, select
-
 from matcher.errors import IndexMissingError, InputError
-from matcher.index.needs import NeedIndexes
+from matcher.index.needs import NeedIndexes, current_need_indexes
 from matcher.match import forward
 from matcher.match.conflicts import ConflictRules, load_rules
 from matcher.match.open_needs import NeedSelection, broken_rule, select_needs
@@ -30,7 +28,6 @@ from matcher.workspace.context import Context
 TARGETS = ("needs", "enterprises")
 EVIDENCE = 3
 EXPERT_POOL = 100  # needs an enterprise roll-up reads
-STALE_NEEDS = "有 {n} 条需求在上次建索引之后新增或删除，运行 matcher index build 后参与反向匹配"
 NO_OUTCOMES = "{label} 暂无成果：先导入其成果，才能据此查找需求"
 
 
@@ -45,7 +42,7 @@ def probe(
 ) -> Probe:
     """What looks for needs: exactly one of a stored outcome, an expert, an institution, or outcome text."""
     if sum(x is not None for x in (outcome_id, expert_id, institution, text)) != 1:
-        raise InputError("give exactly one of: an outcome id, an expert id, an institution, an outcome text")
+        raise InputError("请只填一项：成果编号、专家、单位或成果描述")
     kw: dict[str, Any] = {
         "encoder": ctx.embedder,
         "tokenizer": ctx.indexes.tokenizer,
@@ -68,14 +65,22 @@ def reverse(
     if target not in TARGETS:
         raise InputError(f"unknown target {target!r}; use one of {', '.join(TARGETS)}")
     if not 1 <= top <= 1000:
-        raise InputError("top must be between 1 and 1000")
+        raise InputError("返回条数须在 1 到 1000 之间")
     if region is not None and not region.strip():
-        raise InputError("the region is empty; leave it out to search every region")
-    index = ctx.indexes.needs
-    if index is None:
+        raise InputError("地区不能为空；不限地区时请留空")
+    indexes = ctx.indexes
+    if indexes.needs is None:
         raise IndexMissingError("the index predates reverse matching (no need index); run `matcher index build`")
     with ctx.match_lock:
-        return _reverse(ctx, found_by, index, target, top, region)
+        with ctx.sessions() as session:
+            indexes.needs = current_need_indexes(
+                session,
+                indexes.needs,
+                embedder=ctx.embedder,
+                tokenizer=ctx.tokenizer,
+                max_chars=ctx.settings.embed_max_chars,
+            )
+        return _reverse(ctx, found_by, indexes.needs, target, top, region)
 
 
 def _reverse(
@@ -96,10 +101,8 @@ def _reverse(
             hits = enterprise_hits(session, hits, org_key, votes, top)
             full = votes.full()
             with_degrees(hits, "enterprises:vote", lambda k, x: forward.calibrated(ctx, k, x, full), bands, None)
-        unindexed = int(session.scalar(select(func.count()).select_from(Need)) or 0) - index.count
     weak = weak_notice(hits, bands) if found_by.parts else None
     notices = [NO_OUTCOMES.format(label=found_by.label)] if not found_by.parts else []
-    notices += [STALE_NEEDS.format(n=unindexed)] if unindexed else []
     notices += [weak] if weak else []
     return ReverseResult(
         target=target,

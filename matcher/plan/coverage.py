@@ -32,11 +32,11 @@ class Cover:
 
 def _check(W: np.ndarray, k: int, capacity: int | None) -> None:
     if k < 1:
-        raise InputError("the number of stops / experts must be at least 1")
+        raise InputError("走访站数或专家人数至少为 1")
     if k > W.shape[1]:  # the request is well formed; the data cannot satisfy it
-        raise ConflictError(f"asked for {k}, but only {W.shape[1]} candidates serve these needs")
+        raise ConflictError(f"需要 {k} 个，但能服务这些需求的候选只有 {W.shape[1]} 个")
     if capacity is not None and capacity < 1:
-        raise InputError("the per-expert limit must be at least 1")
+        raise InputError("每位专家对接的需求数至少为 1")
 
 
 def assign(W: np.ndarray, chosen: list[int], capacity: int | None) -> dict[int, int]:

@@ -43,9 +43,9 @@ class PlanRequest:
         if self.kind not in KINDS:
             raise InputError(f"kind must be one of {', '.join(KINDS)}")
         if self.kind == "visit" and not (self.enterprises or self.region):
-            raise InputError("a visit plan needs the delegation's enterprises or a region")
+            raise InputError("走访计划需要指定企业或企业所在地区")
         if self.kind == "delegation" and not self.region:
-            raise InputError("a delegation plan needs the region whose needs the experts serve")
+            raise InputError("专家团计划需要指定要服务的需求所在地区")
         if not 0 <= self.min_degree <= 100:
             raise InputError("the minimum 匹配度 is between 0 and 100")
 
@@ -57,7 +57,7 @@ def _matches(
         rules = load_rules(session)
         needs = select_needs(session, NeedSelection(region=region, enterprises=tuple(enterprises or ())), rules)
     if not needs:
-        raise NotFoundError("no open needs match this selection")
+        raise NotFoundError("所选范围内没有进行中的需求")
     return match_for_plans(ctx, needs, rules, level=level, progress=progress)
 
 
@@ -76,7 +76,7 @@ def pairings(
     if by not in PAIRING_VIEWS:
         raise InputError(f"by must be one of {', '.join(PAIRING_VIEWS)}")
     if top < 1:
-        raise InputError("top must be at least 1")
+        raise InputError("返回条数至少为 1")
     found = _matches(ctx, "institution", region, [enterprise] if enterprise else None, progress)
     floor = max(min_degree, Bands.of(ctx.settings).weak)  # 弱匹配 is never proposed
     grouped = top_per(all_pairs(found, institution_region, floor), by, top)
@@ -117,7 +117,7 @@ def get_plan(session: Session, *, plan_id: str) -> PlanRecord:
     query = query.order_by(PlanRecord.pk.desc()) if plan_id == "latest" else query.where(PlanRecord.id == plan_id)
     record = session.scalars(query.limit(1)).first()
     if record is None:
-        raise NotFoundError(f"no plan with id {plan_id!r}")
+        raise NotFoundError(f"找不到计划（编号 {plan_id}）")
     return record
 
 

@@ -60,7 +60,7 @@ def weights(
             if (region is None or c.region == region) and c.degree >= min_degree:
                 facilities.setdefault(c.id, c)
     if not facilities:
-        raise NotFoundError("no institution or expert" + (f" in {region}" if region else "") + " serves these needs")
+        raise NotFoundError((f"{region}" if region else "") + "没有能服务这些需求的单位或专家")
     column = {fid: j for j, fid in enumerate(facilities)}
     W = np.zeros((len(matches), len(facilities)))
     for i, need in enumerate(matches):

@@ -12,6 +12,7 @@ from matcher.store.resolve import InstitutionResolver, expert_id
 from matcher.store.tables import Expert, ExpertMerge, Institution, Need, Outcome
 
 TABLES: dict[str, Any] = {"outcomes": Outcome, "experts": Expert, "institutions": Institution}
+KIND_WORD = {"outcomes": "成果", "experts": "专家", "institutions": "单位"}
 SEARCHABLE = {"outcomes": ("title", "abstract"), "experts": ("name",), "institutions": ("name",)}
 
 
@@ -19,7 +20,7 @@ def get_item(session: Session, *, kind: str, item_id: str) -> Any:
     table = TABLES[kind]
     row = session.scalar(select(table).where(table.id == item_id))
     if row is None:
-        raise NotFoundError(f"no {kind[:-1]} with id {item_id!r}")
+        raise NotFoundError(f"找不到{KIND_WORD.get(kind, kind)}（编号 {item_id}）")
     return row
 
 
@@ -34,7 +35,7 @@ def stored_row(session: Session, *, kind: str, record: Any) -> Any:
         return get_item(session, kind=kind, item_id=derived)
     institution = resolver.get(record.name)
     if institution is None:
-        raise NotFoundError(f"no institution named {record.name!r}")
+        raise NotFoundError(f"找不到名为「{record.name}」的单位")
     return institution
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from matcher.errors import ConflictError, InputError, NotFoundError
+from matcher.records import LEVEL_ZH
 from matcher.services.needs import get_need
 from matcher.store.stages import ACCEPTED, STAGES, gain, is_forward
 from matcher.store.tables import Expert, Feedback, Institution, Need, Outcome
@@ -39,7 +40,7 @@ def record_feedback(
         raise ConflictError(f"需求 {need.title} 已关闭，不再记录对接进展")
     table = TARGETS[level]
     if session.scalar(select(table.pk).where(table.id == target_id)) is None:
-        raise NotFoundError(f"no {level} with id {target_id!r}")
+        raise NotFoundError(f"找不到{LEVEL_ZH.get(level, level)}（编号 {target_id}）")
     before = latest_stage(session, need_pk=need.pk, level=level, target_id=target_id)
     backwards = not is_forward(before, stage)
     if backwards and not correction:

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from matcher.errors import InputError, NotFoundError
+from matcher.records import LEVEL_ZH
 from matcher.services.feedback import TARGETS, feedback_qrels
 from matcher.services.needs import get_need
 from matcher.store.stages import GRADES
@@ -31,7 +32,7 @@ def record_judgement(
     need = get_need(session, need_id=need_id)
     table = TARGETS[level]
     if session.scalar(select(table.pk).where(table.id == target_id)) is None:
-        raise NotFoundError(f"no {level} with id {target_id!r}")
+        raise NotFoundError(f"找不到{LEVEL_ZH.get(level, level)}（编号 {target_id}）")
     row = session.scalar(
         select(Judgement).where(
             Judgement.need_pk == need.pk, Judgement.level == level, Judgement.target_id == target_id

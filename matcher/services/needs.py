@@ -20,13 +20,13 @@ EDITABLE = ("title", "description", "organization", "region", "field", "status")
 def get_need(session: Session, *, need_id: str) -> Need:
     need = session.scalar(select(Need).where(Need.id == need_id))
     if need is None:
-        raise NotFoundError(f"no need with id {need_id!r}")
+        raise NotFoundError(f"找不到需求（编号 {need_id}）")
     return need
 
 
 def create_need(session: Session, *, record: NeedRecord) -> Need:
     if session.scalar(select(Need.pk).where(Need.id == record.id)) is not None:
-        raise ConflictError(f"a need with id {record.id!r} exists already")
+        raise ConflictError(f"编号为 {record.id} 的需求已存在")
     need = Need(
         id=record.id,
         title=record.title,
@@ -45,7 +45,7 @@ def update_need(session: Session, *, need_id: str, changes: dict[str, Any]) -> N
     need = get_need(session, need_id=need_id)
     unknown = set(changes) - set(EDITABLE)
     if unknown:
-        raise InputError(f"cannot change {', '.join(sorted(unknown))}")
+        raise InputError(f"这些字段不能修改：{'、'.join(sorted(unknown))}")
     try:
         merged = NeedRecord.model_validate({**{k: getattr(need, k) for k in EDITABLE}, "id": need.id, **changes})
     except ValidationError as exc:

@@ -12,6 +12,7 @@ from matcher.errors import AuthError, ConflictError, InputError
 from matcher.store.tables import ApiKey
 
 ROLES = ("viewer", "staff", "admin")  # each role can do what the roles before it can
+ROLE_ZH = {"viewer": "只读", "staff": "工作人员", "admin": "管理员"}
 
 
 def hash_key(key: str) -> str:
@@ -23,7 +24,7 @@ def create_key(session: Session, *, name: str, role: str) -> tuple[ApiKey, str]:
     if role not in ROLES:
         raise InputError(f"role must be one of {', '.join(ROLES)}")
     if session.scalar(select(ApiKey).where(ApiKey.name == name)):
-        raise ConflictError(f"a key named {name!r} exists already")
+        raise ConflictError(f"名为「{name}」的密钥已存在")
     key = "mk_" + secrets.token_urlsafe(32)
     row = ApiKey(name=name, role=role, key_hash=hash_key(key))
     session.add(row)
@@ -33,10 +34,10 @@ def create_key(session: Session, *, name: str, role: str) -> tuple[ApiKey, str]:
 
 def authenticate(session: Session, *, key: str | None) -> ApiKey:
     if not key:
-        raise AuthError("an API key is required (header X-API-Key or Authorization: Bearer …)")
+        raise AuthError("请先登录：需要访问密钥（请求头 X-API-Key 或 Authorization: Bearer …）")
     row = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(key)))
     if row is None or row.revoked:
-        raise AuthError("unknown or revoked API key")
+        raise AuthError("密钥无效或已被停用，请向管理员索取新密钥")
     return row
 
 

@@ -74,12 +74,13 @@ def load_model(slot: ModelSlot[M], embedder: str) -> tuple[Loaded[M] | None, str
     except ModelMissingError:
         if slot.choice == "auto" and slot.default_dir is None:
             return None, None  # an optional model nobody trained yet
-        return None, f"未找到已训练的{slot.what}（{folder}），结果按融合检索排序；请运行 matcher train"
+        log.warning("%s: no trained model at %s", slot.what, folder)
+        return None, f"尚未训练{slot.what}，结果按融合检索排序；请管理员训练模型"
     if params.get("embedder") != embedder:
         log.warning(
             "%s at %s was trained with %s, not %s: not used", slot.what, folder, params.get("embedder"), embedder
         )
-        return None, f"{slot.what}训练时使用的向量模型（{params.get('embedder')}）与当前（{embedder}）不同，未启用"
+        return None, f"{slot.what}与当前的文本向量模型不配套，未启用，结果按融合检索排序；请管理员重新训练"
     return Loaded(model, params), None
 
 

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 import uvicorn
@@ -94,6 +95,18 @@ def test_staff_flow_in_a_real_browser(server: tuple[str, str, str, Matcher], tmp
         with page.expect_download() as download:
             page.click("#runs [data-export]")
         assert download.value.suggested_filename.endswith(".xlsx")
+        page.click("#runs [data-run]")  # the run's proposals across needs, filtered by a word
+        page.wait_for_selector("table.grid tr.proposal")
+        assert "#run/" in page.url and "批量运行" in page.inner_text("#need-head .t")
+        total = page.locator("table.grid tr.proposal, table.grid tr.alternate, table.grid tr.left_out").count()
+        expert = page.locator("table.grid tr.proposal td:nth-child(4)").first.inner_text().split()[0]
+        page.fill("#run-filter", expert)
+        shown = page.locator("table.grid tr.proposal, table.grid tr.alternate, table.grid tr.left_out")
+        assert 1 <= shown.count() < total and all(expert in t for t in shown.all_inner_texts())
+        page.select_option("#run-role", "alternate")
+        assert all(r.get_attribute("class") == "alternate" for r in shown.all())
+        page.reload()
+        page.wait_for_selector("table.grid tr.proposal")
         page.click("#needs li[data-id]:not(.active) >> nth=0")
         page.wait_for_selector("#batch-card:has-text('推荐：')")
         assert page.locator("#batch-card .proposal").count() >= 1
@@ -119,7 +132,7 @@ def test_staff_flow_in_a_real_browser(server: tuple[str, str, str, Matcher], tmp
         page.fill("#plan-to", "辽宁")
         page.fill("#plan-k", "2")
         page.click("#plan-go")
-        page.wait_for_selector("#need-head:has-text('走访计划 P')")
+        page.wait_for_selector("#need-head:has-text('走访计划 · 黑龙江 → 辽宁')")
         assert page.locator(".hit").count() == 2
         with page.expect_download() as agenda:
             page.click("#plan-export")
@@ -139,9 +152,12 @@ def test_staff_flow_in_a_real_browser(server: tuple[str, str, str, Matcher], tmp
         assert workbook.value.suggested_filename == "matcher-map.xlsx"
         with page.expect_popup() as popup:
             page.click("#map-report")
-        report = popup.value
-        report.wait_for_selector("svg.heat")
-        assert "技术图谱 · 黑龙江" in report.title()
+        report = popup.value  # a tab of the page at a link that lasts, already signed in
+        report.wait_for_selector("#need-head:has-text('技术图谱报告 · 黑龙江')")
+        report.frame_locator(".report-frame iframe").locator("svg.heat").first.wait_for()
+        assert unquote(report.url).endswith("#report/黑龙江/")
+        report.reload()  # bookmarked or sent on: the same report
+        report.frame_locator(".report-frame iframe").locator("svg.heat").first.wait_for()
         report_shot = tmp_path / "map-report.png"
         report.set_viewport_size({"width": 1300, "height": 1400})
         report.screenshot(path=str(report_shot), full_page=False)
@@ -240,3 +256,226 @@ def test_labelling_ten_pairs_with_the_keyboard_then_retraining(server: tuple[str
     assert (after["judged"], after["skipped"]) == (before["judged"] + 9, before["skipped"] + 1)
     assert re.search(r"基于 \d+ 条判断（\d+ 个需求），交叉验证 nDCG@10 新模型 0\.\d{4}", said), said
     assert said.startswith(("已启用新模型", "新模型未胜出")), said
+
+
+AXE = Path(__file__).resolve().parents[2] / ".cache" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+# Latin words a staff member may meet in the page's own words (not in the data it shows): product and format names
+ALLOWED_LATIN = {"matcher", "Excel", "CSV", "Word", "RIS", "EndNote", "XLSX", "xlsx", "xls", "csv", "jsonl", "ris",
+                 "txt", "docx", "zip", "Bearer", "UTC", "nDCG", "S"}  # fmt: skip
+CHROME = "button, h1, h2, h3, label, summary, .muted, .notice, .error, #toast, .stage, .sub, th:not(.topic)"
+
+
+def _latin_words(page) -> set[str]:  # type: ignore[no-untyped-def]
+    """Latin words in the page's own visible words: buttons, headings, notes, errors, placeholders (ids with digits
+    and the data's titles are not the page's words)."""
+    import re
+
+    texts = page.eval_on_selector_all(
+        CHROME, "els => els.filter(e => e.offsetParent !== null || e.id === 'toast').map(e => e.innerText)"
+    )
+    texts += page.eval_on_selector_all("input, textarea", "els => els.map(e => e.placeholder)")
+    words = {w for t in texts for w in re.findall(r"[A-Za-z][A-Za-z0-9_-]*", t or "")}
+    return {w for w in words if w not in ALLOWED_LATIN and not re.search(r"\d", w)}
+
+
+def test_the_page_speaks_chinese_in_every_view(server: tuple[str, str, str, Matcher]) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    url, key, *_ = server
+    with sync_api.sync_playwright() as p:
+        browser = _launch(p)
+        page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="en-US")  # not the browser's words
+        page.goto(url)
+        page.click("#signin-form button")  # empty key: the page's own message, not the browser's
+        assert _latin_words(page) == set(), "sign-in"
+        page.fill("#key", "mk_wrong")
+        page.click("#signin-form button")
+        page.wait_for_selector("#signin-error:has-text('密钥')")
+        assert _latin_words(page) == set(), "bad key"
+        page.fill("#key", key)
+        page.click("#signin-form button")
+        page.wait_for_selector("#needs li[data-id]")
+        page.click("#ask-save")  # no title
+        page.wait_for_selector("#toast:has-text('请填写需求标题')")
+        seen = {"empty form": _latin_words(page)}
+        page.click("#needs li[data-id] >> nth=0")
+        page.wait_for_selector(".hit .evidence li")
+        seen["need"] = _latin_words(page)
+        page.fill("#rev-value", "不存在的成果")
+        page.click("#rev-go")
+        page.wait_for_selector("#need-head:has-text('没有名称包含')")
+        seen["reverse, unknown name"] = _latin_words(page)
+        page.fill("#plan-region", "不存在的地区")
+        page.click("#plan-go")
+        page.wait_for_selector("#hits .error")
+        seen["plan, no needs"] = _latin_words(page)
+        page.fill("#map-region", "黑龙江")
+        page.click("#map-go")
+        page.wait_for_selector("table.heat")
+        seen["map"] = _latin_words(page)
+        page.click("#label-go")
+        page.wait_for_selector(".label-pair")
+        seen["label"] = _latin_words(page)
+        browser.close()
+    assert {view: words for view, words in seen.items() if words} == {}
+
+
+def test_links_survive_refresh_back_and_a_new_tab(server: tuple[str, str, str, Matcher]) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    url, key, *_ = server
+    with sync_api.sync_playwright() as p:
+        browser = _launch(p)
+        context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
+        page = context.new_page()
+        page.goto(url)
+        page.fill("#key", key)
+        page.click("#signin-form button")
+        page.wait_for_selector("#needs li[data-id]")
+        need_id = page.get_attribute("#needs li[data-id] >> nth=1", "data-id")
+        page.click("#needs li[data-id] >> nth=1")
+        page.wait_for_selector(".hit .evidence li")
+        assert page.url.endswith(f"#need/{need_id}/expert")
+        title = page.inner_text("#need-head .t")
+        page.click("#tabs button[data-level=institution]")
+        page.wait_for_url(f"**#need/{need_id}/institution")
+        page.reload()
+        page.wait_for_selector(f"#need-head .t:has-text('{title}')")
+        assert page.get_attribute("#tabs button.active", "data-level") == "institution"
+        page.go_back()
+        page.wait_for_function("() => document.querySelector('#tabs button.active').dataset.level === 'expert'")
+        page.fill("#map-region", "黑龙江")
+        page.click("#map-go")
+        page.wait_for_selector("table.heat")
+        other = context.new_page()  # a colleague's link, opened in a new tab: no second sign-in
+        other.goto(page.url)
+        other.wait_for_selector("table.heat")
+        assert "技术图谱 · 黑龙江" in other.inner_text("#need-head")
+        other.goto(f"{url}/#need/{need_id}/outcome")
+        other.wait_for_selector(f"#need-head .t:has-text('{title}')")
+        assert other.get_attribute("#tabs button.active", "data-level") == "outcome"
+        browser.close()
+
+
+def test_saving_a_need_twice_keeps_one_and_clears_the_form(server: tuple[str, str, str, Matcher]) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from sqlalchemy import func, select
+
+    from matcher.store.tables import Need
+
+    url, key, _, matcher = server
+    with matcher.sessions() as session:
+        before = session.scalar(select(func.count()).select_from(Need))
+    with sync_api.sync_playwright() as p:
+        browser = _launch(p)
+        page = _signed_in(browser, url, key)
+        page.fill("#ask-title", "陶瓷轴承套圈磨削烧伤检测")
+        page.fill("#ask-text", "希望在线检测轴承套圈磨削烧伤，替代酸洗抽检。")
+        page.dblclick("#ask-save")
+        page.wait_for_selector("#need-head .t:has-text('陶瓷轴承套圈磨削烧伤检测')")
+        assert page.input_value("#ask-title") == "" and page.input_value("#ask-text") == ""
+        page.once("dialog", lambda d: d.accept())
+        page.click("#need-close")
+        page.wait_for_selector("#need-head:has-text('已关闭')")
+        assert page.locator(".hit .actions button").count() == 0  # a closed need takes no feedback
+        browser.close()
+    with matcher.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Need)) == before + 1
+
+
+def test_the_page_works_on_a_phone(server: tuple[str, str, str, Matcher]) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    url, key, *_ = server
+    with sync_api.sync_playwright() as p:
+        browser = _launch(p)
+        page = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True)
+        page.goto(url)
+        page.fill("#key", key)
+        page.click("#signin-form button")
+        page.wait_for_selector("#needs li[data-id]")
+        page.fill("#map-region", "黑龙江")
+        page.click("#map-go")
+        page.wait_for_selector("table.heat")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390  # the map scrolls inside its card
+        page.fill("#plan-region", "黑龙江")
+        page.click("#plan-go")  # reachable and tappable
+        page.wait_for_selector("#need-head:has-text('走访计划')")
+        page.fill("#ask-title", "机床铸件表面涂料开发")
+        page.click("#ask-try")
+        page.wait_for_selector(".hit .evidence li")
+        top = page.evaluate("document.querySelector('.results').getBoundingClientRect().top")
+        assert 0 <= top < 844  # the answer is on screen, not below the sidebar
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        browser.close()
+
+
+def test_no_serious_accessibility_violations(server: tuple[str, str, str, Matcher]) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not AXE.exists():
+        pytest.fail("axe-core is missing: run `make browser` (npm install axe-core)")
+    url, key, *_ = server
+    found = {}
+    with sync_api.sync_playwright() as p:
+        browser = _launch(p)
+        page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
+        page.goto(url)
+        page.add_script_tag(path=str(AXE))
+        found["sign-in"] = _serious(page)
+        page.fill("#key", key)
+        page.click("#signin-form button")
+        page.wait_for_selector("#needs li[data-id]")
+        page.click("#needs li[data-id] >> nth=0")
+        page.wait_for_selector(".hit .evidence li")
+        found["need"] = _serious(page)
+        browser.close()
+    assert {view: v for view, v in found.items() if v} == {}
+
+
+def _serious(page) -> list[str]:  # type: ignore[no-untyped-def]
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    serious = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    return [f"{v['id']}: {v['nodes'][0]['target']}" for v in serious]
+
+
+def test_an_expert_is_found_by_name_with_a_pick_list(server: tuple[str, str, str, Matcher]) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    url, key, *_ = server
+    with sync_api.sync_playwright() as p:
+        browser = _launch(p)
+        page = _signed_in(browser, url, key)
+        page.select_option("#rev-kind", "expert")
+        page.fill("#rev-value", "周建国")  # one expert of that name: straight to the matches
+        page.click("#rev-go")
+        page.wait_for_selector("#need-head:has-text('成果找企业 · 专家 周建国')")
+        page.wait_for_selector(".hit .evidence li")
+        assert "#rev/expert/X" in page.url  # the link holds the expert found, so it reopens the same one
+        page.fill("#rev-value", "王")  # several: a pick list of names with their institutions
+        page.click("#rev-go")
+        page.wait_for_selector("#need-head:has-text('请选择')")
+        picks = page.locator("#hits .pick")
+        names = picks.locator(".name").evaluate_all("els => els.map((e) => e.firstChild.textContent)")
+        assert sorted(names) == ["王丽娟", "王祥生", "王秀芳", "王立新"]  # the demo's experts named 王…
+        picks.filter(has_text="王秀芳").locator("button").click()
+        page.wait_for_selector("#need-head:has-text('成果找企业 · 专家 王秀芳')")
+        browser.close()
+
+
+def test_a_delegation_is_planned_and_saved_plans_are_listed(server: tuple[str, str, str, Matcher]) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    url, key, *_ = server
+    with sync_api.sync_playwright() as p:
+        browser = _launch(p)
+        page = _signed_in(browser, url, key)
+        page.fill("#plan-region", "黑龙江")
+        page.fill("#plan-k", "2")
+        page.click("#delegation-go")
+        page.wait_for_selector("#need-head:has-text('专家团 · 黑龙江')")
+        assert 1 <= page.locator("#hits .hit").count() <= 2 and "派出专家" in page.inner_text("#hits")
+        plan_url = page.url
+        page.click("#plans-go")
+        page.wait_for_selector("#need-head:has-text('已保存的计划')")
+        assert page.url.endswith("#plans")
+        page.click("#hits a:has-text('专家团 · 黑龙江') >> nth=0")
+        page.wait_for_selector("#need-head:has-text('专家团 · 黑龙江')")
+        assert page.url == plan_url  # the newest plan first: the one just made
+        page.reload()
+        page.wait_for_selector("#need-head:has-text('专家团 · 黑龙江')")
+        browser.close()

@@ -41,7 +41,7 @@ def test_bad_plan_requests_are_problems(client: TestClient, keys: dict[str, str]
     too_many = is_problem(
         client.post("/plans", json={"kind": "visit", "region": "黑龙江", "k": 40}, headers=staff), 409
     )
-    assert "asked for 40" in too_many["detail"]
+    assert "需要 40 个" in too_many["detail"]
     is_problem(
         client.post("/plans", json={"kind": "visit", "region": "黑龙江", "k": 1}, headers=as_role(keys, "viewer")), 403
     )

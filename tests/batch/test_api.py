@@ -96,7 +96,7 @@ def test_cancel_and_resume_through_the_api(client: tuple[TestClient, dict[str, s
         resumed = c.post(f"/batch-runs/{run['id']}/resume", headers=staff)
         if resumed.status_code != 409:
             break
-        assert "being executed" in resumed.json()["detail"]
+        assert "正在运行" in resumed.json()["detail"]
         time.sleep(0.1)
     assert resumed.status_code == 202
     assert wait_done(c, staff, run["id"])["status"] == "done"

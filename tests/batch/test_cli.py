@@ -66,7 +66,7 @@ def test_exclusion_commands(home: Path) -> None:
 def test_bad_input_is_a_clear_error(home: Path, capsys: pytest.CaptureFixture[str], monkeypatch) -> None:
     for args, words in [
         (["batch", "run", "--needs", "yesterday"], "--needs must be open, all or since"),
-        (["batch", "show", "nope"], "no batch run"),
+        (["batch", "show", "nope"], "找不到批量推荐"),
         (["batch", "run", "--per-need", "0"], "invalid batch parameters: per_need"),
     ]:
         monkeypatch.setattr("sys.argv", ["matcher", *args])

@@ -80,7 +80,14 @@ def test_exclusions_and_rejections(store: Matcher) -> None:
             session, need_id="own", level="expert", target_id="E3", stage="rejected", reason="忙", actor="t"
         )
         record_feedback(
-            session, need_id="own", level="expert", target_id="E3", stage="contacted", reason=None, actor="t"
+            session,
+            need_id="own",
+            level="expert",
+            target_id="E3",
+            stage="contacted",
+            reason=None,
+            actor="t",
+            correction=True,  # a step back from 不合适 is recorded only as a correction
         )
     table = rule_table(store)
     assert table[("free", "E2")] == "excluded" and table[("free", "E1")] is None  # a different organisation name
@@ -90,11 +97,11 @@ def test_exclusions_and_rejections(store: Matcher) -> None:
 
 def test_exclusion_input_errors(store: Matcher) -> None:
     with transaction(store.sessions) as session:
-        with pytest.raises(InputError, match="either one need or one organisation"):
+        with pytest.raises(InputError, match="二选一"):
             add_exclusion(session, expert_id="E1", need_id="own", organization="x", reason="r")
-        with pytest.raises(InputError, match="reason"):
+        with pytest.raises(InputError, match="原因"):
             add_exclusion(session, expert_id="E1", need_id="own", organization=None, reason=" ")
-        with pytest.raises(NotFoundError, match="no expert"):
+        with pytest.raises(NotFoundError, match="找不到专家"):
             add_exclusion(session, expert_id="E9", need_id="own", organization=None, reason="r")
 
 
