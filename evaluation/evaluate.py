@@ -22,6 +22,7 @@ from matcher.config import Settings
 from matcher.errors import InputError
 from matcher.learn.calibrate import gather, invert
 from matcher.learn.rows import collect_experts, judged_set
+from matcher.match import forward
 from matcher.ranking.calibration import fit_level, reliability
 from matcher.ranking.expert.train import EXPERT_RANKER, stack
 from matcher.ranking.model import Ranker
@@ -148,7 +149,11 @@ def _write_outputs(req: Request, summary: dict[str, Any], runs: dict[str, Any]) 
             "queries": summary["queries"],
             "embedder": summary["embedder"],  # which vectors (a tuned model's checksum too): runs stay traceable
             "calibration": {
-                key: {k: f[k] for k in ("ece", "auc", "pairs", "relevant", "queries")}
+                key: {
+                    **{k: f[k] for k in ("ece", "auc", "pairs", "relevant", "queries")},
+                    "served_ece": f["served"]["ece"],
+                    "served_auc": f["served"]["auc"],
+                }
                 for key, f in summary.get("calibration", {}).items()
             },
         }
@@ -201,9 +206,13 @@ def _served_calibration(m: Matcher, judged: Qrels, direction: str) -> dict[str, 
         pairs = gather(m.ctx, judged, direction, progress=advance)
     found = {}
     for key in pairs.scores:
-        level = fit_level(np.array(pairs.scores[key]), np.array(pairs.labels[key]), np.array(pairs.groups[key]), "")
-        found[key] = level.figures
-        _step(f"匹配度 {key}: ECE {level.figures['ece']:.4f}, AUC {level.figures['auc']} over {level.figures['pairs']}")
+        scores, labels = np.array(pairs.scores[key]), np.array(pairs.labels[key])
+        level = fit_level(scores, labels, np.array(pairs.groups[key]), "")
+        # and the 匹配度 as served today (the shipped maps, fitted on other judgements): data they never saw
+        shipped = reliability(forward.calibrated(m.ctx, key, scores), labels)
+        found[key] = {**level.figures, "served": {k: shipped[k] for k in ("ece", "auc", "bins")}}
+        _step(f"匹配度 {key}: ECE {level.figures['ece']:.4f} refitted out of fold, {shipped['ece']:.4f} as served; "
+              f"AUC {level.figures['auc']} over {level.figures['pairs']}")  # fmt: skip
     return found
 
 

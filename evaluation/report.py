@@ -177,9 +177,11 @@ def render_html(
     for key, served in summary.get("calibration", {}).items():
         sections += [
             f"<h2>服务中的匹配度校准：{html.escape(CALIBRATED_ZH.get(key, key))}（交叉验证，按查询分组）</h2>",
-            f"<div class='card'><p>ECE {served['ece']:.3f}，AUC {served['auc']}；{served['pairs']} 个对，"
-            f"其中相关 {served['relevant']} 个，{served['queries']} 个查询。</p>"
-            f"{charts.reliability(served['bins'])}</div>",
+            f"<div class='card'><p>在这些评判上按查询分组交叉验证重新拟合：ECE {served['ece']:.3f}，"
+            f"AUC {served['auc']}；{served['pairs']} 个对，其中相关 {served['relevant']} 个，"
+            f"{served['queries']} 个查询。"
+            f"随附的校准（用其他评判拟合，未见过这些数据）直接使用：ECE {served['served']['ece']:.3f}。</p>"
+            f"{charts.reliability(served['bins'])}{charts.reliability(served['served']['bins'])}</div>",
         ]
     if grade_scores and len(grade_scores) > 1:
         sections += [

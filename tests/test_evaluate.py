@@ -65,6 +65,7 @@ def test_run_files_and_both_ndcg_conventions(files: dict[str, Path], tmp_path: P
     # relevant outcomes, so the others count as not relevant): 5 each, 3 relevant (grade ≥ 2 of 0–3)
     served = brief["calibration"]["outcome:fused"]
     assert (served["pairs"], served["relevant"], served["queries"]) == (10, 3, 2)
+    assert 0 < served["served_ece"] < 1  # as served: the fused score clipped (no shipped map for this embedder)
 
 
 def test_expert_ranker_trained_on_one_split_scores_another(files: dict[str, Path], tmp_path: Path) -> None:

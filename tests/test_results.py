@@ -72,3 +72,15 @@ def test_relevance_threshold_and_calibration_stay_within_0_100() -> None:
     assert model.calibration_["kind"] == "out-of-fold" and scores.min() >= 0 and scores.max() <= 100
     top, bottom = np.argmax(raw), np.argmin(raw)
     assert model.match_score(X[[top]])[0] > model.match_score(X[[bottom]])[0]
+
+
+def test_the_calibration_folder_carries_a_card_with_its_figures(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from matcher.ranking.calibration import LevelMap
+
+    level = LevelMap([0.0, 1.0], [0.1, 0.9], "qrels.tsv", {"ece": 0.0123, "auc": 0.91, "pairs": 40, "relevant": 7,
+                                                            "queries": 4})  # fmt: skip
+    Calibration({"expert:vote": level}).save(tmp_path, embedder="e5", name="demo")
+    card = (tmp_path / "card.md").read_text(encoding="utf-8")
+    assert "| `expert:vote` | qrels.tsv | 4 | 40 | 7 | 0.0123 | 0.91 |" in card and "`demo`" in card
+    loaded, _ = Calibration.load(tmp_path)  # the card sits beside the checksummed files without disturbing them
+    assert loaded.probabilities("expert:vote", np.array([0.5]))[0] == pytest.approx(0.5)

@@ -1,7 +1,7 @@
 "use strict";
 // matcher staff page: plain JS over the REST API (no build step).
 const $ = (sel) => document.querySelector(sel);
-const state = { key: localStorage.getItem("matcher-key"), level: "expert", need: null, text: null, offset: 0, limit: 15 };
+const state = { key: localStorage.getItem("matcher-key"), level: "expert", need: null, text: null, offset: 0, limit: 15, view: 0 };
 const KIND = { patent: "专利", paper: "论文", project: "项目", achievement: "成果" };
 const STAGES = [["contacted", "已联系"], ["meeting", "已对接"], ["intention", "合作意向"], ["signed", "已签约"]];
 const STAGE_ZH = { proposed: "推荐", contacted: "已联系", meeting: "已对接", intention: "合作意向", signed: "已签约", rejected: "不合适" };
@@ -88,11 +88,15 @@ async function loadNeeds() {
 }
 
 async function openNeed(id, level) {
+  const view = (state.view += 1);
+  let need;
   try {
-    state.need = await api(`/needs/${encodeURIComponent(id)}`);
+    need = await api(`/needs/${encodeURIComponent(id)}`);
   } catch (err) {
     return toast("打开需求失败：" + err.message);
   }
+  if (stale(view)) return;  // the staff member went elsewhere meanwhile
+  state.need = need;
   state.text = null;
   if (level && ["expert", "institution", "outcome"].includes(level)) setLevel(level);
   link(`need/${encodeURIComponent(id)}/${state.level}`);
@@ -103,7 +107,14 @@ async function openNeed(id, level) {
   loadBatchProposals();
 }
 
+// Each view (a need, a trial, a plan, the map, a run…) bumps state.view; an answer that arrives after the staff
+// member moved on belongs to an older view and is dropped instead of painting over the newer one.
+function stale(view) {
+  return view !== state.view;
+}
+
 function renderHead() {
+  state.view += 1;
   const n = state.need;
   $("#tabs").hidden = false;
   const closing = n && n.status === "open" ? `<button type="button" class="ghost" id="need-close">关闭需求</button>` : "";
@@ -132,15 +143,18 @@ function showResults() {
 }
 
 async function runMatch() {
+  const view = state.view;
   $("#hits").innerHTML = `<li class="muted">正在匹配…</li>`;
   showResults();
   try {
     const result = state.need
       ? await api(`/needs/${encodeURIComponent(state.need.id)}/matches?level=${state.level}&top=10`)
       : await api("/match", { method: "POST", body: JSON.stringify({ text: state.text, level: state.level, top: 10 }) });
+    if (stale(view)) return;
     renderHits(result);
+    showResults();  // again: the sidebar above may have grown while the answer was on its way
   } catch (err) {
-    $("#hits").innerHTML = `<li class="error">匹配失败：${esc(err.message)}</li>`;
+    if (!stale(view)) $("#hits").innerHTML = `<li class="error">匹配失败：${esc(err.message)}</li>`;
   }
 }
 
@@ -256,7 +270,9 @@ async function showRun(runId) {
   clearNeedView("批量推荐");
   link(`run/${encodeURIComponent(runId)}`);
   try {
+    const view = state.view;
     const [run, rows] = await Promise.all([api(`/batch-runs/${encodeURIComponent(runId)}`), api(`/batch-runs/${encodeURIComponent(runId)}/proposals`)]);
+    if (stale(view)) return;
     $("#need-head").innerHTML = `<div class="t">批量推荐 · ${esc(runName(run))}</div>
       <div class="muted">推荐 ${run.stats.proposals} 条 · 未满足 ${run.stats.unserved.length} 个需求
       <button class="ghost" id="run-export">下载 Excel</button></div>
@@ -275,6 +291,7 @@ async function showRun(runId) {
     $("#run-filter").oninput = draw;
     $("#run-role").onchange = draw;
     draw();
+    showResults();
   } catch (err) {
     $("#hits").innerHTML = `<li class="error">读取失败：${esc(err.message)}</li>`;
   }
@@ -304,10 +321,12 @@ async function loadBatchProposals() {
   const card = $("#batch-card");
   card.hidden = true;
   if (!state.need) return;
+  const need = state.need.id, view = state.view;
   const done = (await api("/batch-runs?limit=20")).find((r) => r.status === "done");
   if (!done) return;
-  const rows = await api(`/batch-runs/${encodeURIComponent(done.id)}/proposals?need_id=${encodeURIComponent(state.need.id)}`);
-  const unserved = done.stats.unserved.find((u) => u.need_id === state.need.id);
+  const rows = await api(`/batch-runs/${encodeURIComponent(done.id)}/proposals?need_id=${encodeURIComponent(need)}`);
+  if (stale(view)) return;
+  const unserved = done.stats.unserved.find((u) => u.need_id === need);
   const item = (r) => `<span class="${r.role}">${esc(r.expert)}<span class="muted">（${esc(r.institution)} · 匹配度 ${r.score.toFixed(0)}${r.same_region ? " · 同地区" : ""}）</span></span>`;
   card.innerHTML = `<h3>夜间批量推荐 <span class="muted">${esc(runName(done))}</span></h3>
     <div>推荐：${rows.filter((r) => r.role === "proposal").map(item).join("、") || "—"}</div>
@@ -320,8 +339,9 @@ const LEVEL_ZH = { expert: "专家", institution: "机构", outcome: "成果" };
 
 async function loadHistory() {
   if (!state.need) return ($("#history-card").hidden = true);
-  const id = encodeURIComponent(state.need.id);
+  const id = encodeURIComponent(state.need.id), view = state.view;
   const [rows, judged] = await Promise.all([api(`/needs/${id}/feedback`), api(`/judgements?need_id=${id}`)]);
+  if (stale(view)) return;
   const when = (r) => esc(r.created_at.replace("T", " ").slice(0, 16));
   const name = (r) => esc(r.target_name || "（已删除）");
   $("#history-card").hidden = false;
@@ -419,6 +439,7 @@ $("#next").onclick = () => { state.offset += state.limit; loadNeeds(); };
 document.querySelectorAll("#tabs button").forEach((b) => (b.onclick = () => {
   setLevel(b.dataset.level);
   if (state.need) link(`need/${encodeURIComponent(state.need.id)}/${state.level}`);
+  state.view += 1;  // the other tab's answer, if still on its way, is for an older view
   if (state.need || state.text) runMatch();
 }));
 if (state.key) signIn(state.key);

@@ -111,3 +111,9 @@ async function runImport() {
 }
 
 $("#imp").onsubmit = previewImport;
+
+// the browser's own file button speaks the browser's language: the page shows its own, in Chinese
+$("#imp-file").onchange = () => {
+  const file = $("#imp-file").files[0];
+  $("#imp-file-name").textContent = file ? file.name : "未选择文件";
+};

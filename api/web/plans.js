@@ -9,6 +9,7 @@ function planScope() {
 }
 
 function clearNeedView(title) {
+  state.view += 1;  // a newer view: answers still on their way for an older one are dropped (see stale)
   state.need = null;
   state.text = null;
   $("#tabs").hidden = true;
@@ -29,7 +30,10 @@ async function showPairings() {
   const to = $("#plan-to").value.trim();
   if (to) params.set("institution_region", to);
   try {
+    const view = state.view;
     const pairs = await api("/pairings?" + params);
+    if (stale(view)) return;
+    showResults();
     $("#hits").innerHTML = pairs.map((p, i) => `<li class="hit"><div class="rank">${i + 1}</div><div>
       <div class="name">${esc(p.enterprise)} → ${esc(p.institution)}<span class="sub">${esc(p.institution_region || "")} · 预计可解决 ${p.score.toFixed(1)} 项需求</span></div>
       <ul class="evidence">${p.needs.map((n) => `<li><span class="k">需求</span>${esc(n.title)} <span class="muted">（匹配度 ${n.degree.toFixed(0)}）</span></li>`).join("")}</ul>
@@ -59,9 +63,12 @@ async function makeDelegation() {
 
 async function savePlan(body) {
   try {
+    const view = state.view;
     const plan = await api("/plans", { method: "POST", body: JSON.stringify(body) });
+    if (stale(view)) return toast(`${PLAN_ZH[plan.kind]}已保存，可在「已保存的计划」中查看`);
     link(`plan/${encodeURIComponent(plan.id)}`);
     renderPlan(plan);
+    showResults();
   } catch (err) {
     $("#hits").innerHTML = `<li class="error">无法生成：${esc(err.message)}</li>`;
   }
@@ -96,7 +103,9 @@ async function listPlans() {
   clearNeedView("已保存的计划");
   link("plans");
   try {
+    const view = state.view;
     const plans = await api("/plans?limit=50");
+    if (stale(view)) return;
     $("#hits").innerHTML = plans.map((p, i) => `<li class="hit"><div class="rank">${i + 1}</div><div>
       <div class="name"><a href="#plan/${encodeURIComponent(p.id)}">${PLAN_ZH[p.kind] || "计划"} · ${esc(planScopeText(p))}</a>
       <span class="sub">${esc(planDate(p))}</span></div>
@@ -120,7 +129,9 @@ async function downloadPlan(planId) {
 async function openPlan(planId) {
   clearNeedView("计划");
   try {
-    renderPlan(await api(`/plans/${encodeURIComponent(planId)}`));
+    const view = state.view;
+    const plan = await api(`/plans/${encodeURIComponent(planId)}`);
+    if (!stale(view)) renderPlan(plan);
   } catch (err) {
     $("#hits").innerHTML = `<li class="error">打开计划失败：${esc(err.message)}</li>`;
   }

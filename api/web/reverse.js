@@ -61,6 +61,8 @@ async function runReverse() {
     kind: $("#rev-kind").value, value: $("#rev-value").value.trim(), target: $("#rev-target").value, region: $("#rev-region").value.trim(),
   });
   if (!rev.value) return toast("请填写成果名称、专家姓名、单位名称或成果描述");
+  state.view += 1;
+  const view = state.view;
   state.need = null;
   state.text = null;
   $("#tabs").hidden = true;
@@ -69,10 +71,13 @@ async function runReverse() {
   $("#hits").innerHTML = `<li class="muted">正在查找…</li>`;
   showResults();
   try {
-    if (!(await resolveProbe())) return;
+    if (!(await resolveProbe()) || stale(view)) return;
     link(["rev", rev.kind, rev.value.slice(0, 500), rev.target, rev.region].map(encodeURIComponent).join("/"));
-    rev.result = await revRequest();
+    const result = await revRequest();
+    if (stale(view)) return;
+    rev.result = result;
     renderReverse(rev.result);
+    showResults();
   } catch (err) {
     $("#need-head").innerHTML = `<div class="t">成果找企业</div>`;
     $("#hits").innerHTML = `<li class="error">查找失败：${esc(err.message)}</li>`;

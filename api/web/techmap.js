@@ -59,7 +59,9 @@ async function showMap() {
   clearNeedView("技术图谱");
   link(["map", $("#map-region").value.trim(), $("#map-field").value.trim()].map(encodeURIComponent).join("/"));
   try {
+    const view = state.view;
     const map = await api("/map?" + mapQuery());
+    if (stale(view)) return;
     const scope = [map.region, map.field].filter(Boolean).join(" · ") || "全部地区与领域";
     const alpha = (map.params && map.params.alpha) || 2;
     $("#need-head").innerHTML = `<div class="t">技术图谱 · ${esc(scope)}</div>
@@ -68,6 +70,7 @@ async function showMap() {
       绿色越深待转化优势越大（优势 = 本地成果 − ${alpha} × 开放需求），浅蓝为供需相当。点红格看需求与外地供给。</div>
       <div class="scroll">${heatTable(map)}</div>`;
     $("#hits").innerHTML = map.gaps.length ? `<li class="muted">点击红色格子查看缺口详情。</li>` : `<li class="muted">没有缺口。</li>`;
+    showResults();
     document.querySelectorAll("td.gapcell").forEach((td) => (td.onclick = () => showGap(map, Number(td.dataset.topic), td.dataset.region)));
   } catch (err) {
     $("#hits").innerHTML = `<li class="error">无法读取图谱：${esc(err.message)}</li>`;
@@ -95,8 +98,10 @@ async function showReport() {
   clearNeedView(`技术图谱报告 · ${scope}`);
   link(reportHash());
   try {
+    const view = state.view;
     const res = await fetch("/map/report?" + mapQuery(), { headers: { "X-API-Key": state.key } });
     const html = await res.text();
+    if (stale(view)) return;
     if (!res.ok) throw new Error(JSON.parse(html).detail || res.statusText);
     $("#need-head").innerHTML += `<div class="muted">本页链接可收藏或发给同事，对方登录后打开同一份报告。
       <button type="button" id="report-print" class="ghost">打印</button></div>`;

@@ -24,6 +24,29 @@ from matcher.artifacts.folder import MODEL, read_params, verify_files, write_par
 from matcher.errors import InputError
 
 FILE = "calibration.json"
+CARD = "card.md"
+CARD_TEXT = """# Model card: 匹配度 calibration `{name}`
+
+**What it does.** Maps the score a hit is served with (per level and direction) onto the probability that staff
+would judge the pair relevant (grade ≥ 2 of 0–3); the 匹配度 is that probability × 100. Isotonic regression, one
+map per key; a key without a map falls back to the score clipped to 0–1.
+
+**Fitted on.** The judgements named per key below, run through the served pipeline (embedder `{embedder}`; a
+workspace with another embedder does not use these maps). Expert and institution judgements are derived from
+outcome ones (a target's grade is the best grade of its judged outcomes); `needs:vote` inverts them (成果找需求).
+
+**Figures.** Out of fold: 5 folds grouped by query, so no query's pairs are in both the fit and the figure.
+ECE = Σ (bin count / n) · |observed − predicted| over 10 equal-width bins; AUC of the predictions.
+
+| key | judgements | queries | pairs | relevant | ECE (out of fold) | AUC |
+|---|---|---|---|---|---|---|
+{rows}
+
+**Limits.** Only as good as its judgements: few, partly subjective, and from the demo corpus; a deployment should
+refit on its own (`matcher train --from-judgements` refits these maps after the ranker). With rare relevant pairs
+(reverse matching) nearly every prediction falls in the lowest bin and the ECE is small by construction: read the
+AUC and the reliability diagram of `matcher evaluate` beside it.
+"""
 LEVELS = ("outcome", "expert", "institution", "needs", "enterprises")
 FOLDS = 5
 BINS = 10
@@ -96,7 +119,18 @@ class Calibration:
         folder.mkdir(parents=True, exist_ok=True)
         data = {level: asdict(m) for level, m in self.levels.items()}
         (folder / FILE).write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-        return write_params(folder, {"kind": "calibration", "name": name, "embedder": embedder}, files=[FILE])
+        (folder / CARD).write_text(self.card(name=name, embedder=embedder), encoding="utf-8")
+        return write_params(folder, {"kind": "calibration", "name": name, "embedder": embedder}, files=[FILE, CARD])
+
+    def card(self, *, name: str, embedder: str) -> str:
+        """The model card: per level, the judgements each map came from and its out-of-fold figures."""
+        rows = [
+            f"| `{key}` | {m.source} | {f.get('queries', '—')} | {f.get('pairs', '—')} | {f.get('relevant', '—')} "
+            f"| {f.get('ece', '—')} | {f.get('auc', '—')} |"
+            for key, m in sorted(self.levels.items())
+            for f in [m.figures]
+        ]
+        return CARD_TEXT.format(name=name, embedder=embedder, rows="\n".join(rows))
 
     @classmethod
     def load(cls, folder: Path) -> tuple[Calibration, dict[str, Any]]:

@@ -34,9 +34,9 @@ Embedder: `{params["embedder"]}`. A workspace using another embedder ignores thi
 
 Chosen: `{cv["best"]["params"]}` — CV {metric} {cv["best"]["mean"]:.4f}.
 
-**Limits.** Judgements are few and partly subjective; the 0–100 score is calibrated on the training pairs only
-(isotonic map of the raw score onto gain / max gain), so treat it as an ordering aid, not a probability.
-The model has not seen needs from fields absent in its training data.
+**Limits.** Judgements are few and partly subjective. The 匹配度 staff see is not this model's raw output: the
+calibration maps (`models/calibration`, its own card) turn the served score into the probability of a relevant
+judgement, fitted and measured out of fold. The model has not seen needs from fields absent in its training data.
 
 ## Features
 
