@@ -200,6 +200,18 @@ def _ray_lines(r: dict[str, Any]) -> list[str]:
     ]
 
 
+def _import_lines(r: dict[str, Any]) -> list[str]:
+    mapped = "、".join(f"{k} → {v}" for k, v in r["mapping"].items())
+    return [
+        f"## A staff spreadsheet: {r['rows']:,} outcome rows with Chinese headers (XLSX, {r['file_mb']} MB)",
+        "",
+        f"`matcher import outcomes` on the sheet as staff keep it (columns guessed: {mapped}; ignored: "
+        f"{'、'.join(r['ignored'])}): **{r['rows_per_s']} rows/s** ({r['seconds']} s), {r['accepted']:,} outcomes "
+        f"stored (rows naming the same outcome merge), {r['rejected']} rejected, peak RSS {r['peak_rss_mb']} MB.",
+        "",
+    ]
+
+
 def render() -> str:
     results = _load()
     scale = [r for r in results if r["scenario"].startswith("chinaxiv-")]
@@ -214,6 +226,7 @@ def render() -> str:
     ann = [r for r in results if r["scenario"].startswith("ann-")]
     torch_runs = [r for r in results if r["scenario"].startswith("e5-torch-")]
     ray_builds = [r for r in results if r["scenario"].startswith("ray-build-")]
+    imports = [r for r in results if r["scenario"].startswith("import-xlsx-")]
     lines = [
         "# Benchmarks",
         "",
@@ -245,6 +258,8 @@ def render() -> str:
             *_batch_rows(batch),
             "",
         ]
+    for r in imports:
+        lines += _import_lines(r)
     for r in reverse:
         lines += _reverse_lines(r)
     for r in maps:
@@ -286,9 +301,10 @@ def render() -> str:
             "## A busy day: mixed staff traffic (`bench/mixed.py`)",
             "",
             "A real `matcher serve` process on loopback (demo corpus, e5, shipped ranker); concurrent staff clients, "
-            "each looping until the time is up over: list needs (3), match a stored need (2), match new text (2), "
-            "create a need (2), record feedback (2). Afterwards the store is checked: every write answered 2xx is "
-            "present and the audit log holds one row per write.",
+            "each looping until the time is up over a mix of reading needs, matching stored needs and new text, "
+            "creating needs, recording feedback, 成果找企业, pairings and visit plans (the mix is in bench/mixed.py). "
+            "Afterwards the store is checked: every write answered 2xx is present and the audit log holds one row "
+            "per write.",
             "",
             *_mixed_rows(mixed),
             "",

@@ -15,6 +15,7 @@ import numpy as np
 
 plt.rcParams.update({"svg.fonttype": "none", "font.size": 10, "axes.spines.top": False, "axes.spines.right": False})
 COLORS = {"bm25": "#9aa5b1", "dense": "#5b8def", "hybrid": "#2bb3a3", "ranker": "#e8793a"}
+SYSTEM_ZH = {"bm25": "关键词检索", "dense": "语义检索", "hybrid": "融合检索", "ranker": "排序模型"}
 
 
 def _svg(fig: Any) -> str:
@@ -37,7 +38,15 @@ def metric_bars(systems: dict[str, dict[str, Any]], metrics: tuple[str, ...]) ->
         low = [means[j] - systems[name][m]["ci95"][0] for j, m in enumerate(metrics)]
         high = [systems[name][m]["ci95"][1] - means[j] for j, m in enumerate(metrics)]
         xs = np.arange(len(metrics)) + i * width
-        ax.bar(xs, means, width, yerr=[low, high], capsize=2, label=name, color=COLORS.get(name, "#777"))
+        ax.bar(
+            xs,
+            means,
+            width,
+            yerr=[low, high],
+            capsize=2,
+            label=SYSTEM_ZH.get(name, name),
+            color=COLORS.get(name, "#777"),
+        )
     ax.set_xticks(np.arange(len(metrics)) + width * (len(names) - 1) / 2, metrics)
     ax.set_ylim(0, 1)
     ax.legend(ncol=len(names), frameon=False, loc="upper center", bbox_to_anchor=(0.5, 1.15))
@@ -56,19 +65,19 @@ def gains(per_query: dict[str, float], baseline: dict[str, float], label: str) -
     return _svg(fig)
 
 
-def reliability(bins: list[dict[str, float]]) -> str:
+def reliability(bins: list[dict[str, float]], label: str = "匹配度") -> str:
     """Reliability diagram: observed share of relevant pairs against the mean predicted probability per bin."""
     fig, ax = plt.subplots(figsize=(4.2, 3.6))
-    ax.plot([0, 1], [0, 1], color="#bbb", lw=1, ls="--", label="perfect")
-    ax.plot([b["predicted"] for b in bins], [b["observed"] for b in bins], "o-", color="#2bb3a3", label="ranker")
+    ax.plot([0, 1], [0, 1], color="#bbb", lw=1, ls="--", label="完全校准")
+    ax.plot([b["predicted"] for b in bins], [b["observed"] for b in bins], "o-", color="#2bb3a3", label=label)
     for b in bins:
         ax.annotate(
             str(b["count"]), (b["predicted"], b["observed"]), fontsize=7, xytext=(3, -9), textcoords="offset points"
         )
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
-    ax.set_xlabel("predicted P(relevant) = match degree / 100")
-    ax.set_ylabel("observed share relevant")
+    ax.set_xlabel("预测的相关概率（匹配度 / 100）")
+    ax.set_ylabel("实际相关的比例")
     ax.legend(loc="upper left", fontsize=8)
     return _svg(fig)
 
@@ -78,7 +87,7 @@ def by_grade(scores: dict[int, list[float]], label: str) -> str:
     grades = sorted(scores)
     fig, ax = plt.subplots(figsize=(5.5, 2.8))
     ax.boxplot([scores[g] for g in grades], showfliers=False)
-    ax.set_xticks(range(1, len(grades) + 1), [f"grade {g}" for g in grades])
+    ax.set_xticks(range(1, len(grades) + 1), [f"等级 {g}" for g in grades])
     ax.set_ylabel(label)
     return _svg(fig)
 
@@ -87,8 +96,8 @@ def concentration(counts: list[int]) -> str:
     """How often each recommended target appears in top-10 lists, most frequent first."""
     fig, ax = plt.subplots(figsize=(5.5, 2.6))
     ax.bar(np.arange(len(counts)), sorted(counts, reverse=True), color="#5b8def", width=1.0)
-    ax.set_xlabel("recommended targets (most frequent first)")
-    ax.set_ylabel("times in a top-10")
+    ax.set_xlabel("被推荐的对象（按次数从多到少）")
+    ax.set_ylabel("进入前 10 的次数")
     return _svg(fig)
 
 

@@ -103,16 +103,23 @@ def _gini(counts: list[int]) -> float:
     return float((2 * np.arange(1, n + 1) - n - 1).dot(x) / (n * x.sum()))
 
 
+POOL_ZH = {"judged": "仅有评判的候选（重排评判池）", "all": "全部成果"}
+
+
+def _zh(system: str) -> str:
+    return html.escape(charts.SYSTEM_ZH.get(system, system))
+
+
 def _ranker_text(info: Any) -> str:
     if not info:
         return "无"
     if isinstance(info, str):
         return info
     folds = "；".join(
-        f"第{i}折 {row['params']}（内层 CV {row['metric']} {row['mean']:.3f}）"
+        f"第{i}折内层交叉验证 {row['metric']} {row['mean']:.3f}"
         for i, row in enumerate(info.get("chosen_per_fold", []), 1)
     )
-    return f"{info.get('protocol', '')}，嵌套 5 折交叉验证（按需求分组，每折在训练需求上内层 CV 选择配置）：{folds}"
+    return f"嵌套 5 折交叉验证（按需求分组，每折只在训练需求上选择配置）：{folds}"
 
 
 def _metric_table(summary: dict[str, Any]) -> str:
@@ -126,7 +133,7 @@ def _metric_table(summary: dict[str, Any]) -> str:
             cls = "best" if v == best[m] else ""
             sig = '<span class="sig">*</span>' if p is not None and p < 0.05 else ""
             cells.append(f'<td class="{cls}">{v:.4f}{sig}<br><span class="sub">[{lo:.3f}, {hi:.3f}]</span></td>')
-        rows.append(f"<tr><td>{html.escape(name)}</td>{''.join(cells)}</tr>")
+        rows.append(f"<tr><td>{_zh(name)}</td>{''.join(cells)}</tr>")
     return f"<table><tr><th>系统</th>{head}</tr>{''.join(rows)}</table>"
 
 
@@ -152,18 +159,17 @@ def render_html(
     base = summary["systems"].get("bm25", {}).get("ndcg@10", {}).get("mean", 0.0)
     sections = [
         f"<h1>匹配质量评估报告 · {LEVEL_ZH[level]}级</h1>",
-        f"<div class='sub'>需求文件 {html.escape(summary['needs_file'])} · {summary['queries']} 条有评判的需求 · "
-        f"候选池 {summary['pool']} · 向量模型 {html.escape(summary['embedder'])} · 排序模型："
-        f"{html.escape(_ranker_text(summary.get('ranker')))}</div>",
+        f"<div class='sub'>{summary['queries']} 条有评判的需求 · 候选池：{POOL_ZH.get(summary['pool'], '')} · "
+        f"排序模型：{html.escape(_ranker_text(summary.get('ranker')))}</div>",
         "<div class='kpis'>"
-        f"<div class='kpi'>最佳系统<b>{html.escape(best)}</b></div>"
+        f"<div class='kpi'>最佳系统<b>{_zh(best)}</b></div>"
         f"<div class='kpi'>nDCG@10<b>{ndcg:.3f}</b></div>"
-        f"<div class='kpi'>较 BM25<b>{ndcg - base:+.3f}</b></div>"
+        f"<div class='kpi'>较关键词检索<b>{ndcg - base:+.3f}</b></div>"
         f"<div class='kpi'>推荐覆盖对象数<b>{len(counts)}</b></div></div>",
-        "<h2>各系统指标（均值，括号内为 95% 自助法置信区间；* 为相对 BM25 配对 t 检验 p&lt;0.05）</h2>",
+        "<h2>各系统指标（均值，括号内为 95% 自助法置信区间；* 为相对关键词检索的配对 t 检验 p&lt;0.05）</h2>",
         f"<div class='card'>{_metric_table(summary)}</div>",
         f"<div class='card'>{charts.metric_bars(summary['systems'], METRICS)}</div>",
-        f"<h2>逐条需求的提升（{html.escape(best)} 相对 BM25，nDCG@10）</h2>",
+        f"<h2>逐条需求的提升（{_zh(best)} 相对关键词检索，nDCG@10）</h2>",
         f"<div class='card'>{charts.gains(per_query[best]['ndcg@10'], baseline, 'nDCG@10')}</div>",
     ]
     calibration = summary.get("ranker", {}).get("calibration") if isinstance(summary.get("ranker"), dict) else None
@@ -181,18 +187,19 @@ def render_html(
             f"AUC {served['auc']}；{served['pairs']} 个对，其中相关 {served['relevant']} 个，"
             f"{served['queries']} 个查询。"
             f"随附的校准（用其他评判拟合，未见过这些数据）直接使用：ECE {served['served']['ece']:.3f}。</p>"
-            f"{charts.reliability(served['bins'])}{charts.reliability(served['served']['bins'])}</div>",
+            f"{charts.reliability(served['bins'], '重新拟合（交叉验证）')}"
+            f"{charts.reliability(served['served']['bins'], '随附校准（直接使用）')}</div>",
         ]
     if grade_scores and len(grade_scores) > 1:
         sections += [
-            f"<h2>按相关等级的得分分布（{html.escape(best)}）</h2>",
-            f"<div class='card'>{charts.by_grade(grade_scores, best + ' score')}</div>",
+            f"<h2>按相关等级的得分分布（{_zh(best)}）</h2>",
+            f"<div class='card'>{charts.by_grade(grade_scores, charts.SYSTEM_ZH.get(best, best) + ' 得分')}</div>",
         ]
     sections += [
         "<h2>按领域拆分（nDCG@10）</h2>",
         f"<div class='card'><table><tr><th>领域</th><th>需求数</th>{field_head}</tr>{field_html}</table></div>",
         "<h2>推荐对象的覆盖与集中度</h2>",
-        f"<div class='card'><p>{html.escape(best)} 的各需求前 10 名中共出现 {len(counts)} 个不同的"
+        f"<div class='card'><p>{_zh(best)} 的各需求前 10 名中共出现 {len(counts)} 个不同的"
         f"{_target_word(level, items)}；基尼系数 {_gini(list(counts.values())):.3f}"
         f"（越接近 1 越集中）。出现最多：{top_targets or '—'}。</p>"
         f"{charts.concentration(list(counts.values())) if counts else ''}</div>",

@@ -240,101 +240,6 @@ async function feedback(target, stage) {
   }
 }
 
-const RUN_ZH = { queued: "排队中", running: "运行中", done: "已完成", failed: "失败", cancelled: "已取消" };
-
-async function loadRuns() {
-  const runs = await api("/batch-runs?limit=5");
-  $("#runs").innerHTML = runs.map((r) => {
-    const p = r.progress, s = r.stats;
-    const detail = r.status === "done"
-      ? `推荐 ${s.proposals} 条 · 未满足 ${s.unserved.length} 个需求 <button class="ghost" data-run="${esc(r.id)}">查看全部</button><button class="ghost" data-export="${esc(r.id)}">下载 Excel</button>`
-      : `${p.scored}/${p.needs} 个需求${r.error ? " · " + esc(r.error) : ""}`;
-    return `<li><b>${esc(runName(r))}</b> <span class="st ${r.status}">${RUN_ZH[r.status]}</span><div class="muted">${detail}</div></li>`;
-  }).join("") || `<li class="muted">还没有批量运行</li>`;
-  document.querySelectorAll("#runs [data-export]").forEach((b) => (b.onclick = () => download(b.dataset.export)));
-  document.querySelectorAll("#runs [data-run]").forEach((b) => (b.onclick = () => showRun(b.dataset.run)));
-  clearTimeout(loadRuns.t);
-  if (runs.some((r) => r.status === "queued" || r.status === "running")) loadRuns.t = setTimeout(loadRuns, 2000);
-}
-
-function runName(run) {
-  const at = new Date(run.created_at).toLocaleString("zh-CN", { month: "long", day: "numeric", hour: "2-digit", minute: "2-digit" });
-  return `${at} 的批量运行`;
-}
-
-const ROLE_ZH = { proposal: "推荐", alternate: "备选", left_out: "未推荐" };
-
-// One run's proposals across every need: filter by any word (need, enterprise, expert, institution, region) and
-// by role; the Excel download holds the same rows.
-async function showRun(runId) {
-  clearNeedView("批量推荐");
-  link(`run/${encodeURIComponent(runId)}`);
-  try {
-    const view = state.view;
-    const [run, rows] = await Promise.all([api(`/batch-runs/${encodeURIComponent(runId)}`), api(`/batch-runs/${encodeURIComponent(runId)}/proposals`)]);
-    if (stale(view)) return;
-    $("#need-head").innerHTML = `<div class="t">批量推荐 · ${esc(runName(run))}</div>
-      <div class="muted">推荐 ${run.stats.proposals} 条 · 未满足 ${run.stats.unserved.length} 个需求
-      <button class="ghost" id="run-export">下载 Excel</button></div>
-      <div class="row filters"><input id="run-filter" aria-label="筛选推荐" placeholder="按需求、企业、专家、单位或地区筛选" maxlength="100">
-      <select id="run-role" aria-label="推荐类型"><option value="">全部</option><option value="proposal">推荐</option><option value="alternate">备选</option><option value="left_out">未推荐</option></select></div>`;
-    $("#run-export").onclick = () => download(runId);
-    const draw = () => {
-      const word = $("#run-filter").value.trim();
-      const role = $("#run-role").value;
-      const shown = rows.filter((r) => (!role || r.role === role) && (!word || [r.need, r.organization, r.need_region, r.expert, r.institution, r.expert_region].some((x) => (x || "").includes(word))));
-      $("#hits").innerHTML = `<li class="run-rows"><div class="muted">显示 ${shown.length} / ${rows.length} 条</div><div class="scroll"><table class="grid"><tr><th>需求</th><th>企业</th><th>类型</th><th>专家</th><th>单位</th><th>匹配度</th></tr>${shown.map((r) => `<tr class="${r.role}">
-        <td><a href="#need/${encodeURIComponent(r.need_id)}/expert">${esc(r.need)}</a></td><td>${esc(r.organization)}<span class="muted"> ${esc(r.need_region)}</span></td>
-        <td>${ROLE_ZH[r.role]}${r.reason ? `<span class="muted">（${esc(r.reason)}）</span>` : ""}</td><td>${esc(r.expert)}<span class="muted"> ${esc(r.title)}</span></td>
-        <td>${esc(r.institution)}<span class="muted"> ${esc(r.expert_region)}</span></td><td>${r.score.toFixed(0)}</td></tr>`).join("")}</table></div></li>`;
-    };
-    $("#run-filter").oninput = draw;
-    $("#run-role").onchange = draw;
-    draw();
-    showResults();
-  } catch (err) {
-    $("#hits").innerHTML = `<li class="error">读取失败：${esc(err.message)}</li>`;
-  }
-}
-
-async function startBatch() {
-  try {
-    const run = await api("/batch-runs", { method: "POST", body: JSON.stringify({ needs: "open" }) });
-    toast("批量运行已开始");
-    loadRuns();
-  } catch (err) {
-    toast("无法开始：" + err.message);
-  }
-}
-
-async function download(runId) {
-  const res = await fetch(`/batch-runs/${encodeURIComponent(runId)}/export?format=xlsx`, { headers: { "X-API-Key": state.key } });
-  if (!res.ok) return toast("下载失败");
-  const link = document.createElement("a");
-  link.href = URL.createObjectURL(await res.blob());
-  link.download = `matcher-${runId}.xlsx`;
-  link.click();
-  URL.revokeObjectURL(link.href);
-}
-
-async function loadBatchProposals() {
-  const card = $("#batch-card");
-  card.hidden = true;
-  if (!state.need) return;
-  const need = state.need.id, view = state.view;
-  const done = (await api("/batch-runs?limit=20")).find((r) => r.status === "done");
-  if (!done) return;
-  const rows = await api(`/batch-runs/${encodeURIComponent(done.id)}/proposals?need_id=${encodeURIComponent(need)}`);
-  if (stale(view)) return;
-  const unserved = done.stats.unserved.find((u) => u.need_id === need);
-  const item = (r) => `<span class="${r.role}">${esc(r.expert)}<span class="muted">（${esc(r.institution)} · 匹配度 ${r.score.toFixed(0)}${r.same_region ? " · 同地区" : ""}）</span></span>`;
-  card.innerHTML = `<h3>夜间批量推荐 <span class="muted">${esc(runName(done))}</span></h3>
-    <div>推荐：${rows.filter((r) => r.role === "proposal").map(item).join("、") || "—"}</div>
-    <div class="muted">备选：${rows.filter((r) => r.role === "alternate").map(item).join("、") || "—"}</div>
-    ${unserved ? `<div class="notice">${esc(unserved.detail)}</div>` : ""}`;
-  card.hidden = false;
-}
-
 const LEVEL_ZH = { expert: "专家", institution: "机构", outcome: "成果" };
 
 async function loadHistory() {
@@ -420,7 +325,6 @@ function setLevel(level) {
   document.querySelectorAll("#tabs button").forEach((x) => x.classList.toggle("active", x.dataset.level === level));
 }
 
-ROUTES.run = ([runId]) => showRun(runId);
 window.addEventListener("popstate", route);
 
 $("#signin-form").onsubmit = (e) => {
@@ -431,7 +335,6 @@ $("#signin-form").onsubmit = (e) => {
 };
 $("#ask").onsubmit = (e) => { e.preventDefault(); submitNeed(true); };
 $("#ask-try").onclick = () => submitNeed(false);
-$("#batch-start").onclick = startBatch;
 $("#needs-q").oninput = () => { state.offset = 0; clearTimeout(loadNeeds.t); loadNeeds.t = setTimeout(loadNeeds, 250); };
 $("#needs-status").onchange = () => { state.offset = 0; loadNeeds(); };
 $("#prev").onclick = () => { state.offset = Math.max(0, state.offset - state.limit); loadNeeds(); };
