@@ -89,6 +89,17 @@ def test_staff_flow_in_a_real_browser(server: tuple[str, str, str, Matcher], tmp
         assert "已联系" in first.locator(".stage").inner_text()
         shot = tmp_path / "staff-page.png"
         page.screenshot(path=str(shot), full_page=False)
+        # the demo need: the off-topic experts fall below the weak line, folded away with their own reasons
+        page.fill("#ask-title", "我公司生产铁路货车，需要水基铸造砂型涂料技术，提高铸件表面质量")
+        page.click("#ask-try")
+        page.wait_for_selector("#need-head:has-text('试匹配')")
+        page.wait_for_selector(".hit .score", state="attached")
+        if page.locator(".weak-group summary").count():
+            page.click(".weak-group summary")
+        weak_shot = tmp_path / "weak-line.png"
+        page.evaluate("document.querySelector('header').style.position = 'static'")  # one header, on top
+        page.screenshot(path=str(weak_shot), full_page=True)
+        page.evaluate("document.querySelector('header').style.position = ''")
         # nightly batch: start a run, watch it finish, download the workbook, see a need's proposals
         page.click("#batch-start")
         page.wait_for_selector("#runs .st.done", timeout=60_000)
@@ -180,6 +191,7 @@ def test_staff_flow_in_a_real_browser(server: tuple[str, str, str, Matcher], tmp
         shutil.copy(map_shot, DOCS / "map.png")
         shutil.copy(report_shot, DOCS / "map-report.png")
         shutil.copy(run_shot, DOCS / "batch-run.png")
+        shutil.copy(weak_shot, DOCS / "weak-line.png")
 
 
 def _launch(p):  # type: ignore[no-untyped-def]
