@@ -87,6 +87,9 @@ evaluate: $(STAMP)  ## evaluation reports on the shared datasets → docs/eval/ 
 	$(BIN)/matcher evaluate-learning --needs $(DATA)/bdci2019/dev/needs.jsonl \
 		--outcomes $(DATA)/bdci2019/dev/outcomes.jsonl --qrels $(DATA)/bdci2019/dev/qrels.tsv --seeds 5 \
 		--out docs/eval/bdci-learning --metrics-out docs/eval/bdci-learning.json
+	$(BIN)/matcher evaluate-learning --level expert --needs $(DATA)/nsfc_experts/dev/needs.jsonl \
+		--outcomes $(DATA)/nsfc_experts/outcomes.jsonl --qrels $(DATA)/nsfc_experts/dev/qrels_experts.tsv --seeds 5 \
+		--out docs/eval/nsfc-expert-learning --metrics-out docs/eval/nsfc-expert-learning.json
 	$(BIN)/matcher tune-embedder --outcomes $(DATA)/nsfc_experts/outcomes.jsonl --pairs-from-corpus --epochs 2 \
 		--lr 1e-5 --temperature 0.02 --out $(TUNED)/nsfc
 	$(SERVE_TUNED) $(BIN)/matcher evaluate --needs $(DATA)/nsfc_experts/dev/needs.jsonl \

@@ -116,6 +116,13 @@ def evaluate_learning(
     outcomes: Annotated[Path, typer.Option(help="Outcomes file the judgements refer to.")],
     qrels: Annotated[Path, typer.Option(help="Judgements, TREC format: NEED 0 OUTCOME GRADE.")],
     seeds: Annotated[int, typer.Option(min=1, help="Random splits to average over (0..N-1).")] = 5,
+    level: Annotated[
+        str,
+        typer.Option(
+            help="outcome (the judgements name outcomes) or expert (they name experts: each need's expert pool is "
+            "the candidate list, an expert not named is not relevant).",
+        ),
+    ] = "outcome",
     out: Annotated[Path | None, typer.Option(help="Folder for report.html and report.json.")] = None,
     metrics_out: Annotated[Path | None, typer.Option(help="Write the curves as JSON here.")] = None,
 ) -> None:
@@ -126,22 +133,30 @@ def evaluate_learning(
 
     from rich.table import Table
 
-    from evaluation.learning import learning_curves, render_html
+    from evaluation.learning import EXPERT, OUTCOME, learning_curves, render_html
     from matcher.cli.progress import err_console, progress_bar
     from matcher.cli.state import console
-    from matcher.learn.rows import judged_set
+    from matcher.learn.rows import collect_experts, judged_set
+    from matcher.ranking.expert.train import stack
     from matcher.ranking.qrels import read_qrels
     from matcher.workspace.scratch import scratch_matcher
 
+    if level not in ("outcome", "expert"):
+        raise typer.BadParameter("use outcome or expert", param_hint="--level")
     s, judged = settings(), read_qrels(qrels)
     step = lambda msg: err_console.print(f"· {msg}")  # noqa: E731
     with (
         scratch_matcher(s, outcomes=outcomes, needs=needs, step=step) as m,
         progress_bar("features", len(judged)) as (advance, _),
     ):
-        ts = judged_set(m.ctx, judged, advance)
+        if level == "expert":
+            ts = stack(collect_experts(m.ctx, judged, advance), judged)
+        else:
+            ts = judged_set(m.ctx, judged, advance)
+    signals = EXPERT if level == "expert" else OUTCOME
     with progress_bar("simulated labellers", 2 * seeds) as (advance, _):
-        found = learning_curves(ts, judged, seeds=seeds, line=s.weak_match / 100, progress=advance)
+        found = learning_curves(ts, judged, seeds=seeds, line=s.weak_match / 100, signals=signals, progress=advance)
+    found["level"] = level
     table = Table("selection", "judgements", "nDCG@10", "ECE", title=f"learning curve, {seeds} seeds (dev)")
     for name, points in found["curves"].items():
         for p in points:

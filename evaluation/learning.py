@@ -12,6 +12,7 @@ as the probability. ECE is that of the ranker's own isotonic map (fitted on the 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ import numpy as np
 from matcher.label.select import Candidate, choose, percentiles
 from matcher.ranking.calibration import reliability
 from matcher.ranking.cv import JudgedSet
+from matcher.ranking.expert.features import EXPERT_FEATURES
 from matcher.ranking.model import Ranker, relevant_at
 from matcher.ranking.outcome.features import FEATURES
 from matcher.ranking.qrels import Qrels, evaluate_run
@@ -28,6 +30,24 @@ HELD_OUT = 0.3
 METRIC = "ndcg@10"
 CONFIG: dict[str, Any] = {"objective": "pairwise-linear", "C": 0.1}
 Progress = Callable[[int], None] | None
+
+
+@dataclass(frozen=True)
+class Signals:
+    """Where a level's feature rows hold the signals the loop reads: the fused retrieval (the cold-start order and
+    a reference), BM25 and dense (disagreement; dense is the other reference)."""
+
+    features: Sequence[str]
+    fused: str
+    bm25: str
+    dense: str
+
+    def column(self, name: str) -> int:
+        return list(self.features).index(name)
+
+
+OUTCOME = Signals(FEATURES, fused="rrf", bm25="bm25", dense="dense_cos")
+EXPERT = Signals(EXPERT_FEATURES, fused="vote_hybrid", bm25="vote_bm25", dense="vote_dense")  # the roll-up's votes
 NAMES = {"active": "主动选择", "random": "随机选择", "dense": "向量检索", "fused": "融合检索",
          "whole pool": "用全部判断训练的排序模型"}  # fmt: skip
 
@@ -51,30 +71,39 @@ def _fit(ts: JudgedSet, rows: np.ndarray) -> Ranker | None:
     return Ranker(**CONFIG).fit(ts.X[rows], y, g)
 
 
-def _scored(ts: JudgedSet, model: Ranker | None, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+def _scored(
+    ts: JudgedSet, model: Ranker | None, rows: np.ndarray, signals: Signals
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Scores to rank `rows` by — the model's, or the fused retrieval's before there is one — and probabilities."""
     if model is None:
-        return ts.X[rows, FEATURES.index("rrf")], None
+        return ts.X[rows, signals.column(signals.fused)], None
     raw = model.decision_function(ts.X[rows])
     return raw, model.degree_of(raw) / 100
 
 
-def candidates(ts: JudgedSet, rows: np.ndarray, model: Ranker | None) -> list[Candidate]:
+def candidates(ts: JudgedSet, rows: np.ndarray, model: Ranker | None, signals: Signals = OUTCOME) -> list[Candidate]:
     """The pool's pairs as the served loop sees them: probability and the signals' rank percentiles per need."""
-    scores, probs = _scored(ts, model, rows)
+    scores, probs = _scored(ts, model, rows, signals)
     found: list[Candidate] = []
     for q in np.unique(ts.groups[rows]):
         mine = np.flatnonzero(ts.groups[rows] == q)
-        signals = [percentiles(ts.X[rows[mine], FEATURES.index(f)].tolist()) for f in ("bm25", "dense_cos")]
-        signals.append(percentiles(scores[mine].tolist()))
-        p = probs[mine] if probs is not None else 1.0 - np.asarray(signals[-1])  # cold start: the fused rank
+        ranks = [percentiles(ts.X[rows[mine], signals.column(f)].tolist()) for f in (signals.bm25, signals.dense)]
+        ranks.append(percentiles(scores[mine].tolist()))
+        p = probs[mine] if probs is not None else 1.0 - np.asarray(ranks[-1])  # cold start: the fused rank
         for j, i in enumerate(mine):
-            found.append(Candidate(ts.queries[q], str(rows[i]), float(p[j]), tuple(s[j] for s in signals)))
+            found.append(Candidate(ts.queries[q], str(rows[i]), float(p[j]), tuple(r[j] for r in ranks)))
     return found
 
 
 def curve(
-    ts: JudgedSet, qrels: Qrels, pool: np.ndarray, test: np.ndarray, strategy: str, seed: int, line: float
+    ts: JudgedSet,
+    qrels: Qrels,
+    pool: np.ndarray,
+    test: np.ndarray,
+    strategy: str,
+    seed: int,
+    line: float,
+    signals: Signals = OUTCOME,
 ) -> list[dict[str, Any]]:
     """One labeller: the held-out figures after each budget (and after the whole pool)."""
     budgets = [b for b in BUDGETS if b < len(pool)] + [len(pool)]
@@ -83,11 +112,11 @@ def curve(
     points = []
     for budget in budgets:
         done = {(ts.queries[ts.groups[r]], str(r)) for r in labelled}
-        picked = choose(candidates(ts, pool, model), budget - len(labelled), line=line, done=done,
+        picked = choose(candidates(ts, pool, model, signals), budget - len(labelled), line=line, done=done,
                         strategy=strategy, seed=seed + budget)  # fmt: skip
         labelled += [int(c.target) for c in picked]
         model = _fit(ts, np.asarray(labelled))
-        scores, probs = _scored(ts, model, test)
+        scores, probs = _scored(ts, model, test, signals)
         fitted = {"fitted": float(model is not None)}  # before a first fit the fused retrieval is what ranks
         points.append({"judgements": len(labelled), **fitted, **_figures(ts, qrels, test, scores, probs)})
     return points
@@ -103,19 +132,25 @@ def split(ts: JudgedSet, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def learning_curves(
-    ts: JudgedSet, qrels: Qrels, *, seeds: int = 5, line: float = 0.3, progress: Progress = None
+    ts: JudgedSet,
+    qrels: Qrels,
+    *,
+    seeds: int = 5,
+    line: float = 0.3,
+    signals: Signals = OUTCOME,
+    progress: Progress = None,
 ) -> dict[str, Any]:
     """Active vs random curves over `seeds` splits, with the dense and the whole-pool references."""
     runs: dict[str, list[list[dict[str, Any]]]] = {"active": [], "random": []}
     references: dict[str, list[dict[str, Any]]] = {"dense": [], "fused": [], "whole pool": []}
     for seed in range(seeds):
         pool, test = split(ts, seed)
-        for name, feature in (("dense", "dense_cos"), ("fused", "rrf")):
-            references[name].append(_figures(ts, qrels, test, ts.X[test, FEATURES.index(feature)], None))
+        for name, feature in (("dense", signals.dense), ("fused", signals.fused)):
+            references[name].append(_figures(ts, qrels, test, ts.X[test, signals.column(feature)], None))
         whole = _fit(ts, pool)
-        references["whole pool"].append(_figures(ts, qrels, test, *_scored(ts, whole, test)))
+        references["whole pool"].append(_figures(ts, qrels, test, *_scored(ts, whole, test, signals)))
         for strategy in runs:
-            runs[strategy].append(curve(ts, qrels, pool, test, strategy, seed, line))
+            runs[strategy].append(curve(ts, qrels, pool, test, strategy, seed, line, signals))
             if progress:
                 progress(1)
     summary = {name: _mean_points(points) for name, points in runs.items()}

@@ -48,3 +48,22 @@ def test_before_a_first_fit_the_fused_retrieval_ranks() -> None:
     flat = JudgedSet(ts.X, one_grade, ts.groups, ts.queries, ts.targets)
     point = curve(flat, qrels, pool[:8], test, "active", 0, 0.3)[0]
     assert point["fitted"] == 0.0 and "ece" not in point
+
+
+def test_the_expert_level_reads_the_roll_up_votes() -> None:
+    from evaluation.learning import EXPERT
+    from matcher.ranking.expert.features import EXPERT_FEATURES
+
+    rng = np.random.default_rng(1)
+    needs, per_need = 10, 6
+    y = np.zeros(needs * per_need)
+    y[::per_need] = 1.0  # each need's first expert is its one right expert (NSFC's shape)
+    X = rng.normal(size=(len(y), len(EXPERT_FEATURES)))
+    X[:, EXPERT.column("vote_hybrid")] = y * 10  # the roll-up ranks the right expert first: fused nDCG@10 = 1
+    X[:, EXPERT.column("vote_dense")] = -y * 10  # dense ranks it last of six: nDCG@10 = 1 / log2(7)
+    groups = np.repeat(np.arange(needs), per_need)
+    queries, targets = [f"N{q}" for q in range(needs)], [f"X{r}" for r in range(len(y))]
+    qrels = {queries[q]: {targets[q * per_need]: 1} for q in range(needs)}
+    found = learning_curves(JudgedSet(X, y, groups, queries, targets), qrels, seeds=1, signals=EXPERT)
+    assert found["references"]["fused"]["ndcg@10"] == 1.0
+    assert found["references"]["dense"]["ndcg@10"] == round(1 / np.log2(7), 4)
