@@ -111,10 +111,13 @@ def curve(
     model: Ranker | None = None
     points = []
     for budget in budgets:
-        done = {(ts.queries[ts.groups[r]], str(r)) for r in labelled}
-        picked = choose(candidates(ts, pool, model, signals), budget - len(labelled), line=line, done=done,
-                        strategy=strategy, seed=seed + budget)  # fmt: skip
-        labelled += [int(c.target) for c in picked]
+        if budget == len(pool):  # every pool pair judged: nothing left to choose (and no O(n²) greedy over it)
+            labelled = pool.tolist()
+        else:
+            done = {(ts.queries[ts.groups[r]], str(r)) for r in labelled}
+            picked = choose(candidates(ts, pool, model, signals), budget - len(labelled), line=line, done=done,
+                            strategy=strategy, seed=seed + budget)  # fmt: skip
+            labelled += [int(c.target) for c in picked]
         model = _fit(ts, np.asarray(labelled))
         scores, probs = _scored(ts, model, test, signals)
         fitted = {"fitted": float(model is not None)}  # before a first fit the fused retrieval is what ranks
