@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from evaluation.charts import SYSTEM_ZH
 from matcher.label.select import Candidate, choose, percentiles
 from matcher.ranking.calibration import reliability
 from matcher.ranking.cv import JudgedSet
@@ -48,7 +49,7 @@ class Signals:
 
 OUTCOME = Signals(FEATURES, fused="rrf", bm25="bm25", dense="dense_cos")
 EXPERT = Signals(EXPERT_FEATURES, fused="vote_hybrid", bm25="vote_bm25", dense="vote_dense")  # the roll-up's votes
-NAMES = {"active": "主动选择", "random": "随机选择", "dense": "向量检索", "fused": "融合检索",
+NAMES = {"active": "主动选择", "random": "随机选择", "dense": SYSTEM_ZH["dense"], "fused": SYSTEM_ZH["hybrid"],
          "whole pool": "用全部判断训练的排序模型"}  # fmt: skip
 
 
@@ -210,7 +211,7 @@ def render_html(found: dict[str, Any]) -> str:
                         f"<td>{p['ndcg@10']:.4f} ± {p['ndcg@10_std']:.4f}</td><td>{ece}</td></tr>")  # fmt: skip
     refs = "；".join(f"{NAMES[n]} nDCG@10 {r['ndcg@10']:.4f}" for n, r in found["references"].items())
     reach = "；".join(
-        f"{NAMES[s]}：达到向量检索需 {_words(t['dense'])}，达到融合检索需 {_words(t['fused'])}，"
+        f"{NAMES[s]}：达到{NAMES['dense']}需 {_words(t['dense'])}，达到{NAMES['fused']}需 {_words(t['fused'])}，"
         f"达到全部判断训练的水平需 {_words(t['whole pool'])}"
         for s, t in found["to_reach"].items()
     )

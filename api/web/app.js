@@ -137,6 +137,19 @@ async function closeNeed() {
   }
 }
 
+// Leaving a need for another view (a plan, the map, 成果找企业, 标注…): a newer view, so answers still on their way
+// for the older one are dropped (see stale); the need's tabs and cards hidden; the results brought into view.
+function leaveNeed() {
+  state.view += 1;
+  state.need = null;
+  state.text = null;
+  $("#tabs").hidden = true;
+  $("#history-card").hidden = true;
+  $("#batch-card").hidden = true;
+  $("#notice").hidden = true;
+  showResults();
+}
+
 function showResults() {
   // on a phone the sidebar is above the results: bring the answer into view
   if (window.innerWidth < 700) document.querySelector(".results").scrollIntoView({ block: "start" });

@@ -5,16 +5,6 @@
 const GRADES = [[0, "不相关"], [1, "弱相关"], [2, "相关"], [3, "非常相关"]];
 const lab = { queue: [], current: null, busy: false, active: false };
 
-function labelShown() {
-  state.need = null;
-  state.text = null;
-  $("#tabs").hidden = true;
-  $("#history-card").hidden = true;
-  $("#batch-card").hidden = true;
-  $("#notice").hidden = true;
-  showResults();
-}
-
 async function labelSummary() {
   const s = await api("/judgements/summary");
   const grades = Object.entries(s.by_grade).map(([g, n]) => `${esc(g)} ${n}`).join("，");
@@ -88,7 +78,7 @@ async function labelJudge(grade) {
 }
 
 async function labelStart() {
-  labelShown();
+  leaveNeed();
   lab.active = true;
   $("#need-head").innerHTML = `<div class="t">标注</div><p class="muted">判断每一对需求与成果是否相关；判断越多，排序与匹配度越准。</p>`;
   $("#hits").innerHTML = `<li class="muted">正在挑选最值得判断的配对…</li>`;

@@ -9,16 +9,9 @@ function planScope() {
 }
 
 function clearNeedView(title) {
-  state.view += 1;  // a newer view: answers still on their way for an older one are dropped (see stale)
-  state.need = null;
-  state.text = null;
-  $("#tabs").hidden = true;
-  $("#history-card").hidden = true;
-  $("#batch-card").hidden = true;
-  $("#notice").hidden = true;
+  leaveNeed();
   $("#need-head").innerHTML = `<div class="t">${esc(title)}</div>`;
   $("#hits").innerHTML = `<li class="muted">正在计算…</li>`;
-  showResults();
 }
 
 async function showPairings() {

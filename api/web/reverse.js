@@ -61,15 +61,9 @@ async function runReverse() {
     kind: $("#rev-kind").value, value: $("#rev-value").value.trim(), target: $("#rev-target").value, region: $("#rev-region").value.trim(),
   });
   if (!rev.value) return toast("请填写成果名称、专家姓名、单位名称或成果描述");
-  state.view += 1;
+  leaveNeed();
   const view = state.view;
-  state.need = null;
-  state.text = null;
-  $("#tabs").hidden = true;
-  $("#history-card").hidden = true;
-  $("#batch-card").hidden = true;
   $("#hits").innerHTML = `<li class="muted">正在查找…</li>`;
-  showResults();
   try {
     if (!(await resolveProbe()) || stale(view)) return;
     link(["rev", rev.kind, rev.value.slice(0, 500), rev.target, rev.region].map(encodeURIComponent).join("/"));
