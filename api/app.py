@@ -1,4 +1,4 @@
-"""create_app(settings): the FastAPI service over one shared Matcher, plus the staff page."""
+"""create_app(settings): the FastAPI service over one shared Context, plus the staff page."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ from api.routes import (
 from api.schemas.common import ERRORS
 from matcher import __version__
 from matcher.config import Settings
-from matcher.workspace.facade import Matcher
+from matcher.workspace.context import Context, open_context
 
 log = logging.getLogger(__name__)
 WEB = Path(__file__).parent / "web"
@@ -47,7 +47,7 @@ async def _warm_up(app: FastAPI) -> AsyncIterator[None]:
     yield
 
 
-def create_app(settings: Settings | None = None, *, matcher: Matcher | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, matcher: Context | None = None) -> FastAPI:
     """The app; the index and model are loaded once and shared by all requests (reloaded when replaced)."""
     settings = settings or Settings()
     app = FastAPI(
@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
         version=__version__,
         description="产学研供需对接：为企业技术需求推荐专家、机构与科技成果，并给出依据。",
     )
-    app.state.matcher = matcher or Matcher(settings)
+    app.state.matcher = matcher or open_context(settings)
     app.state.batch_worker = BatchWorker(app.state.matcher)
     problems.install(app)
     openapi.install(app)

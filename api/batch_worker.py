@@ -10,13 +10,13 @@ import threading
 
 from matcher.assign import execute
 from matcher.errors import MatcherError
-from matcher.workspace.facade import Matcher
+from matcher.workspace.context import Context
 
 log = logging.getLogger(__name__)
 
 
 class BatchWorker:
-    def __init__(self, matcher: Matcher) -> None:
+    def __init__(self, matcher: Context) -> None:
         self.matcher = matcher
         self.runs: queue.Queue[str] = queue.Queue()
         self._thread: threading.Thread | None = None
@@ -33,7 +33,7 @@ class BatchWorker:
         while True:
             run_id = self.runs.get()
             try:
-                execute(self.matcher.ctx, run_id)
+                execute(self.matcher, run_id)
             except MatcherError as exc:  # the run records its failure; the worker carries on
                 log.warning("batch run %s stopped: %s", run_id, exc)
             finally:

@@ -15,18 +15,18 @@ from api.batch_worker import BatchWorker
 from matcher.errors import ForbiddenError
 from matcher.services import audit
 from matcher.services.users import ROLE_ZH, allows, authenticate
-from matcher.workspace.facade import Matcher
+from matcher.workspace.context import Context
 
 T = TypeVar("T")
 EMBED_THREADS = 2  # the model parallelises inside; two keep both cores busy without a queue of threads
 
 
-def get_matcher(request: Request) -> Matcher:
-    matcher: Matcher = request.app.state.matcher
+def get_context(request: Request) -> Context:
+    matcher: Context = request.app.state.matcher
     return matcher
 
 
-MatcherDep = Annotated[Matcher, Depends(get_matcher)]
+ContextDep = Annotated[Context, Depends(get_context)]
 
 
 def get_batch_worker(request: Request) -> BatchWorker:
@@ -72,7 +72,7 @@ READING = ("GET", "HEAD", "OPTIONS")
 
 
 @asynccontextmanager
-async def sqlite_turn(request: Request, matcher: Matcher) -> AsyncIterator[None]:
+async def sqlite_turn(request: Request, matcher: Context) -> AsyncIterator[None]:
     """On SQLite, this process's one writer at a time, waiting here in the event loop. Waiting instead for the
     database lock inside worker threads could fill the thread pool while the holder needed a thread to commit: the
     holder then timed out ("database is locked") under 20 concurrent writers."""
@@ -86,7 +86,7 @@ async def sqlite_turn(request: Request, matcher: Matcher) -> AsyncIterator[None]
         yield
 
 
-async def write_turn(request: Request, matcher: MatcherDep) -> AsyncIterator[None]:
+async def write_turn(request: Request, matcher: ContextDep) -> AsyncIterator[None]:
     """A request that changes something takes its writer's turn (`sqlite_turn`) for its whole run."""
     if request.method in READING:
         yield
@@ -95,7 +95,7 @@ async def write_turn(request: Request, matcher: MatcherDep) -> AsyncIterator[Non
         yield
 
 
-async def write_later(request: Request, matcher: Matcher, func: Callable[[], T]) -> T:
+async def write_later(request: Request, matcher: Context, func: Callable[[], T]) -> T:
     """Run `func` (a short write) in a thread in its writer's turn: for routes that compute long before they
     write (a plan), so the computing does not hold the turn."""
     async with sqlite_turn(request, matcher):
@@ -103,7 +103,7 @@ async def write_later(request: Request, matcher: Matcher, func: Callable[[], T])
 
 
 def get_session(
-    matcher: MatcherDep, request: Request, _turn: Annotated[None, Depends(write_turn)]
+    matcher: ContextDep, request: Request, _turn: Annotated[None, Depends(write_turn)]
 ) -> Iterator[Session]:
     """One transaction per request: committed when the route returns, rolled back on any error. Requests that
     change something take the write lock at their first statement (so run slow work, like embedding, before)."""
@@ -122,7 +122,7 @@ class Caller:
 
 
 def get_caller(
-    matcher: MatcherDep,
+    matcher: ContextDep,
     x_api_key: Annotated[str | None, Header(description="API key (or Authorization: Bearer KEY)")] = None,
     authorization: Annotated[str | None, Header()] = None,
 ) -> Caller:

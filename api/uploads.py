@@ -14,19 +14,20 @@ from pydantic import StringConstraints
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import Caller, MatcherDep, Staff, audited
+from api.deps import Caller, ContextDep, Staff, audited
 from api.schemas.catalog import ImportPublic, PreviewPublic
 from matcher.errors import InputError
 from matcher.ingest.columns import fields_of, parse_overrides
 from matcher.ingest.formats import HELP, UPLOADS
 from matcher.ingest.importer import preview as preview_file
-from matcher.workspace.facade import Matcher
+from matcher.workspace import data
+from matcher.workspace.context import Context
 
 FORMAT_PATTERN = f"^({'|'.join(UPLOADS)})$"
 
 
 def _bulk_import(
-    matcher: Matcher, caller: Caller, kind: str, body: bytes, suffix: str, mapping: dict[str, str]
+    matcher: Context, caller: Caller, kind: str, body: bytes, suffix: str, mapping: dict[str, str]
 ) -> ImportPublic:
     """Import the uploaded file; the answer says exactly what was kept and what was rejected (a file that cannot
     be read at all is one rejected entry at line 0). Every committed batch is audited in its own transaction, and
@@ -39,7 +40,7 @@ def _bulk_import(
             audited(session, caller, "bulk-batch", kind, **detail)
 
         try:
-            report = matcher.import_file(
+            report = data.import_file(matcher,
                 kind, path, rejects_path=rejects_path, mapping=mapping, audit=audit, source=f"上传 {caller.name}"
             )
             lines = rejects_path.read_text(encoding="utf-8").splitlines() if report.rejected else []
@@ -59,7 +60,7 @@ def _bulk_import(
             result = ImportPublic(
                 kind=kind, accepted=0, rejected=1, rejects=[{"line": 0, "reason": reason, "row": None}]
             )
-    with matcher.write_sessions() as session, session.begin():
+    with matcher.session(write=True) as session:
         audited(session, caller, "bulk", kind, accepted=result.accepted, rejected=result.rejected)
     return result
 
@@ -81,7 +82,7 @@ def add_bulk(router: APIRouter, kind: str) -> None:
 
     async def bulk(
         request: Request,
-        matcher: MatcherDep,
+        matcher: ContextDep,
         caller: Staff,
         format: Annotated[str, Query(pattern=FORMAT_PATTERN, description=HELP)] = "jsonl",
         preview: Annotated[bool, Query(description="Return the column map and the first rows; store nothing")] = False,

@@ -26,7 +26,10 @@ from bench.data import ROOT, chinaxiv_subset, datasets_dir
 from bench.stats import peak_rss_mb, save_result, timed
 from matcher.assign import BatchParams, execute, start_run
 from matcher.config import Settings
-from matcher.workspace.facade import Matcher
+from matcher.match import forward
+from matcher.workspace import data
+from matcher.workspace import data as data_in
+from matcher.workspace.context import Context, open_context
 
 OUT = ROOT / "bench" / "out"
 RESULTS = ROOT / "docs" / "bench"
@@ -94,28 +97,28 @@ def ranker_for(embedder: str) -> Path:
     return out
 
 
-def workspace(n: int, needs: int, embedder: str) -> tuple[Matcher, dict[str, Any]]:
+def workspace(n: int, needs: int, embedder: str) -> tuple[Context, dict[str, Any]]:
     home = OUT / f"ws-batch-{n}-{embedder}"
     settings = Settings(home=home, embedder=embedder, model=str(ranker_for(embedder)), _env_file=None)  # type: ignore[call-arg]
     fresh = not (home / "index" / "params.json").exists()
-    matcher = Matcher(settings)
+    matcher = open_context(settings)
     setup: dict[str, Any] = {"reused_workspace": not fresh}
     if fresh:
-        matcher.import_file("institutions", institutions_file())
-        _, setup["import_seconds"] = timed(lambda: matcher.import_file("outcomes", attributed_outcomes(n)))
-        _, setup["index_build_seconds"] = timed(matcher.build_index)
-    _, setup["needs_import_seconds"] = timed(lambda: matcher.import_file("needs", repeated_needs(needs)))
+        data.import_file(matcher, "institutions", institutions_file())
+        _, setup["import_seconds"] = timed(lambda: data.import_file(matcher, "outcomes", attributed_outcomes(n)))
+        _, setup["index_build_seconds"] = timed(lambda: data_in.build_index(matcher))
+    _, setup["needs_import_seconds"] = timed(lambda: data.import_file(matcher, "needs", repeated_needs(needs)))
     return matcher, setup
 
 
 def run(n: int, needs: int, embedder: str) -> dict[str, Any]:
     matcher, setup = workspace(n, needs, embedder)
-    matcher.match(matcher.text_query("预热"), level="expert")  # load indexes and ranker outside the timing
+    forward.match(matcher, forward.text_query(matcher, "预热"), level="expert")  # load indexes and ranker outside the timing
     params = BatchParams(needs="all", per_need=3, alternates=2, expert_capacity=5, max_per_institution=2)
     start = time.perf_counter()
-    run_id = start_run(matcher.ctx, params)
+    run_id = start_run(matcher, params)
     t_select = time.perf_counter() - start
-    stats = execute(matcher.ctx, run_id)
+    stats = execute(matcher, run_id)
     wall = time.perf_counter() - start
     return {
         "scenario": f"batch-{needs}-chinaxiv-{n}-{embedder}",

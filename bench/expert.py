@@ -13,16 +13,17 @@ from bench.data import ROOT, datasets_dir
 from bench.stats import peak_rss_mb, percentiles, save_result
 from matcher.config import Settings
 from matcher.learn.train import train_expert_ranker
+from matcher.match import forward
 from matcher.ranking.qrels import read_qrels
-from matcher.workspace.facade import Matcher
+from matcher.workspace.context import Context, open_context
 
 OUT = ROOT / "bench" / "out"
 RESULTS = ROOT / "docs" / "bench"
 HOME = OUT / "ws-nsfc-e5"
 
 
-def _open(expert_model: str) -> Matcher:
-    return Matcher(Settings(home=HOME, embedder="e5", expert_model=expert_model, _env_file=None))  # type: ignore[call-arg]
+def _open(expert_model: str) -> Context:
+    return open_context(Settings(home=HOME, embedder="e5", expert_model=expert_model, _env_file=None))  # type: ignore[call-arg]
 
 
 def prepare() -> list[str]:
@@ -31,11 +32,11 @@ def prepare() -> list[str]:
     qrels = read_qrels(data / "dev" / "qrels_experts.tsv")
     matcher = _open("none")
     if not (HOME / "index" / "params.json").exists():
-        matcher.import_file("outcomes", data / "outcomes.jsonl")
-        matcher.import_file("needs", data / "dev" / "needs.jsonl")
-        matcher.build_index()
+        data.import_file(matcher, "outcomes", data / "outcomes.jsonl")
+        data.import_file(matcher, "needs", data / "dev" / "needs.jsonl")
+        data.build_index(matcher)
     if not (HOME / "models" / "expert" / "params.json").exists():
-        train_expert_ranker(matcher.ctx, qrels, out=HOME / "models" / "expert", name="nsfc-dev", sources=["nsfc dev"])
+        train_expert_ranker(matcher, qrels, out=HOME / "models" / "expert", name="nsfc-dev", sources=["nsfc dev"])
     matcher.close()
     return sorted(qrels)
 
@@ -43,11 +44,11 @@ def prepare() -> list[str]:
 def latency(expert_model: str, ids: list[str]) -> dict[str, Any]:
     matcher = _open(expert_model)
     for nid in ids[:20]:
-        result = matcher.match(matcher.need_query(nid), level="expert", top=10)
+        result = forward.match(matcher, forward.need_query(matcher, nid), level="expert", top=10)
     samples = []
     for nid in ids[20:]:
         start = time.perf_counter()
-        result = matcher.match(matcher.need_query(nid), level="expert", top=10)
+        result = forward.match(matcher, forward.need_query(matcher, nid), level="expert", top=10)
         samples.append((time.perf_counter() - start) * 1e3)
     matcher.close()
     return {"scorer": result.scorer, **percentiles(samples)}

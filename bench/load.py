@@ -27,7 +27,7 @@ from matcher.config import Settings
 from matcher.services.users import create_key
 from matcher.store.tables import Need
 from matcher.text.normalize import compose
-from matcher.workspace.facade import Matcher
+from matcher.workspace.context import open_context
 
 TIME_LIMIT_S = 120
 
@@ -40,8 +40,8 @@ def _port() -> int:
 
 def _key_and_texts(home: Path, embedder: str) -> tuple[str, list[str]]:
     """A viewer key, and the texts of the needs stored in this workspace (their embeddings are cached)."""
-    matcher = Matcher(Settings(home=home, embedder=embedder, _env_file=None))  # type: ignore[call-arg]
-    with matcher.sessions() as session, session.begin():
+    matcher = open_context(Settings(home=home, embedder=embedder, _env_file=None))  # type: ignore[call-arg]
+    with matcher.session(write=True) as session:
         key = create_key(session, name=f"load-{time.time_ns()}", role="viewer")[1]
         texts = [
             compose(t, d, matcher.settings.embed_max_chars)

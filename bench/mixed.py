@@ -32,7 +32,7 @@ from bench.stats import percentiles, save_result
 from matcher.services.users import create_key
 from matcher.store.tables import AuditEntry, Expert, Feedback, Need, PlanRecord
 from matcher.store.tables import Outcome as OutcomeRow
-from matcher.workspace.facade import Matcher
+from matcher.workspace.context import Context, open_context
 
 OPS = ("read", "match-stored", "match-new", "create-need", "feedback", "reverse", "pairings", "create-plan")
 WEIGHTS = (3, 2, 2, 2, 2, 2, 1, 1)
@@ -86,10 +86,10 @@ class Workload:
     run_id: str
 
 
-def prepare(matcher: Matcher, url: str) -> Workload:
+def prepare(matcher: Context, url: str) -> Workload:
     """A staff key for this run and the stored needs, experts and texts the clients pick from."""
     run_id = f"L{time.time_ns() % 10**12}"
-    with matcher.sessions() as session, session.begin():
+    with matcher.session(write=True) as session:
         key = create_key(session, name=f"load-{run_id}", role="staff")[1]
         needs = list(session.execute(select(Need.id, Need.title, Need.description).limit(200)))
         experts = list(session.scalars(select(Expert.id).limit(200)))
@@ -150,10 +150,10 @@ def drive(work: Workload, *, clients: int, seconds: float, seed: int = 0) -> tup
     return outcome, time.perf_counter() - started
 
 
-def check_store(matcher: Matcher, work: Workload, outcome: Outcome) -> dict[str, int]:
+def check_store(matcher: Context, work: Workload, outcome: Outcome) -> dict[str, int]:
     """Confirmed writes found in the store, and audit rows written by this run's key."""
     actor = f"load-{work.run_id}"
-    with matcher.sessions() as session:
+    with matcher.session() as session:
         found = set(session.scalars(select(Need.id).where(Need.id.in_(outcome.created))))
         feedback = session.scalar(select(func.count()).where(Feedback.created_by == actor)) or 0
         plans = session.scalar(select(func.count()).where(PlanRecord.id.in_(outcome.plans))) or 0
@@ -193,7 +193,7 @@ def measure(home: Path, name: str, embedder: str, url: str | None, clients: int,
     from matcher.config import Settings
 
     settings = Settings(home=home, embedder=embedder, database_url=url, _env_file=None)  # type: ignore[call-arg]
-    matcher, port = Matcher(settings), _port()
+    matcher, port = open_context(settings), _port()
     work = prepare(matcher, f"http://127.0.0.1:{port}")
     proc = _start(home, embedder, port, database_url=url)
     try:

@@ -20,39 +20,30 @@ from bench.stats import peak_rss_mb, save_result, timed
 from matcher.config import Settings
 from matcher.index.build import DENSE
 from matcher.index.dense import DenseIndex
-from matcher.workspace.facade import Matcher
+from matcher.workspace import data as data_in
+from matcher.workspace.context import Context, open_context
 
 
-def _fresh(home: Path, embedder: str, data: Path) -> Matcher:
+def _fresh(home: Path, embedder: str, data: Path) -> Context:
     shutil.rmtree(home, ignore_errors=True)
-    matcher = Matcher(Settings(home=home, embedder=embedder, _env_file=None))  # type: ignore[call-arg]
-    matcher.import_file("outcomes", data)
+    matcher = open_context(Settings(home=home, embedder=embedder, _env_file=None))  # type: ignore[call-arg]
+    data.import_file(matcher, "outcomes", data)
     return matcher
 
 
 def _single(home: Path, embedder: str, data: Path) -> float:
     matcher = _fresh(home, embedder, data)
-    _, seconds = timed(matcher.build_index)
+    _, seconds = timed(lambda: data_in.build_index(matcher))
     matcher.close()
     return seconds
 
 
 def _with_ray(home: Path, embedder: str, data: Path, actors: int) -> dict[str, float]:
-    from matcher.index.ray_embed import embed_with_ray
-
     matcher = _fresh(home, embedder, data)
     started = time.perf_counter()
-    embedded = embed_with_ray(
-        matcher.sessions,
-        matcher.embedder,
-        "local",
-        spec=matcher.settings.embedder,
-        max_chars=matcher.settings.embed_max_chars,
-        actors=actors,
-        num_cpus=actors,
-    )
+    embedded = data_in.embed_on_ray(matcher, "local", actors=actors, num_cpus=actors)
     embed_s = time.perf_counter() - started
-    _, build_s = timed(matcher.build_index)
+    _, build_s = timed(lambda: data_in.build_index(matcher))
     matcher.close()
     return {"embedded": embedded, "ray_embed_s": round(embed_s, 2), "index_s": round(build_s, 2)}
 

@@ -22,30 +22,32 @@ from sqlalchemy import select
 from bench.batch import OUT, attributed_outcomes, institutions_file, ranker_for, repeated_needs
 from bench.stats import peak_rss_mb, percentiles, save_result, timed
 from matcher.config import Settings
+from matcher.match import forward, reverse
 from matcher.plan import service
 from matcher.plan.coverage import greedy, solve
 from matcher.store.tables import Outcome
-from matcher.workspace.facade import Matcher
+from matcher.workspace import data
+from matcher.workspace.context import Context, open_context
 
 
-def workspace(n: int, embedder: str) -> Matcher:
+def workspace(n: int, embedder: str) -> Context:
     home = OUT / f"ws-reverse-{n}-{embedder}"
     settings = Settings(home=home, embedder=embedder, model=str(ranker_for(embedder)), _env_file=None)  # type: ignore[call-arg]
-    matcher = Matcher(settings)
+    matcher = open_context(settings)
     if not (home / "index" / "params.json").exists():
-        matcher.import_file("institutions", institutions_file())
-        matcher.import_file("outcomes", attributed_outcomes(n))
+        data.import_file(matcher, "institutions", institutions_file())
+        data.import_file(matcher, "outcomes", attributed_outcomes(n))
     return matcher
 
 
-def with_needs(matcher: Matcher, count: int) -> float:
+def with_needs(matcher: Context, count: int) -> float:
     """Import `count` needs (ids shared with smaller counts) and rebuild the need index; the build's seconds."""
-    matcher.import_file("needs", repeated_needs(count))
-    return matcher.build_index().seconds
+    data.import_file(matcher, "needs", repeated_needs(count))
+    return data.build_index(matcher).seconds
 
 
-def pairings_run(matcher: Matcher) -> dict[str, Any]:
-    pairs, seconds = timed(lambda: service.pairings(matcher.ctx, top=5, min_degree=0.3))
+def pairings_run(matcher: Context) -> dict[str, Any]:
+    pairs, seconds = timed(lambda: service.pairings(matcher, top=5, min_degree=0.3))
     return {
         "needs": 2000,
         "pairs": len(pairs),
@@ -55,15 +57,15 @@ def pairings_run(matcher: Matcher) -> dict[str, Any]:
     }
 
 
-def _reverse_ms(matcher: Matcher, target: str, **probe: str) -> float:
+def _reverse_ms(matcher: Context, target: str, **probe: str) -> float:
     """End to end: build the probe (stored vector from the cache, or embed the text) and search."""
     start = time.perf_counter()
-    matcher.reverse(matcher.probe(**probe), target=target)
+    reverse.reverse(matcher, reverse.probe(matcher, **probe), target=target)
     return (time.perf_counter() - start) * 1e3
 
 
-def reverse_latency(matcher: Matcher, probes: int) -> dict[str, Any]:
-    with matcher.sessions() as session:
+def reverse_latency(matcher: Context, probes: int) -> dict[str, Any]:
+    with matcher.session() as session:
         ids = list(session.scalars(select(Outcome.id)))
     chosen = random.Random(7).sample(ids, probes)
     found: dict[str, Any] = {}
@@ -113,7 +115,7 @@ def main() -> None:
     args = parser.parse_args()
     matcher = workspace(args.n, args.embedder)
     setup = {"first_build_outcomes_and_2000_needs_s": round(with_needs(matcher, 2000), 1)}
-    matcher.match(matcher.text_query("预热"), level="institution")
+    forward.match(matcher, forward.text_query(matcher, "预热"), level="institution")
     pairs = pairings_run(matcher)
     setup["add_8000_needs_cached_vectors_s"] = round(with_needs(matcher, 10_000), 1)
     result = {

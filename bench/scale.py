@@ -14,37 +14,39 @@ from typing import Any
 from bench.data import ROOT, chinaxiv_subset, need_files
 from bench.stats import peak_rss_mb, percentiles, save_result, timed
 from matcher.config import Settings
+from matcher.match import forward
 from matcher.text.normalize import compose
-from matcher.workspace.facade import Matcher
+from matcher.workspace import data as data_in
+from matcher.workspace.context import Context, open_context
 
 OUT = ROOT / "bench" / "out"
 RESULTS = ROOT / "docs" / "bench"
 log = logging.getLogger(__name__)
 
 
-def _need_ids(matcher: Matcher) -> list[str]:
+def _need_ids(matcher: Context) -> list[str]:
     from sqlalchemy import select
 
     from matcher.store.tables import Need
 
-    with matcher.sessions() as session:
+    with matcher.session() as session:
         return list(session.scalars(select(Need.id).order_by(Need.pk)))
 
 
-def stored_need_latency(matcher: Matcher, ids: list[str], level: str, rounds: int = 3) -> dict[str, float]:
+def stored_need_latency(matcher: Context, ids: list[str], level: str, rounds: int = 3) -> dict[str, float]:
     """Warm `match` of stored needs (embedding already cached at import)."""
     for nid in ids[:20]:
-        matcher.match(matcher.need_query(nid), level=level, top=10)
+        forward.match(matcher, forward.need_query(matcher, nid), level=level, top=10)
     samples = []
     for _ in range(rounds):
         for nid in ids:
             start = time.perf_counter()
-            matcher.match(matcher.need_query(nid), level=level, top=10)
+            forward.match(matcher, forward.need_query(matcher, nid), level=level, top=10)
             samples.append((time.perf_counter() - start) * 1e3)
     return percentiles(samples)
 
 
-def new_text_overhead(matcher: Matcher, texts: list[str], level: str) -> dict[str, Any]:
+def new_text_overhead(matcher: Context, texts: list[str], level: str) -> dict[str, Any]:
     """`match` of never-seen text: total time, the raw embedder's time on the same text, and the difference."""
     inner = matcher.embedder.inner
     total, raw = [], []
@@ -53,7 +55,7 @@ def new_text_overhead(matcher: Matcher, texts: list[str], level: str) -> dict[st
         query_text = compose(fresh, "", matcher.settings.embed_max_chars)
         _, t_raw = timed(lambda q=query_text: inner.encode_queries([q]))
         start = time.perf_counter()
-        matcher.match(matcher.text_query(fresh), level=level, top=10)
+        forward.match(matcher, forward.text_query(matcher, fresh), level=level, top=10)
         total.append((time.perf_counter() - start) * 1e3)
         raw.append(t_raw * 1e3)
     overhead = [t - r for t, r in zip(total, raw, strict=True)]
@@ -64,11 +66,11 @@ def run(n: int, embedder: str, texts_for_new: int = 40) -> dict[str, Any]:
     data = chinaxiv_subset(n, OUT / "data")
     home = OUT / f"ws-chinaxiv-{n}-{embedder}"
     shutil.rmtree(home, ignore_errors=True)
-    matcher = Matcher(Settings(home=home, embedder=embedder, _env_file=None))  # type: ignore[call-arg]
-    report, t_import = timed(lambda: matcher.import_file("outcomes", data))
+    matcher = open_context(Settings(home=home, embedder=embedder, _env_file=None))  # type: ignore[call-arg]
+    report, t_import = timed(lambda: data.import_file(matcher, "outcomes", data))
     for path in need_files():
-        matcher.import_file("needs", path)
-    build, t_build = timed(matcher.build_index)
+        data.import_file(matcher, "needs", path)
+    build, t_build = timed(lambda: data_in.build_index(matcher))
     ids = _need_ids(matcher)
     from bench.data import need_texts
 

@@ -13,18 +13,19 @@ from bench.scale import OUT
 from bench.stats import peak_rss_mb, save_result, timed
 from matcher.config import Settings
 from matcher.map.build import MapParams, build_map
-from matcher.workspace.facade import Matcher
+from matcher.workspace import data
+from matcher.workspace.context import Context, open_context
 
 
-def workspace(n: int, needs: int, embedder: str) -> tuple[Matcher, bool]:
+def workspace(n: int, needs: int, embedder: str) -> tuple[Context, bool]:
     home = OUT / f"ws-map-{n}-{embedder}"
     settings = Settings(home=home, embedder=embedder, model="none", _env_file=None)  # type: ignore[call-arg]
-    matcher = Matcher(settings)
-    fresh = not matcher.stats().get("outcomes")
+    matcher = open_context(settings)
+    fresh = not data.stats(matcher).get("outcomes")
     if fresh:
-        matcher.import_file("institutions", institutions_file())
-        matcher.import_file("outcomes", attributed_outcomes(n))
-        matcher.import_file("needs", repeated_needs(needs))
+        data.import_file(matcher, "institutions", institutions_file())
+        data.import_file(matcher, "outcomes", attributed_outcomes(n))
+        data.import_file(matcher, "needs", repeated_needs(needs))
     return matcher, fresh
 
 
@@ -35,9 +36,9 @@ def main() -> None:
     parser.add_argument("--embedder", default="use")
     args = parser.parse_args()
     matcher, fresh = workspace(args.n, args.needs, args.embedder)
-    _, first = timed(lambda: build_map(matcher.ctx, params=MapParams()))
-    techmap, cached = timed(lambda: build_map(matcher.ctx, params=MapParams()))
-    again = build_map(matcher.ctx, params=MapParams())
+    _, first = timed(lambda: build_map(matcher, params=MapParams()))
+    techmap, cached = timed(lambda: build_map(matcher, params=MapParams()))
+    again = build_map(matcher, params=MapParams())
     result: dict[str, Any] = {
         "scenario": f"map-chinaxiv-{args.n}-{args.embedder}",
         "corpus": f"ChinaXiv paragraphs (first {args.n}) + {args.needs} needs, synthetic experts in 8 regions",

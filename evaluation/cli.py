@@ -6,12 +6,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
 
-from matcher.cli.state import settings
+from evaluation import NEED_SIDE, OUTCOME_SIDE
+from matcher.config import Settings
 from matcher.errors import InputError
+from matcher.levels import FORWARD, level_of
+from matcher.search.degree import probability
 
 FileOpt = Annotated[Path | None, typer.Option()]
+
+
+def settings() -> Settings:
+    """The settings of the workspace the matcher command was given (its `--home`, else the environment's)."""
+    root = click.get_current_context().find_root()
+    return Settings.for_home(root.params.get("home"))
 
 
 def evaluate(
@@ -48,12 +58,13 @@ def evaluate(
     ] = "need",
 ) -> None:
     """Compare BM25, dense, hybrid and the learned ranker on judged data (throwaway workspace)."""
-    if level not in ("outcome", "expert", "institution") or pool not in ("judged", "all"):
-        raise InputError("--level is outcome|expert|institution and --pool is judged|all")
+    spec = level_of(level, FORWARD)
+    if pool not in ("judged", "all"):
+        raise InputError("--pool is judged|all")
     train = (train_needs, train_outcomes, train_qrels)
-    if direction not in ("need", "outcome"):
+    if direction not in (NEED_SIDE, OUTCOME_SIDE):
         raise InputError("--direction is need|outcome")
-    if direction == "outcome" and level == "institution":
+    if direction == OUTCOME_SIDE and not spec.ranker:
         raise InputError("--direction outcome ranks needs for outcomes (--level outcome) or experts (--level expert)")
     if any(train) and not all(train):
         raise InputError("give all three of --train-needs, --train-outcomes and --train-qrels")
@@ -64,7 +75,7 @@ def evaluate(
         outcomes=outcomes,
         qrels=qrels,
         level=level,
-        pool="all" if level != "outcome" else pool,
+        pool="all" if spec.votes else pool,
         ranker=ranker,
         train=(train_needs, train_outcomes, train_qrels) if all(train) else None,  # type: ignore[arg-type]
         out=out,
@@ -87,16 +98,17 @@ def evaluate_topics(
     from rich.table import Table
 
     from evaluation.topics import evaluate_topics as run
-    from matcher.cli.progress import progress_bar
-    from matcher.cli.state import console, open_matcher
+    from matcher.progress import console, progress_bar
+    from matcher.text.tokenize import Tokenizer
+    from matcher.workspace.context import open_context
 
-    matcher = open_matcher()
+    ctx = open_context(settings())
     with progress_bar("embed records") as (advance, _):
         found = run(
             outcomes,
-            embedder=matcher.embedder,
-            tokenizer=matcher.ctx.tokenizer,
-            max_chars=matcher.settings.embed_max_chars,
+            embedder=ctx.embedder,
+            tokenizer=Tokenizer(),
+            max_chars=ctx.settings.embed_max_chars,
             seeds=seeds,
             progress=advance,
         )
@@ -134,28 +146,26 @@ def evaluate_learning(
     from rich.table import Table
 
     from evaluation.learning import EXPERT, OUTCOME, learning_curves, render_html
-    from matcher.cli.progress import err_console, progress_bar
-    from matcher.cli.state import console
     from matcher.learn.rows import collect_experts, judged_set
+    from matcher.levels import EXPERT as EXPERT_LEVEL
+    from matcher.levels import OUTCOME as OUTCOME_LEVEL
+    from matcher.levels import level_of
+    from matcher.progress import console, err_console, progress_bar
     from matcher.ranking.expert.train import stack
     from matcher.ranking.qrels import read_qrels
-    from matcher.workspace.scratch import scratch_matcher
+    from matcher.workspace.scratch import scratch_context
 
-    if level not in ("outcome", "expert"):
-        raise typer.BadParameter("use outcome or expert", param_hint="--level")
+    spec = level_of(level, (OUTCOME_LEVEL, EXPERT_LEVEL))
     s, judged = settings(), read_qrels(qrels)
     step = lambda msg: err_console.print(f"· {msg}")  # noqa: E731
     with (
-        scratch_matcher(s, outcomes=outcomes, needs=needs, step=step) as m,
+        scratch_context(s, outcomes=outcomes, needs=needs, step=step) as m,
         progress_bar("features", len(judged)) as (advance, _),
     ):
-        if level == "expert":
-            ts = stack(collect_experts(m.ctx, judged, advance), judged)
-        else:
-            ts = judged_set(m.ctx, judged, advance)
-    signals = EXPERT if level == "expert" else OUTCOME
+        ts = stack(collect_experts(m, judged, advance), judged) if spec is EXPERT_LEVEL else judged_set(m, judged, advance)
+    signals = EXPERT if spec is EXPERT_LEVEL else OUTCOME
     with progress_bar("simulated labellers", 2 * seeds) as (advance, _):
-        found = learning_curves(ts, judged, seeds=seeds, line=s.weak_match / 100, signals=signals, progress=advance)
+        found = learning_curves(ts, judged, seeds=seeds, line=probability(s.weak_match), signals=signals, progress=advance)
     found["level"] = level
     table = Table("selection", "judgements", "nDCG@10", "ECE", title=f"learning curve, {seeds} seeds (dev)")
     for name, points in found["curves"].items():

@@ -11,28 +11,29 @@ from typing import Any
 import numpy as np
 from rich.table import Table
 
+from evaluation import OUTCOME_SIDE
 from evaluation.expert_runner import nested_cv_run
 from evaluation.metrics import METRICS, summarize, write_trec_runs
 from evaluation.report import write_report
 from evaluation.reverse import forward_items, probes_for, ranker_run, retrieval_runs
 from evaluation.runner import NeedCandidates, collect, cv_scores, judged_probabilities, outcome_runs, rolled_runs
-from matcher.cli.progress import err_console, progress_bar
-from matcher.cli.state import console
 from matcher.config import Settings
 from matcher.errors import InputError
 from matcher.learn.calibrate import gather, invert
 from matcher.learn.rows import collect_experts, judged_set
+from matcher.levels import EXPERT, NEEDS, OUTCOME, level_of
 from matcher.match import forward
+from matcher.progress import console, err_console, progress_bar
 from matcher.ranking.calibration import fit_level, reliability
 from matcher.ranking.expert.train import EXPERT_RANKER, stack
 from matcher.ranking.model import Ranker
 from matcher.ranking.outcome.train import OUTCOME_RANKER
 from matcher.ranking.qrels import Qrels, read_qrels
 from matcher.ranking.training import fit_ranker
-from matcher.rollup.vote import VoteParams
 from matcher.search.fusion import FusionParams
-from matcher.workspace.facade import Matcher
-from matcher.workspace.scratch import scratch_matcher
+from matcher.search.vote import VoteParams
+from matcher.workspace.context import Context, open_context
+from matcher.workspace.scratch import scratch_context
 
 
 @dataclass(frozen=True)
@@ -55,15 +56,15 @@ def _step(message: str) -> None:
 
 
 def _trained_ranker(s: Settings, needs: Path, outcomes: Path, qrels: Path) -> Ranker:
-    with scratch_matcher(s, outcomes=outcomes, needs=needs, step=_step) as m:
+    with scratch_context(s, outcomes=outcomes, needs=needs, step=_step) as m:
         judged = read_qrels(qrels)
-        model, cv = fit_ranker(judged_set(m.ctx, judged), judged, OUTCOME_RANKER)
+        model, cv = fit_ranker(judged_set(m, judged), judged, OUTCOME_RANKER)
     _step(f"ranker trained on {needs.name}: {cv['best']['params']}")
     return model
 
 
 def _ranker_scores(
-    req: Request, s: Settings, matcher: Matcher, judged: Qrels, items: list[NeedCandidates], mode: str
+    req: Request, s: Settings, matcher: Context, judged: Qrels, items: list[NeedCandidates], mode: str
 ) -> tuple[dict[str, np.ndarray] | None, Any]:
     if mode == "none":
         return None, None
@@ -73,42 +74,41 @@ def _ranker_scores(
     if mode == "cv":
         on_pool = req.pool == "all"  # the ranker trains on the pool it will order
         with progress_bar("nested CV folds", 5) as (advance, _):
-            scores, chosen, probs = cv_scores(matcher.ctx, judged, items, folds=5, progress=advance, pool_rows=on_pool)
+            scores, chosen, probs = cv_scores(matcher, judged, items, folds=5, progress=advance, pool_rows=on_pool)
         calibration = reliability(*judged_probabilities(items, probs, judged))
         _step(f"匹配度 calibration on held-out judged pairs: ECE {calibration['ece']:.3f} over {calibration['pairs']}")
         protocol = "outcome-level ranker, nested 5-fold CV grouped by need" + (
             "; trained on the retrieved candidates, unjudged = 0" if on_pool else ""
         )
         return scores, {"protocol": protocol, "chosen_per_fold": chosen, "calibration": calibration}
-    active = Matcher(s)
-    loaded = active.ranker
+    loaded, notices = forward.served_ranker(open_context(s), OUTCOME)
     if loaded is None:
-        _step(f"no usable active ranker ({'; '.join(active.served.notices(experts=False))}); ranker column left out")
+        _step(f"no usable active ranker ({'; '.join(notices)}); ranker column left out")
         return None, None
     return {it.qid: loaded.model.decision_function(it.X) for it in items}, f"active model {loaded.name}"
 
 
 def _expert_trained_run(
-    s: Settings, train: tuple[Path, Path, Path], matcher: Matcher, judged: Qrels
+    s: Settings, train: tuple[Path, Path, Path], matcher: Context, judged: Qrels
 ) -> tuple[dict[str, dict[str, float]], str]:
     """The expert ranker trained on the --train-* split (its own throwaway workspace), scoring this split's needs."""
     needs, outcomes, qrels = train
-    with scratch_matcher(s, outcomes=outcomes, needs=needs, step=_step) as trainer:
+    with scratch_context(s, outcomes=outcomes, needs=needs, step=_step) as trainer:
         train_judged = read_qrels(qrels)
         with progress_bar("expert features (train split)", len(train_judged)) as (advance, _):
-            ts = stack(collect_experts(trainer.ctx, train_judged, progress=advance), train_judged)
+            ts = stack(collect_experts(trainer, train_judged, progress=advance), train_judged)
         model, cv = fit_ranker(ts, train_judged, EXPERT_RANKER)
     with progress_bar("expert features", len(judged)) as (advance, _):
-        cands = collect_experts(matcher.ctx, judged, progress=advance)
+        cands = collect_experts(matcher, judged, progress=advance)
     run = {q: dict(zip(c.ids, model.decision_function(c.X).tolist(), strict=True)) for q, c in cands.items() if c.ids}
     info = f"expert ranker trained on {needs.name}: {cv['best']['params']}"
     _step(info)
     return run, info
 
 
-def _expert_ranker_run(matcher: Matcher, judged: Qrels) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
+def _expert_ranker_run(matcher: Context, judged: Qrels) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
     with progress_bar("expert features", len(judged)) as (advance, _):
-        cands = collect_experts(matcher.ctx, judged, progress=advance)
+        cands = collect_experts(matcher, judged, progress=advance)
     with progress_bar("nested CV folds", 5) as (advance, _):
         return nested_cv_run(cands, judged, progress=advance)
 
@@ -125,19 +125,19 @@ def _print(summary: dict[str, Any], title: str) -> None:
     console.print(f"{summary['queries']} queries; * = paired t-test p < 0.05 against bm25")
 
 
-def _runs(req: Request, s: Settings, m: Matcher, judged: Qrels, items: list[NeedCandidates]) -> tuple[dict, Any]:
+def _runs(req: Request, s: Settings, m: Context, judged: Qrels, items: list[NeedCandidates]) -> tuple[dict, Any]:
     """Every system's ranking. At expert level `cv` and --train-* mean the expert ranker; at institution level
     they leave the ranker out (an outcome ranker cannot learn from institution judgements)."""
-    learned = req.ranker == "cv" or req.train is not None
-    mode = "none" if (req.level != "outcome" and learned) else req.ranker
+    learned, level = req.ranker == "cv" or req.train is not None, level_of(req.level)
+    mode = "none" if (level.votes and learned) else req.ranker
     scores, ranker_info = _ranker_scores(req, s, m, judged, items, mode)
-    if req.level == "outcome":
+    if not level.votes:
         runs = outcome_runs(items, scores, FusionParams.from_settings(s))
     else:
         runs = rolled_runs(items, scores, req.level, VoteParams.from_settings(s), FusionParams.from_settings(s))
-    if req.level == "expert" and req.train is not None:
+    if level is EXPERT and req.train is not None:
         runs["ranker"], ranker_info = _expert_trained_run(s, req.train, m, judged)
-    elif req.level == "expert" and req.ranker == "cv":
+    elif level is EXPERT and req.ranker == "cv":
         runs["ranker"], ranker_info = _expert_ranker_run(m, judged)
     return runs, ranker_info
 
@@ -166,23 +166,23 @@ def run_reverse(req: Request, s: Settings) -> None:
     """Outcome → needs: the judgements inverted, every need ranked for each outcome with a relevant one."""
     judged = read_qrels(req.qrels)
     inverted = invert(judged)
-    with scratch_matcher(s, outcomes=req.outcomes, needs=req.needs, step=_step, served=True) as m:
-        probes = probes_for(m.ctx, list(inverted), req.level)
+    with scratch_context(s, outcomes=req.outcomes, needs=req.needs, step=_step, served=True) as m:
+        probes = probes_for(m, list(inverted), req.level)
         if not probes:
             raise InputError(f"no {req.level} with a relevant need in --qrels is in --outcomes")
-        runs = retrieval_runs(m.ctx, probes)
+        runs = retrieval_runs(m, probes)
         info: Any = None
-        if req.ranker == "cv" and req.level == "outcome":
+        if req.ranker == "cv" and level_of(req.level) is OUTCOME:
             with progress_bar("forward features, every need × judged outcome", len(judged)) as (advance, _):
-                items = forward_items(m.ctx, list(probes), advance)
-            runs["ranker"], chosen = ranker_run(m.ctx, judged, items)
+                items = forward_items(m, list(probes), advance)
+            runs["ranker"], chosen = ranker_run(m, judged, items)
             info = {"protocol": "forward ranker's calibrated P(relevant), nested 5-fold CV by need", "chosen": chosen}
         summary = summarize({o: inverted[o] for o in probes}, runs)
         against_hybrid = summarize({o: inverted[o] for o in probes}, runs, baseline="hybrid")["systems"]
         for name, metrics in summary["systems"].items():
             for metric, values in metrics.items():
                 values["p_vs_hybrid"] = against_hybrid[name][metric]["p_vs_hybrid"]
-        calibration = _served_calibration(m, judged, "needs") if req.level == "outcome" else {}
+        calibration = _served_calibration(m, judged, NEEDS.name) if level_of(req.level) is OUTCOME else {}
         summary.update(
             {"direction": "outcome", "ranker": info, "needs_file": str(req.needs), "embedder": m.embedder.name,
              "calibration": calibration}
@@ -198,18 +198,18 @@ def run_reverse(req: Request, s: Settings) -> None:
             console.print(f"report: {path}")
 
 
-def _served_calibration(m: Matcher, judged: Qrels, direction: str) -> dict[str, Any]:
+def _served_calibration(m: Context, judged: Qrels, direction: str) -> dict[str, Any]:
     """How well each served score of `direction` calibrates into the 匹配度 on these judgements: its level map
     fitted out of fold (folds grouped by query), ECE, AUC and reliability bins (`learn/calibrate.py`)."""
-    probes = len(invert(judged)) if direction == "needs" else len(judged)  # reverse: one probe per judged outcome
+    probes = len(invert(judged)) if level_of(direction).reverse else len(judged)  # reverse: one probe per outcome
     with progress_bar(f"匹配度 calibration ({direction})", probes) as (advance, _):
-        pairs = gather(m.ctx, judged, direction, progress=advance)
+        pairs = gather(m, judged, direction, progress=advance)
     found = {}
     for key in pairs.scores:
         scores, labels = np.array(pairs.scores[key]), np.array(pairs.labels[key])
         level = fit_level(scores, labels, np.array(pairs.groups[key]), "")
         # and the 匹配度 as served today (the shipped maps, fitted on other judgements): data they never saw
-        shipped = reliability(forward.calibrated(m.ctx, key, scores), labels)
+        shipped = reliability(forward.served_probabilities(m, key, scores), labels)
         found[key] = {**level.figures, "served": {k: shipped[k] for k in ("ece", "auc", "bins")}}
         _step(f"匹配度 {key}: ECE {level.figures['ece']:.4f} refitted out of fold, {shipped['ece']:.4f} as served; "
               f"AUC {level.figures['auc']} over {level.figures['pairs']}")  # fmt: skip
@@ -217,13 +217,13 @@ def _served_calibration(m: Matcher, judged: Qrels, direction: str) -> dict[str, 
 
 
 def run_evaluation(req: Request, s: Settings) -> None:
-    if req.direction == "outcome":
+    if req.direction == OUTCOME_SIDE:
         run_reverse(req, s)
         return
     judged = read_qrels(req.qrels)
-    with scratch_matcher(s, outcomes=req.outcomes, needs=req.needs, step=_step, served=True) as m:
+    with scratch_context(s, outcomes=req.outcomes, needs=req.needs, step=_step, served=True) as m:
         with progress_bar("candidates + features", len(judged)) as (advance, _):
-            items = collect(m.ctx, judged, pool=req.pool, level=req.level, progress=advance)
+            items = collect(m, judged, pool=req.pool, level=req.level, progress=advance)
         if not items:
             raise InputError("no judged need of --qrels is in --needs")
         runs, ranker_info = _runs(req, s, m, judged, items)

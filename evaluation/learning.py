@@ -25,6 +25,7 @@ from matcher.ranking.expert.features import EXPERT_FEATURES
 from matcher.ranking.model import Ranker, relevant_at
 from matcher.ranking.outcome.features import FEATURES
 from matcher.ranking.qrels import Qrels, evaluate_run
+from matcher.search.degree import probabilities
 
 BUDGETS = (25, 50, 100, 200, 400, 800)
 HELD_OUT = 0.3
@@ -79,7 +80,7 @@ def _scored(
     if model is None:
         return ts.X[rows, signals.column(signals.fused)], None
     raw = model.decision_function(ts.X[rows])
-    return raw, model.degree_of(raw) / 100
+    return raw, probabilities(model.degree_of(raw))
 
 
 def candidates(ts: JudgedSet, rows: np.ndarray, model: Ranker | None, signals: Signals = OUTCOME) -> list[Candidate]:

@@ -13,6 +13,7 @@ import numpy as np
 from evaluation import charts
 from evaluation.metrics import METRICS
 from evaluation.runner import NeedCandidates
+from matcher.levels import EXPERT, INSTITUTION, level_of
 
 CSS = """
 body{font-family:"Noto Sans CJK SC","PingFang SC","Microsoft YaHei",system-ui,sans-serif;margin:0;
@@ -74,7 +75,7 @@ def _targets_in_top10(items: list[NeedCandidates], run: dict[str, dict[str, floa
     infos = {info.id: info for it in items for info in it.infos.values()}
     for ranking in run.values():
         top = sorted(ranking, key=lambda t: -ranking[t])[:10]
-        if level == "outcome":
+        if not level_of(level).votes:
             counts.update(
                 e.name + "·" + (e.institution.name if e.institution else "")
                 for t in top
@@ -82,17 +83,18 @@ def _targets_in_top10(items: list[NeedCandidates], run: dict[str, dict[str, floa
             )
         else:
             counts.update(top)
-    if not counts and level == "outcome":  # a corpus without experts: coverage of the outcomes themselves
+    if not counts and not level_of(level).votes:  # a corpus without experts: coverage of the outcomes themselves
         for ranking in run.values():
             counts.update(infos[t].title[:20] for t in sorted(ranking, key=lambda t: -ranking[t])[:10] if t in infos)
     return counts
 
 
 def _target_word(level: str, items: list[NeedCandidates]) -> str:
-    if level == "institution":
+    spec = level_of(level)
+    if spec is INSTITUTION:
         return "机构"
     has_experts = any(info.experts for it in items for info in it.infos.values())
-    return "专家" if level == "expert" or has_experts else "成果"
+    return "专家" if spec is EXPERT or has_experts else "成果"
 
 
 def _gini(counts: list[int]) -> float:

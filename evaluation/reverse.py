@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from evaluation.runner import NeedCandidates, cv_scores
 from matcher.index.needs import NeedIndexes
+from matcher.levels import EXPERT, level_of
 from matcher.match import forward
 from matcher.match import reverse as served_reverse
 from matcher.ranking.qrels import Qrels, Ranking
@@ -27,18 +28,18 @@ TIE = 1e-6  # the ranker's decision value breaks ties between equal calibrated p
 
 
 def _needs_by_pk(ctx: Context) -> dict[int, str]:
-    with ctx.sessions() as session:
+    with ctx.session() as session:
         return {pk: nid for pk, nid in session.execute(select(Need.pk, Need.id))}
 
 
 def probes_for(ctx: Context, ids: list[str], level: str = "outcome") -> dict[str, Probe]:
     """A probe for every id of the judgements that the workspace holds: outcomes, or experts (their outcomes)."""
-    table = Outcome if level == "outcome" else Expert
-    with ctx.sessions() as session:
+    table = Expert if level_of(level) is EXPERT else Outcome
+    with ctx.session() as session:
         known = set(session.scalars(select(table.id).where(table.id.in_(ids))))
-    if level == "outcome":
-        return {o: served_reverse.probe(ctx, outcome_id=o) for o in ids if o in known}
-    return {e: served_reverse.probe(ctx, expert_id=e) for e in ids if e in known}
+    if level_of(level) is EXPERT:
+        return {e: served_reverse.probe(ctx, expert_id=e) for e in ids if e in known}
+    return {o: served_reverse.probe(ctx, outcome_id=o) for o in ids if o in known}
 
 
 def votes(rankings: list[np.ndarray]) -> dict[int, float]:
@@ -53,7 +54,7 @@ def votes(rankings: list[np.ndarray]) -> dict[int, float]:
 def retrieval_runs(ctx: Context, probes: dict[str, Probe]) -> dict[str, Ranking]:
     """BM25, dense and hybrid rankings of every need for every probe (each outcome of a probe ranks the needs;
     the rankings are combined as the engine combines them)."""
-    index: NeedIndexes | None = ctx.indexes.needs
+    index: NeedIndexes | None = served_reverse.need_index(ctx)
     assert index is not None, "a fresh index always has a need index"
     names, depth = _needs_by_pk(ctx), index.count
     params = FusionParams.from_settings(ctx.settings)
@@ -69,7 +70,7 @@ def retrieval_runs(ctx: Context, probes: dict[str, Probe]) -> dict[str, Ranking]
 
 def forward_items(ctx: Context, outcome_ids: list[str], progress: Callable[[int], None] | None) -> list[NeedCandidates]:
     """Every need with the forward features of all probe outcomes as its candidates."""
-    with ctx.sessions() as session:
+    with ctx.session() as session:
         pks = list(session.scalars(select(Outcome.pk).where(Outcome.id.in_(outcome_ids)).order_by(Outcome.pk)))
         need_ids = list(session.scalars(select(Need.id).order_by(Need.pk)))
     items = []

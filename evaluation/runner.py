@@ -18,16 +18,19 @@ from sqlalchemy import select
 
 from matcher.errors import InputError
 from matcher.learn.rows import judged_set
+from matcher.levels import EXPERT, FORWARD, level_of
 from matcher.match import forward
 from matcher.ranking.cv import JudgedSet, nested_folds
 from matcher.ranking.model import Ranker, relevant_at
 from matcher.ranking.outcome.features import FEATURES
 from matcher.ranking.outcome.train import OUTCOME_RANKER
 from matcher.ranking.qrels import Qrels
-from matcher.rollup.vote import VoteParams, roll_up
+from matcher.rollup.vote import roll_up
+from matcher.search.degree import probabilities
 from matcher.search.fusion import FusionParams, fuse_scores, vote_weight
 from matcher.search.query import Query
 from matcher.search.results import Components, Scored
+from matcher.search.vote import VoteParams
 from matcher.store.tables import Need, Outcome
 from matcher.store.views import OutcomeInfo
 from matcher.workspace.context import Context
@@ -58,7 +61,7 @@ def collect(
     ctx: Context, qrels: Qrels, *, pool: str, level: str, progress: Callable[[int], None] | None = None
 ) -> list[NeedCandidates]:
     """Candidates and their features for every judged need present in the workspace."""
-    with ctx.sessions() as session:
+    with ctx.session() as session:
         pk_of = {oid: pk for oid, pk in session.execute(select(Outcome.id, Outcome.pk))}
         known = set(session.scalars(select(Need.id)))
     out = []
@@ -66,7 +69,7 @@ def collect(
         if qid not in known:
             continue
         query = forward.need_query(ctx, qid)
-        judged_pks = [pk_of[t] for t in judged if t in pk_of] if level == "outcome" else []
+        judged_pks = [pk_of[t] for t in judged if t in pk_of] if not level_of(level).votes else []
         pks = _pool(ctx, query, pool, judged_pks)
         if pks:
             X, infos = forward.outcome_features(ctx, query, pks)
@@ -137,7 +140,7 @@ def cv_scores(
         chosen.append(best)
         for qid in test:
             scores[qid] = model.decision_function(by_qid[qid].X)
-            probs[qid] = model.match_score(by_qid[qid].X) / 100  # type: ignore[attr-defined]
+            probs[qid] = probabilities(model.match_score(by_qid[qid].X))  # type: ignore[attr-defined]
         if progress:
             progress(1)
     return scores, chosen, probs
@@ -189,11 +192,12 @@ def rolled_runs(
 ) -> dict[str, Ranking]:
     """Expert or institution rankings rolled up from each system's outcome ranking."""
     runs: dict[str, Ranking] = {}
+    spec = level_of(level, FORWARD)
     for system, item, s, order in _system_scores(items, ranker_scores, fusion):
         norm = _normalise(s[order], system)
         scored = [Scored(item.pks[i], float(v), Components(float(v))) for i, v in zip(order, norm, strict=True)]
-        hits = roll_up(level, scored, item.infos, [], DEPTH, params)
-        runs.setdefault(system, {})[item.qid] = {(h.id if level == "expert" else h.name): float(h.score) for h in hits}
+        hits = roll_up(spec, scored, item.infos, [], DEPTH, params)
+        runs.setdefault(system, {})[item.qid] = {(h.id if spec is EXPERT else h.name): float(h.score) for h in hits}
     return runs
 
 

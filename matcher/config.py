@@ -97,6 +97,12 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed to call the API (CORS).")
     max_request_bytes: int = Field(5_000_000, ge=1000, description="Larger request bodies get 413.")
 
+    @classmethod
+    def for_home(cls, home: Path | None) -> Settings:
+        """The settings of the workspace at `home` (None: MATCHER_HOME, else ./.matcher), the rest from the
+        environment and `.env`."""
+        return cls(home=home) if home else cls()
+
     def workspace(self) -> Workspace:
         return Workspace(self.home, self.cache_dir)
 

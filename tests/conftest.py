@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from matcher.config import Settings
-from matcher.workspace.facade import Matcher
+from matcher.workspace import data
+from matcher.workspace.context import Context, open_context
 
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -117,18 +118,18 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def matcher(settings: Settings, fake_embedder: FakeEmbedder) -> Iterator[Matcher]:
-    m = Matcher(settings, embedder=fake_embedder)
+def matcher(settings: Settings, fake_embedder: FakeEmbedder) -> Iterator[Context]:
+    m = open_context(settings, embedder=fake_embedder)
     yield m
     m.close()
 
 
 @pytest.fixture
-def loaded(matcher: Matcher, tmp_path: Path) -> Matcher:
+def loaded(matcher: Context, tmp_path: Path) -> Context:
     """A workspace holding the tiny corpus, indexed."""
-    matcher.import_file("outcomes", write_jsonl(tmp_path / "outcomes.jsonl", OUTCOMES))
-    matcher.import_file("needs", write_jsonl(tmp_path / "needs.jsonl", NEEDS))
-    matcher.build_index()
+    data.import_file(matcher, "outcomes", write_jsonl(tmp_path / "outcomes.jsonl", OUTCOMES))
+    data.import_file(matcher, "needs", write_jsonl(tmp_path / "needs.jsonl", NEEDS))
+    data.build_index(matcher)
     return matcher
 
 

@@ -11,18 +11,19 @@ from matcher.bundled import default_model_dir, demo_dir, dict_dir
 from matcher.config import Settings
 from matcher.errors import ModelMismatchError
 from matcher.learn.train import train_expert_ranker
+from matcher.match import forward
 from matcher.ranking.model import Ranker
 from matcher.ranking.outcome.train import OUTCOME_RANKER
-from matcher.workspace.facade import Matcher
+from matcher.workspace.context import Context
 from matcher.workspace.served import ModelSlot, load_model
 
 
-def test_expert_ranker_trained_while_serving_is_picked_up_without_reload(loaded: Matcher) -> None:
-    before = loaded.match(loaded.need_query("N2"), level="expert", top=3)
+def test_expert_ranker_trained_while_serving_is_picked_up_without_reload(loaded: Context) -> None:
+    before = forward.match(loaded, forward.need_query(loaded, "N2"), level="expert", top=3)
     assert not before.expert_ranked and "+experts:" not in before.scorer
     judged = {"N1": {"E1": 1}, "N2": {before.hits[-1].id: 1}}
-    train_expert_ranker(loaded.ctx, judged, out=loaded.workspace.models_dir / "expert", name="hot", sources=["inline"])
-    after = loaded.match(loaded.need_query("N2"), level="expert", top=3)  # no reload(): the stamp changed
+    train_expert_ranker(loaded, judged, out=loaded.workspace.models_dir / "expert", name="hot", sources=["inline"])
+    after = forward.match(loaded, forward.need_query(loaded, "N2"), level="expert", top=3)  # no reload(): the stamp changed
     assert after.expert_ranked and after.scorer.endswith("+experts:hot")
 
 

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from matcher.cli import app as cli
 from matcher.cli.state import State
 from matcher.config import Settings
-from matcher.workspace.facade import Matcher
+from matcher.workspace.context import open_context
 from tests.conftest import NEEDS, OUTCOMES, FakeEmbedder, write_jsonl
 
 runner = CliRunner()
@@ -38,7 +38,7 @@ def test_every_command_has_help_text() -> None:
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     fake = FakeEmbedder()
-    monkeypatch.setattr(State, "opener", lambda s: Matcher(s, embedder=fake))
+    monkeypatch.setattr(State, "opener", lambda s: open_context(s, embedder=fake))
     return tmp_path / "ws"
 
 

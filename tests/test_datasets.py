@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from matcher.config import Settings
-from matcher.workspace.facade import Matcher
+from matcher.match import forward
+from matcher.workspace import data
+from matcher.workspace.context import Context, open_context
 from tests.conftest import FakeEmbedder
 
 DATASETS = Path(os.environ.get("MATCHER_DATASETS", Path(__file__).resolve().parents[2] / "shared" / "datasets"))
@@ -22,28 +24,28 @@ pytestmark = [
 ]
 
 
-def _matcher(tmp_path: Path) -> Matcher:
-    return Matcher(Settings(home=tmp_path / "ws", _env_file=None), embedder=FakeEmbedder())  # type: ignore[call-arg]
+def _matcher(tmp_path: Path) -> Context:
+    return open_context(Settings(home=tmp_path / "ws", _env_file=None), embedder=FakeEmbedder())  # type: ignore[call-arg]
 
 
 def test_bdci_dev_outcome_level(tmp_path: Path) -> None:
     m = _matcher(tmp_path)
-    assert m.import_file("outcomes", DATASETS / "bdci2019/dev/outcomes.jsonl").accepted == 3643
-    m.import_file("needs", DATASETS / "bdci2019/dev/needs.jsonl")
-    m.build_index()
+    assert data.import_file(m, "outcomes", DATASETS / "bdci2019/dev/outcomes.jsonl").accepted == 3643
+    data.import_file(m, "needs", DATASETS / "bdci2019/dev/needs.jsonl")
+    data.build_index(m)
     need_id = (DATASETS / "bdci2019/dev/qrels.tsv").read_text(encoding="utf-8").split()[0]
-    result = m.match(m.need_query(need_id), level="outcome", top=10)
+    result = forward.match(m, forward.need_query(m, need_id), level="outcome", top=10)
     assert len(result.hits) == 10 and all(h.components.fused > 0 for h in result.hits)
     assert any(h.matched_terms for h in result.hits)
 
 
 def test_nsfc_expert_and_institution_levels(tmp_path: Path) -> None:
     m = _matcher(tmp_path)
-    m.import_file("outcomes", DATASETS / "nsfc_experts/outcomes.jsonl")
-    m.import_file("needs", DATASETS / "nsfc_experts/dev/needs.jsonl")
-    m.build_index()
-    query = m.need_query((DATASETS / "nsfc_experts/dev/qrels_experts.tsv").read_text(encoding="utf-8").split()[0])
-    experts = m.match(query, level="expert", top=10).hits
-    institutions = m.match(query, level="institution", top=10).hits
+    data.import_file(m, "outcomes", DATASETS / "nsfc_experts/outcomes.jsonl")
+    data.import_file(m, "needs", DATASETS / "nsfc_experts/dev/needs.jsonl")
+    data.build_index(m)
+    query = forward.need_query(m, (DATASETS / "nsfc_experts/dev/qrels_experts.tsv").read_text(encoding="utf-8").split()[0])
+    experts = forward.match(m, query, level="expert", top=10).hits
+    institutions = forward.match(m, query, level="institution", top=10).hits
     assert len(experts) == 10 and experts[0].evidence and experts[0].institution
     assert len(institutions) == 10 and institutions[0].n_outcomes >= 1

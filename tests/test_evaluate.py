@@ -12,14 +12,14 @@ from typer.testing import CliRunner
 
 import evaluation.evaluate
 from matcher.cli import app as cli
-from matcher.workspace.scratch import scratch_matcher
+from matcher.workspace.scratch import scratch_context
 from tests.conftest import NEEDS, OUTCOMES, FakeEmbedder, write_jsonl
 
 
 @pytest.fixture
 def files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
     monkeypatch.setattr(
-        evaluation.evaluate, "scratch_matcher", functools.partial(scratch_matcher, embedder=FakeEmbedder())
+        evaluation.evaluate, "scratch_context", functools.partial(scratch_context, embedder=FakeEmbedder())
     )
     (tmp_path / "q_outcomes.tsv").write_text("N1 0 O1 3\nN1 0 O2 1\nN2 0 O4 3\nN2 0 O3 2\n", encoding="utf-8")
     (tmp_path / "q_experts.tsv").write_text("N1 0 E1 1\nN2 0 E1 1\n", encoding="utf-8")

@@ -27,7 +27,7 @@ from matcher.ranking.expert.train import EXPERT_RANKER
 from matcher.ranking.qrels import evaluate_run
 from matcher.ranking.training import fit_ranker
 from matcher.store.tables import Expert, Outcome
-from matcher.workspace.facade import Matcher
+from matcher.workspace.context import Context
 
 
 def test_vote_and_bigrams_by_hand() -> None:
@@ -64,8 +64,8 @@ def test_mrr_by_hand() -> None:
     assert evaluate_run(qrels, ts.run(np.arange(6), scores), "mrr") == pytest.approx((1 / 3 + 0) / 2)
 
 
-def test_expert_candidates_on_a_workspace(loaded: Matcher) -> None:
-    found = forward.expert_pool(loaded.ctx, loaded.need_query("N2"))
+def test_expert_candidates_on_a_workspace(loaded: Context) -> None:
+    found = forward.expert_pool(loaded, forward.need_query(loaded, "N2"))
     assert found.X.shape == (len(found.ids), len(EXPERT_FEATURES)) and len(found.ids) >= 2
     votes = found.X[:, EXPERT_FEATURES.index("vote_hybrid")]
     assert list(votes) == sorted(votes, reverse=True)
@@ -78,16 +78,16 @@ def test_expert_candidates_on_a_workspace(loaded: Matcher) -> None:
     assert one.any() and np.allclose(col["cos_centroid"][one], col["cos_max"][one])  # one outcome: its own centroid
     assert (col["colleague_vote"] == 0).all()  # the expert's own outcomes never count as colleagues'
     by_vote = PoolParams(vote_top=1, dense_top=0, profile_top=0)
-    assert forward.expert_pool(loaded.ctx, loaded.need_query("N2"), pool=by_vote).ids == found.ids[:1]
+    assert forward.expert_pool(loaded, forward.need_query(loaded, "N2"), pool=by_vote).ids == found.ids[:1]
 
 
-def test_prf_feature_is_the_best_outcome_against_the_fused_head(loaded: Matcher) -> None:
-    query = loaded.need_query("N2")
-    found = forward.expert_pool(loaded.ctx, query)
-    head = loaded.indexes.dense.vectors([s.pk for s in forward.candidates(loaded.ctx, query)[:5]]).mean(axis=0)
-    with loaded.sessions() as session:
+def test_prf_feature_is_the_best_outcome_against_the_fused_head(loaded: Context) -> None:
+    query = forward.need_query(loaded, "N2")
+    found = forward.expert_pool(loaded, query)
+    head = loaded.snapshot().indexes.dense.vectors([s.pk for s in forward.candidates(loaded, query)[:5]]).mean(axis=0)
+    with loaded.session() as session:
         pks = list(session.scalars(select(Outcome.pk).where(Outcome.id.in_(["O1", "O2"]))))  # 周建国's
-    expected = float((loaded.indexes.dense.vectors(pks) @ (head / np.linalg.norm(head))).max())
+    expected = float((loaded.snapshot().indexes.dense.vectors(pks) @ (head / np.linalg.norm(head))).max())
     got = found.X[found.ids.index("E1"), EXPERT_FEATURES.index("cos_prf_max")]
     assert got == pytest.approx(expected, abs=1e-5)
 
@@ -97,8 +97,8 @@ def test_top_by_by_hand() -> None:
     assert top_by(np.array([0.2, 0.9]), 0) == set() and top_by(np.array([]), 3) == set()
 
 
-def test_profile_documents_join_an_experts_outcomes(loaded: Matcher) -> None:
-    with loaded.sessions() as session:
+def test_profile_documents_join_an_experts_outcomes(loaded: Context) -> None:
+    with loaded.session() as session:
         terms = outcome_terms(session)
         pks, docs = expert_documents(session, terms)
         o1, o2 = (session.scalar(select(Outcome).where(Outcome.id == i)) for i in ("O1", "O2"))
@@ -106,17 +106,17 @@ def test_profile_documents_join_an_experts_outcomes(loaded: Matcher) -> None:
         assert o1 is not None and o2 is not None
         assert docs[pks.index(e1)] == terms[o1.pk] + terms[o2.pk]
         assert terms[o1.pk][: len(o1.tokens.split())] == o1.tokens.split()  # jieba tokens first, then bigrams
-    assert loaded.indexes.experts is not None and loaded.indexes.experts.count == len(pks) == 4
+    assert loaded.snapshot().indexes.experts is not None and loaded.snapshot().indexes.experts.count == len(pks) == 4
 
 
-def test_profile_bm25_alone_fills_the_pool(loaded: Matcher) -> None:
+def test_profile_bm25_alone_fills_the_pool(loaded: Context) -> None:
     """With vote and dense sources off, the pool is the best profile: 周建国's record (O1 + O2) for the foundry
     need; both his outcomes come as extra roll-up items that add no vote."""
     only_profile = PoolParams(vote_top=0, dense_top=0, profile_top=1)
-    found = forward.expert_pool(loaded.ctx, loaded.need_query("N1"), pool=only_profile)
+    found = forward.expert_pool(loaded, forward.need_query(loaded, "N1"), pool=only_profile)
     assert found.ids == ["E1"]
     assert found.X[0, EXPERT_FEATURES.index("profile_bm25")] > 0
-    with loaded.sessions() as session:
+    with loaded.session() as session:
         ids = {session.get(Outcome, s.pk).id for s in found.extra}  # type: ignore[union-attr]
     assert ids == {"O1", "O2"} and all(s.score == 0.0 for s in found.extra)
 
@@ -173,24 +173,24 @@ def test_select_learns_and_round_trips(tmp_path: Path) -> None:
         EXPERT_RANKER.load(tmp_path / "m")
 
 
-def test_trained_expert_ranker_reorders_expert_matches(loaded: Matcher) -> None:
+def test_trained_expert_ranker_reorders_expert_matches(loaded: Context) -> None:
     from matcher.learn.train import train_expert_ranker
 
-    before = loaded.match(loaded.need_query("N2"), level="expert", top=3)
+    before = forward.match(loaded, forward.need_query(loaded, "N2"), level="expert", top=3)
     assert "+experts:" not in before.scorer  # nothing trained yet
     judged = {"N1": {"E1": 1}, "N2": {before.hits[-1].id: 1}}
     params = train_expert_ranker(
         loaded, judged, out=loaded.workspace.models_dir / "expert", name="tiny", sources=["inline"]
     )
     assert params["training"]["relevant"] == 2 and params["embedder"] == "fake/bigram-64"
-    loaded.reload()
-    after = loaded.match(loaded.need_query("N2"), level="expert", top=3)
+    loaded.served.reload()
+    after = forward.match(loaded, forward.need_query(loaded, "N2"), level="expert", top=3)
     assert after.scorer.endswith("+experts:tiny")
     assert {h.id for h in after.hits} == {h.id for h in before.hits}
     scores = [h.score for h in after.hits]
     assert scores == sorted(scores, reverse=True) and all(0.0 <= s <= 1.0 for s in scores)
     assert [h.rank for h in after.hits] == [1, 2, 3]
-    assert "+experts:" not in loaded.match(loaded.need_query("N2"), level="institution").scorer
+    assert "+experts:" not in forward.match(loaded, forward.need_query(loaded, "N2"), level="institution").scorer
 
 
 @pytest.mark.parametrize(

@@ -7,16 +7,16 @@ from __future__ import annotations
 import pytest
 
 from matcher.errors import ConflictError
+from matcher.match import forward
 from matcher.plan import service
 from matcher.services.feedback import record_feedback
 from matcher.services.needs import update_need
-from matcher.store.db import transaction
 from matcher.store.stages import is_forward
-from matcher.workspace.facade import Matcher
+from matcher.workspace.context import Context
 
 
-def _decide(m: Matcher, target: str, stage: str, *, level: str = "expert", correction: bool = False) -> bool:
-    with transaction(m.sessions) as session:
+def _decide(m: Context, target: str, stage: str, *, level: str = "expert", correction: bool = False) -> bool:
+    with m.session(write=True) as session:
         reason = "不做此方向" if stage == "rejected" else None
         row = record_feedback(session, need_id="N1", level=level, target_id=target, stage=stage, reason=reason,
                               actor="t", correction=correction)  # fmt: skip
@@ -29,11 +29,11 @@ def test_forward_moves_by_hand() -> None:
     assert not is_forward("signed", "contacted") and not is_forward("rejected", "contacted")
 
 
-def test_a_rejected_expert_leaves_the_list_and_a_rejected_institution_every_plan(loaded: Matcher) -> None:
-    first = loaded.match(loaded.need_query("N1"), level="expert", top=5)
+def test_a_rejected_expert_leaves_the_list_and_a_rejected_institution_every_plan(loaded: Context) -> None:
+    first = forward.match(loaded, forward.need_query(loaded, "N1"), level="expert", top=5)
     top = first.hits[0]
     _decide(loaded, top.id, "rejected")
-    after = loaded.match(loaded.need_query("N1"), level="expert", top=5)
+    after = forward.match(loaded, forward.need_query(loaded, "N1"), level="expert", top=5)
     assert top.id not in [h.id for h in after.hits] and [h.rank for h in after.hits] == list(
         range(1, len(after.hits) + 1)
     )
@@ -45,12 +45,12 @@ def test_a_rejected_expert_leaves_the_list_and_a_rejected_institution_every_plan
                for p in service.pairings(loaded, min_degree=0.0))  # fmt: skip
 
 
-def test_a_step_back_is_a_correction_and_a_closed_need_takes_no_decision(loaded: Matcher) -> None:
+def test_a_step_back_is_a_correction_and_a_closed_need_takes_no_decision(loaded: Context) -> None:
     assert _decide(loaded, "E1", "contacted") is False and _decide(loaded, "E1", "signed") is False
     with pytest.raises(ConflictError, match="是更正"):
         _decide(loaded, "E1", "contacted")
     assert _decide(loaded, "E1", "contacted", correction=True) is True
-    with transaction(loaded.sessions) as session:
+    with loaded.session(write=True) as session:
         update_need(session, need_id="N1", changes={"status": "closed"})
     with pytest.raises(ConflictError, match="已关闭"):
         _decide(loaded, "E1", "meeting")

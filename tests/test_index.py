@@ -10,8 +10,10 @@ from sqlalchemy import delete, update
 from matcher.errors import IndexMismatchError
 from matcher.index.dense import DenseIndex
 from matcher.index.lexical import LexicalIndex
+from matcher.match import forward
 from matcher.store.tables import Outcome
-from matcher.workspace.facade import Matcher
+from matcher.workspace import data
+from matcher.workspace.context import Context, open_context
 from tests.conftest import FakeEmbedder, write_jsonl
 
 
@@ -85,52 +87,52 @@ def test_a_bm25_index_over_other_terms_is_refused(tmp_path: Path) -> None:
         LexicalIndex.load(tmp_path / "l")
 
 
-def test_incremental_build_embeds_only_changes(loaded: Matcher, fake_embedder: FakeEmbedder) -> None:
+def test_incremental_build_embeds_only_changes(loaded: Context, fake_embedder: FakeEmbedder) -> None:
     before = fake_embedder.calls
-    report = loaded.build_index()
+    report = data.build_index(loaded)
     assert (report.added, report.updated, report.removed, fake_embedder.calls) == (0, 0, 0, before)
-    with loaded.sessions() as s, s.begin():
+    with loaded.session(write=True) as s:
         s.execute(update(Outcome).where(Outcome.id == "O1").values(text_hash="changed"))
         s.execute(delete(Outcome).where(Outcome.id == "O5"))
-    report = loaded.build_index()
+    report = data.build_index(loaded)
     assert (report.updated, report.removed, report.total) == (1, 0 + 1, 4)
-    assert loaded.verify_index()["ok"]
+    assert data.verify_index(loaded)["ok"]
 
 
-def test_workspace_with_another_embedder_is_refused(loaded: Matcher) -> None:
-    other = Matcher(loaded.settings, embedder=type("Other", (FakeEmbedder,), {"name": "fake/other"})())
+def test_workspace_with_another_embedder_is_refused(loaded: Context) -> None:
+    other = open_context(loaded.settings, embedder=type("Other", (FakeEmbedder,), {"name": "fake/other"})())
     with pytest.raises(IndexMismatchError, match="index build --full"):
-        other.match(other.text_query("铸造涂料"))
+        forward.match(other, forward.text_query(other, "铸造涂料"))
 
 
-def test_verify_compares_content_not_just_counts(loaded: Matcher, tmp_path: Path) -> None:
-    assert loaded.verify_index()["ok"]
+def test_verify_compares_content_not_just_counts(loaded: Context, tmp_path: Path) -> None:
+    assert data.verify_index(loaded)["ok"]
     changed = [{"id": "O3", "kind": "paper", "title": "锂离子电池荷电状态估计新方法", "abstract": "改写后的摘要。"}]
-    loaded.import_file("outcomes", write_jsonl(tmp_path / "changed.jsonl", changed))
-    report = loaded.verify_index()
+    data.import_file(loaded, "outcomes", write_jsonl(tmp_path / "changed.jsonl", changed))
+    report = data.verify_index(loaded)
     assert not report["ok"] and (report["changed"], report["missing"], report["deleted"]) == (1, 0, 0)
     assert report["examples"] == {"changed": ["O3"]} and report["indexed"] == report["stored"] == 5
-    assert loaded.build_index().updated == 1 and loaded.verify_index()["ok"]
+    assert data.build_index(loaded).updated == 1 and data.verify_index(loaded)["ok"]
 
 
-def test_a_corrupted_dense_index_is_rebuilt_by_a_plain_build(loaded: Matcher) -> None:
+def test_a_corrupted_dense_index_is_rebuilt_by_a_plain_build(loaded: Context) -> None:
     (loaded.workspace.index_dir / "dense" / "dense.faiss").write_bytes(b"garbage")
-    loaded.reload()
+    loaded.served.reload()
     with pytest.raises(IndexMismatchError, match="corrupted"):
-        loaded.match(loaded.text_query("铸造涂料"))
-    report = loaded.build_index()  # no --full needed: the unusable index is rebuilt from scratch
+        forward.match(loaded, forward.text_query(loaded, "铸造涂料"))
+    report = data.build_index(loaded)  # no --full needed: the unusable index is rebuilt from scratch
     assert report.full and report.embedded == report.total == 5
-    assert loaded.match(loaded.text_query("铸造涂料"), level="outcome").hits[0].id in {"O1", "O2"}
+    assert forward.match(loaded, forward.text_query(loaded, "铸造涂料"), level="outcome").hits[0].id in {"O1", "O2"}
 
 
-def test_editing_a_part_manifest_is_detected(loaded: Matcher) -> None:
+def test_editing_a_part_manifest_is_detected(loaded: Context) -> None:
     path = loaded.workspace.index_dir / "dense" / "params.json"
     params = json.loads(path.read_text(encoding="utf-8"))
     params["files"]["dense.faiss"] = "0" * 64  # hide a corrupted dense.faiss behind an edited manifest
     path.write_text(json.dumps(params), encoding="utf-8")
-    loaded.reload()
+    loaded.served.reload()
     with pytest.raises(IndexMismatchError, match=r"dense/params\.json is corrupted"):
-        loaded.match(loaded.text_query("铸造涂料"))
+        forward.match(loaded, forward.text_query(loaded, "铸造涂料"))
 
 
 @pytest.mark.parametrize("kind", ["flat", "ivf"])

@@ -18,57 +18,57 @@ from matcher.learn.retrain import retrain
 from matcher.ranking.qrels import read_qrels
 from matcher.services import judgements as svc
 from matcher.services.feedback import record_feedback
-from matcher.store.db import transaction
-from matcher.workspace.facade import Matcher
+from matcher.workspace import data
+from matcher.workspace.context import Context, open_context
 from tests.conftest import FakeEmbedder
 
 
 @pytest.fixture
-def demo(tmp_path: Path) -> Iterator[Matcher]:
+def demo(tmp_path: Path) -> Iterator[Context]:
     """The demo corpus (406 outcomes, 124 needs) indexed with the fake embedder; no ranker served (the bundled one
     was trained with another embedder) until the workspace trains its own."""
     settings = Settings(home=tmp_path / "ws", database_url=None, _env_file=None)  # type: ignore[call-arg]
-    matcher = Matcher(settings, embedder=FakeEmbedder())
+    matcher = open_context(settings, embedder=FakeEmbedder())
     for kind in ("outcomes", "needs"):
-        matcher.import_file(kind, demo_dir() / f"{kind}.jsonl")
-    matcher.build_index()
+        data.import_file(matcher, kind, demo_dir() / f"{kind}.jsonl")
+    data.build_index(matcher)
     yield matcher
     matcher.close()
 
 
-def _judge(m: Matcher, need: str, target: str, grade: int | None) -> None:
-    with transaction(m.sessions) as session:
+def _judge(m: Context, need: str, target: str, grade: int | None) -> None:
+    with m.session(write=True) as session:
         svc.record_judgement(session, need_id=need, level="outcome", target_id=target, grade=grade, actor="王芳")
 
 
-def test_a_pair_keeps_its_latest_grade_and_skips_are_not_judgements(demo: Matcher) -> None:
+def test_a_pair_keeps_its_latest_grade_and_skips_are_not_judgements(demo: Context) -> None:
     _judge(demo, "DEMO-N001", "DEMO-m001", 2)
     _judge(demo, "DEMO-N001", "DEMO-m001", 3)
     _judge(demo, "DEMO-N001", "DEMO-m002", None)
-    with demo.sessions() as session:
+    with demo.session() as session:
         assert svc.judgement_qrels(session) == {"DEMO-N001": {"DEMO-m001": 3}}
         assert svc.decided_pairs(session) == {("DEMO-N001", "DEMO-m001"), ("DEMO-N001", "DEMO-m002")}
         counts = svc.judgement_counts(session)
     assert (counts["judged"], counts["skipped"], counts["by_grade"]) == (1, 1, {"非常相关": 1})
-    with transaction(demo.sessions) as session, pytest.raises(InputError, match="0–3"):
+    with demo.session(write=True) as session, pytest.raises(InputError, match="0–3"):
         svc.record_judgement(session, need_id="DEMO-N001", level="outcome", target_id="DEMO-m001", grade=4, actor="x")
-    with transaction(demo.sessions) as session, pytest.raises(NotFoundError):
+    with demo.session(write=True) as session, pytest.raises(NotFoundError):
         svc.record_judgement(session, need_id="DEMO-N001", level="outcome", target_id="nope", grade=1, actor="x")
 
 
-def test_feedback_counts_as_judgements_and_a_judgement_wins(demo: Matcher) -> None:
-    with transaction(demo.sessions) as session:
+def test_feedback_counts_as_judgements_and_a_judgement_wins(demo: Context) -> None:
+    with demo.session(write=True) as session:
         record_feedback(session, need_id="DEMO-N002", level="outcome", target_id="DEMO-m010", stage="signed",
                         reason=None, actor="t")  # fmt: skip
         record_feedback(session, need_id="DEMO-N002", level="outcome", target_id="DEMO-m011", stage="rejected",
                         reason="方向不符", actor="t")  # fmt: skip
     _judge(demo, "DEMO-N002", "DEMO-m010", 1)
-    with demo.sessions() as session:
+    with demo.session() as session:
         assert svc.training_qrels(session) == {"DEMO-N002": {"DEMO-m010": 1, "DEMO-m011": 0}}
         assert ("DEMO-N002", "DEMO-m011") in svc.decided_pairs(session)
 
 
-def test_qrels_round_trip_through_the_cli(demo: Matcher, tmp_path: Path) -> None:
+def test_qrels_round_trip_through_the_cli(demo: Context, tmp_path: Path) -> None:
     runner, home = CliRunner(), str(demo.settings.home)
     source = demo_dir() / "qrels.tsv"
     done = runner.invoke(app, ["--home", home, "judgements", "import", str(source), "--who", "李明"])
@@ -81,32 +81,32 @@ def test_qrels_round_trip_through_the_cli(demo: Matcher, tmp_path: Path) -> None
     assert read_qrels(out) == read_qrels(source)
 
 
-def test_proposals_spread_over_needs_and_never_repeat_a_decided_pair(demo: Matcher) -> None:
-    first = propose(demo.ctx, count=10)
+def test_proposals_spread_over_needs_and_never_repeat_a_decided_pair(demo: Context) -> None:
+    first = propose(demo, count=10)
     assert len(first) == 10 and len({p.need_id for p in first}) >= 5
     assert all(p.title and 0 <= p.degree <= 100 for p in first)
     for p in first[:3]:
         _judge(demo, p.need_id, p.target_id, 2)
     _judge(demo, first[3].need_id, first[3].target_id, None)  # skipped
     gone = {(p.need_id, p.target_id) for p in first[:4]}
-    later = propose(demo.ctx, count=30)
+    later = propose(demo, count=30)
     assert not gone & {(p.need_id, p.target_id) for p in later}
     assert len({(p.need_id, p.target_id) for p in later}) == len(later)
 
 
-def test_retraining_is_kept_only_when_it_beats_what_is_served(demo: Matcher) -> None:
+def test_retraining_is_kept_only_when_it_beats_what_is_served(demo: Context) -> None:
     models = demo.settings.workspace().models_dir
     with pytest.raises(ConflictError, match="判断还不够"):
-        retrain(demo.ctx, out=models / "active", calibration_out=models / "calibration", name="r")
-    with transaction(demo.sessions) as session:
+        retrain(demo, out=models / "active", calibration_out=models / "calibration", name="r")
+    with demo.session(write=True) as session:
         svc.import_judgements(session, read_qrels(demo_dir() / "qrels.tsv"), level="outcome", actor="t", source="q")
-    first = retrain(demo.ctx, out=models / "active", calibration_out=models / "calibration", name="r")
+    first = retrain(demo, out=models / "active", calibration_out=models / "calibration", name="r")
     assert first.kept and first.served_by == "融合检索" and first.new > first.served
     assert "335 pairs" in (models / "active" / "card.md").read_text(encoding="utf-8")
     assert (models / "calibration" / "calibration.json").exists()
     saved = (models / "active" / "params.json").read_bytes()
     # now the served ranker is the one fitted on every judgement: scoring those folds it saw, a model fitted
     # without each fold cannot beat it, and the active model stays as it is
-    second = retrain(demo.ctx, out=models / "active", calibration_out=models / "calibration", name="r2")
+    second = retrain(demo, out=models / "active", calibration_out=models / "calibration", name="r2")
     assert not second.kept and second.served_by.startswith("当前排序模型") and second.new <= second.served
     assert (models / "active" / "params.json").read_bytes() == saved

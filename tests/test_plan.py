@@ -15,7 +15,8 @@ from matcher.cli.state import State
 from matcher.plan.matches import Candidate, NeedMatches
 from matcher.plan.pairings import all_pairs, top_per
 from matcher.plan.visits import make_plan
-from matcher.workspace.facade import Matcher
+from matcher.workspace import data
+from matcher.workspace.context import Context, open_context
 from tests.conftest import NEEDS, OUTCOMES, FakeEmbedder, write_jsonl
 
 
@@ -75,7 +76,7 @@ runner = CliRunner()
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     fake = FakeEmbedder()
-    monkeypatch.setattr(State, "opener", lambda s: Matcher(s, embedder=fake))
+    monkeypatch.setattr(State, "opener", lambda s: open_context(s, embedder=fake))
     home = tmp_path / "ws"
     needs = [*NEEDS, {"id": "N3", "title": "铸造涂料国产化", "description": "锆英粉涂料。", "organization": "沈铸所"}]
     for kind, rows in (("outcomes", OUTCOMES), ("needs", needs)):
@@ -145,7 +146,7 @@ def test_plans_are_stored_and_read_back(home: Path) -> None:
 
 
 def test_region_matches_are_remembered_until_a_need_a_decision_or_an_artifact_changes(
-    loaded: Matcher, monkeypatch: pytest.MonkeyPatch
+    loaded: Context, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Pairings and plans run one match per need: the second time over the same region every match is remembered;
     editing a need or deciding on one of its pairings recomputes that need only; an accepted expert decision (the
@@ -154,7 +155,6 @@ def test_region_matches_are_remembered_until_a_need_a_decision_or_an_artifact_ch
     from matcher.plan import service
     from matcher.services.feedback import record_feedback
     from matcher.services.needs import update_need
-    from matcher.store.db import transaction
 
     calls: list[str | None] = []
     real = forward.match
@@ -164,20 +164,20 @@ def test_region_matches_are_remembered_until_a_need_a_decision_or_an_artifact_ch
     first = service.pairings(loaded, min_degree=0.0)
     assert sorted(calls) == ["N1", "N2"]
     assert service.pairings(loaded, min_degree=0.0) == first and len(calls) == 2
-    with transaction(loaded.sessions) as session:
+    with loaded.session(write=True) as session:
         update_need(session, need_id="N2", changes={"description": "需要电池热失控预警算法，兼顾 SOC 估计。"})
     service.pairings(loaded, min_degree=0.0)
     assert calls[2:] == ["N2"]
-    with transaction(loaded.sessions) as session:
+    with loaded.session(write=True) as session:
         record_feedback(
             session, need_id="N1", level="outcome", target_id="O1", stage="contacted", reason=None, actor="t"
         )
     service.pairings(loaded, min_degree=0.0)
     assert calls[3:] == ["N1"]
-    with transaction(loaded.sessions) as session:
+    with loaded.session(write=True) as session:
         record_feedback(session, need_id="N1", level="expert", target_id="E1", stage="meeting", reason=None, actor="t")
     service.pairings(loaded, min_degree=0.0)
     assert sorted(calls[4:]) == ["N1", "N2"]
-    loaded.build_index(full=True)
+    data.build_index(loaded, full=True)
     service.pairings(loaded, min_degree=0.0)
     assert sorted(calls[6:]) == ["N1", "N2"]

@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from matcher.config import Settings
-from matcher.workspace.facade import Matcher
+from matcher.match import forward
+from matcher.workspace import data
+from matcher.workspace.context import open_context
 from tests.conftest import NEEDS, OUTCOMES, FakeEmbedder, write_jsonl
 
 pytestmark = pytest.mark.postgres
@@ -15,16 +17,16 @@ pytestmark = pytest.mark.postgres
 
 def test_import_index_and_match_on_postgres(pg_url: str, tmp_path: Path) -> None:
     settings = Settings(home=tmp_path / "ws", database_url=pg_url, _env_file=None)  # type: ignore[call-arg]
-    matcher = Matcher(settings, embedder=FakeEmbedder())
+    matcher = open_context(settings, embedder=FakeEmbedder())
     try:
         path = write_jsonl(tmp_path / "o.jsonl", OUTCOMES)
-        assert matcher.import_file("outcomes", path).accepted == 5
-        assert matcher.import_file("outcomes", path).accepted == 5  # idempotent upsert
-        matcher.import_file("needs", write_jsonl(tmp_path / "n.jsonl", NEEDS))
-        matcher.build_index()
-        stats = matcher.stats()
+        assert data.import_file(matcher, "outcomes", path).accepted == 5
+        assert data.import_file(matcher, "outcomes", path).accepted == 5  # idempotent upsert
+        data.import_file(matcher, "needs", write_jsonl(tmp_path / "n.jsonl", NEEDS))
+        data.build_index(matcher)
+        stats = data.stats(matcher)
         assert (stats["outcomes"], stats["experts"], stats["institutions"]) == (5, 4, 4)
-        hits = matcher.match(matcher.need_query("N1"), level="institution", top=2).hits
+        hits = forward.match(matcher, forward.need_query(matcher, "N1"), level="institution", top=2).hits
         assert hits[0].name == "沈阳铸造研究所有限公司"
     finally:
         matcher.close()

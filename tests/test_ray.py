@@ -9,19 +9,20 @@ import numpy as np
 import pytest
 
 from matcher.config import Settings
-from matcher.workspace.facade import Matcher
+from matcher.workspace import data
+from matcher.workspace.context import Context, open_context
 from tests.conftest import NEEDS, OUTCOMES, write_jsonl
 
 pytestmark = pytest.mark.realmodel
 
 
-def _workspace(tmp_path: Path, name: str) -> Matcher:
+def _workspace(tmp_path: Path, name: str) -> Context:
     # fp32: bf16's rounding depends on the batch's shape (similarities moved by up to 1.3e-4 between Ray's
     # batches of 2 and a local batch of 32), so equality to 1e-6 is checked on the path that has it
     settings = Settings(home=tmp_path / name, embed_precision="fp32", _env_file=None)  # type: ignore[call-arg]
-    matcher = Matcher(settings)
-    matcher.import_file("outcomes", write_jsonl(tmp_path / "o.jsonl", OUTCOMES))
-    matcher.import_file("needs", write_jsonl(tmp_path / "n.jsonl", NEEDS))
+    matcher = open_context(settings)
+    data.import_file(matcher, "outcomes", write_jsonl(tmp_path / "o.jsonl", OUTCOMES))
+    data.import_file(matcher, "needs", write_jsonl(tmp_path / "n.jsonl", NEEDS))
     return matcher
 
 
@@ -36,9 +37,9 @@ def test_an_index_built_through_ray_equals_one_built_without(tmp_path: Path) -> 
     assert len(uncached_texts(*parts, how["max_chars"])) == len(OUTCOMES)
     assert embed_with_ray(*parts, "local", **how, actors=2, batch_size=2, num_cpus=2) == len(OUTCOMES)
     assert uncached_texts(*parts, how["max_chars"]) == [] and embed_with_ray(*parts, "local", **how, num_cpus=2) == 0
-    clustered.build_index()
-    alone.build_index()
-    a, b = clustered.indexes.dense, alone.indexes.dense
+    data.build_index(clustered)
+    data.build_index(alone)
+    a, b = clustered.snapshot().indexes.dense, alone.snapshot().indexes.dense
     assert a.hashes_ == b.hashes_
     query = alone.embedder.encode_queries(["铸件表面涂料"])[0]
     pks = sorted(a.hashes_)

@@ -13,13 +13,15 @@ from matcher.errors import InputError, NotFoundError
 from matcher.index.dense import DenseIndex
 from matcher.index.lexical import LexicalIndex
 from matcher.index.needs import NeedIndexes
+from matcher.match import reverse
 from matcher.rollup.enterprises import enterprise_vote
-from matcher.rollup.vote import VoteParams
 from matcher.search.needs import search_needs
 from matcher.search.probe import Part, Probe
 from matcher.search.retrieve import FusionParams
+from matcher.search.vote import VoteParams
 from matcher.services.feedback import record_feedback
-from matcher.workspace.facade import Matcher
+from matcher.workspace import data
+from matcher.workspace.context import Context
 from tests.conftest import OUTCOMES, write_jsonl
 
 
@@ -93,11 +95,11 @@ INSTITUTIONS = [{"name": "甲重型铸造有限公司", "type": "enterprise", "r
 
 
 @pytest.fixture
-def market(matcher: Matcher, tmp_path: Path) -> Matcher:
-    matcher.import_file("institutions", write_jsonl(tmp_path / "i.jsonl", INSTITUTIONS))
-    matcher.import_file("outcomes", write_jsonl(tmp_path / "o.jsonl", OUTCOMES))
-    matcher.import_file("needs", write_jsonl(tmp_path / "n.jsonl", NEEDS))
-    matcher.build_index()
+def market(matcher: Context, tmp_path: Path) -> Context:
+    data.import_file(matcher, "institutions", write_jsonl(tmp_path / "i.jsonl", INSTITUTIONS))
+    data.import_file(matcher, "outcomes", write_jsonl(tmp_path / "o.jsonl", OUTCOMES))
+    data.import_file(matcher, "needs", write_jsonl(tmp_path / "n.jsonl", NEEDS))
+    data.build_index(matcher)
     return matcher
 
 
@@ -105,29 +107,29 @@ def _ids(result) -> list[str]:  # type: ignore[no-untyped-def]
     return [h.id for h in result.hits]
 
 
-def test_an_outcome_finds_open_needs_but_never_its_own_organisation(market: Matcher) -> None:
-    result = market.reverse(market.probe(outcome_id="O1"), top=10)
+def test_an_outcome_finds_open_needs_but_never_its_own_organisation(market: Context) -> None:
+    result = reverse.reverse(market, reverse.probe(market, outcome_id="O1"), top=10)
     assert _ids(result)[0] in {"N1", "N2"} and "N3" not in _ids(result)  # N3: 沈阳铸造研究所 owns O1
     assert "N5" not in _ids(result)  # closed
     assert result.conflicts_removed == {"own_organization": 1}
     assert result.hits[0].evidence[0].outcome_id == "O1" and result.hits[0].matched_terms
 
 
-def test_rejected_pairs_leave_every_view(market: Matcher) -> None:
-    with market.sessions() as session, session.begin():
+def test_rejected_pairs_leave_every_view(market: Context) -> None:
+    with market.session(write=True) as session:
         record_feedback(
             session, need_id="N1", level="expert", target_id="E1", stage="rejected", reason="不合适", actor="t"
         )
-    for probe in (market.probe(outcome_id="O1"), market.probe(expert_id="E1")):
-        needs = market.reverse(probe, top=10)
+    for probe in (reverse.probe(market, outcome_id="O1"), reverse.probe(market, expert_id="E1")):
+        needs = reverse.reverse(market, probe, top=10)
         assert "N1" not in _ids(needs) and needs.conflicts_removed["rejected"] == 1
-        firms = market.reverse(probe, target="enterprises", top=10)
+        firms = reverse.reverse(market, probe, target="enterprises", top=10)
         assert all(n.id != "N1" for hit in firms.hits for n in hit.evidence)
 
 
-def test_needs_roll_up_to_enterprises_with_aliases_folded(market: Matcher) -> None:
-    needs = market.reverse(market.probe(expert_id="E1"), top=10)
-    firms = market.reverse(market.probe(expert_id="E1"), target="enterprises", top=10)
+def test_needs_roll_up_to_enterprises_with_aliases_folded(market: Context) -> None:
+    needs = reverse.reverse(market, reverse.probe(market, expert_id="E1"), top=10)
+    firms = reverse.reverse(market, reverse.probe(market, expert_id="E1"), target="enterprises", top=10)
     jia = next(h for h in firms.hits if h.name == "甲重型铸造有限公司")
     assert jia.n_needs == 2 and jia.type == "enterprise" and jia.region == "黑龙江"
     scores = {h.id: h.score for h in needs.hits}
@@ -135,10 +137,10 @@ def test_needs_roll_up_to_enterprises_with_aliases_folded(market: Matcher) -> No
     assert firms.hits[0].name == "甲重型铸造有限公司" and [h.rank for h in firms.hits] == [1, 2]
 
 
-def test_region_filter_and_outcome_text(market: Matcher) -> None:
-    result = market.reverse(market.probe(text="动力电池热失控预警算法"), top=3, region="重庆")
+def test_region_filter_and_outcome_text(market: Context) -> None:
+    result = reverse.reverse(market, reverse.probe(market, text="动力电池热失控预警算法"), top=3, region="重庆")
     assert _ids(result) == ["N4"]
-    assert market.reverse(market.probe(institution="上海交大"), top=1).hits[0].id == "N4"
+    assert reverse.reverse(market, reverse.probe(market, institution="上海交大"), top=1).hits[0].id == "N4"
 
 
 @pytest.mark.parametrize(
@@ -152,36 +154,36 @@ def test_region_filter_and_outcome_text(market: Matcher) -> None:
         ({"outcome_id": "O1", "text": "涂料"}, InputError),
     ],
 )
-def test_bad_probes_are_clear_errors(market: Matcher, probe: dict[str, str], error: type[Exception]) -> None:
+def test_bad_probes_are_clear_errors(market: Context, probe: dict[str, str], error: type[Exception]) -> None:
     with pytest.raises(error):
-        market.probe(**probe)
+        reverse.probe(market, **probe)
 
 
-def test_bad_reverse_parameters(market: Matcher) -> None:
-    probe = market.probe(outcome_id="O1")
+def test_bad_reverse_parameters(market: Context) -> None:
+    probe = reverse.probe(market, outcome_id="O1")
     for kwargs in ({"target": "people"}, {"top": 0}, {"region": "  "}):
         with pytest.raises(InputError):
-            market.reverse(probe, **kwargs)  # type: ignore[arg-type]
+            reverse.reverse(market, probe, **kwargs)  # type: ignore[arg-type]
 
 
-def test_needs_saved_after_the_build_are_found_at_once(market: Matcher, tmp_path: Path) -> None:
-    assert "N9" not in _ids(market.reverse(market.probe(outcome_id="O1"), top=10))
+def test_needs_saved_after_the_build_are_found_at_once(market: Context, tmp_path: Path) -> None:
+    assert "N9" not in _ids(reverse.reverse(market, reverse.probe(market, outcome_id="O1"), top=10))
     extra = [{"id": "N9", "title": "铸造涂料烘干", "description": "锆英粉涂料烘干工艺。"}]
-    market.import_file("needs", write_jsonl(tmp_path / "n9.jsonl", extra))  # no index build
-    result = market.reverse(market.probe(outcome_id="O1"), top=10)
+    data.import_file(market, "needs", write_jsonl(tmp_path / "n9.jsonl", extra))  # no index build
+    result = reverse.reverse(market, reverse.probe(market, outcome_id="O1"), top=10)
     assert "N9" in _ids(result) and result.notice is None
-    held = market.indexes.needs
+    held = market.snapshot().indexes.needs
     assert held is not None and held.count == len(NEEDS) + 1
-    market.reverse(market.probe(outcome_id="O1"), top=10)
-    assert market.indexes.needs is held  # nothing changed since: the same index, not another rebuild
-    market.import_file("needs", write_jsonl(tmp_path / "n9b.jsonl", [{**extra[0], "title": "动力电池热失控预警"}]))
-    edited = market.reverse(market.probe(text="动力电池热失控预警算法"), top=2)
+    reverse.reverse(market, reverse.probe(market, outcome_id="O1"), top=10)
+    assert market.snapshot().indexes.needs is held  # nothing changed since: the same index, not another rebuild
+    data.import_file(market, "needs", write_jsonl(tmp_path / "n9b.jsonl", [{**extra[0], "title": "动力电池热失控预警"}]))
+    edited = reverse.reverse(market, reverse.probe(market, text="动力电池热失控预警算法"), top=2)
     assert "N9" in _ids(edited)  # an edited text is searched as it is now
 
 
-def test_an_expert_without_outcomes_finds_nothing_and_says_why(market: Matcher) -> None:
+def test_an_expert_without_outcomes_finds_nothing_and_says_why(market: Context) -> None:
     from matcher.records import ExpertRecord
 
-    market.upsert("experts", [ExpertRecord(id="X-new", name="新专家")])
-    result = market.reverse(market.probe(expert_id="X-new"), target="enterprises")
+    data.upsert(market, "experts", [ExpertRecord(id="X-new", name="新专家")])
+    result = reverse.reverse(market, reverse.probe(market, expert_id="X-new"), target="enterprises")
     assert result.hits == [] and "专家 新专家 暂无成果" in (result.notice or "")

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from matcher.rollup.vote import VoteParams, expert_hits, institution_hits, recency
+from matcher.rollup.vote import expert_hits, institution_hits, recency
 from matcher.search.results import Components, Scored
+from matcher.search.vote import VoteParams
 from matcher.store.views import ExpertInfo, InstitutionInfo, OutcomeInfo
 
 UNI = InstitutionInfo(1, "I1", "重庆大学", "university", "重庆")

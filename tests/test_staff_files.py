@@ -19,7 +19,8 @@ from matcher.ingest.columns import guess, header_key
 from matcher.ingest.shape import kind_of, patent_key, region_name, year_of
 from matcher.services.catalog import list_merges
 from matcher.store.tables import Expert, Need, Outcome
-from matcher.workspace.facade import Matcher
+from matcher.workspace import data
+from matcher.workspace.context import Context, open_context
 
 NEED_HEADERS = ["序号", "需求名称", "需求描述", "预期目标", "企业名称", "所在地区", "联系人", "联系电话"]
 NEED_ROWS = [
@@ -55,8 +56,8 @@ def docx_form(path: Path, cells: list[tuple[str, str]], columns: int = 2) -> Pat
     return path
 
 
-def stored(matcher: Matcher, table: Any) -> list[Any]:
-    with matcher.sessions() as session:
+def stored(matcher: Context, table: Any) -> list[Any]:
+    with matcher.session() as session:
         return list(session.scalars(select(table).order_by(table.pk)))
 
 
@@ -91,9 +92,9 @@ def test_values_read_as_staff_write_them() -> None:
 
 
 # -- needs from a staff sheet ------------------------------------------------------------------------------------
-def test_a_staff_need_sheet_goes_in_as_it_is_and_again_changes_nothing(matcher: Matcher, tmp_path: Path) -> None:
+def test_a_staff_need_sheet_goes_in_as_it_is_and_again_changes_nothing(matcher: Context, tmp_path: Path) -> None:
     path = xlsx(tmp_path / "需求.xlsx", NEED_HEADERS, NEED_ROWS)
-    report = matcher.import_file("needs", path)
+    report = data.import_file(matcher, "needs", path)
     assert (report.accepted, report.rejected) == (2, 0) and report.ignored == ["序号"]
     first, second = stored(matcher, Need)
     assert first.title == "高档机床铸件涂料开发" and first.organization == "齐齐哈尔重型铸造有限公司"
@@ -103,19 +104,19 @@ def test_a_staff_need_sheet_goes_in_as_it_is_and_again_changes_nothing(matcher: 
     assert "13800000000" not in first.description  # contacts never reach the embedded text
     assert first.id.startswith("N") and len({first.id, second.id}) == 2
     before = [(n.id, n.title, n.description, n.updated_at) for n in stored(matcher, Need)]
-    assert matcher.import_file("needs", path).accepted == 2
+    assert data.import_file(matcher, "needs", path).accepted == 2
     assert [(n.id, n.title, n.description, n.updated_at) for n in stored(matcher, Need)] == before
     edited = [list(NEED_ROWS[0]), list(NEED_ROWS[1])]
     edited[0][2] = "现用涂料抗粘砂能力不足，铸件重 2—8 吨。"
-    matcher.import_file("needs", xlsx(tmp_path / "需求2.xlsx", NEED_HEADERS, edited))
+    data.import_file(matcher, "needs", xlsx(tmp_path / "需求2.xlsx", NEED_HEADERS, edited))
     after = stored(matcher, Need)
     assert len(after) == 2 and after[0].id == first.id and "2—8 吨" in after[0].description
 
 
-def test_gbk_csv_is_read_without_mangling(matcher: Matcher, tmp_path: Path) -> None:
+def test_gbk_csv_is_read_without_mangling(matcher: Context, tmp_path: Path) -> None:
     path = tmp_path / "needs.csv"
     path.write_bytes("需求名称,需求描述,企业名称\n污泥资源化利用,提高厌氧消化产气率,重庆水务集团\n".encode("gbk"))
-    report = matcher.import_file("needs", path)
+    report = data.import_file(matcher, "needs", path)
     assert report.accepted == 1 and "编码 GB18030" in report.notes
     assert stored(matcher, Need)[0].title == "污泥资源化利用"
 
@@ -124,7 +125,7 @@ def test_gbk_csv_is_read_without_mangling(matcher: Matcher, tmp_path: Path) -> N
 PATENT_HEADERS = ["申请号", "发明名称", "摘要", "申请人", "发明人", "申请日"]
 
 
-def test_the_same_patent_from_two_exports_is_one_outcome(matcher: Matcher, tmp_path: Path) -> None:
+def test_the_same_patent_from_two_exports_is_one_outcome(matcher: Context, tmp_path: Path) -> None:
     csv_path = tmp_path / "专利.csv"
     csv_path.write_bytes(
         (
@@ -132,18 +133,18 @@ def test_the_same_patent_from_two_exports_is_one_outcome(matcher: Matcher, tmp_p
             "重庆大学,张伟;李娜,2021-03-05\n"
         ).encode("gbk")
     )
-    assert matcher.import_file("outcomes", csv_path).accepted == 1
+    assert data.import_file(matcher, "outcomes", csv_path).accepted == 1
     again = [
         ["2021101234567", "一种复合锆英粉铸造涂料", "提高铸件表面光洁度。", "重庆大学", "张伟，李娜", "2021.03.05"]
     ]
-    assert matcher.import_file("outcomes", xlsx(tmp_path / "专利.xlsx", PATENT_HEADERS, again)).accepted == 1
+    assert data.import_file(matcher, "outcomes", xlsx(tmp_path / "专利.xlsx", PATENT_HEADERS, again)).accepted == 1
     (outcome,) = stored(matcher, Outcome)
     assert (outcome.id, outcome.kind, outcome.year) == ("CN2021101234567", "patent", 2021)
     assert outcome.institution is not None and outcome.institution.name == "重庆大学"
     assert [link.expert.name for link in outcome.expert_links] == ["张伟", "李娜"]
 
 
-def test_old_xls_experts(matcher: Matcher, tmp_path: Path) -> None:
+def test_old_xls_experts(matcher: Context, tmp_path: Path) -> None:
     import xlwt
 
     book = xlwt.Workbook()
@@ -154,7 +155,7 @@ def test_old_xls_experts(matcher: Matcher, tmp_path: Path) -> None:
         for c, value in enumerate(row):
             sheet.write(r, c, value)
     book.save(str(tmp_path / "专家.xls"))
-    assert matcher.import_file("experts", tmp_path / "专家.xls").accepted == 1
+    assert data.import_file(matcher, "experts", tmp_path / "专家.xls").accepted == 1
     (expert,) = stored(matcher, Expert)
     assert (expert.name, expert.title, expert.fields) == ("周建国", "研究员", ["铸造涂料", "砂型铸造"])
     assert expert.institution is not None and expert.institution.name == "沈阳铸造研究所有限公司"
@@ -184,9 +185,9 @@ REFWORKS = ("RT Journal Article\nA1 曲志刚\nT1 机器人焊接工作站\nAB �
             "AD 沈阳新松机器人自动化股份有限公司\n")  # fmt: skip
 
 
-def test_reference_exports_are_outcomes(matcher: Matcher, tmp_path: Path) -> None:
+def test_reference_exports_are_outcomes(matcher: Context, tmp_path: Path) -> None:
     (tmp_path / "cnki.ris").write_text(RIS, encoding="utf-8")
-    report = matcher.import_file("outcomes", tmp_path / "cnki.ris")
+    report = data.import_file(matcher, "outcomes", tmp_path / "cnki.ris")
     assert (report.accepted, report.rejected, report.source) == (1, 1, "ris")
     (paper,) = stored(matcher, Outcome)
     assert paper.id == "doi:10.3969_j.issn.1001-4977.2022.01.001" and (paper.kind, paper.year) == ("paper", 2022)
@@ -194,7 +195,7 @@ def test_reference_exports_are_outcomes(matcher: Matcher, tmp_path: Path) -> Non
     assert [link.expert.name for link in paper.expert_links] == ["张伟", "王芳"]
     for name, text in (("endnote.txt", ENDNOTE), ("noteexpress.txt", NOTEEXPRESS), ("refworks.txt", REFWORKS)):
         (tmp_path / name).write_bytes(text.encode("gbk"))
-        assert matcher.import_file("outcomes", tmp_path / name).accepted == 1, name
+        assert data.import_file(matcher, "outcomes", tmp_path / name).accepted == 1, name
     titles = {o.title: (o.year, o.institution.name if o.institution else None) for o in stored(matcher, Outcome)}
     assert titles["锂离子电池荷电状态估计方法"] == (2020, "重庆大学")
     assert titles["动力电池热失控预警方法"] == (2023, "上海交通大学")
@@ -203,22 +204,22 @@ def test_reference_exports_are_outcomes(matcher: Matcher, tmp_path: Path) -> Non
 
 # -- one person, one expert ----------------------------------------------------------------------------------------
 def test_one_person_in_two_sources_is_one_expert_and_the_merge_is_written_down(
-    matcher: Matcher, tmp_path: Path
+    matcher: Context, tmp_path: Path
 ) -> None:
     patents = [["CN202110123456.7", "一种复合锆英粉铸造涂料", "", "重庆大学", "张伟", "2021-03-05"],
                ["CN202010000001.1", "电池管理方法", "", "上海交通大学", "张伟", "2020-01-01"]]  # fmt: skip
-    assert matcher.import_file("outcomes", xlsx(tmp_path / "专利.xlsx", PATENT_HEADERS, patents)).merged == 0
+    assert data.import_file(matcher, "outcomes", xlsx(tmp_path / "专利.xlsx", PATENT_HEADERS, patents)).merged == 0
     (tmp_path / "cnki.ris").write_text(RIS, encoding="utf-8")
-    report = matcher.import_file("outcomes", tmp_path / "cnki.ris")
+    report = data.import_file(matcher, "outcomes", tmp_path / "cnki.ris")
     assert report.merged == 1
     experts = [(e.name, e.institution.name if e.institution else None) for e in stored(matcher, Expert)]
     assert experts.count(("张伟", "重庆大学")) == 1 and ("张伟", "上海交通大学") in experts  # two people, one name
     assert ("张伟", "重庆大学材料科学与工程学院") not in experts
-    with matcher.sessions() as session:
+    with matcher.session() as session:
         (merge,) = list_merges(session)
     assert merge["expert"] == "张伟" and merge["source"] == "cnki.ris" and "专利.xlsx" in merge["reason"]
     assert "重庆大学材料科学与工程学院 → 重庆大学" in merge["reason"]
-    assert matcher.import_file("outcomes", tmp_path / "cnki.ris").merged == 0  # the same file again: no new merge
+    assert data.import_file(matcher, "outcomes", tmp_path / "cnki.ris").merged == 0  # the same file again: no new merge
 
 
 # -- need forms -------------------------------------------------------------------------------------------------------
@@ -226,9 +227,9 @@ FORM = [("需求名称", "污泥资源化利用技术"), ("企业名称", "重�
         ("预期目标", "产气率提高 20%"), ("所在地区", "重庆"), ("联系人", "李工")]  # fmt: skip
 
 
-def test_docx_forms_one_a_folder_and_a_zip(matcher: Matcher, tmp_path: Path) -> None:
+def test_docx_forms_one_a_folder_and_a_zip(matcher: Context, tmp_path: Path) -> None:
     one = docx_form(tmp_path / "form.docx", FORM, columns=4)  # two label/value pairs per row
-    assert matcher.import_file("needs", one).accepted == 1
+    assert data.import_file(matcher, "needs", one).accepted == 1
     (need,) = stored(matcher, Need)
     assert (need.title, need.organization, need.region) == ("污泥资源化利用技术", "重庆水务集团", "重庆")
     assert need.description == "提高厌氧消化产气率。 预期目标:产气率提高 20%" and need.contacts == {"name": "李工"}
@@ -237,12 +238,12 @@ def test_docx_forms_one_a_folder_and_a_zip(matcher: Matcher, tmp_path: Path) -> 
     docx_form(folder / "a.docx", [("需求名称", "铸件涂料"), ("需求内容", "抗粘砂")])
     docx_form(folder / "b.docx", [("需求名称", "电池预警"), ("需求内容", "热失控")])
     (folder / "c.docx").write_bytes(b"not a docx")
-    report = matcher.import_file("needs", folder)
+    report = data.import_file(matcher, "needs", folder)
     assert (report.accepted, report.rejected) == (2, 1)
     with zipfile.ZipFile(tmp_path / "forms.zip", "w") as archive:
         for name in ("a.docx", "b.docx"):
             archive.write(folder / name, f"表/{name}")
-    assert matcher.import_file("needs", tmp_path / "forms.zip").accepted == 2
+    assert data.import_file(matcher, "needs", tmp_path / "forms.zip").accepted == 2
     assert len(stored(matcher, Need)) == 3  # the zip's forms are the folder's
 
 
@@ -251,7 +252,7 @@ def test_cli_maps_overrides_refuses_and_exits(tmp_path: Path, monkeypatch: pytes
     from matcher.cli import app as cli
     from matcher.cli.state import State
 
-    monkeypatch.setattr(State, "opener", lambda s: Matcher(s, embedder=fake_embedder))
+    monkeypatch.setattr(State, "opener", lambda s: open_context(s, embedder=fake_embedder))
     monkeypatch.setattr(State, "home", tmp_path / "ws")
     runner = CliRunner()
     odd = xlsx(tmp_path / "odd.xlsx", ["序号", "课题", "单位"], [[1, "铸件涂料", "某厂"]])
@@ -266,7 +267,7 @@ def test_cli_maps_overrides_refuses_and_exits(tmp_path: Path, monkeypatch: pytes
 
 
 # -- what an attacker or a busy day sends ---------------------------------------------------------------------------
-def test_a_sheet_declaring_a_huge_range_is_read_by_its_rows(matcher: Matcher, tmp_path: Path) -> None:
+def test_a_sheet_declaring_a_huge_range_is_read_by_its_rows(matcher: Context, tmp_path: Path) -> None:
     import re
 
     path = xlsx(tmp_path / "raw.xlsx", ["需求名称"], [["铸件涂料"]])
@@ -289,11 +290,11 @@ def test_a_sheet_declaring_a_huge_range_is_read_by_its_rows(matcher: Matcher, tm
         )
 
 
-def test_a_csv_cell_over_the_csv_limit_rejects_its_row_only(matcher: Matcher, tmp_path: Path) -> None:
+def test_a_csv_cell_over_the_csv_limit_rejects_its_row_only(matcher: Context, tmp_path: Path) -> None:
     rows = [f"C{i},需求{i},描述" for i in range(1, 1201)]
     rows.insert(600, "C-big,大单元," + "长" * 140_000)
     (tmp_path / "n.csv").write_text("id,title,description\n" + "\n".join(rows) + "\n", encoding="utf-8")
-    report = matcher.import_file("needs", tmp_path / "n.csv")
+    report = data.import_file(matcher, "needs", tmp_path / "n.csv")
     assert (report.accepted, report.rejected) == (1200, 1)
     reject = json.loads(Path(report.rejects_path or "").read_text(encoding="utf-8"))
     assert reject["line"] == 602 and "description" in reject["reason"]

@@ -23,7 +23,7 @@ from matcher.map.docs import MapDoc, Person
 from matcher.map.findings import Nearest
 from matcher.map.model import TechMap
 from matcher.map.view import view
-from matcher.workspace.facade import Matcher
+from matcher.workspace.context import open_context
 from tests.conftest import NEEDS, OUTCOMES, FakeEmbedder, write_jsonl
 
 
@@ -196,7 +196,7 @@ def test_the_report_folder_holds_html_json_and_a_workbook(tmp_path: Path) -> Non
 
 def test_cli_builds_shows_and_reports_the_map(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     fake = FakeEmbedder()
-    monkeypatch.setattr(State, "opener", lambda s: Matcher(s, embedder=fake))
+    monkeypatch.setattr(State, "opener", lambda s: open_context(s, embedder=fake))
     runner, home = CliRunner(), ["--home", str(tmp_path / "ws")]
     for kind, rows in (("outcomes", OUTCOMES), ("needs", NEEDS)):
         assert (

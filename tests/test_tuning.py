@@ -18,7 +18,8 @@ from matcher.text.tokenize import Tokenizer
 from matcher.tuning.blend import best_blend, blended_state
 from matcher.tuning.pairs import Pair, corpus_pairs, distractors, judged_pairs, split, with_hard_negatives
 from matcher.tuning.train import held_out_mrr
-from matcher.workspace.facade import Matcher
+from matcher.workspace import data
+from matcher.workspace.context import Context
 from tests.conftest import write_jsonl
 
 ROWS = [
@@ -55,7 +56,7 @@ def test_the_newer_outcome_of_an_expert_asks_for_the_older() -> None:
     assert [(p.query, p.passage) for p in corpus_pairs(rows, 512)] == [("新课题", "旧课题")]
 
 
-def test_experts_without_ids_group_as_the_store_keys_them(matcher: Matcher, tmp_path: Path) -> None:
+def test_experts_without_ids_group_as_the_store_keys_them(matcher: Context, tmp_path: Path) -> None:
     # one expert, no id: named with an alias of the institution once, and by the outcome's institution once
     rows = [
         {
@@ -75,8 +76,8 @@ def test_experts_without_ids_group_as_the_store_keys_them(matcher: Matcher, tmp_
         },
     ]
     path = write_jsonl(tmp_path / "o.jsonl", rows)
-    matcher.import_file("outcomes", path)
-    with matcher.sessions() as s:
+    data.import_file(matcher, "outcomes", path)
+    with matcher.session() as s:
         stored = s.scalars(select(Expert.id)).all()
     records, _ = valid_records(path, "outcomes")
     assert [p.group for p in corpus_pairs(records, 512)] == [f"expert:{stored[0]}"] and len(stored) == 1

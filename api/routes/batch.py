@@ -8,21 +8,17 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response, status
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import BatchWorkerDep, MatcherDep, SessionDep, Staff, Viewer, audited
+from api.deps import BatchWorkerDep, ContextDep, SessionDep, Staff, Viewer, audited
 from api.schemas.batch import BatchRunCreate, BatchRunPublic, ProposalPublic, RunDiffPublic
 from matcher.assign import BatchParams, start_run
 from matcher.assign.compare import diff_runs
-from matcher.assign.locks import is_locked
+from matcher.assign.pipeline import is_running
 from matcher.assign.runs import cancel_run, get_run, list_runs, requeue_run, run_summary
 from matcher.errors import ConflictError
 from matcher.export.batch import proposals, render
-from matcher.store.db import transaction
+from matcher.export.sheets import MEDIA
 
 router = APIRouter(prefix="/batch-runs", tags=["batch"])
-MEDIA = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 
 
 def _public(session: Any, run_id: str) -> BatchRunPublic:
@@ -31,11 +27,11 @@ def _public(session: Any, run_id: str) -> BatchRunPublic:
 
 @router.post("", response_model=BatchRunPublic, status_code=status.HTTP_202_ACCEPTED, summary="Start a batch run")
 async def start(
-    body: BatchRunCreate, matcher: MatcherDep, worker: BatchWorkerDep, caller: Staff, response: Response
+    body: BatchRunCreate, matcher: ContextDep, worker: BatchWorkerDep, caller: Staff, response: Response
 ) -> BatchRunPublic:
     params = BatchParams.from_dict(body.model_dump())
-    run_id = await run_in_threadpool(start_run, matcher.ctx, params)
-    with matcher.sessions() as session, session.begin():
+    run_id = await run_in_threadpool(start_run, matcher, params)
+    with matcher.session(write=True) as session:
         audited(session, caller, "batch-run", f"batch-runs/{run_id}", params=params.to_dict())
         public = _public(session, run_id)
     worker.submit(run_id)
@@ -68,16 +64,16 @@ def cancel(run_id: str, session: SessionDep, caller: Staff) -> BatchRunPublic:
     status_code=status.HTTP_202_ACCEPTED,
     summary="Continue a killed, failed or cancelled run",
 )
-def resume(run_id: str, caller: Staff, matcher: MatcherDep, worker: BatchWorkerDep) -> BatchRunPublic:
-    with matcher.sessions() as session:
+def resume(run_id: str, caller: Staff, matcher: ContextDep, worker: BatchWorkerDep) -> BatchRunPublic:
+    with matcher.session() as session:
         run_id = get_run(session, run_id=run_id).id
-    if is_locked(matcher.engine, matcher.workspace.root / "runs", run_id):
+    if is_running(matcher, run_id):
         raise ConflictError(f"批量推荐 {run_id} 正在运行")
-    with transaction(matcher.sessions) as session:
+    with matcher.session(write=True) as session:
         requeue_run(session, run_id=run_id)
         audited(session, caller, "batch-resume", f"batch-runs/{run_id}")
     worker.submit(run_id)
-    with matcher.sessions() as session:
+    with matcher.session() as session:
         return _public(session, run_id)
 
 
@@ -95,7 +91,7 @@ def list_proposals(
     "/{run_id}/export",
     summary="Download the proposals as CSV or XLSX (Chinese headers)",
     response_class=Response,
-    responses={200: {"content": {m: {} for m in MEDIA.values()}}},
+    responses={200: {"content": {MEDIA[k]: {} for k in ("csv", "xlsx")}}},
 )
 def export(run_id: str, session: SessionDep, caller: Viewer, format: Literal["csv", "xlsx"] = "xlsx") -> Response:
     data = render(session, run_id=run_id, fmt=format)

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ValidationError
 
-from api.deps import Admin, MatcherDep, SessionDep, Staff, Viewer, audited, private
+from api.deps import Admin, ContextDep, SessionDep, Staff, Viewer, audited, private
 from api.schemas.catalog import (
     CatalogUpdate,
     ExpertCreate,
@@ -22,6 +22,7 @@ from matcher.errors import InputError
 from matcher.ingest.formats import UPLOADS
 from matcher.records import RECORD_TYPES
 from matcher.services import catalog as svc
+from matcher.workspace import data
 
 FORMAT_PATTERN = f"^({'|'.join(UPLOADS)})$"
 
@@ -58,15 +59,15 @@ def build_router(kind: str, create: type[BaseModel], public: type[BaseModel]) ->
         return private(public.model_validate(svc.get_item(session, kind=kind, item_id=item_id)), caller)
 
     @router.post("", response_model=public, status_code=status.HTTP_201_CREATED, summary=f"Create or replace a {label}")
-    def create_item(body: create, matcher: MatcherDep, session: SessionDep, caller: Staff) -> Any:  # type: ignore[valid-type]
-        matcher.upsert(kind, [body])
+    def create_item(body: create, matcher: ContextDep, session: SessionDep, caller: Staff) -> Any:  # type: ignore[valid-type]
+        data.upsert(matcher, kind, [body])
         row = svc.stored_row(session, kind=kind, record=body)
         audited(session, caller, "upsert", f"{kind}/{row.id}")
         return private(public.model_validate(row), caller)
 
     @router.patch("/{item_id}", response_model=public, summary=f"Update a {label}")
-    def update_item(item_id: str, body: CatalogUpdate, matcher: MatcherDep, session: SessionDep, caller: Staff) -> Any:
-        with matcher.sessions() as reading:
+    def update_item(item_id: str, body: CatalogUpdate, matcher: ContextDep, session: SessionDep, caller: Staff) -> Any:
+        with matcher.session() as reading:
             current = _as_record(kind, svc.get_item(reading, kind=kind, item_id=item_id))
         try:
             record = RECORD_TYPES[kind].model_validate({**current, **body.model_dump(), "id": item_id})
@@ -74,7 +75,7 @@ def build_router(kind: str, create: type[BaseModel], public: type[BaseModel]) ->
             raise InputError(
                 "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
             ) from exc
-        matcher.upsert(kind, [record])
+        data.upsert(matcher, kind, [record])
         audited(session, caller, "update", f"{kind}/{item_id}", fields=sorted(body.model_dump()))
         session.expire_all()
         return private(public.model_validate(svc.get_item(session, kind=kind, item_id=item_id)), caller)

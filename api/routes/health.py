@@ -4,23 +4,26 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import MatcherDep
+from api.deps import ContextDep
 from api.schemas.health import Health
 from matcher import __version__
 from matcher.embed.precision import describe
 from matcher.errors import ArtifactError, ArtifactMissingError
+from matcher.levels import OUTCOME
+from matcher.match import forward
+from matcher.workspace import data
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/health", response_model=Health, summary="Service health: index and ranker in use")
-def health(matcher: MatcherDep) -> Health:
+def health(matcher: ContextDep) -> Health:
     try:
-        manifest = matcher.indexes.manifest
+        manifest = data.index_manifest(matcher)
     except ArtifactError as exc:
         status = "no-index" if isinstance(exc, ArtifactMissingError) else "index-unusable"
         return Health(status=status, version=__version__, outcomes_indexed=None, embedder=None, ranker=None)
-    ranker = matcher.ranker
+    ranker, _ = forward.served_ranker(matcher, OUTCOME)
     return Health(
         status="ok",
         version=__version__,
@@ -31,6 +34,6 @@ def health(matcher: MatcherDep) -> Health:
 
 
 @router.get("/version", summary="Version of the service and the embedding path it runs")
-def version(matcher: MatcherDep) -> dict[str, str]:
+def version(matcher: ContextDep) -> dict[str, str]:
     s = matcher.settings
     return {"version": __version__, "embedding": describe(s.embedder, s.embed_precision)}

@@ -9,16 +9,17 @@ from anyio import to_thread
 from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import PlainTextResponse
 
-from api.deps import Admin, MatcherDep, RegionLimiterDep, SessionDep, Staff, Viewer, audited, write_later
+from api.deps import Admin, ContextDep, RegionLimiterDep, SessionDep, Staff, Viewer, audited, write_later
 from api.schemas.judgements import JudgementCreate, JudgementPublic, JudgementSummary, PairPublic, RetrainPublic
 from matcher.label.pool import propose
 from matcher.learn.retrain import Retrained, retrain
+from matcher.levels import OUTCOME
+from matcher.match import forward
 from matcher.records import KIND_ZH
 from matcher.services import judgements as svc
-from matcher.store.db import transaction
 from matcher.store.stages import GRADES
 from matcher.store.tables import Judgement
-from matcher.workspace.facade import Matcher
+from matcher.workspace.context import Context
 
 router = APIRouter(prefix="/judgements", tags=["judgements"])
 NAME = "ranker from judgements"
@@ -40,7 +41,7 @@ def _public(row: Judgement, need_id: str, name: str | None) -> JudgementPublic:
 
 @router.get("/next", response_model=list[PairPublic], summary="Pairs worth judging next")
 async def next_pairs(
-    matcher: MatcherDep,
+    matcher: ContextDep,
     caller: Staff,
     limiter: RegionLimiterDep,
     count: Annotated[int, Query(ge=1, le=50)] = 10,
@@ -48,7 +49,7 @@ async def next_pairs(
 ) -> list[PairPublic]:
     strategy = matcher.settings.label_selection
     found = await to_thread.run_sync(
-        lambda: propose(matcher.ctx, count=count, strategy=strategy, seed=seed), limiter=limiter
+        lambda: propose(matcher, count=count, strategy=strategy, seed=seed), limiter=limiter
     )
     return [PairPublic(**vars(p), kind_zh=KIND_ZH.get(p.kind, p.kind)) for p in found]
 
@@ -70,7 +71,7 @@ def of_need(need_id: Annotated[str, Query(min_length=1)], session: SessionDep, c
 
 
 @router.get("/summary", response_model=JudgementSummary, summary="How many judgements, and what they bought")
-def summary(matcher: MatcherDep, session: SessionDep, caller: Viewer) -> JudgementSummary:
+def summary(matcher: ContextDep, session: SessionDep, caller: Viewer) -> JudgementSummary:
     return JudgementSummary(**svc.judgement_counts(session), model=_model_words(matcher))
 
 
@@ -83,17 +84,17 @@ def export(session: SessionDep, caller: Staff, level: str = "outcome") -> PlainT
 
 @router.post("/retrain", response_model=RetrainPublic, summary="Retrain the ranker from the judgements (admins)")
 async def retrain_ranker(
-    matcher: MatcherDep, caller: Admin, request: Request, limiter: RegionLimiterDep
+    matcher: ContextDep, caller: Admin, request: Request, limiter: RegionLimiterDep
 ) -> RetrainPublic:
     models = matcher.settings.workspace().models_dir
 
     def work() -> Retrained:
-        return retrain(matcher.ctx, out=models / "active", calibration_out=models / "calibration", name=NAME)
+        return retrain(matcher, out=models / "active", calibration_out=models / "calibration", name=NAME)
 
     result = await to_thread.run_sync(work, limiter=limiter)
 
     def record() -> None:
-        with transaction(matcher.write_sessions) as session:
+        with matcher.session(write=True) as session:
             audited(session, caller, "retrain", "models/active", kept=result.kept, judgements=result.judgements)
 
     await write_later(request, matcher, record)
@@ -101,8 +102,8 @@ async def retrain_ranker(
                          served=result.served, message=result.sentence())  # fmt: skip
 
 
-def _model_words(matcher: Matcher) -> str | None:
-    ranker = matcher.ctx.ranker
+def _model_words(matcher: Context) -> str | None:
+    ranker, _ = forward.served_ranker(matcher, OUTCOME)
     if ranker is None:
         return None
     training, cv = ranker.params.get("training", {}), ranker.params.get("cv", {})

@@ -7,12 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import EmbedLimiterDep, MatcherDep, SessionDep, Viewer, embed
+from api.deps import ContextDep, EmbedLimiterDep, SessionDep, Viewer, embed
 from api.schemas.matches import MatchPublic, MatchRequest
+from matcher.match import forward
 from matcher.search.query import Query as NeedQuery
 from matcher.search.results import LevelName as Level
 from matcher.services.feedback import latest_stages
-from matcher.workspace.facade import Matcher
+from matcher.workspace.context import Context
 
 router = APIRouter(tags=["matching"])
 
@@ -24,18 +25,18 @@ def _with_stages(result: dict[str, Any], stages: dict[tuple[str, str], str]) -> 
     return result
 
 
-def _match_need(matcher: Matcher, need_id: str, level: str, top: int) -> dict[str, Any]:
-    return matcher.match(matcher.need_query(need_id), level=level, top=top).to_dict()
+def _match_need(matcher: Context, need_id: str, level: str, top: int) -> dict[str, Any]:
+    return forward.match(matcher, forward.need_query(matcher, need_id), level=level, top=top).to_dict()
 
 
-def _match(matcher: Matcher, query: NeedQuery, level: str, top: int) -> dict[str, Any]:
-    return matcher.match(query, level=level, top=top).to_dict()
+def _match(matcher: Context, query: NeedQuery, level: str, top: int) -> dict[str, Any]:
+    return forward.match(matcher, query, level=level, top=top).to_dict()
 
 
 @router.get("/needs/{need_id}/matches", response_model=MatchPublic, summary="Ranked matches for a stored need")
 async def need_matches(
     need_id: str,
-    matcher: MatcherDep,
+    matcher: ContextDep,
     session: SessionDep,
     caller: Viewer,
     level: Level = "expert",
@@ -46,6 +47,6 @@ async def need_matches(
 
 
 @router.post("/match", response_model=MatchPublic, summary="Ranked matches for ad-hoc need text")
-async def match_text(body: MatchRequest, matcher: MatcherDep, caller: Viewer, limiter: EmbedLimiterDep) -> Any:
-    query = await embed(limiter, matcher.text_query, body.text)
+async def match_text(body: MatchRequest, matcher: ContextDep, caller: Viewer, limiter: EmbedLimiterDep) -> Any:
+    query = await embed(limiter, forward.text_query, matcher, body.text)
     return await run_in_threadpool(_match, matcher, query, body.level, body.top)

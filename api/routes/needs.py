@@ -6,21 +6,22 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, status
 
-from api.deps import EmbedLimiterDep, MatcherDep, SessionDep, Staff, Viewer, audited, embed, private
+from api.deps import ContextDep, EmbedLimiterDep, SessionDep, Staff, Viewer, audited, embed, private
 from api.schemas.common import Page
 from api.schemas.needs import NeedCreate, NeedPublic, NeedUpdate
 from api.uploads import add_bulk
 from matcher.services import needs as svc
-from matcher.workspace.facade import Matcher
+from matcher.workspace import data
+from matcher.workspace.context import Context
 
 router = APIRouter(prefix="/needs", tags=["needs"])
 add_bulk(router, "needs")
 NULLABLE = {"organization", "region", "field"}
 
 
-async def embedded_need(body: NeedCreate, matcher: MatcherDep, limiter: EmbedLimiterDep) -> NeedCreate:
+async def embedded_need(body: NeedCreate, matcher: ContextDep, limiter: EmbedLimiterDep) -> NeedCreate:
     """The new need, its embeddings stored first (under the embedding limiter, before any write lock)."""
-    await embed(limiter, matcher.embed_need, body.title, body.description)
+    await embed(limiter, data.embed_need, matcher, body.title, body.description)
     return body
 
 
@@ -62,15 +63,15 @@ def _changes(body: NeedUpdate) -> dict[str, Any]:
     return {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None or k in NULLABLE}
 
 
-def _embed_changed(matcher: Matcher, need_id: str, changes: dict[str, Any]) -> None:
-    with matcher.sessions() as reading:
+def _embed_changed(matcher: Context, need_id: str, changes: dict[str, Any]) -> None:
+    with matcher.session() as reading:
         current = svc.get_need(reading, need_id=need_id)
         title, description = changes.get("title", current.title), changes.get("description", current.description)
-    matcher.embed_need(title, description)
+    data.embed_need(matcher, title, description)
 
 
 async def embedded_update(
-    need_id: str, body: NeedUpdate, matcher: MatcherDep, limiter: EmbedLimiterDep
+    need_id: str, body: NeedUpdate, matcher: ContextDep, limiter: EmbedLimiterDep
 ) -> dict[str, Any]:
     """The changes, the need's new text embedded first (under the embedding limiter, before any write lock)."""
     changes = _changes(body)

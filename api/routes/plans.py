@@ -7,21 +7,16 @@ from typing import Annotated, Literal
 from anyio import to_thread
 from fastapi import APIRouter, Query, Request, Response, status
 
-from api.deps import MatcherDep, RegionLimiterDep, SessionDep, Staff, Viewer, audited, write_later
+from api.deps import ContextDep, RegionLimiterDep, SessionDep, Staff, Viewer, audited, write_later
 from api.schemas.plans import PlanCreate, PlanPublic
 from matcher.export.plans import pairings_bytes, plan_bytes
+from matcher.export.sheets import MEDIA
 from matcher.plan import service
 from matcher.plan.pairings import Pairing
 from matcher.records import NONBLANK
-from matcher.store.db import transaction
 from matcher.store.tables import PlanRecord
 
 router = APIRouter(tags=["plans"])
-MEDIA = {
-    "json": "application/json",
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 Text = Annotated[str | None, Query(min_length=1, max_length=200, pattern=NONBLANK)]
 
 
@@ -43,7 +38,7 @@ def _public(record: PlanRecord) -> PlanPublic:
     responses={200: {"content": {m: {} for m in MEDIA.values() if m != "application/json"}}},
 )
 async def pairings(
-    matcher: MatcherDep,
+    matcher: ContextDep,
     caller: Viewer,
     limiter: RegionLimiterDep,
     region: Text = None,
@@ -57,7 +52,7 @@ async def pairings(
     threshold = matcher.settings.weak_match if min_degree is None else min_degree
     found = await to_thread.run_sync(
         lambda: service.pairings(
-            matcher.ctx,
+            matcher,
             region=region,
             enterprise=enterprise,
             institution_region=institution_region,
@@ -78,7 +73,7 @@ async def pairings(
 @router.post("/plans", response_model=PlanPublic, status_code=status.HTTP_201_CREATED, summary="Make and store a plan")
 async def create_plan(
     body: PlanCreate,
-    matcher: MatcherDep,
+    matcher: ContextDep,
     caller: Staff,
     request: Request,
     response: Response,
@@ -88,10 +83,10 @@ async def create_plan(
     wanted = service.PlanRequest(
         body.kind, body.k, body.enterprises, body.region, body.to_region, body.per_expert, threshold
     )
-    plan = await to_thread.run_sync(service.make, matcher.ctx, wanted, limiter=limiter)
+    plan = await to_thread.run_sync(service.make, matcher, wanted, limiter=limiter)
 
     def save() -> PlanPublic:
-        with transaction(matcher.write_sessions) as session:
+        with matcher.session(write=True) as session:
             record = service.save_plan(session, request=wanted, plan=plan, actor=caller.name)
             audited(session, caller, "plan", f"plans/{record.id}", kind=record.kind)
             return _public(record)

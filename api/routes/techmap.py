@@ -8,23 +8,24 @@ from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import MatcherDep, Viewer
+from api.deps import ContextDep, Viewer
 from api.schemas.techmap import MapPublic, TopicPublic
 from matcher.export.map import workbook
+from matcher.export.sheets import MEDIA
 from matcher.map.build import current_view, load_map
 from matcher.map.report import render
 from matcher.map.view import MapView
 from matcher.records import NONBLANK
 
 router = APIRouter(tags=["technology map"])
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = MEDIA["xlsx"]
 Region = Annotated[str | None, Query(min_length=1, max_length=50, pattern=NONBLANK)]
 FieldName = Annotated[str | None, Query(alias="field", min_length=1, max_length=100, pattern=NONBLANK)]
 
 
-async def _view(matcher: MatcherDep, region: str | None, field: str | None) -> MapView:
+async def _view(matcher: ContextDep, region: str | None, field: str | None) -> MapView:
     """The stored map in scope, its 已对接 / 已签约 counted from the feedback recorded up to now."""
-    return await run_in_threadpool(lambda: current_view(matcher.ctx, region=region, field=field))
+    return await run_in_threadpool(lambda: current_view(matcher, region=region, field=field))
 
 
 @router.get(
@@ -34,7 +35,7 @@ async def _view(matcher: MatcherDep, region: str | None, field: str | None) -> M
     responses={200: {"content": {XLSX: {}}}},
 )
 async def get_map(
-    matcher: MatcherDep,
+    matcher: ContextDep,
     caller: Viewer,
     region: Region = None,
     field_name: FieldName = None,
@@ -48,7 +49,7 @@ async def get_map(
 
 
 @router.get("/map/report", response_class=HTMLResponse, summary="The technology map as a self-contained HTML report")
-async def map_report(matcher: MatcherDep, caller: Viewer, region: Region = None, field_name: FieldName = None) -> str:
+async def map_report(matcher: ContextDep, caller: Viewer, region: Region = None, field_name: FieldName = None) -> str:
     return render(await _view(matcher, region, field_name))
 
 
@@ -56,7 +57,7 @@ async def map_report(matcher: MatcherDep, caller: Viewer, region: Region = None,
     "/map/topics/{topic_id}", response_model=TopicPublic, summary="One topic: its cells, gaps, strengths, documents"
 )
 async def map_topic(
-    matcher: MatcherDep, caller: Viewer, topic_id: Annotated[int, Path(ge=0, le=100_000)]
+    matcher: ContextDep, caller: Viewer, topic_id: Annotated[int, Path(ge=0, le=100_000)]
 ) -> TopicPublic:
     techmap = await run_in_threadpool(load_map, matcher.workspace)
     topic = techmap.topic(topic_id)

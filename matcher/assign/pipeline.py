@@ -15,7 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from matcher.assign.left_out import write_left_out
-from matcher.assign.locks import run_lock
+from matcher.assign.locks import is_locked, run_lock
 from matcher.assign.params import BatchParams
 from matcher.assign.runs import create_run, get_run, progress_of, requeue_run, versions_of
 from matcher.assign.score import WEAK, cancelled, score_one, who
@@ -30,10 +30,16 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]  # (needs scored, needs in the run)
 
 
+def is_running(ctx: Context, run_id: str) -> bool:
+    """Whether some process holds the run's lock (it is being computed now)."""
+    return is_locked(ctx.engine, ctx.workspace.root / "runs", run_id)
+
+
 def start_run(ctx: Context, params: BatchParams) -> str:
     """Create a queued run (needs fixed now) and return its id; `execute` does the work."""
-    ranker = ctx.ranker
-    versions = versions_of(ctx.indexes.manifest, ranker.params if ranker else None)
+    snap = ctx.snapshot()
+    ranker = snap.ranker
+    versions = versions_of(snap.indexes.manifest, ranker.params if ranker else None)
     with transaction(ctx.sessions) as session:
         return create_run(session, params=params, versions=versions).id
 

@@ -1,4 +1,4 @@
-"""`matcher` — Typer commands. Each command is a few lines over matcher.engine.Matcher; errors raised by the
+"""`matcher` — Typer commands. Each command is a few lines over matcher.engine.Context; errors raised by the
 library (matcher.errors) become one red line and a non-zero exit code here."""
 
 from __future__ import annotations
@@ -21,15 +21,18 @@ from matcher.cli.calibrate import calibrate_command
 from matcher.cli.imports import experts_app, import_app, run_import
 from matcher.cli.judgements import judgements_app
 from matcher.cli.plan import pairings, plan_app
-from matcher.cli.progress import err_console, progress_bar
 from matcher.cli.render import print_result, print_reverse
-from matcher.cli.state import console, open_matcher
+from matcher.cli.state import console, open_workspace
 from matcher.cli.techmap import map_app
 from matcher.cli.train import train
 from matcher.cli.tune import tune_embedder
 from matcher.cli.users import users_app
 from matcher.errors import InputError, MatcherError, NotFoundError
-from matcher.workspace.facade import Matcher
+from matcher.match import forward
+from matcher.match import reverse as outcome_side
+from matcher.progress import err_console, progress_bar
+from matcher.workspace import data as stored
+from matcher.workspace.context import Context
 
 DEMO_FILES = ("institutions", "experts", "outcomes", "needs")
 
@@ -67,9 +70,9 @@ def main_options(
 
 
 # -- index --------------------------------------------------------------------------------------------------
-def _build(matcher: Matcher, full: bool) -> None:
+def _build(matcher: Context, full: bool) -> None:
     with progress_bar("embed outcomes") as (advance, set_total):
-        report = matcher.build_index(full=full, progress=advance, on_total=set_total)
+        report = stored.build_index(matcher, full=full, progress=advance, on_total=set_total)
     console.print(
         f"index: {report.total} outcomes ({report.dense_type}); added {report.added}, "
         f"updated {report.updated}, removed {report.removed}; embedded {report.embedded}; "
@@ -87,21 +90,10 @@ def index_build(
     ray_actors: Annotated[int, typer.Option(min=1, max=1024, help="Embedder actors on the Ray cluster.")] = 2,
 ) -> None:
     """Bring the dense (FAISS) and BM25 indexes up to date with the store."""
-    matcher = open_matcher()
+    matcher = open_workspace()
     if ray:
-        from matcher.index.ray_embed import embed_with_ray
-
         with progress_bar("embed outcomes on Ray") as (advance, _):
-            count = embed_with_ray(
-                matcher.sessions,
-                matcher.embedder,
-                ray,
-                spec=matcher.settings.embedder,
-                precision=matcher.settings.embed_precision,
-                max_chars=matcher.settings.embed_max_chars,
-                actors=ray_actors,
-                progress=advance,
-            )
+            count = stored.embed_on_ray(matcher, ray, actors=ray_actors, progress=advance)
         console.print(f"ray: {count} passages embedded into the cache")
     _build(matcher, full)
 
@@ -109,9 +101,9 @@ def index_build(
 @index_app.command("status")
 def index_status() -> None:
     """Show what the current index holds and how far it is behind the store."""
-    matcher = open_matcher()
-    manifest = matcher.indexes.manifest
-    stats = matcher.stats()
+    matcher = open_workspace()
+    manifest = stored.index_manifest(matcher)
+    stats = stored.stats(matcher)
     build = manifest.get("build", {})
     console.print(
         f"embedder: {manifest['embedder']} (dim {manifest['dim']})\nindexed outcomes: {manifest['count']} "
@@ -123,7 +115,7 @@ def index_status() -> None:
 @index_app.command("verify")
 def index_verify() -> None:
     """Check every index file against its checksum and every outcome's text against the store; exit 1 if stale."""
-    report = open_matcher().verify_index()
+    report = stored.verify_index(open_workspace())
     console.print(json.dumps(report, ensure_ascii=False))
     if not report["ok"]:
         stale = ", ".join(f"{report[k]} {k}" for k in ("changed", "missing", "deleted") if report[k])
@@ -154,19 +146,20 @@ def match(
 ) -> None:
     """Rank experts, institutions or outcomes for a need, with evidence — or, given an outcome, expert,
     institution or outcome text, the open needs or enterprises it serves (成果找企业)."""
-    reverse = {"outcome_id": outcome_id, "expert_id": expert_id, "institution": institution, "text": outcome_text}
-    if any(v is not None for v in reverse.values()):
+    side = {"outcome_id": outcome_id, "expert_id": expert_id, "institution": institution, "text": outcome_text}
+    if any(v is not None for v in side.values()):
         if text is not None or need_id is not None:
             raise InputError("give a need (text or --need-id) or an outcome side (--outcome-id …), not both")
-        matcher = open_matcher()
-        found = matcher.reverse(matcher.probe(**reverse), target=target, top=top, region=region)
+        matcher = open_workspace()
+        probe = outcome_side.probe(matcher, **side)
+        found = outcome_side.reverse(matcher, probe, target=target, top=top, region=region)
         _show(found.to_dict(), as_json, lambda: print_reverse(console, found))
         return
     if (text is None) == (need_id is None):
         raise InputError("give either the need text or --need-id, not both")
-    matcher = open_matcher()
-    query = matcher.need_query(need_id) if need_id else matcher.text_query(text or "")
-    result = matcher.match(query, level=level, top=top)
+    matcher = open_workspace()
+    query = forward.need_query(matcher, need_id) if need_id else forward.text_query(matcher, text or "")
+    result = forward.match(matcher, query, level=level, top=top)
     _show(result.to_dict(), as_json, lambda: print_result(console, result))
 
 
@@ -182,7 +175,7 @@ def _show(payload: dict[str, object], as_json: bool, table: Callable[[], None]) 
 def stats() -> None:
     """Count what the workspace holds."""
     table = Table("what", "count")
-    for name, value in open_matcher().stats().items():
+    for name, value in stored.stats(open_workspace()).items():
         table.add_row(name, str(value))
     console.print(table)
 
@@ -192,7 +185,7 @@ def demo(
     data: Annotated[Path, typer.Option(help="Folder with the demo JSONL files.")] = demo_dir(),
 ) -> None:
     """Load the bundled demo corpus (institutions, experts, outcomes, needs), build the indexes and the 技术图谱."""
-    matcher = open_matcher()
+    matcher = open_workspace()
     for kind in DEMO_FILES:
         path = data / f"{kind}.jsonl"
         if not path.exists():
@@ -202,7 +195,7 @@ def demo(
     from matcher.map.build import MapParams, build_map
 
     with progress_bar("技术图谱: embed outcomes and needs") as (advance, _):
-        techmap = build_map(matcher.ctx, params=MapParams(), progress=advance)
+        techmap = build_map(matcher, params=MapParams(), progress=advance)
     console.print(f"map: {len(techmap.topics)} topics, {len(techmap.gaps)} gaps, {len(techmap.strengths)} strengths")
     console.print('try: [bold]matcher match "寻求铸件表面涂料技术合作，提高机床铸件表面光洁度" --level expert[/bold]')
 

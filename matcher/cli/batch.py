@@ -15,12 +15,11 @@ from matcher.assign import resume as resume_run
 from matcher.assign.compare import diff_runs
 from matcher.assign.exclusions import add_exclusion, list_exclusions, remove_exclusion
 from matcher.assign.runs import cancel_run, get_run, list_runs, run_summary
-from matcher.cli.progress import progress_bar
-from matcher.cli.state import console, open_matcher
+from matcher.cli.state import console, open_session, open_workspace
 from matcher.export.batch import FORMATS, render
-from matcher.store.db import transaction
+from matcher.progress import progress_bar
 from matcher.store.tables import Expert, Need
-from matcher.workspace.facade import Matcher
+from matcher.workspace.context import Context
 
 batch_app = typer.Typer(
     help="Nightly batch matching: proposals for every open need, under constraints.", no_args_is_help=True
@@ -29,8 +28,8 @@ RunArg = Annotated[str, typer.Argument(help="Run id (see `matcher batch list`) o
 DEFAULTS = BatchParams()
 
 
-def _execute(matcher: Matcher, run_id: str, *, again: bool = False, ray: str | None = None) -> None:
-    with matcher.sessions() as session:
+def _execute(matcher: Context, run_id: str, *, again: bool = False, ray: str | None = None) -> None:
+    with open_session(ctx=matcher) as session:
         run_id = get_run(session, run_id=run_id).id  # an unknown id fails here, before any progress bar
     console.print(f"run [bold]{run_id}[/bold]")
     with progress_bar("score needs") as (advance, set_total):
@@ -41,7 +40,7 @@ def _execute(matcher: Matcher, run_id: str, *, again: bool = False, ray: str | N
             advance(done - seen[0])
             seen[0] = done
 
-        (resume_run if again else execute)(matcher.ctx, run_id, progress=progress, ray=ray)
+        (resume_run if again else execute)(matcher, run_id, progress=progress, ray=ray)
     _show(matcher, run_id)
 
 
@@ -71,20 +70,20 @@ def run(
     """Start a run: score every selected need, solve the assignment, store proposals (resumable). An expert's own
     capacity overrides --expert-capacity."""
     params = BatchParams.create(**{k: v for k, v in locals().items() if k in BatchParams.model_fields})
-    matcher = open_matcher()
-    _execute(matcher, start_run(matcher.ctx, params), ray=ray)
+    matcher = open_workspace()
+    _execute(matcher, start_run(matcher, params), ray=ray)
 
 
 @batch_app.command("resume")
 def resume(run_id: RunArg, ray: RayOpt = None) -> None:
     """Continue a run that was killed, failed or cancelled, from where it stopped."""
-    _execute(open_matcher(), run_id, again=True, ray=ray)
+    _execute(open_workspace(), run_id, again=True, ray=ray)
 
 
 @batch_app.command("cancel")
 def cancel(run_id: RunArg) -> None:
     """Stop a run after its current need (resume continues it)."""
-    with transaction(open_matcher().sessions) as session:
+    with open_session(write=True) as session:
         cancel_run(session, run_id=run_id)
     console.print(f"run {run_id} cancelled")
 
@@ -93,7 +92,7 @@ def cancel(run_id: RunArg) -> None:
 def list_(limit: Annotated[int, typer.Option(help="How many recent runs.")] = 20) -> None:
     """Recent runs with status and counts."""
     table = Table("run", "status", "needs", "proposals", "unserved", "created", "finished")
-    with open_matcher().sessions() as session:
+    with open_session() as session:
         for r in list_runs(session, limit=limit):
             s = r.stats
             table.add_row(
@@ -104,8 +103,8 @@ def list_(limit: Annotated[int, typer.Option(help="How many recent runs.")] = 20
     console.print(table)
 
 
-def _show(matcher: Matcher, run_id: str, as_json: bool = False) -> None:
-    with matcher.sessions() as session:
+def _show(matcher: Context, run_id: str, as_json: bool = False) -> None:
+    with open_session(ctx=matcher) as session:
         summary = run_summary(session, get_run(session, run_id=run_id))
     if as_json:
         sys.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2, default=str) + "\n")
@@ -134,13 +133,13 @@ def _print_done(s: dict[str, Any]) -> None:
 @batch_app.command("show")
 def show(run_id: RunArg, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Status, progress, timings and unserved needs of a run."""
-    _show(open_matcher(), run_id, as_json)
+    _show(open_workspace(), run_id, as_json)
 
 
 @batch_app.command("diff")
 def diff(old: RunArg, new: RunArg) -> None:
     """Proposals NEW has that OLD had not (+) and the ones it dropped (−)."""
-    with open_matcher().sessions() as session:
+    with open_session() as session:
         d = diff_runs(session, old=old, new=new)
     for need_id, expert_id in d.added:
         console.print(f"[green]+ {need_id}\t{expert_id}[/green]")
@@ -158,7 +157,7 @@ def export(
     """Write a run's proposals with Chinese headers (需求, 企业, 推荐专家, 所属单位, 匹配度, 依据…)."""
     if fmt not in FORMATS:
         raise typer.BadParameter(f"use one of {', '.join(FORMATS)}", param_hint="--format")
-    with open_matcher().sessions() as session:
+    with open_session() as session:
         data = render(session, run_id=run_id, fmt=fmt)
         run_id = get_run(session, run_id=run_id).id
     target = out or Path(f"{run_id}.{fmt}")
@@ -174,7 +173,7 @@ def exclude(
     organization: Annotated[str | None, typer.Option(help="Exclude for every need of this organisation.")] = None,
 ) -> None:
     """Put an expert on the exclusion list for one need or one organisation."""
-    with transaction(open_matcher().sessions) as session:
+    with open_session(write=True) as session:
         row = add_exclusion(session, expert_id=expert_id, need_id=need_id, organization=organization, reason=reason)
     console.print(f"exclusion {row.pk} added")
 
@@ -184,14 +183,14 @@ def exclusions(
     remove: Annotated[int | None, typer.Option(help="Remove the exclusion with this number.")] = None,
 ) -> None:
     """List the exclusion list (or remove one entry)."""
-    matcher = open_matcher()
+    matcher = open_workspace()
     if remove is not None:
-        with transaction(matcher.sessions) as session:
+        with open_session(write=True, ctx=matcher) as session:
             remove_exclusion(session, pk=remove)
         console.print(f"exclusion {remove} removed")
         return
     table = Table("no.", "expert", "need", "organisation key", "reason")
-    with matcher.sessions() as session:
+    with open_session(ctx=matcher) as session:
         for row in list_exclusions(session):
             expert = session.get(Expert, row.expert_pk)
             need = session.get(Need, row.need_pk) if row.need_pk else None

@@ -8,13 +8,13 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from matcher.cli.progress import err_console, progress_bar
 from matcher.cli.state import console, settings
 from matcher.errors import InputError, ModelMissingError
 from matcher.learn.calibrate import DIRECTIONS, calibrate
+from matcher.progress import err_console, progress_bar
 from matcher.ranking.calibration import Calibration
 from matcher.ranking.qrels import read_qrels
-from matcher.workspace.scratch import scratch_matcher
+from matcher.workspace.scratch import scratch_context
 
 NAMES = ("outcome", "expert", "institution")
 
@@ -34,14 +34,14 @@ def calibrate_command(
     if names not in NAMES:
         raise InputError(f"--names is one of {', '.join(NAMES)}")
     wanted = [level.strip() for level in levels.split(",") if level.strip()]
-    if not wanted or set(wanted) - set(DIRECTIONS):
-        raise InputError(f"--levels takes {', '.join(DIRECTIONS)}")
+    if not wanted or set(wanted) - {d.name for d in DIRECTIONS}:
+        raise InputError(f"--levels takes {', '.join(d.name for d in DIRECTIONS)}")
     s, judged = settings(), read_qrels(qrels)
     target = out or s.workspace().models_dir / "calibration"
     step = lambda msg: err_console.print(f"· {msg}")  # noqa: E731
-    with scratch_matcher(s, outcomes=outcomes, needs=needs, step=step, served=True) as m:
+    with scratch_context(s, outcomes=outcomes, needs=needs, step=step, served=True) as m:
         with progress_bar("calibrate", len(judged) * len(wanted)) as (advance, _):
-            found = calibrate(m.ctx, judged, wanted, names=names, source=qrels.name, progress=advance)
+            found = calibrate(m, judged, wanted, names=names, source=qrels.name, progress=advance)
         embedder = m.embedder.name
     try:
         kept, _ = Calibration.load(target)

@@ -9,13 +9,15 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from matcher.cli.progress import count_lines, progress_bar
-from matcher.cli.state import console, open_matcher
+from matcher.cli.progress import count_lines
+from matcher.cli.state import console, open_session, open_workspace
 from matcher.errors import InputError
 from matcher.ingest.columns import parse_overrides
 from matcher.ingest.formats import HELP
 from matcher.ingest.importer import preview
+from matcher.progress import progress_bar
 from matcher.services.catalog import list_merges
+from matcher.workspace import data
 
 import_app = typer.Typer(help=f"Import records into the workspace. Formats: {HELP}", no_args_is_help=True)
 experts_app = typer.Typer(help="Experts: the merges imports made.", no_args_is_help=True)
@@ -34,14 +36,14 @@ IMPORT_HELP = {
 
 
 def run_import(kind: str, path: Path, rejects: Path | None, mapping: list[str] | None = None) -> None:
-    matcher = open_matcher()
+    matcher = open_workspace()
     overrides = parse_overrides(mapping or [])
     missing = [h for h in overrides if h not in preview(path, kind, mapping=overrides, rows=0).headers]
     if missing:
         raise InputError(f"--map 指定的列不在文件中：{'、'.join(missing)}")
     total = count_lines(str(path)) if path.is_file() else None
     with progress_bar(f"import {kind}", total) as (advance, _):
-        report = matcher.import_file(kind, path, rejects_path=rejects, progress=advance, mapping=overrides)
+        report = data.import_file(matcher, kind, path, rejects_path=rejects, progress=advance, mapping=overrides)
     if report.mapping:
         used = ", ".join(f"{column}→{name}" for column, name in report.mapping.items())
         console.print(f"columns: {used}" + (f"; ignored: {', '.join(report.ignored)}" if report.ignored else ""))
@@ -75,7 +77,7 @@ for _kind in IMPORT_HELP:
 @experts_app.command("merges")
 def merges(limit: Annotated[int, typer.Option(min=1, help="How many, newest first.")] = 50) -> None:
     """List the references imports folded into existing experts, with the file and the reason."""
-    with open_matcher().sessions() as session:
+    with open_session() as session:
         rows = list_merges(session, limit=limit)
     table = Table("专家", "编号", "文件中写作", "文件", "原因", title=f"{len(rows)} merges")
     for r in rows:

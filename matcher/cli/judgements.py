@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from matcher.cli.state import console, open_matcher
+from matcher.cli.state import console, open_session
 from matcher.ranking.qrels import read_qrels
 from matcher.services import judgements as svc
 
@@ -22,7 +22,7 @@ def export(
     level: Level = "outcome",
 ) -> None:
     """Write every graded judgement (skips left out) as TREC qrels, for `matcher train` or `matcher evaluate`."""
-    with open_matcher().sessions() as session:
+    with open_session() as session:
         lines = svc.qrels_lines(svc.judgement_qrels(session, level=level))
     out.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
     console.print(f"{len(lines)} judgements → {out}")
@@ -37,7 +37,7 @@ def import_(
     """Record the judgements of a qrels file whose need and target are in the workspace (the latest grade of a pair
     wins); pairs naming an unknown need or target are counted and left out."""
     qrels = read_qrels(path)
-    with open_matcher().sessions() as session, session.begin():
+    with open_session(write=True) as session:
         done = svc.import_judgements(session, qrels, level=level, actor=who, source=path.name)
     console.print(f"added {done.added}, changed {done.changed}, unknown need or target {done.unknown}")
 
@@ -45,7 +45,7 @@ def import_(
 @judgements_app.command("count")
 def count() -> None:
     """How many pairs are judged (by grade), skipped, and known from feedback."""
-    with open_matcher().sessions() as session:
+    with open_session() as session:
         found = svc.judgement_counts(session)
     grades = "，".join(f"{g} {n}" for g, n in found["by_grade"].items()) or "—"
     console.print(f"judged {found['judged']} ({grades}); skipped {found['skipped']}; "

@@ -9,13 +9,12 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from matcher.cli.progress import progress_bar
-from matcher.cli.state import console, open_matcher, settings
+from matcher.cli.state import console, open_session, open_workspace, settings
 from matcher.errors import InputError
 from matcher.export.plans import pairing_row, pairings_bytes, plan_bytes
 from matcher.plan import service
 from matcher.plan.visits import Plan
-from matcher.store.db import transaction
+from matcher.progress import progress_bar
 
 plan_app = typer.Typer(
     help="Plan 对接会: which institutions a delegation visits, which experts go; stored plans.", no_args_is_help=True
@@ -61,7 +60,7 @@ def pairings(
     covers, the experts to call and the evidence."""
     with progress_bar("match needs") as (advance, _):
         chosen = service.pairings(
-            open_matcher().ctx,
+            open_workspace(),
             region=region,
             enterprise=enterprise,
             institution_region=institution_region,
@@ -96,10 +95,10 @@ def _print_plan(plan: Plan) -> None:
 
 
 def _make(request: service.PlanRequest, fmt: str, out: Path | None) -> None:
-    matcher = open_matcher()
+    matcher = open_workspace()
     with progress_bar("match needs") as (advance, _):
-        plan = service.make(matcher.ctx, request, progress=advance)
-    with transaction(matcher.sessions) as session:
+        plan = service.make(matcher, request, progress=advance)
+    with open_session(write=True, ctx=matcher) as session:
         plan_id = service.save_plan(session, request=request, plan=plan, actor="cli").id
     _show(plan, plan_id, request.__dict__, fmt, out)
 
@@ -154,7 +153,7 @@ def show(
     out: Out = None,
 ) -> None:
     """A stored plan: its stops and agendas, or its 议程 workbook."""
-    with open_matcher().sessions() as session:
+    with open_session() as session:
         record = service.get_plan(session, plan_id=plan_id)
         _show(service.plan_of(record), record.id, record.params, fmt, out)
 
@@ -163,7 +162,7 @@ def show(
 def list_(limit: Annotated[int, typer.Option(help="How many, newest first.", min=1)] = 20) -> None:
     """Stored plans, newest first."""
     table = Table("id", "kind", "created", "stops", "needs served", "coverage")
-    with open_matcher().sessions() as session:
+    with open_session() as session:
         for r in service.list_plans(session, limit=limit):
             res = r.result
             table.add_row(

@@ -8,6 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from matcher.levels import level_of
 from matcher.match.conflicts import RULES as RULES_ZH
 from matcher.records import KIND_ZH
 from matcher.search.results import EnterpriseHit, MatchResult, NeedHit, OutcomeHit, ReverseResult
@@ -104,7 +105,7 @@ COLUMNS.update(needs=NEED_COLUMNS, enterprises=ENTERPRISE_COLUMNS)
 
 
 def print_reverse(console: Console, result: ReverseResult) -> None:
-    console.print(f"[bold]{result.label}[/bold] → {'企业需求' if result.target == 'needs' else '企业'}")
+    console.print(f"[bold]{result.label}[/bold] → {level_of(result.target).zh}")
     if result.notice:
         console.print(f"[yellow]注意:[/yellow] {result.notice}")
     if result.conflicts_removed:

@@ -1,28 +1,42 @@
-"""Process-wide CLI state: the --home option, how a command opens the workspace, and the console."""
+"""Process-wide CLI state: the --home option, how a command opens the workspace, and the one way a command gets a
+database session."""
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from rich.console import Console
+from sqlalchemy.orm import Session
 
 from matcher.config import Settings
-from matcher.workspace.facade import Matcher
-
-console = Console(width=None if sys.stdout.isatty() else 160)
+from matcher.progress import console as console
+from matcher.store.db import transaction
+from matcher.workspace.context import Context, open_context
 
 
 class State:
     home: Path | None = None
-    opener: Callable[[Settings], Matcher] = Matcher  # tests replace it to inject a fake embedder
+    opener: Callable[[Settings], Context] = open_context  # tests replace it to inject a fake embedder
 
 
 def settings() -> Settings:
-    return Settings(home=State.home) if State.home else Settings()
+    return Settings.for_home(State.home)
 
 
-def open_matcher() -> Matcher:
+def open_workspace() -> Context:
     """The workspace the command runs on (`--home`, else MATCHER_HOME, else ./.matcher)."""
     return State.opener(settings())
+
+
+@contextmanager
+def open_session(*, write: bool = False, ctx: Context | None = None) -> Iterator[Session]:
+    """A session on the command's workspace (`ctx` when the command opened it already); `write`: one transaction,
+    committed when the block ends, rolled back on an error."""
+    ctx = ctx or open_workspace()
+    if write:
+        with transaction(ctx.sessions) as session:
+            yield session
+        return
+    with ctx.sessions() as session:
+        yield session

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from matcher.cli.progress import progress_bar
-from matcher.cli.state import console, open_matcher
+from matcher.cli.state import console, open_workspace
 from matcher.errors import InputError
 from matcher.map.cells import DEFAULT_ALPHA
+from matcher.progress import progress_bar
 
 if TYPE_CHECKING:
     from matcher.map.view import MapView
@@ -48,9 +48,9 @@ def build(
     from matcher.map.build import MapParams, build_map
 
     params = MapParams(topics=_topics(topics), min_size=min_size, fields=fields, alpha=alpha, seed=seed)
-    matcher = open_matcher()
+    matcher = open_workspace()
     with progress_bar("embed outcomes and needs") as (advance, _):
-        techmap = build_map(matcher.ctx, params=params, progress=advance)
+        techmap = build_map(matcher, params=params, progress=advance)
     p = techmap.params
     console.print(
         f"map: {p['documents']} documents → {len(techmap.topics)} topics in {len(techmap.fields)} fields, "
@@ -88,7 +88,7 @@ def show(
     """The stored map: topics, the biggest gaps and strengths (of one region or field)."""
     from matcher.map.build import current_view
 
-    v = current_view(open_matcher().ctx, region=region, field=field)
+    v = current_view(open_workspace(), region=region, field=field)
     if as_json:
         typer.echo(json.dumps(v.as_dict(), ensure_ascii=False, indent=1))
     else:
@@ -106,6 +106,6 @@ def report(
     from matcher.export.map import write_report
     from matcher.map.build import current_view
 
-    v = current_view(open_matcher().ctx, region=region, field=field)
+    v = current_view(open_workspace(), region=region, field=field)
     for path in write_report(v, out):
         console.print(f"written: {path}")

@@ -8,15 +8,16 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from matcher.cli.progress import err_console, progress_bar
-from matcher.cli.state import console, open_matcher, settings
+from matcher.cli.state import console, open_session, open_workspace, settings
 from matcher.errors import InputError
 from matcher.learn.retrain import retrain
 from matcher.learn.train import train_expert_ranker, train_outcome_ranker
+from matcher.levels import EXPERT, OUTCOME, level_of
+from matcher.progress import err_console, progress_bar
 from matcher.ranking.outcome.train import GRID
 from matcher.ranking.qrels import read_qrels
 from matcher.services.feedback import feedback_qrels
-from matcher.workspace.scratch import scratch_matcher
+from matcher.workspace.scratch import scratch_context
 
 OptPath = Annotated[Path | None, typer.Option()]
 
@@ -62,9 +63,7 @@ def train(
 ) -> None:
     """Train the ranker with grouped cross-validation and make it the active model."""
     s = settings()
-    if level not in ("outcome", "expert"):
-        raise InputError("--level is outcome or expert")
-    if level == "expert":
+    if level_of(level, (OUTCOME, EXPERT)) is EXPERT:
         _train_experts(needs, outcomes, qrels, out or s.workspace().models_dir / "expert", name, from_feedback)
         return
     grid = [g for g in GRID if objective is None or g["objective"] == objective]
@@ -75,14 +74,14 @@ def train(
         _from_judgements(target, name)
         return
     if from_feedback:
-        matcher = open_matcher()
-        with matcher.sessions() as session:
+        matcher = open_workspace()
+        with open_session(ctx=matcher) as session:
             judged = feedback_qrels(session)
         if not judged:
             raise InputError("the workspace holds no outcome-level feedback to learn from yet")
         with progress_bar("features + CV", len(judged) + len(grid)) as (advance, _):
             params = train_outcome_ranker(
-                matcher.ctx,
+                matcher,
                 judged,
                 out=target,
                 name=name,
@@ -97,11 +96,11 @@ def train(
         judged = read_qrels(qrels)
         step = lambda msg: err_console.print(f"· {msg}")  # noqa: E731
         with (
-            scratch_matcher(s, outcomes=outcomes, needs=needs, step=step) as m,
+            scratch_context(s, outcomes=outcomes, needs=needs, step=step) as m,
             progress_bar("features + CV", len(judged) + len(grid)) as (advance, _),
         ):
             params = train_outcome_ranker(
-                m.ctx,
+                m,
                 judged,
                 out=target,
                 name=name,
@@ -115,10 +114,10 @@ def train(
 
 
 def _from_judgements(target: Path, name: str) -> None:
-    matcher = open_matcher()
+    matcher = open_workspace()
     with progress_bar("features + CV") as (advance, _):
         result = retrain(
-            matcher.ctx, out=target, calibration_out=settings().workspace().models_dir / "calibration",
+            matcher, out=target, calibration_out=settings().workspace().models_dir / "calibration",
             name=name, progress=advance,
         )  # fmt: skip
     console.print(result.sentence())
@@ -132,11 +131,11 @@ def _train_experts(
     judged = read_qrels(qrels)
     step = lambda msg: err_console.print(f"· {msg}")  # noqa: E731
     with (
-        scratch_matcher(settings(), outcomes=outcomes, needs=needs, step=step) as m,
+        scratch_context(settings(), outcomes=outcomes, needs=needs, step=step) as m,
         progress_bar("expert features", len(judged)) as (advance, _),
     ):
         params = train_expert_ranker(
-            m.ctx, judged, out=target, name=name, progress=advance, sources=[p.name for p in (needs, outcomes, qrels)]
+            m, judged, out=target, name=name, progress=advance, sources=[p.name for p in (needs, outcomes, qrels)]
         )
     _print_cv(params, "expert ranker")
     console.print(f"expert model: {target}")

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from matcher.cli.progress import progress_bar
 from matcher.cli.state import console, settings
+from matcher.progress import progress_bar
 
 
 def tune_embedder(

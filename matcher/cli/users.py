@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from matcher.cli.state import console, open_matcher
+from matcher.cli.state import console, open_session, open_workspace
 from matcher.services import users as svc
 
 users_app = typer.Typer(help="Manage API keys (roles: viewer, staff, admin).", no_args_is_help=True)
@@ -20,8 +20,8 @@ def add(
     replace: Annotated[bool, typer.Option("--replace", help="Revoke an existing key of that name first.")] = False,
 ) -> None:
     """Create an API key; it is printed once and only its hash is stored."""
-    matcher = open_matcher()
-    with matcher.sessions() as session, session.begin():
+    matcher = open_workspace()
+    with open_session(write=True, ctx=matcher) as session:
         if replace:
             for row in svc.list_keys(session):
                 if row.name == name:
@@ -35,7 +35,7 @@ def add(
 def list_keys() -> None:
     """List API keys (names, roles, status; never the keys)."""
     table = Table("name", "role", "created", "status")
-    with open_matcher().sessions() as session:
+    with open_session() as session:
         for row in svc.list_keys(session):
             table.add_row(row.name, row.role, str(row.created_at)[:19], "revoked" if row.revoked else "active")
     console.print(table)
@@ -44,6 +44,6 @@ def list_keys() -> None:
 @users_app.command("revoke")
 def revoke(name: Annotated[str, typer.Argument(help="Name of the key to revoke.")]) -> None:
     """Revoke a key: requests with it get 401 from now on."""
-    with open_matcher().sessions() as session, session.begin():
+    with open_session(write=True) as session:
         svc.revoke_key(session, name=name)
     console.print(f"revoked {name}")

@@ -21,6 +21,13 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 
 
+MEDIA = {  # the media type of every file format staff download
+    "json": "application/json",
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
 def is_formula_like(text: str) -> bool:
     """Whether a spreadsheet program could read `text` as a formula (or a DDE call)."""
     return text.startswith(FORMULA_START)

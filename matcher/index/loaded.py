@@ -16,14 +16,13 @@ from matcher.index.needs import NEED_DENSE, NeedIndexes
 from matcher.text.tokenize import Tokenizer
 
 
-@dataclass
+@dataclass(frozen=True)
 class Indexes:
     dense: DenseIndex
     lexical: LexicalIndex
     tokenizer: Tokenizer
     manifest: dict[str, Any]
     needs: NeedIndexes | None = None  # None: an index built before reverse matching existed
-    institution_sizes: dict[int, int] | None = None  # outcomes per institution (an expert-ranker feature)
     experts: LexicalIndex | None = None  # the expert profile index; None: an index built before it existed
 
 

@@ -9,7 +9,7 @@ thousands, not millions): exact search, rebuilt with every `matcher index build`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from matcher.text.tokenize import Tokenizer
 NEED_DENSE, NEED_LEXICAL = "need_dense", "need_lexical"
 
 
-@dataclass
+@dataclass(frozen=True)
 class NeedIndexes:
     dense: DenseIndex
     lexical: LexicalIndex
@@ -74,8 +74,7 @@ def current_need_indexes(
         return held
     rows = session.execute(select(Need.pk, Need.title, Need.description)).all()
     now = {pk: text_hash(compose(title, description, max_chars)) for pk, title, description in rows}
-    fresh = held if now == held.dense.hashes_ else None
-    if fresh is None:
-        fresh = build_need_indexes(session, embedder=embedder, tokenizer=tokenizer, max_chars=max_chars)
-    fresh.checked = key
-    return fresh
+    if now == held.dense.hashes_:
+        return replace(held, checked=key)
+    fresh = build_need_indexes(session, embedder=embedder, tokenizer=tokenizer, max_chars=max_chars)
+    return replace(fresh, checked=key)

@@ -10,8 +10,10 @@ import numpy as np
 from sqlalchemy import func, select
 
 from matcher.label.select import Candidate, choose, percentiles
+from matcher.levels import OUTCOME
 from matcher.match import forward
 from matcher.ranking.outcome.features import FEATURES
+from matcher.search.degree import probabilities, probability
 from matcher.services.judgements import decided_pairs
 from matcher.store.tables import Judgement, Need, Outcome
 from matcher.store.views import load_outcomes, outcome_texts
@@ -49,27 +51,28 @@ def propose(ctx: Context, *, count: int, strategy: str = "active", seed: int = 0
     order = rng.permutation(len(needs)) if strategy == "random" else range(len(needs))
     needs = sorted((needs[i] for i in order), key=lambda n: judged.get(n.pk, 0))[:NEEDS_PER_ROUND]
     pool = [c for need in needs for c in need_candidates(ctx, need)]
-    line = ctx.settings.weak_match / 100
+    line = probability(ctx.settings.weak_match)
     return proposals(ctx, choose(pool, count, line=line, done=done, strategy=strategy, seed=seed), needs)
 
 
 def need_candidates(ctx: Context, need: Need) -> list[Candidate]:
     """The need's fused top `PER_NEED` outcomes: probability of relevance as served (the ranker's when there is
     one) and rank percentiles under BM25, dense and the served score."""
-    with ctx.match_lock:
+    snap = ctx.snapshot()
+    with ctx.served.turn:
         query = forward.query_of(ctx, need)
-        fused = forward.candidates(ctx, query)[:PER_NEED]
-        X, infos = forward.outcome_features(ctx, query, [c.pk for c in fused])
+        fused = forward.candidates(ctx, query, snap)[:PER_NEED]
+        X, infos = forward.outcome_features(ctx, query, [c.pk for c in fused], snap=snap)
         kept = [c for c in fused if c.pk in infos]
         if not kept:
             return []
-        ranker = ctx.ranker
+        ranker = snap.ranker
         if ranker:
             order_by = ranker.model.decision_function(X)
-            served = ranker.model.degree_of(order_by) / 100
+            served = probabilities(ranker.model.degree_of(order_by))
         else:
             served = order_by = np.array([c.score for c in kept])
-        p = forward.calibrated(ctx, forward.score_key("outcome", ranker is not None), served)
+        p = forward.calibrated(snap, OUTCOME.key(ranked=ranker is not None), served)
     signals = [percentiles(X[:, FEATURES.index(f)].tolist()) for f in ("bm25", "dense_cos")]
     signals.append(percentiles(order_by.tolist()))
     return [

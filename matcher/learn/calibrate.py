@@ -16,6 +16,7 @@ import numpy as np
 from sqlalchemy import select
 
 from matcher.errors import InputError, NotFoundError
+from matcher.levels import EXPERT, FORWARD, INSTITUTION, NEEDS, OUTCOME, level_of
 from matcher.match import forward, reverse
 from matcher.ranking.calibration import Calibration, fit_level
 from matcher.ranking.model import relevant_at
@@ -24,7 +25,7 @@ from matcher.store.tables import Expert, Institution, Outcome, OutcomeExpert
 from matcher.workspace.context import Context
 
 TOP = 20  # the hits staff read: a calibration over deeper lists would be judged mostly on easy negatives
-DIRECTIONS = ("outcome", "expert", "institution", "needs")
+DIRECTIONS = (*FORWARD, NEEDS)  # the levels judgements of outcomes calibrate (needs: 成果找需求)
 Progress = Callable[[int], None] | None
 
 
@@ -64,25 +65,24 @@ def _judge(
 
 def gather(ctx: Context, qrels: Qrels, direction: str, *, top: int = TOP, progress: Progress = None) -> Pairs:
     """(served score, relevant) pairs of `direction` (outcome, expert, institution, or needs: outcome → needs)."""
-    if direction not in DIRECTIONS:
-        raise InputError(f"direction must be one of {', '.join(DIRECTIONS)}")
+    level = level_of(direction, DIRECTIONS)
     at = relevant_at(np.array([g for judged in qrels.values() for g in judged.values()] or [1], dtype=float))
     pairs = Pairs()
-    if direction == "needs":
+    if level.reverse:
         with ctx.sessions() as session:
             known = set(session.scalars(select(Outcome.id)))
         for outcome_id, judged in invert(qrels).items():
             if outcome_id in known:
-                found = reverse.reverse(ctx, reverse.probe(ctx, outcome_id=outcome_id), target="needs", top=top)
+                found = reverse.reverse(ctx, reverse.probe(ctx, outcome_id=outcome_id), target=level, top=top)
                 hits = [(h.id, h.score) for h in found.hits]
-                _judge(pairs, "needs:vote", outcome_id, hits, judged, at)
+                _judge(pairs, level.key(ranked=False), outcome_id, hits, judged, at)
             if progress:
                 progress(1)
         return pairs
     for qid, judged in qrels.items():
         with suppress(NotFoundError):
-            result = forward.match(ctx, forward.need_query(ctx, qid), level=direction, top=top)
-            hits = [(h.name if direction == "institution" else h.id, h.score) for h in result.hits]
+            result = forward.match(ctx, forward.need_query(ctx, qid), level=level, top=top)
+            hits = [(h.name if level is INSTITUTION else h.id, h.score) for h in result.hits]
             _judge(pairs, forward.score_kind(result), qid, hits, judged, at)
         if progress:
             progress(1)
@@ -103,7 +103,7 @@ def derived(ctx: Context, qrels: Qrels, level: str) -> Qrels:
         own = dict(session.execute(select(Outcome.id, Institution.name).join(Institution)).all())
     owners: dict[str, set[str]] = {}
     for outcome, expert, inst in rows:
-        names = {expert} if level == "expert" else {inst, own.get(outcome)}
+        names = {expert} if level_of(level) is EXPERT else {inst, own.get(outcome)}
         owners.setdefault(outcome, set()).update(n for n in names if n)
     found: Qrels = {}
     for need, judged in qrels.items():
@@ -120,11 +120,10 @@ def calibrate(
     outcome judgements also calibrate the expert and institution levels (`derived`) and the reverse direction."""
     found = Calibration()
     for direction in directions:
-        if names != "outcome" and direction != names:
+        by_outcomes, level = level_of(names) is OUTCOME, level_of(direction)
+        if not by_outcomes and level is not level_of(names):
             raise InputError(f"{names} judgements calibrate the {names} level only, not {direction}")
-        judged = (
-            derived(ctx, qrels, direction) if names == "outcome" and direction in ("expert", "institution") else qrels
-        )
+        judged = derived(ctx, qrels, direction) if by_outcomes and level.votes and not level.reverse else qrels
         pairs = gather(ctx, judged, direction, progress=progress)
         for key in pairs.scores:
             found.levels[key] = fit_level(

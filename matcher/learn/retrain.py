@@ -50,7 +50,7 @@ def usable_needs(qrels: Qrels) -> int:
 def served_figure(ctx: Context, ts: JudgedSet, qrels: Qrels, folds: int, metric: str) -> tuple[float, str]:
     """The metric of what is served now on each held-out fold of the same split: the active ranker's scores (it
     saw none of these folds' training) or, without one, the fused retrieval (the rrf feature)."""
-    ranker = ctx.ranker
+    ranker = ctx.snapshot().ranker
     scores = ranker.model.decision_function(ts.X) if ranker else ts.X[:, FEATURES.index("rrf")]
     figures = [evaluate_run(qrels, ts.run(test, scores[test]), metric) for _, test in group_folds(ts.groups, folds)]
     return float(np.mean(figures)), f"当前排序模型 {ranker.name}" if ranker else "融合检索"

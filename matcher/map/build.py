@@ -133,7 +133,7 @@ def build_map(ctx: Context, *, params: MapParams, progress: Callable[[int], None
     start = time.perf_counter()
     max_chars = ctx.settings.embed_max_chars
     with ctx.sessions() as session:
-        docs = outcome_docs(session, max_chars) + need_docs(session, ctx.tokenizer, max_chars)
+        docs = outcome_docs(session, max_chars) + need_docs(session, ctx.snapshot().tokenizer, max_chars)
     vectors = ctx.embedder.encode_documents([d.text for d in docs], progress=progress)
     techmap = draw_map(docs, vectors, params)
     techmap.params.update(embedder=ctx.embedder.name, seconds=round(time.perf_counter() - start, 2))

@@ -12,7 +12,8 @@ import numpy as np
 from sqlalchemy import select
 
 from matcher.errors import InputError, NotFoundError
-from matcher.ranking.expert.features import DEFAULT_POOL, ExpertCandidates, expert_candidates, institution_sizes
+from matcher.levels import EXPERT, FORWARD, OUTCOME, Level, level_of
+from matcher.ranking.expert.features import DEFAULT_POOL, ExpertCandidates, expert_candidates
 from matcher.ranking.expert.pool import PoolParams
 from matcher.ranking.expert.rerank import rerank_hits
 from matcher.ranking.model import Ranker
@@ -20,18 +21,19 @@ from matcher.ranking.outcome.features import Candidates, pair_features
 from matcher.ranking.outcome.rerank import rerank
 from matcher.records import NeedRecord
 from matcher.rollup.explain import explain
-from matcher.rollup.vote import VoteParams, expert_hits, roll_up
+from matcher.rollup.vote import expert_hits, roll_up
 from matcher.search.competition import own_needs, rival_cosines
-from matcher.search.degree import Bands, weak_notice, with_degrees
+from matcher.search.degree import Bands, as_probability, weak_notice, with_degrees
 from matcher.search.fusion import vote_weight
 from matcher.search.query import Query, build_query, checked_text, need_texts
-from matcher.search.results import LEVELS, ExpertHit, MatchResult, Scored, evidence_outcomes
+from matcher.search.results import ExpertHit, MatchResult, Scored, evidence_outcomes
 from matcher.search.retrieve import retrieve_from
+from matcher.search.vote import VoteParams
 from matcher.services.feedback import rejected_for, track_record
 from matcher.store.tables import Need
 from matcher.store.views import OutcomeInfo, load_outcomes, outcome_texts
 from matcher.workspace.context import Context
-from matcher.workspace.served import Loaded
+from matcher.workspace.snapshot import Loaded, Snapshot
 
 STAGES = ("retrieve", "load", "rank", "rollup")
 
@@ -42,7 +44,7 @@ def query_of(ctx: Context, need: Need | None, *, title: str = "", description: s
     return build_query(
         need.title if need else title,
         need.description if need else description,
-        tokenizer=ctx.indexes.tokenizer,
+        tokenizer=ctx.snapshot().tokenizer,
         encoder=ctx.embedder,
         max_chars=ctx.settings.embed_max_chars,
         need=need,
@@ -68,15 +70,15 @@ def embed_needs(ctx: Context, records: list[NeedRecord]) -> None:
 
 
 # -- retrieve and rank ----------------------------------------------------------------------------------------
-def candidates(ctx: Context, query: Query) -> list[Scored]:
+def candidates(ctx: Context, query: Query, snap: Snapshot | None = None) -> list[Scored]:
     """Fused BM25 + dense candidates, best first, each with its vote weight."""
-    fused = retrieve_from(query, ctx.indexes, ctx.settings)
+    fused = retrieve_from(query, (snap or ctx.snapshot()).indexes, ctx.settings)
     return [Scored(pk, float(vote_weight(rank)), comp) for rank, (pk, comp) in enumerate(fused, 1)]
 
 
-def signals(ctx: Context, query: Query, pks: list[int]) -> Candidates:
+def signals(ctx: Context, query: Query, pks: list[int], snap: Snapshot | None = None) -> Candidates:
     """Exact BM25 and cosine scores of the given outcomes for `query` (whether retrieved or not)."""
-    idx = ctx.indexes
+    idx = (snap or ctx.snapshot()).indexes
     vectors = idx.dense.vectors(pks)
     dense = vectors @ query.vector
     title = dense if query.title_vector is None else vectors @ query.title_vector
@@ -86,28 +88,37 @@ def signals(ctx: Context, query: Query, pks: list[int]) -> Candidates:
 
 
 def outcome_features(
-    ctx: Context, query: Query, pks: list[int], infos: dict[int, OutcomeInfo] | None = None
+    ctx: Context,
+    query: Query,
+    pks: list[int],
+    infos: dict[int, OutcomeInfo] | None = None,
+    snap: Snapshot | None = None,
 ) -> tuple[np.ndarray, dict[int, OutcomeInfo]]:
     """Feature matrix of (query, outcome) pairs in `pks` order (outcomes not in the store left out), and the
     outcomes' info."""
+    snap = snap or ctx.snapshot()
     with ctx.sessions() as session:
         infos = infos if infos is not None else load_outcomes(session, pks)
         record = track_record(session)
     pks = [pk for pk in pks if pk in infos]
-    s = signals(ctx, query, pks)
-    return pair_features(query, s, infos, ctx.indexes.tokenizer, track_record=record, rrf_k=ctx.settings.rrf_k), infos
+    s = signals(ctx, query, pks, snap)
+    return pair_features(query, s, infos, snap.tokenizer, track_record=record, rrf_k=ctx.settings.rrf_k), infos
 
 
 def expert_pool(
-    ctx: Context, query: Query, fused: list[Scored] | None = None, *, pool: PoolParams = DEFAULT_POOL
+    ctx: Context,
+    query: Query,
+    fused: list[Scored] | None = None,
+    *,
+    pool: PoolParams = DEFAULT_POOL,
+    snap: Snapshot | None = None,
 ) -> ExpertCandidates:
     """The expert ranker's pool for `query` with its feature rows (`ranking/expert/pool.py`)."""
-    idx = ctx.indexes
+    snap = snap or ctx.snapshot()
+    fused = fused if fused is not None else candidates(ctx, query, snap)
+    sizes = snap.institution_sizes
     with ctx.sessions() as session:
-        if idx.institution_sizes is None:  # cached with the indexes they were counted for
-            idx.institution_sizes = institution_sizes(session)
-        fused = fused if fused is not None else candidates(ctx, query)
-        return expert_candidates(query, fused, indexes=idx, session=session, sizes=idx.institution_sizes, pool=pool)
+        return expert_candidates(query, fused, indexes=snap.indexes, session=session, sizes=sizes, pool=pool)
 
 
 # -- the question ---------------------------------------------------------------------------------------------
@@ -117,77 +128,83 @@ def scorer_label(ranker: Loaded[Ranker] | None, experts: Loaded[Ranker] | None) 
     return f"{name}+experts:{experts.name}" if experts else name
 
 
-def score_key(level: str, ranked: bool, experts_ranked: bool = False) -> str:
-    """Which calibration a hit's served score goes through: `outcome:ranker` (the outcome ranker's probability),
-    `outcome:fused` (the fused list's vote weight), `expert:ranker`, or `expert:vote` / `institution:vote` (the
-    roll-up's vote)."""
-    if level == "outcome":
-        return "outcome:ranker" if ranked else "outcome:fused"
-    return "expert:ranker" if level == "expert" and experts_ranked else f"{level}:vote"
-
-
 def score_kind(result: MatchResult) -> str:
-    return score_key(result.level, result.scorer.startswith("ranker"), result.expert_ranked)
+    """The 匹配度 map a result's hits went through (`Level.key`)."""
+    level = level_of(result.level)
+    ranked = result.expert_ranked if level is EXPERT else result.scorer.startswith("ranker")
+    return level.key(ranked=ranked)
 
 
-def calibrated(ctx: Context, key: str, scores: np.ndarray, full: float = 1.0) -> np.ndarray:
-    """Probabilities of relevance for served scores of `key`: the workspace's map for it, else the score itself —
+def calibrated(snap: Snapshot, key: str, scores: np.ndarray, full: float = 1.0) -> np.ndarray:
+    """Probabilities of relevance for served scores of `key`: the snapshot's map for it, else the score itself —
     a roll-up vote over the most a vote can be (`full`), anything else clipped to 0–1 (uncalibrated)."""
-    maps = ctx.served.calibration
+    maps = snap.calibration
     if key in maps.levels:
         return maps.probabilities(key, scores)
-    scale = full if key.endswith(":vote") else 1.0
-    return np.clip(np.asarray(scores, float) / scale, 0.0, 1.0)
+    return as_probability(scores, full if key.endswith(":vote") else 1.0)
 
 
-def match(ctx: Context, query: Query, *, level: str = "expert", top: int = 10) -> MatchResult:
+def served_ranker(ctx: Context, level: Level) -> tuple[Loaded[Ranker] | None, list[str]]:
+    """The ranker served for `level` now (None: none), and why a ranker is not used."""
+    snap = ctx.snapshot()
+    return snap.ranker_for(level), snap.notices(level)
+
+
+def served_probabilities(ctx: Context, key: str, scores: np.ndarray) -> np.ndarray:
+    """`calibrated` through the maps served now (an evaluation's "as shipped" figures)."""
+    return calibrated(ctx.snapshot(), key, scores)
+
+
+def match(ctx: Context, query: Query, *, level: str | Level = "expert", top: int = 10) -> MatchResult:
     """The `top` experts, institutions or outcomes for `query`, best first, with evidence."""
-    if level not in LEVELS:
-        raise InputError(f"unknown level {level!r}; use one of {', '.join(LEVELS)}")
+    spec = level_of(level, FORWARD)
     if not 1 <= top <= 1000:
         raise InputError("返回条数须在 1 到 1000 之间")
-    with ctx.match_lock:
-        return _match(ctx, query, level, top)
+    snap = ctx.snapshot()
+    with ctx.served.turn:
+        return _match(ctx, snap, query, spec, top)
 
 
-def _match(ctx: Context, query: Query, level: str, top: int) -> MatchResult:
+def _match(ctx: Context, snap: Snapshot, query: Query, level: Level, top: int) -> MatchResult:
     s, clock = ctx.settings, [time.perf_counter()]
     rejected = _rejected(ctx, query, level)
     shown, top = top, top + len(rejected)  # a target marked 不合适 leaves the list: rank enough to fill it
-    items = fused = candidates(ctx, query)
+    items = fused = candidates(ctx, query, snap)
     clock.append(time.perf_counter())
-    ranker = ctx.ranker
-    needed = items[: s.rerank_depth if ranker else top] if level == "outcome" else items
+    ranker = snap.ranker
+    needed = items[: s.rerank_depth if ranker else top] if not level.votes else items
     with ctx.sessions() as session:
         infos = load_outcomes(session, [i.pk for i in needed])
     clock.append(time.perf_counter())
     reasons: dict[int, list[dict[str, Any]]] = {}
     head = [i for i in items[: s.rerank_depth] if i.pk in infos] if ranker else []
     if ranker and head:
-        X, _ = outcome_features(ctx, query, [i.pk for i in head], infos)
+        X, _ = outcome_features(ctx, query, [i.pk for i in head], infos, snap)
         items, reasons = rerank(ranker.model, X, head)
     clock.append(time.perf_counter())
-    experts = ctx.expert_ranker if level == "expert" else None
+    experts = snap.ranker_for(level) if level is EXPERT else None
     params = VoteParams.from_settings(s)
     if experts:
-        hits = _ranked_experts(ctx, query, items, fused, infos, experts.model, params)[:top]
+        hits = _ranked_experts(ctx, snap, query, items, fused, infos, experts.model, params)[:top]
     else:
         hits = roll_up(level, items, infos, query.keywords, top, params)
     hits, excluded = _without(hits, rejected, shown)
-    key, full, bands = score_key(level, ranker is not None, experts is not None), params.full(), Bands.of(s)
-    with_degrees(hits, key, lambda k, x: calibrated(ctx, k, x, full), bands, score_key("outcome", ranker is not None))
+    ranked = experts is not None if level is EXPERT else ranker is not None
+    key, full, bands = level.key(ranked=ranked), params.full(), Bands.of(s)
+    evidence_key = OUTCOME.key(ranked=ranker is not None)
+    with_degrees(hits, key, lambda k, x: calibrated(snap, k, x, full), bands, evidence_key)
     pk_of = {info.id: pk for pk, info in infos.items()}
     for shown_outcome in evidence_outcomes(hits):
         shown_outcome.reasons = reasons.get(pk_of.get(shown_outcome.id, -1), [])
     with ctx.sessions() as session:
         texts = outcome_texts(session, [o.id for o in evidence_outcomes(hits)])
     for hit in hits:
-        explain(hit, query.keywords, texts, ctx.indexes.tokenizer)
+        explain(hit, query.keywords, texts, snap.tokenizer)
     clock.append(time.perf_counter())
     weak = weak_notice(hits, bands)
-    notices = [*ctx.served.notices(experts=level == "expert"), *([weak] if weak else [])]
+    notices = [*snap.notices(level), *([weak] if weak else [])]
     return MatchResult(
-        level=level,
+        level=level.name,
         query=query.text[:200],
         need_id=query.need_id,
         scorer=scorer_label(ranker, experts),
@@ -200,11 +217,11 @@ def _match(ctx: Context, query: Query, level: str, top: int) -> MatchResult:
     )
 
 
-def _rejected(ctx: Context, query: Query, level: str) -> dict[str, str]:
+def _rejected(ctx: Context, query: Query, level: Level) -> dict[str, str]:
     if query.need_id is None:
         return {}
     with ctx.sessions() as session:
-        return rejected_for(session, need_id=query.need_id, level=level)
+        return rejected_for(session, need_id=query.need_id, level=level.name)
 
 
 def _without(hits: list[Any], rejected: dict[str, str], top: int) -> tuple[list[Any], list[dict[str, Any]]]:
@@ -220,6 +237,7 @@ def _without(hits: list[Any], rejected: dict[str, str], top: int) -> tuple[list[
 
 def _ranked_experts(
     ctx: Context,
+    snap: Snapshot,
     query: Query,
     items: list[Scored],
     fused: list[Scored],
@@ -229,7 +247,7 @@ def _ranked_experts(
 ) -> list[ExpertHit]:
     """The expert pool (vote, deeper dense search, profile BM25) rolled up with its evidence and ordered by the
     expert ranker; `infos` gains the pool's outcomes the roll-up had not loaded."""
-    found = expert_pool(ctx, query, fused)
+    found = expert_pool(ctx, query, fused, snap=snap)
     seen = {i.pk for i in items}
     extra = [x for x in found.extra if x.pk not in seen]
     with ctx.sessions() as session:

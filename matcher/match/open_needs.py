@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from matcher.errors import InputError, NotFoundError
+from matcher.levels import EXPERT
 from matcher.match import forward
 from matcher.match.conflicts import ConflictRules
 from matcher.search.probe import Owner
@@ -140,7 +141,7 @@ class Marks:
     @classmethod
     def read(cls, session: Session) -> Marks:
         own = session.execute(select(Feedback.need_pk, func.max(Feedback.pk)).group_by(Feedback.need_pk))
-        accepted = select(func.max(Feedback.pk)).where(Feedback.level == "expert", Feedback.stage.in_(ACCEPTED))
+        accepted = select(func.max(Feedback.pk)).where(Feedback.level == EXPERT.name, Feedback.stage.in_(ACCEPTED))
         return cls({pk: mark for pk, mark in own}, int(session.scalar(accepted) or 0))
 
     def of(self, need_pk: int) -> tuple[int, int]:

@@ -10,22 +10,23 @@ from collections import Counter
 from typing import Any
 
 from matcher.errors import IndexMissingError, InputError
-from matcher.index.needs import NeedIndexes, current_need_indexes
+from matcher.index.needs import NeedIndexes
+from matcher.levels import ENTERPRISES, NEEDS, REVERSE, Level, level_of
 from matcher.match import forward
 from matcher.match.conflicts import ConflictRules, load_rules
 from matcher.match.open_needs import NeedSelection, broken_rule, select_needs
 from matcher.rollup.enterprises import enterprise_hits
-from matcher.rollup.vote import VoteParams
 from matcher.search.degree import Bands, weak_notice, with_degrees
 from matcher.search.fusion import FusionParams
 from matcher.search.needs import Found, search_needs
 from matcher.search.probe import Probe, expert_probe, institution_probe, outcome_probe, text_probe
 from matcher.search.results import NeedHit, ReverseResult
+from matcher.search.vote import VoteParams
 from matcher.store.tables import Need
 from matcher.text.tokenize import Tokenizer
 from matcher.workspace.context import Context
+from matcher.workspace.snapshot import Snapshot
 
-TARGETS = ("needs", "enterprises")
 EVIDENCE = 3
 EXPERT_POOL = 100  # needs an enterprise roll-up reads
 NO_OUTCOMES = "{label} 暂无成果：先导入其成果，才能据此查找需求"
@@ -45,7 +46,7 @@ def probe(
         raise InputError("请只填一项：成果编号、专家、单位或成果描述")
     kw: dict[str, Any] = {
         "encoder": ctx.embedder,
-        "tokenizer": ctx.indexes.tokenizer,
+        "tokenizer": ctx.snapshot().tokenizer,
         "max_chars": ctx.settings.embed_max_chars,
     }
     if text is not None:
@@ -58,54 +59,52 @@ def probe(
         return institution_probe(session, institution or "", **kw)
 
 
+def need_index(ctx: Context) -> NeedIndexes | None:
+    """The need index served now, covering every need stored now (None: an index built before it existed)."""
+    return ctx.needs_snapshot().indexes.needs
+
+
 def reverse(
-    ctx: Context, found_by: Probe, *, target: str = "needs", top: int = 10, region: str | None = None
+    ctx: Context, found_by: Probe, *, target: str | Level = "needs", top: int = 10, region: str | None = None
 ) -> ReverseResult:
     """The open needs (or enterprises) `found_by` serves best, conflicts removed, with evidence."""
-    if target not in TARGETS:
-        raise InputError(f"unknown target {target!r}; use one of {', '.join(TARGETS)}")
+    level = level_of(target, REVERSE)
     if not 1 <= top <= 1000:
         raise InputError("返回条数须在 1 到 1000 之间")
     if region is not None and not region.strip():
         raise InputError("地区不能为空；不限地区时请留空")
-    indexes = ctx.indexes
-    if indexes.needs is None:
+    if ctx.snapshot().indexes.needs is None:
         raise IndexMissingError("the index predates reverse matching (no need index); run `matcher index build`")
-    with ctx.match_lock:
-        with ctx.sessions() as session:
-            indexes.needs = current_need_indexes(
-                session,
-                indexes.needs,
-                embedder=ctx.embedder,
-                tokenizer=ctx.tokenizer,
-                max_chars=ctx.settings.embed_max_chars,
-            )
-        return _reverse(ctx, found_by, indexes.needs, target, top, region)
+    with ctx.served.turn:
+        snap = ctx.needs_snapshot()
+        return _reverse(ctx, snap, found_by, level, top, region)
 
 
 def _reverse(
-    ctx: Context, found_by: Probe, index: NeedIndexes, target: str, top: int, region: str | None
+    ctx: Context, snap: Snapshot, found_by: Probe, level: Level, top: int, region: str | None
 ) -> ReverseResult:
-    s, started = ctx.settings, time.perf_counter()
+    s, started, index = ctx.settings, time.perf_counter(), snap.indexes.needs
+    assert index is not None  # checked by `reverse`
     found = search_needs(found_by, index, depth=s.retrieve_depth, params=FusionParams.from_settings(s))
     with ctx.sessions() as session:
         rules = load_rules(session)
         selected = select_needs(session, NeedSelection(region=region, pks=tuple(f.pk for f in found)))
         kept, removed = keep_allowed(found, {n.pk: n for n in selected}, found_by, rules)
-        shown = top if target == "needs" else EXPERT_POOL
-        hits: list[Any] = need_hits(kept, {n.pk: n for n in selected}, found_by.keywords, ctx.indexes.tokenizer, shown)
+        shown = top if level is NEEDS else EXPERT_POOL
+        hits: list[Any] = need_hits(kept, {n.pk: n for n in selected}, found_by.keywords, snap.tokenizer, shown)
         votes, bands = VoteParams.from_settings(s), Bands.of(s)
-        with_degrees(hits, "needs:vote", lambda k, x: forward.calibrated(ctx, k, x), bands, None)
-        if target == "enterprises":
+        key = NEEDS.key(ranked=False)
+        with_degrees(hits, key, lambda k, x: forward.calibrated(snap, k, x), bands, None)
+        if level is ENTERPRISES:
             org_key = lambda name: org.key if (org := rules.org(name)) else None  # noqa: E731
             hits = enterprise_hits(session, hits, org_key, votes, top)
-            full = votes.full()
-            with_degrees(hits, "enterprises:vote", lambda k, x: forward.calibrated(ctx, k, x, full), bands, None)
+            full, key = votes.full(), ENTERPRISES.key(ranked=False)
+            with_degrees(hits, key, lambda k, x: forward.calibrated(snap, k, x, full), bands, None)
     weak = weak_notice(hits, bands) if found_by.parts else None
     notices = [NO_OUTCOMES.format(label=found_by.label)] if not found_by.parts else []
     notices += [weak] if weak else []
     return ReverseResult(
-        target=target,
+        target=level.name,
         probe=found_by.kind,
         label=found_by.label,
         probe_id=found_by.id,

@@ -9,8 +9,8 @@ from collections.abc import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matcher.rollup.vote import VoteParams
 from matcher.search.results import EnterpriseHit, NeedHit
+from matcher.search.vote import VoteParams, decayed_vote
 from matcher.store.tables import Institution
 
 EVIDENCE = 3
@@ -18,9 +18,8 @@ OrgKey = Callable[[str | None], str | None]  # an organisation name → its key,
 
 
 def enterprise_vote(scores: list[float], params: VoteParams) -> float:
-    """Σ decay^i · score_i over the best `depth` need scores (sorted here)."""
-    ranked = sorted(scores, reverse=True)[: params.depth]
-    return float(sum(s * params.decay**i for i, s in enumerate(ranked)))
+    """The decayed vote over an enterprise's need scores (sorted here, best first)."""
+    return decayed_vote(sorted(scores, reverse=True), params)
 
 
 def group_by_enterprise(hits: list[NeedHit], org_key: OrgKey) -> dict[str, list[NeedHit]]:

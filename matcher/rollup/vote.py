@@ -9,31 +9,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterator
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from matcher.config import Settings
+from matcher.levels import EXPERT, Level
 from matcher.search.results import ExpertHit, InstitutionHit, OutcomeHit, Scored
+from matcher.search.vote import VoteParams, decayed_vote
 from matcher.store.views import ExpertInfo, InstitutionInfo, OutcomeInfo
 
 EVIDENCE = 3
-
-
-@dataclass(frozen=True)
-class VoteParams:
-    depth: int = 5
-    decay: float = 0.5
-    half_life: float = 0.0  # 0 = off (a 10-year half-life cut NSFC dev expert MRR from 0.17 to 0.03)
-    now_year: int | None = None  # None = the current year when the vote is counted
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> VoteParams:
-        return cls(depth=settings.rollup_depth, decay=settings.rollup_decay, half_life=settings.recency_half_life)
-
-    def full(self) -> float:
-        """The vote of an owner whose `depth` best outcomes all score 1 (the most a vote can be)."""
-        return float(sum(self.decay**i for i in range(self.depth)))
 
 
 def recency(year: int | None, params: VoteParams) -> float:
@@ -83,10 +67,8 @@ def _votes(
 
 
 def vote(items: list[Scored], infos: dict[int, OutcomeInfo], params: VoteParams) -> float:
-    return sum(
-        item.score * params.decay**i * recency(infos[item.pk].year, params)
-        for i, item in enumerate(items[: params.depth])
-    )
+    """An owner's vote over its outcomes (best first), each score discounted by the outcome's age."""
+    return decayed_vote((item.score * recency(infos[item.pk].year, params) for item in items), params)
 
 
 def _ranked(
@@ -169,11 +151,11 @@ def institution_hits(
 
 
 def roll_up(
-    level: str, items: list[Scored], infos: dict[int, OutcomeInfo], keywords: list[str], top: int, params: VoteParams
+    level: Level, items: list[Scored], infos: dict[int, OutcomeInfo], keywords: list[str], top: int, params: VoteParams
 ) -> list[Any]:
-    """The `top` hits at `level` (outcome, expert or institution) from ranked candidate outcomes."""
-    if level == "outcome":
+    """The `top` hits at a forward `level` from ranked candidate outcomes: the outcomes themselves, or their
+    owners (experts, institutions) by vote."""
+    if not level.votes:
         return outcome_hits(items, infos, keywords, top)
-    if level == "expert":
-        return expert_hits(items, infos, keywords, top, params)
-    return institution_hits(items, infos, keywords, top, params)
+    roll = expert_hits if level is EXPERT else institution_hits
+    return roll(items, infos, keywords, top, params)

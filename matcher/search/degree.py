@@ -30,6 +30,16 @@ def probability(value: float) -> float:
     return float(value) / SCALE
 
 
+def probabilities(values: np.ndarray) -> np.ndarray:
+    """匹配度 values (0–100) as the probabilities they stand for."""
+    return np.asarray(values, dtype=float) / SCALE
+
+
+def as_probability(scores: np.ndarray, full: float = 1.0) -> np.ndarray:
+    """An uncalibrated score read as a probability: over the most it can be (`full`, a vote's), clipped to 0–1."""
+    return np.clip(np.asarray(scores, float) / full, 0.0, 1.0)
+
+
 @dataclass(frozen=True)
 class Bands:
     weak: float = 30.0

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from matcher.errors import ConflictError, InputError, NotFoundError
+from matcher.levels import EXPERT
 from matcher.records import LEVEL_ZH
 from matcher.services.needs import get_need
 from matcher.store.stages import ACCEPTED, STAGES, gain, is_forward
@@ -87,7 +88,7 @@ def track_record(session: Session) -> dict[int, int]:
     rows = session.execute(
         select(Expert.pk, func.count(Feedback.pk))
         .join(Expert, Feedback.target_id == Expert.id)
-        .where(Feedback.level == "expert", Feedback.stage.in_(ACCEPTED))
+        .where(Feedback.level == EXPERT.name, Feedback.stage.in_(ACCEPTED))
         .group_by(Expert.pk)
     )
     return {pk: n for pk, n in rows}

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from matcher.errors import InputError, NotFoundError
+from matcher.levels import level_of
 from matcher.records import LEVEL_ZH
 from matcher.services.feedback import TARGETS, feedback_qrels
 from matcher.services.needs import get_need
@@ -93,7 +94,7 @@ def target_names(session: Session, targets: Iterable[tuple[str, str]]) -> dict[t
     found = {}
     for level, ids in wanted.items():
         table = TARGETS[level]
-        label = table.title if level == "outcome" else table.name
+        label = table.name if level_of(level).votes else table.title
         found.update({(level, i): n for i, n in session.execute(select(table.id, label).where(table.id.in_(ids)))})
     return found
 

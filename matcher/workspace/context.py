@@ -1,13 +1,16 @@
-"""One workspace, opened: its settings, database sessions, embedder and served artifacts (indexes, rankers).
+"""One workspace, opened: its settings, database sessions, embedder and the owner of its served artifacts.
 
-The question modules (`match/`, `assign/`, `plan/`, `map/`, `learn/`) take this plain context and return values;
-the stages below them take the plain values inside it (a session, the indexes, a model), never the context.
+The question modules (`match/`, `assign/`, `plan/`, `map/`, `learn/`, `label/`) take this plain context and return
+values; each takes one frozen snapshot of the served artifacts (`ctx.snapshot()`) and the stages below them take
+the plain values inside it (a session, the indexes, a model), never the context.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
@@ -16,11 +19,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from matcher.config import Settings, Workspace
 from matcher.embed import CachedEmbedder, Embedder, EmbeddingCache, load_embedder
 from matcher.errors import ArtifactError
-from matcher.index.loaded import Indexes
-from matcher.ranking.model import Ranker
-from matcher.store.db import make_engine, migrate, session_factory
-from matcher.text.tokenize import Tokenizer
-from matcher.workspace.served import Loaded, Served
+from matcher.store.db import make_engine, migrate, session_factory, transaction
+from matcher.workspace.served import Served
+from matcher.workspace.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -31,17 +32,13 @@ class Context:
     engine: Engine
     sessions: sessionmaker[Session]
     write_sessions: sessionmaker[Session]
-    tokenizer: Tokenizer  # the import tokenizer (a built index carries its own, `indexes.tokenizer`)
     served: Served = field(init=False)
     inner_embedder: Embedder | None = None
-    # one match computes at a time: its numeric kernels (FAISS, BM25, trees) parallelise internally, and
-    # concurrent server threads oversubscribed the 2 cores (8 threads: 240 ms per match instead of 14 ms)
-    match_lock: threading.Lock = field(default_factory=threading.Lock)
     _embedder: CachedEmbedder | None = None
     _loading: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
-        self.served = Served(self.settings, lambda: self.embedder)
+        self.served = Served(self.settings, lambda: self.embedder, self.sessions)
 
     @property
     def workspace(self) -> Workspace:
@@ -62,25 +59,34 @@ class Context:
         """Load what the first question would wait for — the embedder (one query through it), the indexes, the
         rankers and the 匹配度 maps — so the first staff member does not pay for it. No index yet: nothing to do."""
         self.embedder.inner.encode_queries(["预热"])
+        snap = self.snapshot()
         try:
-            _ = self.indexes, self.ranker, self.expert_ranker, self.served.calibration
+            _ = snap.indexes, snap.ranker, snap.expert_ranker, snap.calibration
         except ArtifactError as exc:  # a question will say the same, in the staff's words
             log.info("warm: embedder loaded; no usable index yet (%s)", exc)
             return
         log.info("warm: embedder, indexes and models loaded")
 
-    @property
-    def indexes(self) -> Indexes:
-        """The loaded indexes; reloaded when `matcher index build` or `matcher train` swapped in new artifacts."""
-        return self.served.indexes
+    def snapshot(self) -> Snapshot:
+        """What one question reads, frozen (`snapshot.py`): take it once, at the question's start."""
+        return self.served.current()
 
-    @property
-    def ranker(self) -> Loaded[Ranker] | None:
-        return self.served.ranker
+    def needs_snapshot(self) -> Snapshot:
+        """The current snapshot, its need index covering every need stored now (成果找企业, the map)."""
+        return self.served.with_stored_needs(
+            self.snapshot(), embedder=self.embedder, max_chars=self.settings.embed_max_chars
+        )
 
-    @property
-    def expert_ranker(self) -> Loaded[Ranker] | None:
-        return self.served.expert_ranker
+    @contextmanager
+    def session(self, *, write: bool = False) -> Iterator[Session]:
+        """A session on the workspace's database; `write`: one transaction, committed when the block ends and
+        rolled back entirely on an error (on SQLite it takes the write lock when it begins)."""
+        if write:
+            with transaction(self.write_sessions) as session:
+                yield session
+            return
+        with self.sessions() as session:
+            yield session
 
     def close(self) -> None:
         self.engine.dispose()
@@ -96,6 +102,5 @@ def open_context(settings: Settings, *, embedder: Embedder | None = None) -> Con
         engine=engine,
         sessions=session_factory(engine),
         write_sessions=session_factory(engine, write=True),
-        tokenizer=Tokenizer(),
         inner_embedder=embedder,
     )

@@ -10,13 +10,14 @@ from pathlib import Path
 
 from matcher.config import Settings
 from matcher.embed import Embedder
-from matcher.workspace.facade import Matcher
+from matcher.workspace import data
+from matcher.workspace.context import Context, open_context
 
 Step = Callable[[str], None]
 
 
 @contextmanager
-def scratch_matcher(
+def scratch_context(
     settings: Settings,
     *,
     outcomes: Path,
@@ -24,8 +25,8 @@ def scratch_matcher(
     embedder: Embedder | None = None,
     step: Step | None = None,
     served: bool = False,
-) -> Iterator[Matcher]:
-    """A Matcher over a temporary SQLite workspace holding `outcomes` and `needs`, indexed; `served`: with the
+) -> Iterator[Context]:
+    """A context over a temporary SQLite workspace holding `outcomes` and `needs`, indexed; `served`: with the
     rankers and calibration the settings name (else none, as training and the evaluation's systems want)."""
     with tempfile.TemporaryDirectory(prefix="matcher-scratch-") as tmp:
         scratch = settings.model_copy(
@@ -36,15 +37,15 @@ def scratch_matcher(
                 "cache_dir": settings.workspace().cache_path.parent,
             }
         )
-        matcher = Matcher(scratch, embedder=embedder)
+        ctx = open_context(scratch, embedder=embedder)
         try:
             for kind, path in (("outcomes", outcomes), ("needs", needs)):
                 if step:
                     step(f"import {kind} from {path}")
-                matcher.import_file(kind, path, rejects_path=Path(tmp) / f"{kind}.rejects.jsonl")
+                data.import_file(ctx, kind, path, rejects_path=Path(tmp) / f"{kind}.rejects.jsonl")
             if step:
                 step("build indexes")
-            matcher.build_index()
-            yield matcher
+            data.build_index(ctx)
+            yield ctx
         finally:
-            matcher.close()
+            ctx.close()

@@ -1,5 +1,6 @@
-"""The artifacts a workspace serves from — the indexes, the outcome ranker, the expert ranker — loaded lazily and
-reloaded together when any of them is replaced on disk (one stamp: the modification times of their params.json).
+"""The owner of the artifacts a workspace serves from — the indexes, the rankers, the 匹配度 maps — handed out as
+frozen snapshots (`snapshot.py`); a new snapshot when any of them is replaced on disk (one stamp: the modification
+times of their params.json) or when the stored needs change.
 
 One rule finds a model folder: the setting `none` disables it, a path names it, `auto` takes the workspace's
 folder when a model was trained there, else the shipped default (the outcome ranker has one, the expert ranker
@@ -17,16 +18,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+from sqlalchemy.orm import Session
+
 from matcher.artifacts.folder import PARAMS
 from matcher.bundled import default_calibration_dir, default_model_dir
 from matcher.config import Settings
-from matcher.embed import Embedder
+from matcher.embed import CachedEmbedder, Embedder
 from matcher.errors import ModelMissingError
-from matcher.index.loaded import Indexes, load_indexes
+from matcher.index.loaded import load_indexes
+from matcher.index.needs import current_need_indexes
 from matcher.ranking.calibration import Calibration
+from matcher.ranking.expert.features import institution_sizes
 from matcher.ranking.expert.train import EXPERT_RANKER
-from matcher.ranking.model import Ranker
 from matcher.ranking.outcome.train import OUTCOME_RANKER
+from matcher.workspace.snapshot import Loaded, Snapshot
 
 log = logging.getLogger(__name__)
 M = TypeVar("M")
@@ -54,16 +59,6 @@ class ModelSlot(Generic[M]):
         return self.default_dir
 
 
-@dataclass(frozen=True)
-class Loaded(Generic[M]):
-    model: M
-    params: dict[str, Any]
-
-    @property
-    def name(self) -> str:
-        return str(self.params.get("name", "model"))
-
-
 def load_model(slot: ModelSlot[M], embedder: str) -> tuple[Loaded[M] | None, str | None]:
     """(the model, None), or (None, a notice saying why there is none)."""
     folder = slot.folder()
@@ -84,85 +79,93 @@ def load_model(slot: ModelSlot[M], embedder: str) -> tuple[Loaded[M] | None, str
     return Loaded(model, params), None
 
 
-def model_slots(settings: Settings) -> tuple[ModelSlot[Ranker], ModelSlot[Ranker], ModelSlot[Calibration]]:
+def model_slots(settings: Settings) -> dict[str, ModelSlot[Any]]:
+    """The model slots by key: `outcome` and `expert` (the rankers a Level names), `calibration`."""
     models = settings.workspace().models_dir
-    return (
-        ModelSlot("排序模型", settings.model, models / "active", default_model_dir(), OUTCOME_RANKER.load),
-        ModelSlot("专家排序模型", settings.expert_model, models / "expert", None, EXPERT_RANKER.load),
-        ModelSlot(
+    return {
+        "outcome": ModelSlot("排序模型", settings.model, models / "active", default_model_dir(), OUTCOME_RANKER.load),
+        "expert": ModelSlot("专家排序模型", settings.expert_model, models / "expert", None, EXPERT_RANKER.load),
+        "calibration": ModelSlot(
             "匹配度校准", settings.calibration, models / "calibration", default_calibration_dir(), Calibration.load
         ),
-    )
+    }
 
 
 class Served:
-    """Thread-safe lazy holder of the loaded indexes and rankers of one workspace."""
+    """The owner of what a workspace serves: hands out the current `Snapshot`, and swaps in a new one when an
+    artifact is replaced on disk (`matcher index build`, `matcher train`, a retrain) or the stored needs change.
+    Only this owner writes served state; questions read the snapshot they took."""
 
-    def __init__(self, settings: Settings, embedder: Callable[[], Embedder]) -> None:
+    def __init__(
+        self, settings: Settings, embedder: Callable[[], Embedder], sessions: Callable[[], Session]
+    ) -> None:
         self.index_dir = settings.workspace().index_dir
         self.mmap = settings.index_mmap
         self.slots = model_slots(settings)
-        self._embedder = embedder
+        self._embedder, self._sessions = embedder, sessions
         self._lock = threading.Lock()
-        self._stamp: tuple[int, ...] = ()
-        self._indexes: Indexes | None = None
-        self._models: dict[str, tuple[Loaded[Any] | None, str | None]] = {}
+        self._snapshot: Snapshot | None = None
         self._results: OrderedDict[Hashable, Any] = OrderedDict()
+        # one question computes at a time: its numeric kernels (FAISS, BM25, trees) parallelise internally, and
+        # concurrent server threads oversubscribed the 2 cores (8 threads: 240 ms per match instead of 14 ms)
+        self.turn = threading.Lock()
 
     def stamp(self) -> tuple[int, ...]:
         """Modification times of every artifact's params.json: a change means one was swapped in."""
-        folders = [self.index_dir, *(slot.folder() for slot in self.slots)]
+        folders = [self.index_dir, *(slot.folder() for slot in self.slots.values())]
         paths = [f / PARAMS for f in folders if f is not None]
         return tuple(p.stat().st_mtime_ns if p.exists() else 0 for p in paths)
 
-    def _fresh(self) -> None:
-        """Drop what was loaded when something changed on disk (call with the lock held)."""
+    def _new(self, version: tuple[int, ...]) -> Snapshot:
+        return Snapshot(
+            version,
+            load_indexes=lambda: load_indexes(self.index_dir, self._embedder(), mmap=self.mmap),
+            models={key: self._loader(slot) for key, slot in self.slots.items()},
+            count_sizes=self._sizes,
+        )
+
+    def _loader(self, slot: ModelSlot[Any]) -> Callable[[], tuple[Loaded[Any] | None, str | None]]:
+        return lambda: load_model(slot, self._embedder().name)
+
+    def _sizes(self) -> dict[int, int]:
+        with self._sessions() as session:
+            return institution_sizes(session)
+
+    def current(self) -> Snapshot:
+        """The snapshot to answer from: the one held, or a new one when an artifact changed on disk."""
         stamp = self.stamp()
-        if stamp != self._stamp:
-            if self._stamp:
-                log.info("new index or model on disk: reloading")
-            self._indexes, self._models, self._stamp = None, {}, stamp
-            self._results.clear()
-
-    @property
-    def indexes(self) -> Indexes:
         with self._lock:
-            self._fresh()
-            if self._indexes is None:
-                self._indexes = load_indexes(self.index_dir, self._embedder(), mmap=self.mmap)
-            return self._indexes
+            if self._snapshot is None or self._snapshot.version != stamp:
+                if self._snapshot is not None:
+                    log.info("new index or model on disk: a new snapshot")
+                self._snapshot = self._new(stamp)
+                self._results.clear()
+            return self._snapshot
 
-    def _model(self, slot: ModelSlot[Any]) -> tuple[Loaded[Any] | None, str | None]:
+    def swap(self, base: Snapshot, fresh: Snapshot) -> Snapshot:
+        """Serve `fresh` (derived from `base`) unless another swap replaced `base` meanwhile; the one served."""
         with self._lock:
-            self._fresh()
-            if slot.what not in self._models:
-                self._models[slot.what] = load_model(slot, self._embedder().name)
-            return self._models[slot.what]
+            if self._snapshot is base:
+                self._snapshot = fresh
+            return self._snapshot if self._snapshot is not None else fresh
 
-    @property
-    def ranker(self) -> Loaded[Ranker] | None:
-        return self._model(self.slots[0])[0]
-
-    @property
-    def expert_ranker(self) -> Loaded[Ranker] | None:
-        return self._model(self.slots[1])[0]
-
-    @property
-    def calibration(self) -> Calibration:
-        """The 匹配度 maps served (none: each score's own fallback)."""
-        loaded = self._model(self.slots[2])[0]
-        return loaded.model if loaded else Calibration()
-
-    def notices(self, *, experts: bool) -> list[str]:
-        """Why a ranker is not used (the expert ranker's only when `experts`)."""
-        slots = self.slots[:2] if experts else self.slots[:1]
-        return [n for slot in slots if (n := self._model(slot)[1])]
+    def with_stored_needs(self, base: Snapshot, *, embedder: CachedEmbedder, max_chars: int) -> Snapshot:
+        """`base` while its need index covers the needs stored now; else a snapshot with the need index rebuilt in
+        memory (a need saved a moment ago is found by 成果找企业 at once), swapped in for every later question."""
+        held = base.indexes.needs
+        if held is None:
+            return base
+        with self._sessions() as session:
+            fresh = current_need_indexes(
+                session, held, embedder=embedder, tokenizer=base.tokenizer, max_chars=max_chars
+            )
+        return base if fresh.checked == held.checked else self.swap(base, base.with_needs(fresh))
 
     def remembered(self, key: Hashable, make: Callable[[], T]) -> T:
         """`make()` once per `key` while these artifacts are served (forgotten when any of them is swapped); the
         key must name everything else the value depends on."""
+        self.current()
         with self._lock:
-            self._fresh()
             if key in self._results:
                 self._results.move_to_end(key)
                 return self._results[key]
@@ -174,6 +177,7 @@ class Served:
         return value
 
     def reload(self) -> None:
+        """Forget the snapshot held: the next question loads the newest artifacts from disk."""
         with self._lock:
             self._results.clear()
-            self._indexes, self._models, self._stamp = None, {}, ()
+            self._snapshot = None

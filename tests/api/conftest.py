@@ -11,30 +11,31 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from matcher.config import Settings
 from matcher.services.users import create_key
-from matcher.workspace.facade import Matcher
+from matcher.workspace import data
+from matcher.workspace.context import Context, open_context
 from tests.conftest import NEEDS, OUTCOMES, FakeEmbedder, write_jsonl
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def api_matcher(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Matcher]:
+def api_matcher(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Context]:
     url = request.getfixturevalue("pg_url") if request.param == "postgres" else None
     settings = Settings(home=tmp_path / "ws", database_url=url, _env_file=None)  # type: ignore[call-arg]
-    matcher = Matcher(settings, embedder=FakeEmbedder())
-    matcher.import_file("outcomes", write_jsonl(tmp_path / "o.jsonl", OUTCOMES))
-    matcher.import_file("needs", write_jsonl(tmp_path / "n.jsonl", NEEDS))
-    matcher.build_index()
+    matcher = open_context(settings, embedder=FakeEmbedder())
+    data.import_file(matcher, "outcomes", write_jsonl(tmp_path / "o.jsonl", OUTCOMES))
+    data.import_file(matcher, "needs", write_jsonl(tmp_path / "n.jsonl", NEEDS))
+    data.build_index(matcher)
     yield matcher
     matcher.close()
 
 
 @pytest.fixture
-def keys(api_matcher: Matcher) -> dict[str, str]:
-    with api_matcher.sessions() as session, session.begin():
+def keys(api_matcher: Context) -> dict[str, str]:
+    with api_matcher.session(write=True) as session:
         return {role: create_key(session, name=f"{role}-user", role=role)[1] for role in ("viewer", "staff", "admin")}
 
 
 @pytest.fixture
-def client(api_matcher: Matcher, keys: dict[str, str]) -> Iterator[TestClient]:
+def client(api_matcher: Context, keys: dict[str, str]) -> Iterator[TestClient]:
     with TestClient(create_app(api_matcher.settings, matcher=api_matcher), raise_server_exceptions=False) as c:
         yield c
 

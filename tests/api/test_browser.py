@@ -23,7 +23,8 @@ from api.app import create_app
 from matcher.config import Settings
 from matcher.map.build import MapParams, build_map
 from matcher.services.users import create_key
-from matcher.workspace.facade import Matcher
+from matcher.workspace import data
+from matcher.workspace.context import Context, open_context
 from tests.conftest import FakeEmbedder
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -39,18 +40,18 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, str, Matcher]]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, str, Context]]:
     if not Path(CHROMIUM).exists():
         pytest.fail("Debian chromium is missing: run `make browser` (apt-get install -y chromium fonts-noto-cjk)")
     tmp = tmp_path_factory.mktemp("browser")
     real = bool(os.environ.get("MATCHER_SCREENSHOTS"))
     settings = Settings(home=tmp / "ws", _env_file=None)  # type: ignore[call-arg]
-    matcher = Matcher(settings, embedder=None if real else FakeEmbedder())
+    matcher = open_context(settings, embedder=None if real else FakeEmbedder())
     for kind in ("institutions", "experts", "outcomes", "needs"):
-        matcher.import_file(kind, DEMO / f"{kind}.jsonl", rejects_path=tmp / f"{kind}.rejects")
-    matcher.build_index()
-    build_map(matcher.ctx, params=MapParams())
-    with matcher.sessions() as session, session.begin():
+        data.import_file(matcher, kind, DEMO / f"{kind}.jsonl", rejects_path=tmp / f"{kind}.rejects")
+    data.build_index(matcher)
+    build_map(matcher, params=MapParams())
+    with matcher.session(write=True) as session:
         key = create_key(session, name="browser-staff", role="staff")[1]
         admin = create_key(session, name="browser-admin", role="admin")[1]
     port = _free_port()
@@ -69,7 +70,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str,
     matcher.close()
 
 
-def test_staff_flow_in_a_real_browser(server: tuple[str, str, str, Matcher], tmp_path: Path) -> None:
+def test_staff_flow_in_a_real_browser(server: tuple[str, str, str, Context], tmp_path: Path) -> None:
     sync_api = pytest.importorskip("playwright.sync_api")
     url, key, *_ = server
     with sync_api.sync_playwright() as p:
@@ -212,7 +213,7 @@ def _signed_in(browser, url: str, key: str):  # type: ignore[no-untyped-def]
 
 
 def test_the_import_card_maps_a_column_by_hand_and_imports(
-    server: tuple[str, str, str, Matcher], tmp_path: Path
+    server: tuple[str, str, str, Context], tmp_path: Path
 ) -> None:
     """A staff sheet with Chinese headers: the card guesses the map, shows the first rows, the staff member maps the
     one column it could not place (承担企业 → 企业/单位), imports, and the need lists with its enterprise."""
@@ -241,7 +242,7 @@ def test_the_import_card_maps_a_column_by_hand_and_imports(
         browser.close()
 
 
-def test_labelling_ten_pairs_with_the_keyboard_then_retraining(server: tuple[str, str, str, Matcher]) -> None:
+def test_labelling_ten_pairs_with_the_keyboard_then_retraining(server: tuple[str, str, str, Context]) -> None:
     """The 标注 view: ten pairs judged with the keys 0–3 and S (skip), the count following each; an admin retrains
     from the workspace's judgements (the demo's 335 imported beforehand, as `matcher judgements import` would)."""
     sync_api = pytest.importorskip("playwright.sync_api")
@@ -249,7 +250,7 @@ def test_labelling_ten_pairs_with_the_keyboard_then_retraining(server: tuple[str
     from matcher.services.judgements import import_judgements, judgement_counts
 
     url, _, admin, matcher = server
-    with matcher.sessions() as session, session.begin():
+    with matcher.session(write=True) as session:
         import_judgements(session, read_qrels(DEMO / "qrels.tsv"), level="outcome", actor="t", source="qrels.tsv")
         before = judgement_counts(session)
     with sync_api.sync_playwright() as p:
@@ -268,7 +269,7 @@ def test_labelling_ten_pairs_with_the_keyboard_then_retraining(server: tuple[str
         page.wait_for_selector("#toast:has-text('条判断')", timeout=300_000)
         said = page.locator("#toast").inner_text()
         browser.close()
-    with matcher.sessions() as session:
+    with matcher.session() as session:
         after = judgement_counts(session)
     assert (after["judged"], after["skipped"]) == (before["judged"] + 9, before["skipped"] + 1)
     assert re.search(r"基于 \d+ 条判断（\d+ 个需求），交叉验证 nDCG@10 新模型 0\.\d{4}", said), said
@@ -295,7 +296,7 @@ def _latin_words(page) -> set[str]:  # type: ignore[no-untyped-def]
     return {w for w in words if w not in ALLOWED_LATIN and not re.search(r"\d", w)}
 
 
-def test_the_page_speaks_chinese_in_every_view(server: tuple[str, str, str, Matcher]) -> None:
+def test_the_page_speaks_chinese_in_every_view(server: tuple[str, str, str, Context]) -> None:
     sync_api = pytest.importorskip("playwright.sync_api")
     url, key, *_ = server
     with sync_api.sync_playwright() as p:
@@ -336,7 +337,7 @@ def test_the_page_speaks_chinese_in_every_view(server: tuple[str, str, str, Matc
     assert {view: words for view, words in seen.items() if words} == {}
 
 
-def test_links_survive_refresh_back_and_a_new_tab(server: tuple[str, str, str, Matcher]) -> None:
+def test_links_survive_refresh_back_and_a_new_tab(server: tuple[str, str, str, Context]) -> None:
     sync_api = pytest.importorskip("playwright.sync_api")
     url, key, *_ = server
     with sync_api.sync_playwright() as p:
@@ -372,14 +373,14 @@ def test_links_survive_refresh_back_and_a_new_tab(server: tuple[str, str, str, M
         browser.close()
 
 
-def test_saving_a_need_twice_keeps_one_and_clears_the_form(server: tuple[str, str, str, Matcher]) -> None:
+def test_saving_a_need_twice_keeps_one_and_clears_the_form(server: tuple[str, str, str, Context]) -> None:
     sync_api = pytest.importorskip("playwright.sync_api")
     from sqlalchemy import func, select
 
     from matcher.store.tables import Need
 
     url, key, _, matcher = server
-    with matcher.sessions() as session:
+    with matcher.session() as session:
         before = session.scalar(select(func.count()).select_from(Need))
     with sync_api.sync_playwright() as p:
         browser = _launch(p)
@@ -394,11 +395,11 @@ def test_saving_a_need_twice_keeps_one_and_clears_the_form(server: tuple[str, st
         page.wait_for_selector("#need-head:has-text('已关闭')")
         assert page.locator(".hit .actions button").count() == 0  # a closed need takes no feedback
         browser.close()
-    with matcher.sessions() as session:
+    with matcher.session() as session:
         assert session.scalar(select(func.count()).select_from(Need)) == before + 1
 
 
-def test_the_page_works_on_a_phone(server: tuple[str, str, str, Matcher]) -> None:
+def test_the_page_works_on_a_phone(server: tuple[str, str, str, Context]) -> None:
     sync_api = pytest.importorskip("playwright.sync_api")
     url, key, *_ = server
     with sync_api.sync_playwright() as p:
@@ -426,7 +427,7 @@ def test_the_page_works_on_a_phone(server: tuple[str, str, str, Matcher]) -> Non
         browser.close()
 
 
-def test_no_serious_accessibility_violations(server: tuple[str, str, str, Matcher]) -> None:
+def test_no_serious_accessibility_violations(server: tuple[str, str, str, Context]) -> None:
     sync_api = pytest.importorskip("playwright.sync_api")
     if not AXE.exists():
         pytest.fail("axe-core is missing: run `make browser` (npm install axe-core)")
@@ -454,7 +455,7 @@ def _serious(page) -> list[str]:  # type: ignore[no-untyped-def]
     return [f"{v['id']}: {v['nodes'][0]['target']}" for v in serious]
 
 
-def test_an_expert_is_found_by_name_with_a_pick_list(server: tuple[str, str, str, Matcher]) -> None:
+def test_an_expert_is_found_by_name_with_a_pick_list(server: tuple[str, str, str, Context]) -> None:
     sync_api = pytest.importorskip("playwright.sync_api")
     url, key, *_ = server
     with sync_api.sync_playwright() as p:
@@ -477,7 +478,7 @@ def test_an_expert_is_found_by_name_with_a_pick_list(server: tuple[str, str, str
         browser.close()
 
 
-def test_a_delegation_is_planned_and_saved_plans_are_listed(server: tuple[str, str, str, Matcher]) -> None:
+def test_a_delegation_is_planned_and_saved_plans_are_listed(server: tuple[str, str, str, Context]) -> None:
     sync_api = pytest.importorskip("playwright.sync_api")
     url, key, *_ = server
     with sync_api.sync_playwright() as p:
@@ -500,7 +501,7 @@ def test_a_delegation_is_planned_and_saved_plans_are_listed(server: tuple[str, s
         browser.close()
 
 
-def test_a_late_answer_never_paints_over_the_newer_view(server: tuple[str, str, str, Matcher]) -> None:
+def test_a_late_answer_never_paints_over_the_newer_view(server: tuple[str, str, str, Context]) -> None:
     sync_api = pytest.importorskip("playwright.sync_api")
     url, key, *_ = server
     with sync_api.sync_playwright() as p:

@@ -22,20 +22,21 @@ from api.batch_worker import BatchWorker
 from matcher.config import Settings
 from matcher.map.build import MapParams, build_map
 from matcher.services.users import create_key
-from matcher.workspace.facade import Matcher
+from matcher.workspace import data
+from matcher.workspace.context import Context, open_context
 from tests.conftest import NEEDS, OUTCOMES, FakeEmbedder, write_jsonl
 
 
-def _workspace() -> tuple[Matcher, dict[str, str]]:
+def _workspace() -> tuple[Context, dict[str, str]]:
     """A workspace holding the tiny corpus, indexed and mapped, and an admin key for it."""
     tmp = Path(tempfile.mkdtemp(prefix="matcher-contract-"))
     atexit.register(shutil.rmtree, tmp, True)
-    matcher = Matcher(Settings(home=tmp / "ws", _env_file=None), embedder=FakeEmbedder())  # type: ignore[call-arg]
-    matcher.import_file("outcomes", write_jsonl(tmp / "o.jsonl", OUTCOMES))
-    matcher.import_file("needs", write_jsonl(tmp / "n.jsonl", NEEDS))
-    matcher.build_index()
-    build_map(matcher.ctx, params=MapParams(topics=2, min_size=1))
-    with matcher.sessions() as session, session.begin():
+    matcher = open_context(Settings(home=tmp / "ws", _env_file=None), embedder=FakeEmbedder())  # type: ignore[call-arg]
+    data.import_file(matcher, "outcomes", write_jsonl(tmp / "o.jsonl", OUTCOMES))
+    data.import_file(matcher, "needs", write_jsonl(tmp / "n.jsonl", NEEDS))
+    data.build_index(matcher)
+    build_map(matcher, params=MapParams(topics=2, min_size=1))
+    with matcher.session(write=True) as session:
         key = create_key(session, name="fuzz-admin", role="admin")[1]
     return matcher, {"X-API-Key": key}
 

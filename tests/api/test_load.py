@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from api.app import create_app
 from bench.mixed import check_store, drive, prepare
-from matcher.workspace.facade import Matcher
+from matcher.workspace.context import Context
 from tests.api.live import live_server
 
 
-def test_mixed_load_loses_nothing_and_never_fails(api_matcher: Matcher) -> None:
+def test_mixed_load_loses_nothing_and_never_fails(api_matcher: Context) -> None:
     app = create_app(api_matcher.settings, matcher=api_matcher)
     with live_server(app) as url:
         work = prepare(api_matcher, url)

@@ -10,18 +10,18 @@ from openpyxl import load_workbook
 
 from matcher.map.build import MapParams, build_map
 from matcher.services.feedback import record_feedback
-from matcher.workspace.facade import Matcher
+from matcher.workspace.context import Context
 from tests.api.conftest import as_role
 from tests.api.test_routes import is_problem
 
 
 def test_the_map_is_a_problem_until_built_then_served(
-    client: TestClient, keys: dict[str, str], api_matcher: Matcher
+    client: TestClient, keys: dict[str, str], api_matcher: Context
 ) -> None:
     viewer = as_role(keys, "viewer")
     missing = is_problem(client.get("/map", headers=viewer), 503)
     assert missing["detail"] == "尚未生成技术图谱：请管理员生成图谱"
-    build_map(api_matcher.ctx, params=MapParams(topics=2, min_size=1))
+    build_map(api_matcher, params=MapParams(topics=2, min_size=1))
     body = client.get("/map", headers=viewer).json()
     assert (sum(t["outcomes"] for t in body["topics"]), sum(t["needs"] for t in body["topics"])) == (5, 2)
     # regions read off institution names, busiest first: 辽宁 holds 3 outcomes (沈铸所 ×2, 新松), the rest one record
@@ -32,8 +32,8 @@ def test_the_map_is_a_problem_until_built_then_served(
     assert "N1" in topic["needs"] and topic["topic"]["id"] == gaps[0]["topic"]
 
 
-def test_map_files_and_problems(client: TestClient, keys: dict[str, str], api_matcher: Matcher) -> None:
-    build_map(api_matcher.ctx, params=MapParams(topics=2, min_size=1))
+def test_map_files_and_problems(client: TestClient, keys: dict[str, str], api_matcher: Context) -> None:
+    build_map(api_matcher, params=MapParams(topics=2, min_size=1))
     viewer = as_role(keys, "viewer")
     book = client.get("/map", params={"format": "xlsx"}, headers=viewer)
     assert load_workbook(io.BytesIO(book.content)).sheetnames == ["主题", "供需", "缺口", "优势"]
@@ -46,13 +46,13 @@ def test_map_files_and_problems(client: TestClient, keys: dict[str, str], api_ma
 
 
 def test_the_report_counts_feedback_recorded_after_the_build(
-    client: TestClient, keys: dict[str, str], api_matcher: Matcher
+    client: TestClient, keys: dict[str, str], api_matcher: Context
 ) -> None:
-    build_map(api_matcher.ctx, params=MapParams(topics=2, min_size=1))
+    build_map(api_matcher, params=MapParams(topics=2, min_size=1))
     viewer = as_role(keys, "viewer")
     params = {"region": "黑龙江"}
     assert "<b>0 / 0</b>已对接 / 已签约" in client.get("/map/report", params=params, headers=viewer).text
-    with api_matcher.sessions() as session, session.begin():  # after the build: N1 (黑龙江) is signed
+    with api_matcher.session(write=True) as session:  # after the build: N1 (黑龙江) is signed
         for stage in ("contacted", "signed"):
             record_feedback(session, need_id="N1", level="outcome", target_id="O1", stage=stage, reason=None, actor="t")
     assert "<b>1 / 1</b>已对接 / 已签约" in client.get("/map/report", params=params, headers=viewer).text

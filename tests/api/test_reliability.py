@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from api.app import create_app
 from api.guard import Guard
 from matcher.store.tables import AuditEntry, Institution
-from matcher.workspace.facade import Matcher
+from matcher.workspace.context import Context
 from tests.api.conftest import as_role
 from tests.api.live import live_server
 
@@ -54,7 +54,7 @@ def test_anonymous_requests_are_refused_before_any_body_read() -> None:
 
 
 def test_institution_write_changes_exactly_the_row_it_names(
-    client: TestClient, keys: dict[str, str], api_matcher: Matcher
+    client: TestClient, keys: dict[str, str], api_matcher: Context
 ) -> None:
     staff = as_role(keys, "staff")
     made = client.post("/institutions", json={"id": "AZ-I1", "name": "甲大学", "region": "重庆"}, headers=staff)
@@ -63,7 +63,7 @@ def test_institution_write_changes_exactly_the_row_it_names(
     other = next(i["id"] for i in listed if i["name"] == "重庆大学")  # stored with the corpus's outcomes
 
     def snapshot() -> tuple[list[tuple[str, str, str | None, str | None]], int]:
-        with api_matcher.sessions() as s:
+        with api_matcher.session() as s:
             rows = s.execute(select(Institution.id, Institution.name, Institution.type, Institution.region))
             return sorted(tuple(r) for r in rows), s.scalar(select(func.count()).select_from(AuditEntry)) or 0
 
@@ -97,7 +97,7 @@ def test_anonymous_garbage_is_401_and_the_page_has_an_icon(client: TestClient) -
     assert client.get("/favicon.ico").status_code == 200
 
 
-def test_concurrent_creates_of_one_id_give_one_201_and_409s(api_matcher: Matcher, keys: dict[str, str]) -> None:
+def test_concurrent_creates_of_one_id_give_one_201_and_409s(api_matcher: Context, keys: dict[str, str]) -> None:
     app = create_app(api_matcher.settings, matcher=api_matcher)
     body = {"id": "SAME-1", "title": "同一编号的需求", "description": "并发创建"}
     with live_server(app) as url, httpx.Client(timeout=60) as http, ThreadPoolExecutor(12) as pool:

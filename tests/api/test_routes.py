@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from matcher.store.tables import AuditEntry, Need
-from matcher.workspace.facade import Matcher
+from matcher.workspace.context import Context
 from tests.api.conftest import as_role
 
 NEW_NEED = {
@@ -42,7 +42,7 @@ def test_needs_require_a_key_and_roles_are_enforced(client: TestClient, keys: di
     is_problem(client.delete("/outcomes/O1", headers=as_role(keys, "staff")), 403)
 
 
-def test_need_lifecycle_is_audited(client: TestClient, keys: dict[str, str], api_matcher: Matcher) -> None:
+def test_need_lifecycle_is_audited(client: TestClient, keys: dict[str, str], api_matcher: Context) -> None:
     staff = as_role(keys, "staff")
     created = client.post("/needs", json=NEW_NEED, headers=staff)
     assert created.status_code == 201 and created.json()["status"] == "open"
@@ -52,7 +52,7 @@ def test_need_lifecycle_is_audited(client: TestClient, keys: dict[str, str], api
     patched = client.patch("/needs/N9", json={"region": "上海"}, headers=staff)
     assert patched.json()["region"] == "上海"
     assert client.post("/needs/N9/close", headers=staff).json()["status"] == "closed"
-    with api_matcher.sessions() as session:
+    with api_matcher.session() as session:
         actions = [(a.actor, a.action) for a in session.scalars(select(AuditEntry).order_by(AuditEntry.pk))]
     assert actions == [("staff-user", "create"), ("staff-user", "update"), ("staff-user", "close")]
 
@@ -128,7 +128,7 @@ def test_catalog_crud(client: TestClient, keys: dict[str, str]) -> None:
     is_problem(client.get("/experts/none", headers=staff), 404)
 
 
-def test_bulk_upload_reports_rejected_rows(client: TestClient, keys: dict[str, str], api_matcher: Matcher) -> None:
+def test_bulk_upload_reports_rejected_rows(client: TestClient, keys: dict[str, str], api_matcher: Context) -> None:
     rows = [json.dumps({"id": "B1", "title": "批量需求一"}, ensure_ascii=False), "{broken", json.dumps({"id": "B2"})]
     body = ("\n".join(rows) + "\n").encode("utf-8")
     result = client.post("/outcomes/bulk", params={"format": "jsonl"}, content=body, headers=as_role(keys, "staff"))
@@ -142,7 +142,7 @@ def test_bulk_upload_reports_rejected_rows(client: TestClient, keys: dict[str, s
     assert not_utf8.status_code == 200 and not_utf8.json()["rejected"] == 1  # a bad line is a rejected row
 
 
-def test_oversize_body_and_broken_encoding(client: TestClient, keys: dict[str, str], api_matcher: Matcher) -> None:
+def test_oversize_body_and_broken_encoding(client: TestClient, keys: dict[str, str], api_matcher: Context) -> None:
     staff = as_role(keys, "staff")
     big = b'{"text": "' + b"a" * 6_000_000 + b'"}'
     is_problem(client.post("/match", content=big, headers={**staff, "Content-Type": "application/json"}), 413)
@@ -150,7 +150,7 @@ def test_oversize_body_and_broken_encoding(client: TestClient, keys: dict[str, s
         "/needs", content=b'{"id": "X", "title": "\xff"}', headers={**staff, "Content-Type": "application/json"}
     )
     is_problem(broken, 400)
-    with api_matcher.sessions() as session:
+    with api_matcher.session() as session:
         assert session.scalar(select(Need).where(Need.id == "X")) is None
 
 

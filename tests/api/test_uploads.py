@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from matcher.store.tables import AuditEntry, Need
-from matcher.workspace.facade import Matcher
+from matcher.workspace.context import Context
 from tests.api.conftest import as_role
 from tests.test_staff_files import NEED_HEADERS, NEED_ROWS, docx_form, xlsx
 
@@ -19,7 +19,7 @@ def _bytes(path: Path) -> bytes:
 
 
 def test_preview_shows_the_map_and_stores_nothing_then_an_override_imports(
-    client: TestClient, keys: dict[str, str], api_matcher: Matcher, tmp_path: Path
+    client: TestClient, keys: dict[str, str], api_matcher: Context, tmp_path: Path
 ) -> None:
     staff = as_role(keys, "staff")
     body = _bytes(xlsx(tmp_path / "n.xlsx", ["序号", "课题", *NEED_HEADERS[2:]], NEED_ROWS))
@@ -33,20 +33,20 @@ def test_preview_shows_the_map_and_stores_nothing_then_an_override_imports(
     assert shown["mapping"]["课题"] == "title" and shown["ignored"] == ["序号"] and "title" in shown["fields"]
     first = shown["rows"][0]["record"]
     assert first["title"] == "高档机床铸件涂料开发" and first["region"] == "黑龙江"
-    with api_matcher.sessions() as session:
+    with api_matcher.session() as session:
         assert session.scalar(select(func.count()).select_from(Need)) == 2  # the fixture's two: nothing stored
     done = client.post("/needs/bulk", params={"format": "xlsx", "map": "课题=title"}, content=body, headers=staff)
     assert done.status_code == 200 and done.json()["accepted"] == 2 and done.json()["mapping"]["课题"] == "title"
 
 
 def test_every_committed_batch_is_audited_and_contacts_are_for_staff(
-    client: TestClient, keys: dict[str, str], api_matcher: Matcher, tmp_path: Path
+    client: TestClient, keys: dict[str, str], api_matcher: Context, tmp_path: Path
 ) -> None:
     api_matcher.settings.import_batch_size = 1  # two rows: two batches, each audited in its own transaction
     staff, viewer = as_role(keys, "staff"), as_role(keys, "viewer")
     body = _bytes(xlsx(tmp_path / "n.xlsx", NEED_HEADERS, NEED_ROWS))
     assert client.post("/needs/bulk", params={"format": "xlsx"}, content=body, headers=staff).json()["accepted"] == 2
-    with api_matcher.sessions() as session:
+    with api_matcher.session() as session:
         actions = list(session.scalars(select(AuditEntry.action).where(AuditEntry.resource == "needs")))
     assert actions == ["bulk-batch", "bulk-batch", "bulk"]
     listed = client.get("/needs", params={"q": "铸件"}, headers=staff).json()["items"]

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from matcher.config import Settings
-from matcher.workspace.facade import Matcher
+from matcher.workspace.context import Context, open_context
 from tests.conftest import FakeEmbedder
 
 
@@ -20,7 +20,7 @@ def _wait_for_warm_up() -> None:
             thread.join(timeout=60)
 
 
-def test_the_server_loads_its_models_before_the_first_question(api_matcher: Matcher) -> None:
+def test_the_server_loads_its_models_before_the_first_question(api_matcher: Context) -> None:
     assert api_matcher.served._indexes is None  # built, not yet loaded
     with TestClient(create_app(api_matcher.settings, matcher=api_matcher)):
         _wait_for_warm_up()
@@ -29,7 +29,7 @@ def test_the_server_loads_its_models_before_the_first_question(api_matcher: Matc
 
 def test_warm_up_without_an_index_loads_the_embedder_only(tmp_path: Path) -> None:
     settings = Settings(home=tmp_path / "ws", database_url=None, _env_file=None)  # type: ignore[call-arg]
-    matcher = Matcher(settings, embedder=FakeEmbedder())
+    matcher = open_context(settings, embedder=FakeEmbedder())
     with TestClient(create_app(settings, matcher=matcher)) as client:
         _wait_for_warm_up()
         assert matcher._embedder is not None and matcher.served._indexes is None
@@ -37,7 +37,7 @@ def test_warm_up_without_an_index_loads_the_embedder_only(tmp_path: Path) -> Non
     matcher.close()
 
 
-def test_warm_up_can_be_turned_off(api_matcher: Matcher) -> None:
+def test_warm_up_can_be_turned_off(api_matcher: Context) -> None:
     settings = api_matcher.settings.model_copy(update={"warm_up": False})
     with TestClient(create_app(settings, matcher=api_matcher)):
         assert not any(t.name == "warm-up" for t in threading.enumerate())

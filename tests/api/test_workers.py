@@ -16,7 +16,8 @@ import pytest
 from api.cli import settings_env
 from matcher.config import Settings
 from matcher.services.users import create_key
-from matcher.workspace.facade import Matcher
+from matcher.workspace import data
+from matcher.workspace.context import open_context
 from tests.conftest import NEEDS, OUTCOMES, write_jsonl
 
 
@@ -47,11 +48,11 @@ def _port() -> int:
 
 @pytest.mark.realmodel
 def test_two_worker_processes_serve_one_workspace(tmp_path: Path) -> None:
-    matcher = Matcher(Settings(home=tmp_path / "ws", _env_file=None))  # type: ignore[call-arg]
-    matcher.import_file("outcomes", write_jsonl(tmp_path / "o.jsonl", OUTCOMES))
-    matcher.import_file("needs", write_jsonl(tmp_path / "n.jsonl", NEEDS))
-    matcher.build_index()
-    with matcher.sessions() as session, session.begin():
+    matcher = open_context(Settings(home=tmp_path / "ws", _env_file=None))  # type: ignore[call-arg]
+    data.import_file(matcher, "outcomes", write_jsonl(tmp_path / "o.jsonl", OUTCOMES))
+    data.import_file(matcher, "needs", write_jsonl(tmp_path / "n.jsonl", NEEDS))
+    data.build_index(matcher)
+    with matcher.session(write=True) as session:
         key = create_key(session, name="w", role="staff")[1]
     matcher.close()
     port, env = _port(), {k: v for k, v in os.environ.items() if not k.startswith("MATCHER_")}

@@ -12,13 +12,13 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from matcher.services.users import create_key
-from matcher.workspace.facade import Matcher
+from matcher.workspace.context import Context
 from tests.batch.conftest import DEMO_NEEDS
 
 
 @pytest.fixture
-def client(demo: Matcher) -> Iterator[tuple[TestClient, dict[str, str]]]:
-    with demo.sessions() as session, session.begin():
+def client(demo: Context) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    with demo.session(write=True) as session:
         keys = {role: create_key(session, name=role, role=role)[1] for role in ("viewer", "staff")}
     with TestClient(create_app(demo.settings, matcher=demo), raise_server_exceptions=False) as c:
         yield c, keys
@@ -82,10 +82,10 @@ def test_errors_are_problem_details(client: tuple[TestClient, dict[str, str]]) -
     assert c.get(f"/batch-runs/{run['id']}/export", params={"format": "pdf"}, headers=viewer).status_code == 422
 
 
-def test_cancel_and_resume_through_the_api(client: tuple[TestClient, dict[str, str]], demo: Matcher) -> None:
+def test_cancel_and_resume_through_the_api(client: tuple[TestClient, dict[str, str]], demo: Context) -> None:
     c, keys = client
     staff = {"X-API-Key": keys["staff"]}
-    with demo.match_lock:  # hold the engine so the run cannot get far before it is cancelled
+    with demo.served.turn:  # hold the engine so the run cannot get far before it is cancelled
         run = start(c, staff)
         cancelled = c.post(f"/batch-runs/{run['id']}/cancel", headers=staff)
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"

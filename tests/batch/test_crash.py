@@ -12,7 +12,7 @@ import pytest
 
 from matcher.assign import BatchParams, resume, start_run
 from matcher.assign.runs import get_run, run_summary
-from matcher.workspace.facade import Matcher
+from matcher.workspace.context import Context
 from tests.batch.conftest import DEMO_NEEDS
 from tests.batch.test_run import run_once, stored
 from tests.batch.worker import STALL_AFTER
@@ -46,16 +46,16 @@ def kill_when(home: Path, run_id: str, stage: str, signal_line: str) -> None:
     [("score", f"scored {STALL_AFTER}", STALL_AFTER), ("solve", "written, not committed", DEMO_NEEDS)],
 )
 def test_killed_run_resumes_to_the_uninterrupted_result(
-    demo: Matcher, demo_home: Path, stage: str, signal_line: str, scored: int
+    demo: Context, demo_home: Path, stage: str, signal_line: str, scored: int
 ) -> None:
     params = BatchParams(per_need=3, alternates=2, expert_capacity=2)
     reference = stored(demo, run_once(demo, params))
-    run_id = start_run(demo.ctx, params)
+    run_id = start_run(demo, params)
     kill_when(demo_home, run_id, stage, signal_line)
-    with demo.sessions() as session:
+    with demo.session() as session:
         summary = run_summary(session, get_run(session, run_id=run_id))
     assert summary["status"] == "running"  # what a killed process leaves behind
     assert summary["progress"]["scored"] == scored
     assert stored(demo, run_id) == []  # nothing half-written
-    resume(demo.ctx, run_id)
+    resume(demo, run_id)
     assert stored(demo, run_id) == reference

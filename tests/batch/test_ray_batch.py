@@ -10,7 +10,8 @@ import pytest
 from matcher.assign import BatchParams, execute, start_run
 from matcher.assign.ray_score import chunks
 from matcher.config import Settings
-from matcher.workspace.facade import Matcher
+from matcher.workspace import data
+from matcher.workspace.context import open_context
 from tests.batch.conftest import DEMO
 from tests.batch.test_run import stored
 
@@ -22,16 +23,16 @@ def test_pending_needs_split_into_chunks_in_order() -> None:
 @pytest.mark.realmodel
 def test_scoring_on_ray_proposes_what_one_process_proposes(tmp_path: Path) -> None:
     pytest.importorskip("ray")
-    matcher = Matcher(Settings(home=tmp_path / "ws", model="none", embed_precision="fp32", _env_file=None))  # type: ignore[call-arg]
+    matcher = open_context(Settings(home=tmp_path / "ws", model="none", embed_precision="fp32", _env_file=None))  # type: ignore[call-arg]
     for kind in ("institutions", "experts", "outcomes", "needs"):
-        matcher.import_file(kind, DEMO / f"{kind}.jsonl")
-    matcher.build_index()
+        data.import_file(matcher, kind, DEMO / f"{kind}.jsonl")
+    data.build_index(matcher)
     params = BatchParams.create(per_need=2, alternates=1)
-    alone = start_run(matcher.ctx, params)
-    execute(matcher.ctx, alone)
-    clustered = start_run(matcher.ctx, params)
+    alone = start_run(matcher, params)
+    execute(matcher, alone)
+    clustered = start_run(matcher, params)
     seen: list[tuple[int, int]] = []
-    execute(matcher.ctx, clustered, ray="local", progress=lambda done, total: seen.append((done, total)))
+    execute(matcher, clustered, ray="local", progress=lambda done, total: seen.append((done, total)))
     # the batch proposes no 弱匹配 (issue 32): with fused retrieval alone 29 demo pairs clear the weak line
     assert stored(matcher, clustered) == stored(matcher, alone) and len(stored(matcher, alone)) > 20
     assert seen[-1][0] == seen[-1][1]  # every need scored, progress reported as tasks finished

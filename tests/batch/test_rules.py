@@ -18,9 +18,9 @@ from matcher.export.batch import COLUMNS, render
 from matcher.match.conflicts import load_rules
 from matcher.records import ExpertRecord, InstitutionRecord, NeedRecord
 from matcher.services.feedback import record_feedback
-from matcher.store.db import transaction
 from matcher.store.tables import Expert, Match, MatchRun, Need
-from matcher.workspace.facade import Matcher
+from matcher.workspace import data
+from matcher.workspace.context import Context
 
 INSTITUTIONS = [
     InstitutionRecord(name="沈阳铸造研究所有限公司", aliases=["沈铸所"], group="中国机械工业集团", region="辽宁"),
@@ -43,21 +43,21 @@ NEEDS = [
 
 
 @pytest.fixture
-def store(matcher: Matcher) -> Matcher:
-    matcher.upsert("institutions", INSTITUTIONS)
-    matcher.upsert("experts", EXPERTS)
-    matcher.upsert("needs", NEEDS)
+def store(matcher: Context) -> Context:
+    data.upsert(matcher, "institutions", INSTITUTIONS)
+    data.upsert(matcher, "experts", EXPERTS)
+    data.upsert(matcher, "needs", NEEDS)
     return matcher
 
 
-def rule_table(matcher: Matcher) -> dict[tuple[str, str], str | None]:
-    with matcher.sessions() as session:
+def rule_table(matcher: Context) -> dict[tuple[str, str], str | None]:
+    with matcher.session() as session:
         rules = load_rules(session)
         needs, experts = session.scalars(select(Need)).all(), session.scalars(select(Expert)).all()
         return {(n.id, e.id): rules.check(n, e) for n in needs for e in experts}
 
 
-def test_own_organization_and_group_conflicts(store: Matcher) -> None:
+def test_own_organization_and_group_conflicts(store: Context) -> None:
     table = rule_table(store)
     assert table[("alias", "E1")] == "own_organization"  # 沈铸所 is an alias of the expert's institution
     assert table[("own", "E1")] is None
@@ -69,8 +69,8 @@ def test_own_organization_and_group_conflicts(store: Matcher) -> None:
     assert table[("alias", "E2")] is None
 
 
-def test_exclusions_and_rejections(store: Matcher) -> None:
-    with transaction(store.sessions) as session:
+def test_exclusions_and_rejections(store: Context) -> None:
+    with store.session(write=True) as session:
         add_exclusion(session, expert_id="E2", need_id="free", organization=None, reason="利益相关")
         add_exclusion(session, expert_id="E1", need_id=None, organization="齐齐哈尔市重型铸造有限公司 ", reason="x")
         record_feedback(
@@ -95,8 +95,8 @@ def test_exclusions_and_rejections(store: Matcher) -> None:
     assert table[("own", "E3")] is None  # the latest decision is no longer a rejection
 
 
-def test_exclusion_input_errors(store: Matcher) -> None:
-    with transaction(store.sessions) as session:
+def test_exclusion_input_errors(store: Context) -> None:
+    with store.session(write=True) as session:
         with pytest.raises(InputError, match="二选一"):
             add_exclusion(session, expert_id="E1", need_id="own", organization="x", reason="r")
         with pytest.raises(InputError, match="原因"):
@@ -119,9 +119,9 @@ def test_unserved_reasons(candidates: int, conflicts: dict, proposed: int, code:
     assert got_code == code and words in text
 
 
-def _fake_run(matcher: Matcher, run_id: str, pairs: list[tuple[str, str, str]]) -> None:
+def _fake_run(matcher: Context, run_id: str, pairs: list[tuple[str, str, str]]) -> None:
     """A finished run holding the given (need id, expert id, role) rows, ranked in order."""
-    with transaction(matcher.sessions) as session:
+    with matcher.session(write=True) as session:
         run = MatchRun(id=run_id, kind="batch", status="done", params={"per_need": 1}, stats={"unserved": []})
         session.add(run)
         session.flush()
@@ -138,17 +138,17 @@ def _fake_run(matcher: Matcher, run_id: str, pairs: list[tuple[str, str, str]]) 
             )  # fmt: skip
 
 
-def test_diff_lists_new_and_dropped_proposals(store: Matcher) -> None:
+def test_diff_lists_new_and_dropped_proposals(store: Context) -> None:
     _fake_run(store, "A", [("own", "E1", "proposal"), ("free", "E2", "proposal"), ("free", "E3", "alternate")])
     _fake_run(store, "B", [("own", "E1", "proposal"), ("free", "E3", "proposal"), ("free", "E2", "alternate")])
-    with store.sessions() as session:
+    with store.session() as session:
         d = diff_runs(session, old="A", new="B")
     assert d.added == [("free", "E3")] and d.dropped == [("free", "E2")] and d.kept == 1
 
 
-def test_csv_and_xlsx_exports_have_chinese_headers(store: Matcher, tmp_path: Path) -> None:
+def test_csv_and_xlsx_exports_have_chinese_headers(store: Context, tmp_path: Path) -> None:
     _fake_run(store, "A", [("free", "E2", "proposal"), ("free", "E1", "alternate")])
-    with store.sessions() as session:
+    with store.session() as session:
         text = render(session, run_id="A", fmt="csv").decode("utf-8-sig")
         book = load_workbook(io.BytesIO(render(session, run_id="A", fmt="xlsx")))
         with pytest.raises(InputError, match="format"):

@@ -33,7 +33,7 @@ def main(home: str, run_id: str, stage: str) -> None:
 
     if stage == "solve":
         stages._write = stalled_write  # type: ignore[assignment]
-    stages.execute(open_demo(Path(home)).ctx, run_id, progress=progress)
+    stages.execute(open_demo(Path(home)), run_id, progress=progress)
 
 
 if __name__ == "__main__":

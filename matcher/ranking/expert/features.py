@@ -10,6 +10,7 @@ institution, the centroid of the expert's vectors) comes from `colleagues.py`.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -26,13 +27,16 @@ from matcher.ranking.expert.colleagues import (
     ranks_by_institution,
 )
 from matcher.ranking.expert.pool import PoolParams, extra_items, pool_sources, top_by
-from matcher.search.fusion import vote_weight
 from matcher.search.prf import PRF_TOP, unit_mean
 from matcher.search.query import Query
 from matcher.search.results import Scored
+from matcher.search.vote import VoteParams, rank_vote
 from matcher.store.tables import Expert, Outcome, OutcomeExpert
 
 MISSING_RANK = 400
+# the vote the vote features are defined with: fixed by the features (a trained ranker must not see its inputs move
+# when a deployment changes the roll-up's MATCHER_ROLLUP_DEPTH / MATCHER_ROLLUP_DECAY)
+FEATURE_VOTE = VoteParams()
 BASE = [
     ("vote_hybrid", "按融合排名投票的得分（现有汇总方法）"),
     ("vote_bm25", "按 BM25 排名投票的得分"),
@@ -86,9 +90,9 @@ def bigrams(text: str) -> set[str]:
     return {text[i : i + 2] for i in range(len(text) - 1)}
 
 
-def vote(ranks: list[int], depth: int = 5, decay: float = 0.5) -> float:
-    """The roll-up's vote over ranks (`vote_weight` of each, the i-th best weighted decay**i)."""
-    return float(sum(vote_weight(r) * decay**i for i, r in enumerate(sorted(ranks)[:depth])))
+def vote(ranks: list[int]) -> float:
+    """The roll-up's vote over retrieval ranks, with the vote the features are defined by."""
+    return rank_vote(ranks, FEATURE_VOTE)
 
 
 def institution_sizes(session: Session) -> dict[int, int]:
@@ -126,7 +130,7 @@ def rank_maps(fused: list[Scored]) -> dict[str, dict[int, int]]:
     }
 
 
-def _row(rec: Record, cos: np.ndarray, bm: np.ndarray, ranks: dict, qb: set[str], sizes: dict[int, int]) -> list[float]:
+def _row(rec: Record, cos: np.ndarray, bm: np.ndarray, ranks: dict, qb: set[str], sizes: Mapping[int, int]) -> list[float]:
     def ranks_of(name: str) -> list[int]:
         return [ranks[name][p] for p in rec.pks if p in ranks[name]]
 
@@ -159,7 +163,7 @@ def expert_candidates(
     *,
     indexes: Indexes,
     session: Session,
-    sizes: dict[int, int],
+    sizes: Mapping[int, int],
     pool: PoolParams = DEFAULT_POOL,
 ) -> ExpertCandidates:
     """The expert ranker's pool for `query` (`pool.py`: best by vote, by deeper dense search, by profile BM25)
@@ -236,7 +240,7 @@ def _feature_rows(
     recs: list[tuple[int, Record]],
     ranks: dict[str, dict[int, int]],
     scores: ExactScores,
-    sizes: dict[int, int],
+    sizes: Mapping[int, int],
 ) -> np.ndarray:
     """BASE feature rows of the chosen experts (all their outcomes scored exactly)."""
     qb = bigrams(query.text)
