@@ -34,24 +34,29 @@ from api.schemas.common import ERRORS
 from matcher import __version__
 from matcher.config import Settings
 from matcher.workspace.context import Context, open_context
+from matcher.workspace.live import LiveIndexer
 
 log = logging.getLogger(__name__)
 WEB = Path(__file__).parent / "web"
 
 
 @asynccontextmanager
-async def _warm_up(app: FastAPI) -> AsyncIterator[None]:
+async def _background(app: FastAPI) -> AsyncIterator[None]:
     """Load the models while the server already answers (the page, /health): the first match then waits for
-    nothing it could have loaded before."""
-    threading.Thread(target=app.state.matcher.warm, name="warm-up", daemon=True).start()
+    nothing it could have loaded before; keep the indexes in step with the change feed (`workspace/live.py`)."""
+    ctx: Context = app.state.matcher
+    if ctx.settings.warm_up:
+        threading.Thread(target=ctx.warm, name="warm-up", daemon=True).start()
+    app.state.live.start()
     yield
+    app.state.live.stop()
 
 
 def create_app(settings: Settings | None = None, *, matcher: Context | None = None) -> FastAPI:
     """The app; the index and model are loaded once and shared by all requests (reloaded when replaced)."""
     settings = settings or Settings()
     app = FastAPI(
-        lifespan=_warm_up if settings.warm_up else None,
+        lifespan=_background,
         docs_url=None,
         redoc_url=None,
         title="matcher",
@@ -60,6 +65,7 @@ def create_app(settings: Settings | None = None, *, matcher: Context | None = No
     )
     app.state.matcher = matcher or open_context(settings)
     app.state.batch_worker = BatchWorker(app.state.matcher)
+    app.state.live = LiveIndexer(app.state.matcher, interval=settings.live_index)
     problems.install(app)
     openapi.install(app)
     docs.install(app)

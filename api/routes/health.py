@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 
 from api.deps import ContextDep
 from api.schemas.health import Health
@@ -11,7 +14,8 @@ from matcher.embed.precision import describe
 from matcher.errors import ArtifactError, ArtifactMissingError
 from matcher.levels import OUTCOME
 from matcher.match import forward
-from matcher.workspace import data
+from matcher.workspace import data, publish
+from matcher.workspace.live import LiveIndexer, live_status
 
 router = APIRouter(tags=["health"])
 
@@ -33,7 +37,27 @@ def health(matcher: ContextDep) -> Health:
     )
 
 
-@router.get("/version", summary="Version of the service and the embedding path it runs")
-def version(matcher: ContextDep) -> dict[str, str]:
+@router.get("/health/live", summary="Liveness: the process answers (for a load balancer)")
+def live() -> dict[str, str]:
+    return {"status": "live"}
+
+
+@router.get("/health/ready", summary="Readiness: an index is served (503 until then)")
+def ready(matcher: ContextDep) -> Any:
+    try:
+        manifest = data.index_manifest(matcher)
+    except ArtifactError:
+        return JSONResponse({"status": "not-ready", "detail": "尚未建立检索索引"}, status_code=503)
+    return {"status": "ready", "outcomes_indexed": manifest.get("count")}
+
+
+@router.get("/version", summary="Version, embedding path, served snapshot and change-feed position")
+def version(matcher: ContextDep, request: Request) -> dict[str, Any]:
     s = matcher.settings
-    return {"version": __version__, "embedding": describe(s.embedder, s.embed_precision)}
+    live: LiveIndexer = request.app.state.live
+    return {
+        "version": __version__,
+        "embedding": describe(s.embedder, s.embed_precision),
+        "snapshot": publish.local_id(matcher),
+        "index": live_status(matcher, live.status),
+    }

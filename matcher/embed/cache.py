@@ -6,6 +6,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -61,11 +62,20 @@ class EmbeddingCache:
         self._conn.close()
 
 
-class CachedEmbedder:
-    """An Embedder that looks texts up in the cache first and embeds only the misses, in batches."""
+class VectorStore(Protocol):
+    def get(self, model: str, side: str, hashes: list[str]) -> dict[str, np.ndarray]: ...
 
-    def __init__(self, inner: Embedder, cache: EmbeddingCache, *, batch_size: int = 64) -> None:
-        self.inner, self.cache, self.batch_size = inner, cache, batch_size
+    def put(self, model: str, side: str, items: dict[str, np.ndarray]) -> None: ...
+
+
+class CachedEmbedder:
+    """An Embedder that looks texts up in the cache first — the workspace's file, then the vectors shared through
+    the database (`shared`, several hosts) — and embeds only the misses, in batches."""
+
+    def __init__(
+        self, inner: Embedder, cache: EmbeddingCache, *, batch_size: int = 64, shared: VectorStore | None = None
+    ) -> None:
+        self.inner, self.cache, self.batch_size, self.shared = inner, cache, batch_size, shared
         self.name, self.dim = inner.name, inner.dim
         # one model call at a time: the backends parallelise internally (OpenMP / BLAS), and concurrent calls
         # from server threads oversubscribe the cores (measured: 8 concurrent e5 calls took 40 s each)
@@ -87,6 +97,11 @@ class CachedEmbedder:
         hashes = [text_hash(t) for t in texts]
         found = self.cache.get(self.name, side, hashes)
         missing = list(dict.fromkeys(h for h in hashes if h not in found))
+        if missing and self.shared is not None:
+            elsewhere = self.shared.get(self.name, side, missing)
+            self.cache.put(self.name, side, elsewhere)
+            found.update(elsewhere)
+            missing = [h for h in missing if h not in elsewhere]
         by_hash = dict(zip(hashes, texts, strict=True))
         if progress and len(found):
             progress(len(texts) - len(missing))
@@ -96,6 +111,8 @@ class CachedEmbedder:
                 vectors = encode([by_hash[h] for h in chunk])
             fresh = dict(zip(chunk, vectors, strict=True))
             self.cache.put(self.name, side, fresh)
+            if self.shared is not None:
+                self.shared.put(self.name, side, fresh)
             found.update(fresh)
             if progress:
                 progress(len(chunk))

@@ -111,8 +111,11 @@ def build_indexes(
     full: bool = False,
     progress: Callable[[int], None] | None = None,
     on_total: Callable[[int], None] | None = None,
+    feed: int = 0,
 ) -> BuildReport:
-    """Bring `index_dir` up to date with the store (incrementally unless `full` or the index kind changes)."""
+    """Bring `index_dir` up to date with the store (incrementally unless `full` or the index kind changes); `feed`:
+    the change-feed position read before the store was read (the manifest records it: the index holds every change
+    up to it)."""
     started = time.perf_counter()
     with factory() as session:
         rows = [
@@ -153,7 +156,7 @@ def build_indexes(
         needs=needs.count,
     )
     report.seconds = round(time.perf_counter() - started, 3)
-    _save_all(index_dir, dense, lexical, tokenizer, needs, profiles, report, embedder)
+    _save_all(index_dir, dense, lexical, tokenizer, needs, profiles, report, embedder, feed)
     return report
 
 
@@ -195,6 +198,7 @@ def _save_all(
     profiles: LexicalIndex,
     report: BuildReport,
     embedder: CachedEmbedder,
+    feed: int,
 ) -> None:
     staging = index_dir.with_name(index_dir.name + ".staging")
     if staging.exists():
@@ -212,6 +216,7 @@ def _save_all(
             "dim": embedder.dim,
             "count": report.total,
             "build": asdict(report),
+            "feed": feed,
         },
         files=[f"{part}/{PARAMS}" for part in (DENSE, LEXICAL, TOKENIZER)] + need_files,
     )

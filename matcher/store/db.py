@@ -64,8 +64,13 @@ def migrate(engine: Engine) -> None:
 
 
 def session_factory(engine: Engine, *, write: bool = False) -> sessionmaker[Session]:
-    """Sessions; with `write`, their transactions take SQLite's write lock when they first touch the database."""
-    return sessionmaker(engine.execution_options(**{WRITE: True}) if write else engine, expire_on_commit=False)
+    """Sessions; with `write`, their transactions take SQLite's write lock when they first touch the database. Every
+    flush of an outcome, expert, need or institution is written to the change feed (`feed.py`)."""
+    from matcher.store.feed import record_changes
+
+    factory = sessionmaker(engine.execution_options(**{WRITE: True}) if write else engine, expire_on_commit=False)
+    event.listen(factory, "after_flush", record_changes)
+    return factory
 
 
 @contextmanager

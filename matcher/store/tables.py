@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -214,6 +214,44 @@ class Judgement(Base):
     source: Mapped[str] = mapped_column(String(300), default="page", doc="page, or the qrels file imported")
     created_by: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Change(Base):
+    """The change feed: one row per stored, changed or deleted record that the served indexes read (outcomes, experts,
+    needs, institutions), written in the same transaction as the change (`store/feed.py`). Every server applies the
+    feed to its own indexes; its position (`seq`) says how far a server has come."""
+
+    __tablename__ = "changes"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    item_id: Mapped[str] = mapped_column(String(200))
+    op: Mapped[str] = mapped_column(String(10), doc="upsert | delete")
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SharedVector(Base):
+    """An embedding computed once by the server that stored the text and read by every other (several hosts on one
+    database never embed the same text twice)."""
+
+    __tablename__ = "shared_vectors"
+    model: Mapped[str] = mapped_column(String(200), primary_key=True)
+    side: Mapped[str] = mapped_column(String(1), primary_key=True, doc="q (query) | d (document)")
+    hash: Mapped[str] = mapped_column(String(40), primary_key=True)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class PublishedSnapshot(Base):
+    """A published snapshot of the served artifacts in the snapshot store (`matcher snapshot publish`); the newest
+    is current, and a replica with an empty workspace serves from it."""
+
+    __tablename__ = "published_snapshots"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), unique=True)
+    location: Mapped[str] = mapped_column(String(1000), doc="its folder in the snapshot store")
+    feed: Mapped[int] = mapped_column(Integer, doc="the change feed position its indexes include")
+    embedder: Mapped[str] = mapped_column(String(200))
+    manifest: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class ApiKey(Base):

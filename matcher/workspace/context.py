@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from matcher.config import Settings, Workspace
 from matcher.embed import CachedEmbedder, Embedder, EmbeddingCache, load_embedder
+from matcher.embed.shared import SharedVectors
 from matcher.errors import ArtifactError
 from matcher.store.db import make_engine, migrate, session_factory, transaction
 from matcher.workspace.served import Served
@@ -52,7 +53,10 @@ class Context:
                 s = self.settings
                 cache = self.workspace.cache_path.parent / "e5-int8"
                 inner = self.inner_embedder or load_embedder(s.embedder, precision=s.embed_precision, cache=cache)
-                self._embedder = CachedEmbedder(inner, EmbeddingCache(self.workspace.cache_path))
+                shared = s.shared_vectors if s.shared_vectors is not None else self.engine.dialect.name != "sqlite"
+                self._embedder = CachedEmbedder(
+                    inner, EmbeddingCache(self.workspace.cache_path), shared=SharedVectors(self.sessions) if shared else None
+                )
             return self._embedder
 
     def warm(self) -> None:

@@ -17,6 +17,7 @@ from matcher.ingest.importer import Audit, upsert_records
 from matcher.match import forward
 from matcher.records import NeedRecord
 from matcher.services.catalog import counts
+from matcher.store import feed
 from matcher.text.tokenize import Tokenizer
 from matcher.workspace.context import Context
 
@@ -73,6 +74,8 @@ def build_index(
 ) -> BuildReport:
     """Build (or bring up to date) the workspace's indexes; the next question reads a snapshot of them."""
     s = ctx.settings
+    with ctx.sessions() as session:
+        seen = feed.position(session)  # read first: changes committed during the build are applied by the next
     report = build_indexes(
         ctx.sessions,
         index_dir=ctx.workspace.index_dir,
@@ -84,6 +87,7 @@ def build_index(
         full=full,
         progress=progress,
         on_total=on_total,
+        feed=seen,
     )
     ctx.served.reload()
     return report

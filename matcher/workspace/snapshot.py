@@ -72,6 +72,11 @@ class Snapshot:
             raise found
         return found
 
+    def loaded(self, part: str) -> bool:
+        """Whether `part` (indexes, model:outcome, model:expert, model:calibration, …) was loaded (or failed to)."""
+        with self._lock:
+            return part in self._parts
+
     @property
     def indexes(self) -> Indexes:
         """The loaded indexes (IndexMissingError when none was built, IndexMismatchError when unusable)."""

@@ -21,10 +21,12 @@ def _wait_for_warm_up() -> None:
 
 
 def test_the_server_loads_its_models_before_the_first_question(api_matcher: Context) -> None:
-    assert api_matcher.served._indexes is None  # built, not yet loaded
+    assert api_matcher.served._snapshot is None  # built, not yet loaded
     with TestClient(create_app(api_matcher.settings, matcher=api_matcher)):
         _wait_for_warm_up()
-        assert api_matcher._embedder is not None and api_matcher.served._indexes is not None
+        snap = api_matcher.snapshot()
+        assert api_matcher._embedder is not None and snap.loaded("indexes") and snap.has_indexes
+        assert snap.loaded("model:outcome") and snap.loaded("model:calibration")
 
 
 def test_warm_up_without_an_index_loads_the_embedder_only(tmp_path: Path) -> None:
@@ -32,7 +34,7 @@ def test_warm_up_without_an_index_loads_the_embedder_only(tmp_path: Path) -> Non
     matcher = open_context(settings, embedder=FakeEmbedder())
     with TestClient(create_app(settings, matcher=matcher)) as client:
         _wait_for_warm_up()
-        assert matcher._embedder is not None and matcher.served._indexes is None
+        assert matcher._embedder is not None and not matcher.snapshot().has_indexes
         assert client.get("/health").status_code == 200
     matcher.close()
 
