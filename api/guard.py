@@ -21,7 +21,8 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-PUBLIC = ("/", "/health", "/version", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json", "/favicon.ico")
+PUBLIC = ("/", "/health", "/health/live", "/health/ready", "/version", "/docs", "/docs/oauth2-redirect", "/redoc",
+          "/openapi.json", "/favicon.ico")  # fmt: skip
 
 
 def is_public(path: str) -> bool:
