@@ -113,7 +113,8 @@ def workspace(n: int, needs: int, embedder: str) -> tuple[Context, dict[str, Any
 
 def run(n: int, needs: int, embedder: str) -> dict[str, Any]:
     matcher, setup = workspace(n, needs, embedder)
-    forward.match(matcher, forward.text_query(matcher, "预热"), level="expert")  # load indexes and ranker outside the timing
+    # load indexes and ranker outside the timing
+    forward.match(matcher, forward.text_query(matcher, "预热"), level="expert")
     params = BatchParams(needs="all", per_need=3, alternates=2, expert_capacity=5, max_per_institution=2)
     start = time.perf_counter()
     run_id = start_run(matcher, params)

@@ -162,10 +162,12 @@ def evaluate_learning(
         scratch_context(s, outcomes=outcomes, needs=needs, step=step) as m,
         progress_bar("features", len(judged)) as (advance, _),
     ):
-        ts = stack(collect_experts(m, judged, advance), judged) if spec is EXPERT_LEVEL else judged_set(m, judged, advance)
+        experts = spec is EXPERT_LEVEL
+        ts = stack(collect_experts(m, judged, advance), judged) if experts else judged_set(m, judged, advance)
     signals = EXPERT if spec is EXPERT_LEVEL else OUTCOME
     with progress_bar("simulated labellers", 2 * seeds) as (advance, _):
-        found = learning_curves(ts, judged, seeds=seeds, line=probability(s.weak_match), signals=signals, progress=advance)
+        line = probability(s.weak_match)
+        found = learning_curves(ts, judged, seeds=seeds, line=line, signals=signals, progress=advance)
     found["level"] = level
     table = Table("selection", "judgements", "nDCG@10", "ECE", title=f"learning curve, {seeds} seeds (dev)")
     for name, points in found["curves"].items():

@@ -23,7 +23,8 @@ def test_expert_ranker_trained_while_serving_is_picked_up_without_reload(loaded:
     assert not before.expert_ranked and "+experts:" not in before.scorer
     judged = {"N1": {"E1": 1}, "N2": {before.hits[-1].id: 1}}
     train_expert_ranker(loaded, judged, out=loaded.workspace.models_dir / "expert", name="hot", sources=["inline"])
-    after = forward.match(loaded, forward.need_query(loaded, "N2"), level="expert", top=3)  # no reload(): the stamp changed
+    # no reload(): the stamp changed
+    after = forward.match(loaded, forward.need_query(loaded, "N2"), level="expert", top=3)
     assert after.expert_ranked and after.scorer.endswith("+experts:hot")
 
 

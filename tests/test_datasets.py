@@ -44,7 +44,8 @@ def test_nsfc_expert_and_institution_levels(tmp_path: Path) -> None:
     data.import_file(m, "outcomes", DATASETS / "nsfc_experts/outcomes.jsonl")
     data.import_file(m, "needs", DATASETS / "nsfc_experts/dev/needs.jsonl")
     data.build_index(m)
-    query = forward.need_query(m, (DATASETS / "nsfc_experts/dev/qrels_experts.tsv").read_text(encoding="utf-8").split()[0])
+    first = (DATASETS / "nsfc_experts/dev/qrels_experts.tsv").read_text(encoding="utf-8").split()[0]
+    query = forward.need_query(m, first)
     experts = forward.match(m, query, level="expert", top=10).hits
     institutions = forward.match(m, query, level="institution", top=10).hits
     assert len(experts) == 10 and experts[0].evidence and experts[0].institution

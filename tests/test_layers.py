@@ -35,7 +35,8 @@ STAGES: list[list[str]] = [
     ["matcher.cli"],
     ["evaluation", "api", "bench"],
 ]
-LOOSE = {"matcher.config", "matcher.errors", "matcher.levels", "matcher.progress", "matcher.records"}  # the only modules outside a package
+# the only modules outside a package
+LOOSE = {"matcher.config", "matcher.errors", "matcher.levels", "matcher.progress", "matcher.records"}
 
 
 @cache

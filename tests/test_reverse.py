@@ -176,7 +176,8 @@ def test_needs_saved_after_the_build_are_found_at_once(market: Context, tmp_path
     assert held is not None and held.count == len(NEEDS) + 1
     reverse.reverse(market, reverse.probe(market, outcome_id="O1"), top=10)
     assert market.snapshot().indexes.needs is held  # nothing changed since: the same index, not another rebuild
-    data.import_file(market, "needs", write_jsonl(tmp_path / "n9b.jsonl", [{**extra[0], "title": "动力电池热失控预警"}]))
+    renamed = [{**extra[0], "title": "动力电池热失控预警"}]
+    data.import_file(market, "needs", write_jsonl(tmp_path / "n9b.jsonl", renamed))
     edited = reverse.reverse(market, reverse.probe(market, text="动力电池热失控预警算法"), top=2)
     assert "N9" in _ids(edited)  # an edited text is searched as it is now
 

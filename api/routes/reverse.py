@@ -89,7 +89,12 @@ async def expert_matches(
     summary="Needs or enterprises for an institution",
 )
 async def institution_matches(
-    institution_id: str, matcher: ContextDep, session: SessionDep, caller: Viewer, limiter: EmbedLimiterDep, p: ParamsDep
+    institution_id: str,
+    matcher: ContextDep,
+    session: SessionDep,
+    caller: Viewer,
+    limiter: EmbedLimiterDep,
+    p: ParamsDep,
 ) -> Any:
     inst = find_institution(session, institution_id)
     result = await _reverse(matcher, limiter, {"institution": inst.id}, p.target, p.top, p.region)

@@ -55,7 +55,9 @@ class Context:
                 inner = self.inner_embedder or load_embedder(s.embedder, precision=s.embed_precision, cache=cache)
                 shared = s.shared_vectors if s.shared_vectors is not None else self.engine.dialect.name != "sqlite"
                 self._embedder = CachedEmbedder(
-                    inner, EmbeddingCache(self.workspace.cache_path), shared=SharedVectors(self.sessions) if shared else None
+                    inner,
+                    EmbeddingCache(self.workspace.cache_path),
+                    shared=SharedVectors(self.sessions) if shared else None,
                 )
             return self._embedder
 

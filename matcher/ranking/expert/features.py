@@ -130,7 +130,9 @@ def rank_maps(fused: list[Scored]) -> dict[str, dict[int, int]]:
     }
 
 
-def _row(rec: Record, cos: np.ndarray, bm: np.ndarray, ranks: dict, qb: set[str], sizes: Mapping[int, int]) -> list[float]:
+def _row(
+    rec: Record, cos: np.ndarray, bm: np.ndarray, ranks: dict, qb: set[str], sizes: Mapping[int, int]
+) -> list[float]:
     def ranks_of(name: str) -> list[int]:
         return [ranks[name][p] for p in rec.pks if p in ranks[name]]
 
