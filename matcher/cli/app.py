@@ -22,6 +22,7 @@ from matcher.cli.imports import experts_app, import_app, run_import
 from matcher.cli.judgements import judgements_app
 from matcher.cli.plan import pairings, plan_app
 from matcher.cli.render import print_result, print_reverse
+from matcher.cli.snapshot import publish_command, snapshot_app
 from matcher.cli.state import console, open_workspace
 from matcher.cli.techmap import map_app
 from matcher.cli.train import train
@@ -51,6 +52,7 @@ app.add_typer(batch_app, name="batch")
 app.add_typer(plan_app, name="plan")
 app.add_typer(map_app, name="map")
 app.add_typer(judgements_app, name="judgements")
+app.add_typer(snapshot_app, name="snapshot")
 app.command("pairings")(pairings)
 
 
@@ -96,6 +98,8 @@ def index_build(
             count = stored.embed_on_ray(matcher, ray, actors=ray_actors, progress=advance)
         console.print(f"ray: {count} passages embedded into the cache")
     _build(matcher, full)
+    if matcher.settings.snapshot_store:  # several hosts: the others take the new index from the store
+        publish_command()
 
 
 @index_app.command("status")

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from matcher.cli.progress import count_lines
+from matcher.cli.snapshot import make_searchable
 from matcher.cli.state import console, open_session, open_workspace
 from matcher.errors import InputError
 from matcher.ingest.columns import parse_overrides
@@ -62,9 +63,16 @@ def run_import(kind: str, path: Path, rejects: Path | None, mapping: list[str] |
         raise InputError(f"{path.name}：没有导入任何记录（{report.rejected} 行被拒，原因见上）")
 
 
+IndexOpt = Annotated[
+    bool, typer.Option("--index/--no-index", help="Bring the search index up to the new records at the end.")
+]
+
+
 def _import_command(kind: str) -> None:
-    def command(path: FileArg, rejects: RejectsOpt = None, map_: MapOpt = None) -> None:
+    def command(path: FileArg, rejects: RejectsOpt = None, map_: MapOpt = None, index: IndexOpt = True) -> None:
         run_import(kind, path, rejects, map_)
+        if index:
+            make_searchable()
 
     command.__doc__ = IMPORT_HELP[kind]
     import_app.command(kind)(command)

@@ -4,9 +4,11 @@ the needs it stores; a build is followed by a new snapshot)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import fcntl
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 from matcher.embed import EmbeddingCache
 from matcher.index.build import BuildReport, build_indexes
@@ -69,10 +71,46 @@ def embed_need(ctx: Context, title: str, description: str) -> None:
     forward.embed_needs(ctx, [NeedRecord(id="_", title=title, description=description)])
 
 
+@contextmanager
+def build_turn(ctx: Context, *, wait: bool) -> Iterator[bool]:
+    """One index build per workspace at a time, across processes (a file lock); `wait=False`: yield False at once
+    when another build holds it."""
+    path = ctx.workspace.root / "index.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@overload
 def build_index(
-    ctx: Context, *, full: bool = False, progress: Progress = None, on_total: Progress = None
-) -> BuildReport:
-    """Build (or bring up to date) the workspace's indexes; the next question reads a snapshot of them."""
+    ctx: Context, *, full: bool = ..., progress: Progress = ..., on_total: Progress = ..., wait: Literal[True] = ...
+) -> BuildReport: ...
+
+
+@overload
+def build_index(
+    ctx: Context, *, full: bool = ..., progress: Progress = ..., on_total: Progress = ..., wait: bool
+) -> BuildReport | None: ...
+
+
+def build_index(
+    ctx: Context, *, full: bool = False, progress: Progress = None, on_total: Progress = None, wait: bool = True
+) -> BuildReport | None:
+    """Build (or bring up to date) the workspace's indexes; the next question reads a snapshot of them. One build
+    per workspace at a time: `wait=False` returns None at once when another holds the turn."""
+    with build_turn(ctx, wait=wait) as mine:
+        return _build(ctx, full=full, progress=progress, on_total=on_total) if mine else None
+
+
+def _build(ctx: Context, *, full: bool, progress: Progress, on_total: Progress) -> BuildReport:
     s = ctx.settings
     with ctx.sessions() as session:
         seen = feed.position(session)  # read first: changes committed during the build are applied by the next

@@ -9,12 +9,9 @@ whose workspace holds no index, or an older one than the published snapshot, fir
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -54,24 +51,6 @@ def indexed_position(ctx: Context) -> int:
         return -1
 
 
-@contextmanager
-def build_turn(ctx: Context, *, wait: bool) -> Iterator[bool]:
-    """One index build per workspace at a time, across processes (a file lock); `wait=False`: yield False at once
-    when another build holds it."""
-    path = ctx.workspace.root / "index.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def catch_up(ctx: Context, status: LiveStatus) -> bool:
     """One look at the feed (and the published snapshot): bring the index up to it. True when it built."""
     with ctx.sessions() as session:
@@ -80,11 +59,10 @@ def catch_up(ctx: Context, status: LiveStatus) -> bool:
     status.indexed = indexed_position(ctx)
     if status.indexed >= status.feed or status.feed == 0:  # up to date, or nothing was ever stored
         return False
-    with build_turn(ctx, wait=False) as mine:
-        if not mine:
-            return False
-        started = time.monotonic()
-        report = data.build_index(ctx)
+    started = time.monotonic()
+    report = data.build_index(ctx, wait=False)
+    if report is None:  # another process of this workspace is building: it applies the feed
+        return False
     status.builds, status.last_build_s = status.builds + 1, round(time.monotonic() - started, 3)
     status.indexed, status.error = indexed_position(ctx), None
     log.info("live index: %d changes applied (%d embedded) in %.2f s", report.added + report.updated + report.removed,
