@@ -37,10 +37,10 @@ run: demo  ## set up, load the demo data, create a demo admin key, serve API + s
 test: $(STAMP) browser  ## run the whole test suite (SQLite + PostgreSQL + real models + browser)
 	$(BIN)/pytest -q
 
-browser:  ## install Debian chromium + CJK fonts and axe-core for the browser tests (Playwright cannot download browsers)
-	@command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "noto.*cjk" || { \
-		echo "installing Debian chromium and CJK fonts (apt-get) for the browser test"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
+browser:  ## install Debian chromium + CJK fonts, axe-core (browser tests) and haproxy (several-hosts test)
+	@command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "noto.*cjk" && command -v haproxy >/dev/null 2>&1 || { \
+		echo "installing Debian chromium, CJK fonts and haproxy (apt-get) for the browser and several-hosts tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk haproxy >/dev/null; }
 	@test -f .cache/axe/node_modules/axe-core/axe.min.js || { \
 		echo "installing axe-core (npm) for the page's accessibility check"; \
 		npm install --silent --no-audit --no-fund --prefix .cache/axe axe-core@4 >/dev/null; }

@@ -1,10 +1,12 @@
 """Several hosts: replicas with their own workspaces on one PostgreSQL database and one snapshot store, each a real
-server process. After a publish they answer alike; an outcome posted to one is matched on the other within 10 s;
-with one killed the other answers; a replica started later catches up from the snapshot and the feed."""
+server process, behind haproxy with docs/haproxy.cfg (where haproxy is installed: .ci/run installs it). After a
+publish they answer alike; an outcome posted to one is matched on the other within 10 s; with one killed the other
+answers, through the balancer too; a replica started later catches up from the snapshot and the feed."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -40,6 +42,7 @@ class Replica:
         self.port = _port()
         self.url = f"http://127.0.0.1:{self.port}"
         environ = {**os.environ, **env, "MATCHER_HOME": str(home), "PYTHONPATH": str(ROOT)}
+        self.log_folder = home.parent
         self.log = (home.parent / f"{home.name}.log").open("w")
         self.process = subprocess.Popen([sys.executable, "-m", "tests.hosts.replica", str(self.port)], cwd=ROOT,
                                         env=environ, stdout=self.log, stderr=subprocess.STDOUT)  # fmt: skip
@@ -65,6 +68,35 @@ class Replica:
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=30)
         self.log.close()
+
+
+class Balancer:
+    """haproxy with docs/haproxy.cfg, its ports rewritten to these replicas'."""
+
+    def __init__(self, folder: Path, replicas: list[Replica]) -> None:
+        self.port = _port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = (ROOT / "docs" / "haproxy.cfg").read_text(encoding="utf-8")
+        config = config.replace("127.0.0.1:8000", f"127.0.0.1:{self.port}")
+        for replica, default in zip(replicas, ("8001", "8002"), strict=True):
+            config = config.replace(f"127.0.0.1:{default}", f"127.0.0.1:{replica.port}")
+        (folder / "haproxy.cfg").write_text(config, encoding="utf-8")
+        command = [shutil.which("haproxy") or "haproxy", "-db", "-f", str(folder / "haproxy.cfg")]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+
+    def get(self, path: str, **kw: Any) -> httpx.Response:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                return httpx.get(f"{self.url}{path}", timeout=30, **kw)
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
 
 
 @pytest.fixture
@@ -100,6 +132,11 @@ def test_replicas_share_the_database_the_snapshot_and_every_write(hosts: dict[st
     a.ready()
     b.ready()
     assert a.match(keys["viewer"], "锆英粉铸造涂料") == b.match(keys["viewer"], "锆英粉铸造涂料")
+    balancer = Balancer(a.log_folder, [a, b]) if shutil.which("haproxy") else None
+    if balancer:  # the page and a signed-in request through the load balancer, on both replicas in turn
+        assert "<html" in balancer.get("/").text.lower()
+        for _ in range(4):
+            assert balancer.get("/needs", headers={"X-API-Key": keys["viewer"]}).status_code == 200
     assert httpx.get(f"{b.url}/version").json()["snapshot"]  # b serves the published snapshot
     posted = httpx.post(f"{a.url}/outcomes", json=NEW, headers={"X-API-Key": keys["staff"]}, timeout=30)
     assert posted.status_code == 201, posted.text
@@ -110,6 +147,10 @@ def test_replicas_share_the_database_the_snapshot_and_every_write(hosts: dict[st
     assert "O9" in found, "an outcome posted to A was not matched on B within 10 s"
     a.kill()
     assert b.match(keys["viewer"], "锂电池荷电状态")  # B answers alone
+    if balancer:  # and the balancer sends every request to B
+        answers = [balancer.get("/needs", headers={"X-API-Key": keys["viewer"]}).status_code for _ in range(6)]
+        balancer.stop()
+        assert answers == [200] * 6
     assert httpx.get(f"{b.url}/needs", headers={"X-API-Key": keys["viewer"]}, timeout=30).status_code == 200
     c = hosts["start"]("c")  # started later: the snapshot, then the feed past it
     c.ready()
