@@ -45,6 +45,7 @@ SCENARIOS = [
     ],
     ["bench.mixed", "--home", "bench/out/ws-demo", "--name", "demo-sqlite", "--clients", "30"],
     ["bench.mixed", "--home", "bench/out/ws-demo-pg", "--name", "demo-postgresql", "--postgres", "--clients", "30"],
+    ["bench.hosts", "--outcomes", "1000"],  # live indexes on two replicas: time-to-searchable, write-to-visible
 ]
 
 
