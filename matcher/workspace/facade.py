@@ -51,6 +51,8 @@ class Matcher(Context):
         mapping: dict[str, str] | None = None,
         audit: Audit | None = None,
         source: str | None = None,
+        actor: str | None = None,  # issue 41
+        clear_empty: bool = False,  # issue 41
     ) -> ImportReport:
         """Import a file (its columns mapped, `mapping` overriding the guess); needs get their embeddings."""
         s, embed = self.settings, (lambda rows: forward.embed_needs(self, rows)) if kind == "needs" else None
@@ -68,15 +70,17 @@ class Matcher(Context):
             audit=audit,
             max_sheet_bytes=s.max_sheet_bytes,
             source=source,
+            actor=actor,  # issue 41
+            clear_empty=clear_empty,  # issue 41
         )
 
-    def upsert(self, kind: str, records: list[Any], *, strict: bool = True) -> None:
+    def upsert(self, kind: str, records: list[Any], *, strict: bool = True, actor: str | None = None) -> None:
         """Store validated records (one transaction, all or nothing); a record changes exactly the row it names
         (`strict`) or the call fails with ConflictError. Needs get their embeddings stored first, outside it."""
         if kind == "needs":
             forward.embed_needs(self, records)
         s = self.settings
-        upsert_records(self.sessions, kind, records, self.tokenizer, s.embed_max_chars, strict=strict)
+        upsert_records(self.sessions, kind, records, self.tokenizer, s.embed_max_chars, strict=strict, actor=actor)
 
     def embed_need(self, title: str, description: str) -> None:
         forward.embed_needs(self, [NeedRecord(id="_", title=title, description=description)])
