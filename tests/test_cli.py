@@ -50,7 +50,7 @@ def invoke(home: Path, *args: str) -> str:
 
 def test_import_index_match_round_trip(home: Path, tmp_path: Path) -> None:
     out = invoke(home, "import", "outcomes", str(write_jsonl(tmp_path / "o.jsonl", OUTCOMES)))
-    assert "5 accepted" in out
+    assert "outcomes: 新建 5，" in out
     invoke(home, "import", "needs", str(write_jsonl(tmp_path / "n.jsonl", NEEDS)))
     assert "embedded 5" in invoke(home, "index", "build")
     assert "indexed outcomes: 5" in invoke(home, "index", "status")

@@ -14,13 +14,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from matcher.ingest.changes import Writer
 from matcher.records import ExpertRecord
+from matcher.services.changes import Writer, snapshot
 from matcher.store.tables import Expert, ExpertMerge, PossibleDuplicate
 from matcher.text.normalize import clean, institution_key
 from matcher.text.units import main_unit
-
-SNAPSHOT = ("name", "title", "fields", "region", "capacity", "contacts", "sources")
 
 
 def _digits(value: Any) -> str:
@@ -83,13 +81,6 @@ def expert_values(rec: ExpertRecord, names: set[str], contacts: dict[str, Any] |
     return values
 
 
-def snapshot(row: Expert) -> dict[str, Any]:
-    """What undoing a merge into `row` restores: its values before, and its institution."""
-    values = {n: getattr(row, n) for n in SNAPSHOT}
-    values["institution_pk"] = row.institution_pk
-    return values
-
-
 def _unit(row: Expert) -> str:
     return row.institution.name if row.institution else "单位未填"
 
@@ -137,13 +128,24 @@ class Provenance:
     def merge(self, session: Session, row: Expert, rec: ExpertRecord, evidence: list[str]) -> None:
         """`rec` (a file's row) is merged into the stored `row`: written down before `row` changes."""
         session.flush()
-        direction = (f"文件「{self.source}」中的 {clean(rec.name)}（{rec.institution or '单位未填'}）"
-                     f"并入已有专家 {row.name}（{_unit(row)}，编号 {row.id}）")  # fmt: skip
+        direction = (
+            f"文件「{self.source}」中的 {clean(rec.name)}（{rec.institution or '单位未填'}）"
+            f"并入已有专家 {row.name}（{_unit(row)}，编号 {row.id}）"
+        )
         absorbed = {"record": rec.model_dump(mode="json"), "outcomes": []}
         self.merged.add(row.pk)
-        session.add(ExpertMerge(expert_pk=row.pk, name=clean(rec.name), institution=rec.institution,
-                                source=self.source or "API", reason="；".join(evidence), direction=direction,
-                                evidence=evidence, snapshot={"before": snapshot(row), "absorbed": absorbed}))  # fmt: skip
+        session.add(
+            ExpertMerge(
+                expert_pk=row.pk,
+                name=clean(rec.name),
+                institution=rec.institution,
+                source=self.source or "API",
+                reason="；".join(evidence),
+                direction=direction,
+                evidence=evidence,
+                snapshot={"before": snapshot(row), "absorbed": absorbed},
+            )
+        )
         self.named(row)
 
     def fold(self, row: Expert, name: str, written: str | None) -> None:
@@ -167,14 +169,25 @@ class Provenance:
         session.flush()
         for row, fold in self.pending:
             self.merged.add(row.pk)
-            direction = (f"文件「{self.source or 'API'}」成果作者 {fold['name']}（{fold['written'] or '单位未填'}）"
-                         f"并入已有专家 {row.name}（{_unit(row)}，编号 {row.id}）")  # fmt: skip
+            direction = (
+                f"文件「{self.source or 'API'}」成果作者 {fold['name']}（{fold['written'] or '单位未填'}）"
+                f"并入已有专家 {row.name}（{_unit(row)}，编号 {row.id}）"
+            )
             absorbed = {"record": {"name": fold["name"], "institution": fold["written"]}, "outcomes": None}
-            session.add(ExpertMerge(expert_pk=row.pk, name=fold["name"], institution=fold["written"],
-                                    source=self.source or "API", reason="；".join(fold["reasons"]),
-                                    direction=direction, evidence=fold["reasons"],
-                                    snapshot={"before": None, "absorbed": absorbed}))  # fmt: skip
-        self.writer.tally["merged"] += len(self.pending)
+            session.add(
+                ExpertMerge(
+                    expert_pk=row.pk,
+                    name=fold["name"],
+                    institution=fold["written"],
+                    source=self.source or "API",
+                    reason="；".join(fold["reasons"]),
+                    direction=direction,
+                    evidence=fold["reasons"],
+                    snapshot={"before": None, "absorbed": absorbed},
+                )
+            )
+        if self.pending:
+            self.writer.tally["merged"] += len(self.pending)
         self.pending.clear()
 
 
@@ -182,5 +195,8 @@ def note_duplicate(session: Session, row: Expert, other: Expert, differ: list[st
     """`other` (just stored) may be the same person as `row`: recorded for staff to confirm or reject."""
     session.flush()
     why = "同名同单位，没有相同的邮箱、电话或研究方向" + (f"；{'、'.join(differ)}" if differ else "")
-    session.add(PossibleDuplicate(expert_pk=row.pk, other_pk=other.pk, reason=why,
-                                  source=provenance.source or "API", status="open"))  # fmt: skip
+    session.add(
+        PossibleDuplicate(
+            expert_pk=row.pk, other_pk=other.pk, reason=why, source=provenance.source or "API", status="open"
+        )
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -30,9 +31,7 @@ def _authors(row: Outcome) -> set[str]:
     return {clean(link.expert.name) for link in row.expert_links}
 
 
-def stored_outcomes(
-    session: Session, records: list[OutcomeRecord]
-) -> dict[str, Outcome]:
+def stored_outcomes(session: Session, records: list[OutcomeRecord]) -> dict[str, Outcome]:
     """rec.id → the stored outcome each record writes to (absent: a new outcome)."""
     found = {o.id: o for o in session.scalars(select(Outcome).where(Outcome.id.in_([r.id for r in records])))}
     rest = [r for r in records if r.id not in found and r.year is not None and r.experts]

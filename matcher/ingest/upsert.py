@@ -20,9 +20,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from matcher.errors import ConflictError
-from matcher.ingest.changes import Writer
 from matcher.ingest.experts_merge import Provenance, agreeing, conflicting, expert_values, note_duplicate
 from matcher.records import ExpertRecord, ExpertRef, InstitutionRecord, NeedRecord, OutcomeRecord
+from matcher.services.changes import Writer
 from matcher.store.resolve import InstitutionResolver, experts_by_id, written_expert_id
 from matcher.store.tables import Expert, Institution, Need, Outcome, OutcomeExpert
 from matcher.text.normalize import clean, compose, institution_key, outcome_text, stable_id, text_hash
@@ -83,7 +83,7 @@ def _institution_row(
     key = institution_key(rec.name)
     by_name = resolver.by_key.get(key)
     if not rec.id:
-        return resolver.find(rec.name)
+        return resolver.find(rec.name, sub_units=False)
     by_id = session.scalar(select(Institution).where(Institution.id == rec.id))
     if by_id is not None and by_name is not None and by_id is not by_name:
         raise ConflictError(f"单位 {rec.id} 不能改名为「{rec.name}」：该名称属于单位 {by_name.id}")
@@ -117,7 +117,9 @@ def upsert_institutions(
             values.update(name=written, key=institution_key(written))
         elif not new and institution_key(written) != row.key:
             aliases.add(written)  # found by an alias or as a sub-unit: remembered, never a rename
-        values["aliases"] = sorted(a for a in aliases if institution_key(a) != institution_key(values.get("name", row.name)))
+        values["aliases"] = sorted(
+            a for a in aliases if institution_key(a) != institution_key(values.get("name", row.name))
+        )
         writer.count(row.id, new, writer.apply(session, row, "institutions", values, new=new))
         resolver.add(row)
 
@@ -167,9 +169,8 @@ def _upsert_expert(
         agree, differ = agreeing(session, row, rec), conflicting(row, rec)
         if not agree:
             other = _new_expert(session, rec, eid, provenance, batch)
+            _fill_expert(session, other, rec, resolver, writer, partial=False, new=True, tally="possible_duplicates")
             note_duplicate(session, row, other, differ, provenance)
-            _fill_expert(session, other, rec, resolver, writer, partial=False, new=True)
-            writer.tally["possible_duplicates"] += 1
             return
         provenance.merge(session, row, rec, agree)
         _fill_expert(session, row, rec, resolver, writer, partial=True, new=False, tally="merged")
@@ -215,8 +216,9 @@ def _fill_expert(
         institution = resolver.get(rec.institution)
         if institution is not row.institution:
             if not new:
-                changed = writer.note(session, "experts", row.id, "institution", _name(row.institution),
-                                      _name(institution))  # fmt: skip
+                changed = writer.note(
+                    session, "experts", row.id, "institution", _name(row.institution), _name(institution)
+                )
             row.institution = institution
     changed = writer.apply(session, row, "experts", values, new=new) or changed
     if tally:
@@ -289,8 +291,13 @@ def upsert_outcomes(
             row = existing[rec.id] = Outcome(id=rec.id, sources=[])
             session.add(row)
         names = chosen(rec, partial=partial, new=new)
-        changed = writer.apply(session, row, "outcomes", _outcome_values(session, writer, rec, names, row, resolver,
-                                                                         tokenizer, max_chars), new=new)  # fmt: skip
+        changed = writer.apply(
+            session,
+            row,
+            "outcomes",
+            _outcome_values(session, writer, rec, names, row, resolver, tokenizer, max_chars),
+            new=new,
+        )
         if provenance.source and provenance.source not in (row.sources or []):
             row.sources = [*(row.sources or []), provenance.source][-20:]
         if row.id != rec.id:  # the same outcome from another export
@@ -299,17 +306,22 @@ def upsert_outcomes(
         else:
             writer.count(row.id, new, changed)
         if "experts" in names and (rec.experts or not partial):
-            links.append((row, _expert_rows(session, rec.experts, rec.institution, resolver, expert_cache,
-                                            provenance)))  # fmt: skip
+            links.append((row, _expert_rows(session, rec.experts, rec.institution, resolver, expert_cache, provenance)))
     session.flush()
     provenance.write(session)
     _replace_links(session, links)
 
 
 def _outcome_values(
-    session: Session, writer: Writer, rec: OutcomeRecord, names: set[str], row: Outcome,
-    resolver: InstitutionResolver, tokenizer: Tokenizer, max_chars: int,
-) -> dict[str, Any]:  # fmt: skip
+    session: Session,
+    writer: Writer,
+    rec: OutcomeRecord,
+    names: set[str],
+    row: Outcome,
+    resolver: InstitutionResolver,
+    tokenizer: Tokenizer,
+    max_chars: int,
+) -> dict[str, Any]:
     values: dict[str, Any] = {n: getattr(rec, n) for n in names if n not in ("experts", "institution", "keywords")}
     if "keywords" in names:
         values["keywords"] = [clean(k) for k in rec.keywords if clean(k)]

@@ -61,15 +61,17 @@ class InstitutionResolver:
         canonical = canonical_name(name, self.aliases)
         return main_unit(canonical)
 
-    def find(self, name: str | None) -> Institution | None:
+    def find(self, name: str | None, *, sub_units: bool = True) -> Institution | None:
         """The stored row `name` names — by its normalised name, an alias (stored or bundled), or as a sub-unit of
-        a stored university (`matcher.text.units`) — or None. Never creates, never renames."""
+        a stored university (`matcher.text.units`; not when `sub_units` is False: an institution registered by
+        its own name) — or None. Never creates, never renames."""
         if not name or not institution_key(name):
             return None
         key = institution_key(name)
         if key in self.by_key:
             return self.by_key[key]
-        for other in (canonical_name(name, self.aliases), main_unit(canonical_name(name, self.aliases))):
+        canonical = canonical_name(name, self.aliases)
+        for other in (canonical, main_unit(canonical)) if sub_units else (canonical,):
             inst = self.by_key.get(institution_key(other))
             if inst is not None:
                 return inst

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from matcher.store.tables import RecordChange
 
+SNAPSHOT = ("name", "title", "fields", "region", "capacity", "contacts", "sources")  # an expert, as undo restores it
 OUTCOMES = ("created", "updated", "unchanged", "merged", "duplicates", "possible_duplicates", "rejected")
 
 
@@ -50,16 +51,34 @@ class Writer:
             setattr(row, name, value)
             changed = True
             if not new:
-                session.add(RecordChange(kind=kind, record_id=row.id, field=name, old=_plain(old),
-                                         new=_plain(value), source=self.source[:300], actor=self.actor))  # fmt: skip
+                session.add(
+                    RecordChange(
+                        kind=kind,
+                        record_id=row.id,
+                        field=name,
+                        old=_plain(old),
+                        new=_plain(value),
+                        source=self.source[:300],
+                        actor=self.actor,
+                    )
+                )
         return changed
 
     def note(self, session: Session, kind: str, record_id: str, name: str, old: Any, new: Any) -> bool:
         """Record one change made by hand (a relation such as the institution); True when it is one."""
         if _plain(old) == _plain(new):
             return False
-        session.add(RecordChange(kind=kind, record_id=record_id, field=name, old=_plain(old), new=_plain(new),
-                                 source=self.source[:300], actor=self.actor))  # fmt: skip
+        session.add(
+            RecordChange(
+                kind=kind,
+                record_id=record_id,
+                field=name,
+                old=_plain(old),
+                new=_plain(new),
+                source=self.source[:300],
+                actor=self.actor,
+            )
+        )
         return True
 
     def count(self, record_id: str, new: bool, changed: bool) -> None:
@@ -90,3 +109,10 @@ def history(session: Session, *, kind: str, record_id: str, limit: int = 100) ->
         {"field": r.field, "old": r.old, "new": r.new, "source": r.source, "actor": r.actor, "at": r.created_at}
         for r in rows
     ]
+
+
+def snapshot(row: Any) -> dict[str, Any]:
+    """What undoing a merge into expert `row` restores: its values before, and its institution."""
+    values = {n: _plain(getattr(row, n)) for n in SNAPSHOT}
+    values["institution_pk"] = row.institution_pk
+    return values
