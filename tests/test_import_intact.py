@@ -27,7 +27,10 @@ def expert(matcher: Matcher, name: str, unit: str | None = None) -> list[Expert]
         return [r for r in rows if unit is None or (r.institution and r.institution.name == unit)]
 
 
-EXPERTS = "姓名,工作单位,职称,研究方向,地区,容量,电话\n周建国,沈阳铸造研究所有限公司,研究员,铸造涂料;消失模,辽宁,5,13900000001\n"
+EXPERTS = (
+    "姓名,工作单位,职称,研究方向,地区,容量,电话\n"
+    "周建国,沈阳铸造研究所有限公司,研究员,铸造涂料;消失模,辽宁,5,13900000001\n"
+)
 
 
 # -- updates never erase -------------------------------------------------------------------------------------------
@@ -53,7 +56,10 @@ def test_a_partial_file_changes_only_what_it_carries_and_every_change_is_logged(
 
 
 def test_an_institution_sheet_with_names_only_keeps_type_region_and_group(matcher: Matcher, tmp_path: Path) -> None:
-    full = "单位名称,类型,地区,简称,所属集团\n重庆大学,高校,重庆,重大,\n沈阳铸造研究所有限公司,研究所,辽宁,沈铸所,中国机械工业集团\n"
+    full = (
+        "单位名称,类型,地区,简称,所属集团\n重庆大学,高校,重庆,重大,\n"
+        "沈阳铸造研究所有限公司,研究所,辽宁,沈铸所,中国机械工业集团\n"
+    )
     matcher.import_file("institutions", csv(tmp_path / "单位.csv", full))
     report = matcher.import_file("institutions", csv(tmp_path / "名单.csv", "单位名称\n重庆大学\n沈铸所\n"))
     assert report.counts == {"unchanged": 2, "rejected": 0}
@@ -207,7 +213,7 @@ AU  - 赵敏
 AD  - 浙江大学材料科学与工程学院
 PY  - 2021
 DO  - 10.1000/xyz123
-ER  - 
+ER  -
 """
 ENDNOTE = """%0 Journal Article
 %T 镁合金微弧氧化涂层的耐蚀性能
