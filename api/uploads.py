@@ -20,6 +20,7 @@ from api.schemas.catalog import ImportPublic, PreviewPublic
 from matcher.errors import InputError
 from matcher.ingest.columns import fields_of, parse_overrides
 from matcher.ingest.formats import HELP, UPLOADS
+from matcher.ingest.importer import Layout
 from matcher.ingest.importer import preview as preview_file
 from matcher.workspace.facade import Matcher
 
@@ -27,7 +28,14 @@ FORMAT_PATTERN = f"^({'|'.join(UPLOADS)})$"
 
 
 def _bulk_import(
-    matcher: Matcher, caller: Caller, kind: str, body: bytes, suffix: str, mapping: dict[str, str], clear_empty: bool
+    matcher: Matcher,
+    caller: Caller,
+    kind: str,
+    body: bytes,
+    suffix: str,
+    mapping: dict[str, str],
+    clear_empty: bool,
+    layout: Layout,
 ) -> ImportPublic:
     """Import the uploaded file; the answer says exactly what was kept and what was rejected (a file that cannot
     be read at all is one rejected entry at line 0). Every committed batch is audited in its own transaction, and
@@ -75,12 +83,12 @@ def _bulk_import(
     return result
 
 
-def _preview(kind: str, body: bytes, suffix: str, mapping: dict[str, str]) -> PreviewPublic:
+def _preview(kind: str, body: bytes, suffix: str, mapping: dict[str, str], layout: Layout) -> PreviewPublic:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"upload{suffix}"
         path.write_bytes(body)
         try:
-            return PreviewPublic(**asdict(preview_file(path, kind, mapping=mapping)))
+            return PreviewPublic(**asdict(preview_file(path, kind, mapping=mapping, layout=layout)))
         except InputError as exc:  # an answer, not a failure: the page shows why and the staff member maps a column
             error = str(exc).replace(path.name, f"upload{suffix}")
             return PreviewPublic(
@@ -99,12 +107,16 @@ def add_bulk(router: APIRouter, kind: str) -> None:
         preview: Annotated[bool, Query(description="Return the column map and the first rows; store nothing")] = False,
         map_: list[str] | None = None,
         clear_empty: Annotated[bool, Query(description="An empty cell clears its field (default: no change)")] = False,
+        header_row: Annotated[int | None, Query(ge=1, le=1000, description="The header is this row (from 1)")] = None,
+        sheet: Annotated[str | None, Query(max_length=100, description="Only this sheet (name or number)")] = None,
     ) -> ImportPublic | PreviewPublic:
-        mapping = parse_overrides(map_ or [])
+        mapping, layout = parse_overrides(map_ or []), Layout(header_row, sheet)
         body = await request.body()
         if preview:
-            return await run_in_threadpool(_preview, kind, body, UPLOADS[format], mapping)
-        return await run_in_threadpool(_bulk_import, matcher, caller, kind, body, UPLOADS[format], mapping, clear_empty)
+            return await run_in_threadpool(_preview, kind, body, UPLOADS[format], mapping, layout)
+        return await run_in_threadpool(
+            _bulk_import, matcher, caller, kind, body, UPLOADS[format], mapping, clear_empty, layout
+        )
 
     item = Annotated[str, StringConstraints(pattern=f"^[^=]+=({'|'.join(['-', *fields_of(kind)])})$")]
     bulk.__annotations__["map_"] = Annotated[

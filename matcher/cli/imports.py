@@ -14,7 +14,7 @@ from matcher.cli.state import console, open_matcher
 from matcher.errors import InputError
 from matcher.ingest.columns import parse_overrides
 from matcher.ingest.formats import HELP
-from matcher.ingest.importer import preview
+from matcher.ingest.importer import Layout, preview
 from matcher.services.catalog import list_merges
 from matcher.services.merges import confirm_duplicate, list_duplicates, reject_duplicate, unmerge
 
@@ -29,6 +29,8 @@ MapOpt = Annotated[
 ClearOpt = Annotated[
     bool, typer.Option("--clear-empty", help="An empty cell clears its field (default: it changes nothing).")
 ]
+HeaderOpt = Annotated[int | None, typer.Option("--header-row", min=1, help="The header is this row (from 1).")]
+SheetOpt = Annotated[str | None, typer.Option("--sheet", help="Read only this sheet (its name, or its number from 1).")]
 COUNTS_ZH = {
     "created": "新建",
     "updated": "更新",
@@ -47,11 +49,17 @@ IMPORT_HELP = {
 
 
 def run_import(
-    kind: str, path: Path, rejects: Path | None, mapping: list[str] | None = None, clear_empty: bool = False
+    kind: str,
+    path: Path,
+    rejects: Path | None,
+    mapping: list[str] | None = None,
+    clear_empty: bool = False,
+    layout: Layout | None = None,
 ) -> None:
     matcher = open_matcher()
     overrides = parse_overrides(mapping or [])
-    missing = [h for h in overrides if h not in preview(path, kind, mapping=overrides, rows=0).headers]
+    found = preview(path, kind, mapping=overrides, rows=0, layout=layout).headers
+    missing = [h for h in overrides if h not in found]
     if missing:
         raise InputError(f"--map 指定的列不在文件中：{'、'.join(missing)}")
     total = count_lines(str(path)) if path.is_file() else None
@@ -83,8 +91,15 @@ def run_import(
 
 
 def _import_command(kind: str) -> None:
-    def command(path: FileArg, rejects: RejectsOpt = None, map_: MapOpt = None, clear_empty: ClearOpt = False) -> None:
-        run_import(kind, path, rejects, map_, clear_empty)
+    def command(
+        path: FileArg,
+        rejects: RejectsOpt = None,
+        map_: MapOpt = None,
+        clear_empty: ClearOpt = False,
+        header_row: HeaderOpt = None,
+        sheet: SheetOpt = None,
+    ) -> None:
+        run_import(kind, path, rejects, map_, clear_empty, Layout(header_row, sheet))
 
     command.__doc__ = IMPORT_HELP[kind]
     import_app.command(kind)(command)

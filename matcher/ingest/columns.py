@@ -145,12 +145,16 @@ def fields_of(kind: str) -> list[str]:
     return list(SYNONYMS[kind])
 
 
-def _lookup(kind: str) -> dict[str, str]:
+def lookup_of(kind: str) -> dict[str, str]:
+    """Header key → field of `kind` (the kind → field → synonyms table, inverted)."""
     table: dict[str, str] = {}
     for name, words in SYNONYMS[kind].items():
         for word in (name, *words):
             table.setdefault(header_key(word), name)
     return table
+
+
+_lookup = lookup_of
 
 
 def label_keys(kind: str) -> set[str]:

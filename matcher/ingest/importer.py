@@ -112,9 +112,20 @@ def _checked(model: type[BaseModel], row: Any) -> BaseModel | str:
         return _reason(exc)
 
 
-def open_table(path: Path, kind: str, mapping: dict[str, str] | None, max_sheet_bytes: int) -> tuple[Table, ColumnMap]:
+@dataclass(frozen=True)
+class Layout:
+    """Where the data is, when staff say so: the header row (from 1) and the sheet (a name or a number)."""
+
+    header_row: int | None = None
+    sheet: str | None = None
+
+
+def open_table(
+    path: Path, kind: str, mapping: dict[str, str] | None, max_sheet_bytes: int, layout: Layout | None = None
+) -> tuple[Table, ColumnMap]:
     """The file as a table and the map of its columns (the identity for rows keyed by field names)."""
-    table = read_table(path, kind, max_sheet_bytes=max_sheet_bytes)
+    where = layout or Layout()
+    table = read_table(path, kind, max_sheet_bytes=max_sheet_bytes, header_row=where.header_row, sheet=where.sheet)
     if table.keyed:
         return table, ColumnMap.identity(kind)
     cmap = guess(kind, table.headers, mapping)
@@ -182,10 +193,12 @@ class Preview:
     notes: list[str]
 
 
-def preview(path: Path, kind: str, *, mapping: dict[str, str] | None = None, rows: int = 5) -> Preview:
+def preview(
+    path: Path, kind: str, *, mapping: dict[str, str] | None = None, rows: int = 5, layout: Layout | None = None
+) -> Preview:
     from matcher.ingest.columns import fields_of
 
-    table, cmap = open_table(path, kind, mapping, MAX_SHEET_BYTES)
+    table, cmap = open_table(path, kind, mapping, MAX_SHEET_BYTES, layout)
     sample = []
     for line, row in shaped(table, kind, cmap) if rows > 0 else ():
         record = _checked(RECORD_TYPES[kind], row)
@@ -214,13 +227,14 @@ def import_file(
     source: str | None = None,
     actor: str | None = None,
     clear_empty: bool = False,
+    layout: Layout | None = None,
 ) -> ImportReport:
     """Import `path` as records of `kind` (needs, outcomes, experts, institutions); `mapping` overrides the column
     guess ({column: field}), `source` names the file in the merges and the change log (default: its name),
     `actor` the user. Only the fields the file carries are written (`clear_empty`: an empty cell clears)."""
     if kind not in RECORD_TYPES:
         raise InputError(f"unknown record kind {kind!r}; expected one of {', '.join(RECORD_TYPES)}")
-    table, cmap = open_table(path, kind, mapping, max_sheet_bytes)
+    table, cmap = open_table(path, kind, mapping, max_sheet_bytes, layout)
     report = ImportReport(kind=kind, path=str(path), source=table.source, notes=table.notes)
     if not table.keyed:
         report.mapping, report.ignored = dict(cmap.fields), list(cmap.ignored)

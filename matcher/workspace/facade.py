@@ -15,7 +15,7 @@ from matcher.embed import Embedder, EmbeddingCache
 from matcher.index.build import BuildReport, build_indexes
 from matcher.index.verify import verify
 from matcher.ingest import ImportReport, import_file
-from matcher.ingest.importer import Audit, upsert_records
+from matcher.ingest.importer import Audit, Layout, upsert_records
 from matcher.match import forward, reverse
 from matcher.records import NeedRecord
 from matcher.search.probe import Probe
@@ -53,6 +53,7 @@ class Matcher(Context):
         source: str | None = None,
         actor: str | None = None,  # issue 41
         clear_empty: bool = False,  # issue 41
+        layout: Layout | None = None,  # issue 41
     ) -> ImportReport:
         """Import a file (its columns mapped, `mapping` overriding the guess); needs get their embeddings."""
         s, embed = self.settings, (lambda rows: forward.embed_needs(self, rows)) if kind == "needs" else None
@@ -72,6 +73,7 @@ class Matcher(Context):
             source=source,
             actor=actor,  # issue 41
             clear_empty=clear_empty,  # issue 41
+            layout=layout,  # issue 41
         )
 
     def upsert(self, kind: str, records: list[Any], *, strict: bool = True, actor: str | None = None) -> None:
