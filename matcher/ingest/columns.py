@@ -134,9 +134,17 @@ _NOTE = re.compile(r"[（(\[【][^）)\]】]*[）)\]】]")
 _NOISE = re.compile(r"[\s*:：_·.\-]")
 
 
+# traditional → simplified for the characters of the synonym tables (a Big5 sheet from Taiwan or Hong Kong)
+_TRADITIONAL = str.maketrans(
+    "稱單業區題內術電話聯數類關鍵詞編號職專導構機縣與屬詳細標點說時間期開發領線學歷顧問師內請備註狀態預標價專利權屬負責項目際簡介資料聯絡處門戶網頁郵箱",
+    "称单业区题内术电话联数类关键词编号职专导构机县与属详细标点说时间期开发领线学历顾问师内请备注状态预标价专利权属负责项目际简介资料联络处门户网页邮箱",
+)
+
+
 def header_key(header: str) -> str:
-    """A header as compared: NFKC, lower case, notes in brackets and spaces, colons, asterisks removed."""
-    text = unicodedata.normalize("NFKC", header).lower()
+    """A header as compared: NFKC, traditional characters simplified, lower case, notes in brackets and spaces,
+    colons, asterisks removed."""
+    text = unicodedata.normalize("NFKC", header).translate(_TRADITIONAL).lower()
     stripped = _NOTE.sub("", text)
     return _NOISE.sub("", stripped or text)
 

@@ -115,4 +115,6 @@ def form_table(path: Path, labels: set[str], *, max_bytes: int = MAX_FORM_BYTES)
         rows.append((number, {**fields, "_source": name}))
     if not rows:
         raise InputError(f"{path.name}：没有找到 .docx 需求表")
+    if path.is_file() and path.suffix.lower() == ".docx" and isinstance(rows[0][1], RowError):
+        raise InputError(rows[0][1].reason)  # one form that cannot be read: the file is refused, saying why
     return Table(list(headers), iter(rows), "docx", notes=[f"{len(rows)} 份需求表"])

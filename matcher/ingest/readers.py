@@ -29,7 +29,7 @@ from matcher.ingest.forms import form_table
 from matcher.ingest.layout import SCAN, find_header, header_of, skip_reason
 from matcher.ingest.references import FIELDS, reference_rows, sniff
 from matcher.ingest.table import Row, RowError, Table
-from matcher.ingest.workbooks import xls_table, xlsx_table
+from matcher.ingest.workbooks import READ_ERRORS, xls_table, xlsx_table
 
 SNIFF_BYTES = 1 << 20
 csv.field_size_limit(min(sys.maxsize, 1 << 27))  # a huge cell is read, then refused by the schema, not fatal
@@ -104,7 +104,33 @@ def read_table(
     sheet: str | None = None,
 ) -> Table:
     """`path` as a table of rows for records of `kind`; `header_row` (from 1) and `sheet` (a name or a number
-    from 1) override what is found."""
+    from 1) override what is found. A file that cannot be read is one InputError; a file that breaks off while
+    its rows are read (truncated, corrupt further on) ends with one rejected row saying so, the rows before it
+    imported."""
+    try:
+        table = _read(path, kind, max_sheet_bytes, header_row, sheet)
+    except InputError:
+        raise
+    except READ_ERRORS as exc:
+        raise InputError(f"{path.name}：文件已损坏或格式不符，无法读取（{type(exc).__name__}）") from exc
+    table.rows = _guarded(table.rows, table.notes)
+    return table
+
+
+def _guarded(rows: Iterator[Row], notes: list[str]) -> Iterator[Row]:
+    line = 0
+    try:
+        for line, row in rows:
+            yield line, row
+    except InputError as exc:
+        yield line + 1, RowError(str(exc), "")
+    except READ_ERRORS as exc:
+        reason = f"文件在第 {line} 行之后截断或损坏，其后的内容无法读取（{type(exc).__name__}）"
+        notes.append(reason + "；之前的各行已照常导入")
+        yield line + 1, RowError(reason, "")
+
+
+def _read(path: Path, kind: str, max_sheet_bytes: int, header_row: int | None, sheet: str | None) -> Table:
     if not path.exists():
         raise InputError(f"{path}：文件不存在")
     fmt = format_of(path)

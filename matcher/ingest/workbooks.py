@@ -4,6 +4,7 @@ rows and cells actually present — never by the size a sheet declares."""
 
 from __future__ import annotations
 
+import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -15,9 +16,28 @@ from matcher.ingest.bounded import check_zip
 from matcher.ingest.layout import Cells, Layout, Sheet, laid_out
 from matcher.ingest.table import Table
 
+
+def _parse_errors() -> tuple[type[Exception], ...]:
+    from xml.etree.ElementTree import ParseError
+
+    from lxml.etree import LxmlError
+
+    found: list[type[Exception]] = [ParseError, LxmlError]
+    try:
+        from defusedxml import DefusedXmlException
+
+        found.append(DefusedXmlException)
+    except ImportError:  # defusedxml is optional to openpyxl
+        pass
+    return tuple(found)
+
+
+# what the readers raise on a corrupt, truncated or hostile file (never on purpose): one refusal, never a 500
 READ_ERRORS: tuple[type[Exception], ...] = (
     OSError, KeyError, ValueError, TypeError, IndexError, AttributeError, EOFError, zipfile.BadZipFile, zlib.error,
-    AssertionError, UnicodeError, OverflowError, RecursionError,
+    AssertionError, UnicodeError, OverflowError, RecursionError, MemoryError, NotImplementedError, LookupError,
+    struct.error, ArithmeticError,
+    *_parse_errors(),
 )  # fmt: skip
 
 
