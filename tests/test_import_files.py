@@ -286,3 +286,11 @@ def test_fuzz_every_reader_refuses_or_rejects_never_raises(
         preview(path, kind, rows=50)
     except InputError as exc:
         assert "\n" not in str(exc).strip() or "Traceback" not in str(exc)
+
+
+def test_an_override_wins_its_field_and_a_repeated_header_is_not_lost(tmp_path: Path) -> None:
+    path = tmp_path / "n.csv"
+    path.write_text("需求名称,备注,需求名称,合作方式\n旧名,新名,重复列,技术转让\n", encoding="utf-8")
+    shown = preview(path, "needs", mapping={"备注": "title"})
+    assert shown.mapping == {"备注": "title", "合作方式": "goal"} and shown.ignored == ["需求名称", "需求名称（2）"]
+    assert shown.rows[0]["record"]["title"] == "新名" and shown.rows[0]["record"]["description"] == "合作方式:技术转让"

@@ -35,7 +35,7 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
             "描述",
             "内容",
         ),
-        "goal": ("预期目标", "技术指标", "预期效果", "期望目标", "主要技术指标"),
+        "goal": ("预期目标", "技术指标", "预期效果", "期望目标", "主要技术指标", "合作方式", "合作形式", "合作意向"),
         "organization": ("企业名称", "需求单位", "单位名称", "企业", "公司名称", "需求企业", "单位"),
         "region": ("所在地区", "地区", "省份", "所在地", "所在城市", "所属地区", "区域", "省市"),
         "field": ("所属领域", "技术领域", "行业", "所属行业", "领域", "行业领域"),
@@ -216,10 +216,12 @@ def guess(kind: str, headers: list[str], overrides: dict[str, str] | None = None
             raise InputError(f"--map {header}={name}：{kind} 没有字段 {name!r}；可用字段：{'、'.join(sorted(known))}")
     lookup, mapped = _lookup(kind), ColumnMap(kind)
     mapped.unused = [h for h in overrides if h not in headers]
-    taken: set[str] = set()
+    taken: set[str] = {name for header, name in overrides.items() if header in headers and name != IGNORE}
     for header in headers:
         chosen = overrides.get(header) or lookup.get(header_key(header))
-        if chosen and chosen != IGNORE and (chosen not in taken or chosen in LABELS):
+        if header not in overrides and chosen in taken and chosen not in LABELS:  # an override wins its field
+            chosen = None
+        if chosen and chosen != IGNORE and (header in overrides or chosen not in taken or chosen in LABELS):
             mapped.fields[header] = chosen
             taken.add(chosen)
         elif header.strip():

@@ -64,7 +64,14 @@ def find_header(head: list[Cells], kind: str, header_row: int | None) -> int | N
 
 
 def header_of(values: Cells) -> list[str]:
-    header = [_text(v) for v in values]
+    """A header row's names, trailing blanks dropped; a repeated name gets （2）, （3）… so no column is lost
+    silently (it maps or is listed as ignored)."""
+    header: list[str] = []
+    for value in values:
+        name, n = _text(value), 2
+        while name and name in header:
+            name, n = f"{_text(value)}（{n}）", n + 1
+        header.append(name)
     while header and not header[-1]:
         header.pop()
     return header
