@@ -157,7 +157,7 @@ def main() -> None:
         rows.append(json.loads(out.strip().splitlines()[-1]))
         print(rows[-1], flush=True)
     worst = max(r["extra_peak_mb"] for r in rows)
-    save_result({"scenario": "import_bombs", "limit_upload_mb": LIMIT_MB, "ceiling_extra_rss_mb": worst,
+    save_result({"scenario": "import-bombs", "limit_upload_mb": LIMIT_MB, "ceiling_extra_rss_mb": worst,
                  "cases": rows})  # fmt: skip
 
 

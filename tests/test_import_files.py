@@ -294,3 +294,15 @@ def test_an_override_wins_its_field_and_a_repeated_header_is_not_lost(tmp_path: 
     shown = preview(path, "needs", mapping={"备注": "title"})
     assert shown.mapping == {"备注": "title", "合作方式": "goal"} and shown.ignored == ["需求名称", "需求名称（2）"]
     assert shown.rows[0]["record"]["title"] == "新名" and shown.rows[0]["record"]["description"] == "合作方式:技术转让"
+
+
+def test_a_zip_whose_every_form_is_a_bomb_rejects_each_with_its_reason(matcher: Matcher, tmp_path: Path) -> None:
+    with zipfile.ZipFile(tmp_path / "forms.zip", "w") as archive:
+        for i in range(3):
+            archive.writestr(f"{i}.docx", _bomb_docx(tmp_path / f"{i}.docx", 12_000_000).read_bytes())
+    report = matcher.import_file("needs", tmp_path / "forms.zip")
+    assert report.counts == {"rejected": 3} and needs(matcher) == {}
+    reasons = [json.loads(r)["reason"] for r in Path(report.rejects_path or "").read_text("utf-8").splitlines()]
+    assert reasons == [
+        f"{i}.docx：表格：其中 word/document.xml 解压后超过 10 MB 的上限；请拆分后导入" for i in range(3)
+    ]

@@ -128,6 +128,8 @@ def open_table(
     table = read_table(path, kind, max_sheet_bytes=max_sheet_bytes, header_row=where.header_row, sheet=where.sheet)
     if table.keyed:
         return table, ColumnMap.identity(kind)
+    if table.source == "docx" and not table.headers:  # no form could be read: each is a rejected row with its reason
+        return table, ColumnMap(kind)
     cmap = guess(kind, table.headers, mapping)
     if cmap.unused:
         table.notes.append(f"指定的列不在文件中，未使用：{'、'.join(cmap.unused)}")
