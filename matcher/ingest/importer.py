@@ -260,6 +260,10 @@ def import_file(
         rejects.close()
     report.merged = len(provenance.merged)
     report.counts = {**provenance.writer.tally, "rejected": report.rejected}
+    # distinct records written (a row repeated in the file, or an outcome already stored from another export, is
+    # counted as a duplicate, not again)
+    written = ("created", "updated", "unchanged", "possible_duplicates", *(("merged",) if kind == "experts" else ()))
+    report.accepted = sum(report.counts.get(k, 0) for k in written)
     log.info("imported %s: %d accepted, %d rejected", path, report.accepted, report.rejected)
     return report
 
