@@ -9,6 +9,7 @@ from pydantic import BaseModel, ValidationError
 from api.deps import Admin, MatcherDep, SessionDep, Staff, Viewer, audited, private
 from api.schemas.catalog import (
     CatalogUpdate,
+    ChangePublic,
     ExpertCreate,
     ExpertPublic,
     InstitutionCreate,
@@ -60,7 +61,7 @@ def build_router(kind: str, create: type[BaseModel], public: type[BaseModel]) ->
         changes = svc.history(session, kind=kind, record_id=item_id)
         if not allows(caller.role, "staff"):  # personal data changes are staff's only
             changes = [c for c in changes if c["field"] != "contacts"]
-        found.history = changes  # type: ignore[attr-defined]
+        found.history = [ChangePublic(**c) for c in changes]  # type: ignore[attr-defined]
         return found
 
     @router.post("", response_model=public, status_code=status.HTTP_201_CREATED, summary=f"Create or replace a {label}")

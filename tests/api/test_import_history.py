@@ -42,3 +42,15 @@ def test_counts_history_duplicates_and_unmerge(client: TestClient, keys: dict[st
     assert client.get(f"/experts/{undone['restored']}", headers=staff).json()["fields"] == ["铸造"]
     viewed = client.get(f"/experts/{expert_id}", headers=viewer).json()
     assert all(h["field"] != "contacts" for h in viewed["history"]) and viewed["contacts"] is None
+
+
+def test_a_need_edit_and_close_are_on_its_record(client: TestClient, keys: dict[str, str]) -> None:
+    staff = as_role(keys, "staff")
+    sheet = "需求编号,需求名称,需求描述\nH-1,铸件涂料开发,抗粘砂能力不足\n".encode()
+    assert client.post("/needs/bulk", params={"format": "csv"}, content=sheet, headers=staff).json()["counts"] == {
+        "created": 1,
+        "rejected": 0,
+    }
+    assert client.post("/needs/H-1/close", headers=staff).status_code == 200
+    history = client.get("/needs/H-1", headers=staff).json()["history"]
+    assert [(h["field"], h["old"], h["new"], h["source"]) for h in history] == [("status", "open", "closed", "API")]
