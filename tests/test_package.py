@@ -67,7 +67,7 @@ def test_wheel_installed_in_a_fresh_environment_runs_the_demo(tmp_path: Path) ->
     where = _run([str(env_dir / "bin" / "python"), "-c", "import matcher; print(matcher.__file__)"], tmp_path, env)
     assert str(site) in where.stdout, where.stdout + where.stderr  # the installed copy, not the source tree
     demo = _run([str(env_dir / "bin" / "matcher"), "demo"], tmp_path, env)
-    assert demo.returncode == 0 and "406 accepted" in demo.stdout, demo.stdout + demo.stderr
+    assert demo.returncode == 0 and "新建 406，" in demo.stdout, demo.stdout + demo.stderr
     match = _run([str(env_dir / "bin" / "matcher"), "match", "--need-id", "DEMO-N001", "--json"], tmp_path, env)
     result = json.loads(match.stdout)
     assert match.returncode == 0 and result["need_id"] == "DEMO-N001" and len(result["hits"]) == 10

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ValidationError
 from api.deps import Admin, ContextDep, SessionDep, Staff, Viewer, audited, private
 from api.schemas.catalog import (
     CatalogUpdate,
+    ChangePublic,
     ExpertCreate,
     ExpertPublic,
     InstitutionCreate,
@@ -22,6 +23,7 @@ from matcher.errors import InputError
 from matcher.ingest.formats import UPLOADS
 from matcher.records import RECORD_TYPES
 from matcher.services import catalog as svc
+from matcher.services.users import allows
 from matcher.workspace import data
 
 FORMAT_PATTERN = f"^({'|'.join(UPLOADS)})$"
@@ -56,11 +58,16 @@ def build_router(kind: str, create: type[BaseModel], public: type[BaseModel]) ->
 
     @router.get("/{item_id}", response_model=public, summary=f"Get one {label}")
     def get_item(item_id: str, session: SessionDep, caller: Viewer) -> Any:
-        return private(public.model_validate(svc.get_item(session, kind=kind, item_id=item_id)), caller)
+        found = private(public.model_validate(svc.get_item(session, kind=kind, item_id=item_id)), caller)
+        changes = svc.history(session, kind=kind, record_id=item_id)
+        if not allows(caller.role, "staff"):  # personal data changes are staff's only
+            changes = [c for c in changes if c["field"] != "contacts"]
+        found.history = [ChangePublic(**c) for c in changes]  # type: ignore[attr-defined]
+        return found
 
     @router.post("", response_model=public, status_code=status.HTTP_201_CREATED, summary=f"Create or replace a {label}")
     def create_item(body: create, matcher: ContextDep, session: SessionDep, caller: Staff) -> Any:  # type: ignore[valid-type]
-        data.upsert(matcher, kind, [body])
+        data.upsert(matcher, kind, [body], actor=caller.name)
         row = svc.stored_row(session, kind=kind, record=body)
         audited(session, caller, "upsert", f"{kind}/{row.id}")
         return private(public.model_validate(row), caller)
@@ -75,7 +82,7 @@ def build_router(kind: str, create: type[BaseModel], public: type[BaseModel]) ->
             raise InputError(
                 "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
             ) from exc
-        data.upsert(matcher, kind, [record])
+        data.upsert(matcher, kind, [record], actor=caller.name)
         audited(session, caller, "update", f"{kind}/{item_id}", fields=sorted(body.model_dump()))
         session.expire_all()
         return private(public.model_validate(svc.get_item(session, kind=kind, item_id=item_id)), caller)

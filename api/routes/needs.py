@@ -7,10 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, status
 
 from api.deps import ContextDep, EmbedLimiterDep, SessionDep, Staff, Viewer, audited, embed, private
+from api.schemas.catalog import ChangePublic
 from api.schemas.common import Page
 from api.schemas.needs import NeedCreate, NeedPublic, NeedUpdate
 from api.uploads import add_bulk
 from matcher.services import needs as svc
+from matcher.services.changes import history
+from matcher.services.users import allows
 from matcher.workspace import data
 from matcher.workspace.context import Context
 
@@ -55,7 +58,11 @@ def list_needs(
 
 @router.get("/{need_id}", response_model=NeedPublic, summary="Get one need")
 def get_need(need_id: str, session: SessionDep, caller: Viewer) -> NeedPublic:
-    return private(NeedPublic.model_validate(svc.get_need(session, need_id=need_id)), caller)
+    found = private(NeedPublic.model_validate(svc.get_need(session, need_id=need_id)), caller)
+    changes = history(session, kind="needs", record_id=need_id)
+    shown = [c for c in changes if c["field"] != "contacts" or allows(caller.role, "staff")]
+    found.history = [ChangePublic(**c) for c in shown]
+    return found
 
 
 def _changes(body: NeedUpdate) -> dict[str, Any]:
@@ -87,13 +94,13 @@ def update_need(
     changes: Annotated[dict[str, Any], Depends(embedded_update)],
     session: SessionDep,
 ) -> NeedPublic:
-    need = svc.update_need(session, need_id=need_id, changes=changes)
+    need = svc.update_need(session, need_id=need_id, changes=changes, actor=caller.name)
     audited(session, caller, "update", f"needs/{need_id}", fields=sorted(changes))
     return private(NeedPublic.model_validate(need), caller)
 
 
 @router.post("/{need_id}/close", response_model=NeedPublic, summary="Close a need")
 def close_need(need_id: str, session: SessionDep, caller: Staff) -> NeedPublic:
-    need = svc.update_need(session, need_id=need_id, changes={"status": "closed"})
+    need = svc.update_need(session, need_id=need_id, changes={"status": "closed"}, actor=caller.name)
     audited(session, caller, "close", f"needs/{need_id}")
     return private(NeedPublic.model_validate(need), caller)

@@ -46,6 +46,17 @@ class CatalogUpdate(BaseModel):
     model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{"title": "研究员"}]})
 
 
+class ChangePublic(BaseModel):
+    """One changed field of a record: old → new, the file (or API) and the user that changed it, when."""
+
+    field: str
+    old: Any = None
+    new: Any = None
+    source: str
+    actor: str | None = None
+    at: Any = None
+
+
 class InstitutionPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: str
@@ -54,6 +65,7 @@ class InstitutionPublic(BaseModel):
     region: str | None
     aliases: list[str]
     group: str | None
+    history: list[ChangePublic] = Field(default_factory=list, description="Changed fields, newest first (detail)")
 
 
 class ExpertPublic(BaseModel):
@@ -66,6 +78,7 @@ class ExpertPublic(BaseModel):
     capacity: int | None
     institution: InstitutionPublic | None
     contacts: dict[str, str] | None = Field(None, description="Personal data: shown to staff and admins only")
+    history: list[ChangePublic] = Field(default_factory=list, description="Changed fields, newest first (detail)")
 
 
 class OutcomePublic(BaseModel):
@@ -80,6 +93,7 @@ class OutcomePublic(BaseModel):
     region: str | None
     trl: int | None
     institution: InstitutionPublic | None
+    history: list[ChangePublic] = Field(default_factory=list, description="Changed fields, newest first (detail)")
 
 
 class ImportPublic(BaseModel):
@@ -91,6 +105,13 @@ class ImportPublic(BaseModel):
     mapping: dict[str, str] = Field(default_factory=dict, description="Column → field used")
     ignored: list[str] = Field(default_factory=list, description="Columns read but not used")
     merged: int = Field(0, description="Experts folded into existing ones (GET /experts/merges says why)")
+    counts: dict[str, int] = Field(
+        default_factory=dict,
+        description="Rows by what happened: created, updated, unchanged, merged, duplicates, possible_duplicates, "
+        "rejected",
+    )
+    matched_stored: int = Field(0, description="Rows that met a record stored before (updated, unchanged, merged, "
+                                "the same record from another export)")  # fmt: skip
     notes: list[str] = Field(default_factory=list)
 
 

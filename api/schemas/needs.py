@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.schemas.catalog import ChangePublic
 from api.schemas.common import JSONNumbers, UTCDatetime, strict
 from matcher.records import NONBLANK, NeedRecord
 
@@ -47,3 +48,4 @@ class NeedPublic(BaseModel):
     contacts: dict[str, str] | None = Field(None, description="Personal data: shown to staff and admins only")
     created_at: UTCDatetime
     updated_at: UTCDatetime
+    history: list[ChangePublic] = Field(default_factory=list, description="Changed fields, newest first (detail)")

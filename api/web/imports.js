@@ -12,7 +12,9 @@ const FIELD_ZH = {
   institution: "完成单位", experts: "完成人/作者", year: "年份", kind: "类型", trl: "技术成熟度", name: "姓名",
   title_: "职称", fields: "研究方向", capacity: "容量", type: "单位类型", aliases: "简称/别名", group: "所属集团",
 };
-const imp = { file: null, preview: null, rejects: [], overrides: new Map() };
+const imp = { file: null, preview: null, rejects: [], overrides: new Map(), headerRow: "", sheet: "" };
+const COUNTS_ZH = [["created", "新建"], ["updated", "更新"], ["unchanged", "未变"], ["merged", "合并"],
+  ["duplicates", "重复"], ["possible_duplicates", "疑似重复"], ["rejected", "拒绝"]];
 
 function fieldLabel(kind, f) {
   if (kind === "experts" && f === "title") return "职称";
@@ -37,24 +39,47 @@ async function uploadFile(params) {
 function mappingParams(preview) {
   const params = new URLSearchParams({ format: importFormat(imp.file) });
   if (preview) params.set("preview", "true");
+  if (imp.headerRow) params.set("header_row", imp.headerRow);
+  if (imp.sheet) params.set("sheet", imp.sheet);
   imp.overrides.forEach((field, column) => params.append("map", `${column}=${field}`));
   return params;
 }
 
+function layoutControls() {
+  return `<div class="row"><label>表头在第 <input id="imp-header-row" type="number" min="1" max="1000" value="${esc(imp.headerRow)}" placeholder="自动" aria-label="表头行" style="width:5em"> 行</label>
+    <label>工作表 <input id="imp-sheet" value="${esc(imp.sheet)}" placeholder="全部" aria-label="工作表" style="width:8em"></label></div>`;
+}
+
+function bindLayoutControls() {
+  $("#imp-header-row").onchange = (e) => { imp.headerRow = e.target.value; refreshPreview(); };
+  $("#imp-sheet").onchange = (e) => { imp.sheet = e.target.value.trim(); refreshPreview(); };
+}
+
 function renderPreview(p) {
+  if (p.error) {
+    $("#imp-preview").innerHTML = `${layoutControls()}<p class="error">无法导入：${esc(p.error)}</p>`;
+    bindLayoutControls();
+    return;
+  }
   const options = (guess) => [`<option value="-"${guess === "-" ? " selected" : ""}>（不导入）</option>`,
     ...p.fields.map((f) => `<option value="${esc(f)}"${f === guess ? " selected" : ""}>${esc(fieldLabel(p.kind, f))}</option>`)].join("");
   const rows = p.headers.map((h) => {
     const guess = p.mapping[h] || "-";
     return `<tr><td>${esc(h)}</td><td><select data-column="${esc(h)}" data-guess="${esc(guess)}" aria-label="${esc(h)} 对应字段">${options(guess)}</select></td></tr>`;
   }).join("");
+  const mapped = (record) => Object.entries(record).filter(([k, v]) => k !== "id" && v !== "" && !(Array.isArray(v) && !v.length))
+    .map(([k, v]) => `${esc(fieldLabel(p.kind, k))}：${esc(typeof v === "object" ? JSON.stringify(v) : String(v))}`).join(" · ");
   const sample = p.rows.map((r) => r.record
-    ? `<li>第 ${r.line} 行：${esc(r.record.title || r.record.name || "")}${r.record.organization ? " · " + esc(r.record.organization) : ""}${r.record.region ? " · " + esc(r.record.region) : ""}</li>`
+    ? `<li>第 ${r.line} 行：${mapped(r.record)}</li>`
     : `<li class="error">第 ${r.line} 行将被拒：${esc(r.reason)}</li>`).join("");
-  $("#imp-preview").innerHTML = `<table id="imp-map" class="map"><thead><tr><th>文件中的列</th><th>导入为</th></tr></thead><tbody>${rows}</tbody></table>
-    <div class="muted">前 ${p.rows.length} 行将存为：</div><ul class="sample">${sample}</ul>
+  const notes = (p.notes || []).map((n) => `<div class="muted">${esc(n)}</div>`).join("");
+  const none = p.rows.length ? "" : `<p class="error">没有可导入的行：表头下没有数据行，或所选表头行、工作表不对。</p>`;
+  $("#imp-preview").innerHTML = `${layoutControls()}${notes}<table id="imp-map" class="map"><thead><tr><th>文件中的列</th><th>导入为</th></tr></thead><tbody>${rows}</tbody></table>
+    <div class="muted">前 ${p.rows.length} 行将存为：</div><ul class="sample">${sample}</ul>${none}
+    <label><input type="checkbox" id="imp-clear"> 空单元格清空原有内容（默认不改动）</label>
     <button type="button" id="imp-go">导入</button>`;
   $("#imp-go").onclick = runImport;
+  bindLayoutControls();
   document.querySelectorAll("#imp-map select").forEach((s) => (s.onchange = () => {
     imp.overrides.set(s.dataset.column, s.value);
     refreshPreview();
@@ -74,6 +99,8 @@ async function previewImport(e) {
   e.preventDefault();
   imp.file = $("#imp-file").files[0] || null;
   imp.overrides = new Map();
+  imp.headerRow = "";
+  imp.sheet = "";
   if (!imp.file) return toast("请选择文件");
   if (!importFormat(imp.file)) return toast("不支持的文件类型：请用 xlsx、xls、csv、jsonl、ris、txt、docx 或 zip");
   $("#imp-summary").innerHTML = "";
@@ -96,11 +123,18 @@ async function runImport() {
   button.disabled = true;
   button.textContent = "正在导入…";
   try {
-    const r = await uploadFile(mappingParams(false));
+    const params = mappingParams(false);
+    if ($("#imp-clear") && $("#imp-clear").checked) params.set("clear_empty", "true");
+    const r = await uploadFile(params);
     imp.rejects = r.rejects || [];
+    const counts = COUNTS_ZH.map(([k, zh]) => `${zh} ${(r.counts || {})[k] || 0}`).join("，");
+    const notes = (r.notes || []).map((n) => `<div class="muted">${esc(n)}</div>`).join("");
     $("#imp-summary").innerHTML = `<p><b>导入 ${r.accepted} 条</b>，拒绝 ${r.rejected} 条${r.merged ? `，合并专家 ${r.merged} 位` : ""}。</p>
-      ${r.rejected ? `<button type="button" class="ghost" id="imp-rejects">下载未导入的行</button>` : ""}`;
+      <p class="muted">${counts}；与已存记录相符 ${r.matched_stored || 0} 行。</p>${notes}
+      ${r.rejected ? `<button type="button" class="ghost" id="imp-rejects">下载未导入的行</button>` : ""}
+      <div id="imp-duplicates"></div>`;
     if (r.rejected) $("#imp-rejects").onclick = downloadRejects;
+    if ((r.counts || {}).possible_duplicates) loadDuplicates();
     $("#imp-preview").innerHTML = "";
     if ($("#imp-kind").value === "needs") loadNeeds();
   } catch (err) {
@@ -108,6 +142,24 @@ async function runImport() {
     button.disabled = false;
     button.textContent = "导入";
   }
+}
+
+// possible duplicates (same name and unit, nothing agreeing): staff confirm (one person) or reject (two people)
+async function loadDuplicates() {
+  const res = await fetch("/experts/duplicates", { headers: { "X-API-Key": state.key } });
+  const list = res.ok ? await res.json() : [];
+  const person = (e) => `${esc(e.name)}（${esc(e.institution || "单位未填")}${e.title ? "，" + esc(e.title) : ""}）`;
+  $("#imp-duplicates").innerHTML = list.length ? `<p><b>疑似重复的专家</b>（同名同单位，没有相同的邮箱、电话或研究方向）：</p><ul>${list.map((d) =>
+    `<li>${person(d.expert)} 与 ${person(d.other)}：${esc(d.reason)}
+      <button type="button" class="ghost" data-dup="${d.pk}" data-act="confirm">是同一人</button>
+      <button type="button" class="ghost" data-dup="${d.pk}" data-act="reject">不是同一人</button></li>`).join("")}</ul>` : "";
+  document.querySelectorAll("#imp-duplicates button").forEach((b) => (b.onclick = async () => {
+    const res = await fetch(`/experts/duplicates/${b.dataset.dup}/${b.dataset.act}`, { method: "POST", headers: { "X-API-Key": state.key } });
+    const body = await res.json().catch(() => ({}));
+    if (!res.ok) return toast(body.detail || "操作失败");
+    toast(b.dataset.act === "confirm" ? "已合并（可在合并记录中撤销）" : "已确认为两人");
+    loadDuplicates();
+  }));
 }
 
 $("#imp").onsubmit = previewImport;

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from matcher.config import Settings
 from matcher.progress import console as console
-from matcher.store.db import transaction
 from matcher.workspace.context import Context, open_context
 
 
@@ -33,10 +32,5 @@ def open_workspace() -> Context:
 def open_session(*, write: bool = False, ctx: Context | None = None) -> Iterator[Session]:
     """A session on the command's workspace (`ctx` when the command opened it already); `write`: one transaction,
     committed when the block ends, rolled back on an error."""
-    ctx = ctx or open_workspace()
-    if write:
-        with transaction(ctx.sessions) as session:
-            yield session
-        return
-    with ctx.sessions() as session:
+    with (ctx or open_workspace()).session(write=write) as session:
         yield session

@@ -35,7 +35,7 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
             "描述",
             "内容",
         ),
-        "goal": ("预期目标", "技术指标", "预期效果", "期望目标", "主要技术指标"),
+        "goal": ("预期目标", "技术指标", "预期效果", "期望目标", "主要技术指标", "合作方式", "合作形式", "合作意向"),
         "organization": ("企业名称", "需求单位", "单位名称", "企业", "公司名称", "需求企业", "单位"),
         "region": ("所在地区", "地区", "省份", "所在地", "所在城市", "所属地区", "区域", "省市"),
         "field": ("所属领域", "技术领域", "行业", "所属行业", "领域", "行业领域"),
@@ -134,9 +134,17 @@ _NOTE = re.compile(r"[（(\[【][^）)\]】]*[）)\]】]")
 _NOISE = re.compile(r"[\s*:：_·.\-]")
 
 
+# traditional → simplified for the characters of the synonym tables (a Big5 sheet from Taiwan or Hong Kong)
+_TRADITIONAL = str.maketrans(
+    "稱單業區題內術電話聯數類關鍵詞編號職專導構機縣與屬詳細標點說時間期開發領線學歷顧問師內請備註狀態預標價專利權屬負責項目際簡介資料聯絡處門戶網頁郵箱",
+    "称单业区题内术电话联数类关键词编号职专导构机县与属详细标点说时间期开发领线学历顾问师内请备注状态预标价专利权属负责项目际简介资料联络处门户网页邮箱",
+)
+
+
 def header_key(header: str) -> str:
-    """A header as compared: NFKC, lower case, notes in brackets and spaces, colons, asterisks removed."""
-    text = unicodedata.normalize("NFKC", header).lower()
+    """A header as compared: NFKC, traditional characters simplified, lower case, notes in brackets and spaces,
+    colons, asterisks removed."""
+    text = unicodedata.normalize("NFKC", header).translate(_TRADITIONAL).lower()
     stripped = _NOTE.sub("", text)
     return _NOISE.sub("", stripped or text)
 
@@ -145,12 +153,16 @@ def fields_of(kind: str) -> list[str]:
     return list(SYNONYMS[kind])
 
 
-def _lookup(kind: str) -> dict[str, str]:
+def lookup_of(kind: str) -> dict[str, str]:
+    """Header key → field of `kind` (the kind → field → synonyms table, inverted)."""
     table: dict[str, str] = {}
     for name, words in SYNONYMS[kind].items():
         for word in (name, *words):
             table.setdefault(header_key(word), name)
     return table
+
+
+_lookup = lookup_of
 
 
 def label_keys(kind: str) -> set[str]:
@@ -204,10 +216,12 @@ def guess(kind: str, headers: list[str], overrides: dict[str, str] | None = None
             raise InputError(f"--map {header}={name}：{kind} 没有字段 {name!r}；可用字段：{'、'.join(sorted(known))}")
     lookup, mapped = _lookup(kind), ColumnMap(kind)
     mapped.unused = [h for h in overrides if h not in headers]
-    taken: set[str] = set()
+    taken: set[str] = {name for header, name in overrides.items() if header in headers and name != IGNORE}
     for header in headers:
         chosen = overrides.get(header) or lookup.get(header_key(header))
-        if chosen and chosen != IGNORE and (chosen not in taken or chosen in LABELS):
+        if header not in overrides and chosen in taken and chosen not in LABELS:  # an override wins its field
+            chosen = None
+        if chosen and chosen != IGNORE and (header in overrides or chosen not in taken or chosen in LABELS):
             mapped.fields[header] = chosen
             taken.add(chosen)
         elif header.strip():

@@ -53,6 +53,11 @@ class ImportReport:
     ignored: list[str] = field(default_factory=list)  # columns read but not used
     notes: list[str] = field(default_factory=list)  # what the reader decided (an encoding, a sheet, forms)
     merged: int = 0  # experts an import folded into existing ones (`matcher experts merges` says why)
+    counts: dict[str, int] = field(default_factory=dict)  # created, updated, unchanged, merged, duplicates …
+
+    def matched_stored(self) -> int:
+        """Rows that met a record stored before (updated, unchanged, merged, the same record from another export)."""
+        return sum(self.counts.get(k, 0) for k in ("updated", "unchanged", "merged", "duplicates"))
 
 
 def _reason(exc: ValidationError) -> str:
@@ -107,26 +112,40 @@ def _checked(model: type[BaseModel], row: Any) -> BaseModel | str:
         return _reason(exc)
 
 
-def open_table(path: Path, kind: str, mapping: dict[str, str] | None, max_sheet_bytes: int) -> tuple[Table, ColumnMap]:
+@dataclass(frozen=True)
+class Layout:
+    """Where the data is, when staff say so: the header row (from 1) and the sheet (a name or a number)."""
+
+    header_row: int | None = None
+    sheet: str | None = None
+
+
+def open_table(
+    path: Path, kind: str, mapping: dict[str, str] | None, max_sheet_bytes: int, layout: Layout | None = None
+) -> tuple[Table, ColumnMap]:
     """The file as a table and the map of its columns (the identity for rows keyed by field names)."""
-    table = read_table(path, kind, max_sheet_bytes=max_sheet_bytes)
+    where = layout or Layout()
+    table = read_table(path, kind, max_sheet_bytes=max_sheet_bytes, header_row=where.header_row, sheet=where.sheet)
     if table.keyed:
         return table, ColumnMap.identity(kind)
+    if table.source == "docx" and not table.headers:  # no form could be read: each is a rejected row with its reason
+        return table, ColumnMap(kind)
     cmap = guess(kind, table.headers, mapping)
     if cmap.unused:
         table.notes.append(f"指定的列不在文件中，未使用：{'、'.join(cmap.unused)}")
     return table, cmap
 
 
-def shaped(table: Table, kind: str, cmap: ColumnMap) -> Iterator[Row]:
-    """Each row as the record it stands for (field names, values read, an id where it had none)."""
+def shaped(table: Table, kind: str, cmap: ColumnMap, *, clear_empty: bool = False) -> Iterator[Row]:
+    """Each row as the record it stands for (field names, values read, an id where it had none); `clear_empty`:
+    an empty cell of a mapped column clears its field."""
     for line, row in table.rows:
         if isinstance(row, RowError):
             yield line, row
         elif table.keyed:
             yield line, normalised(kind, dict(row))
         else:
-            yield line, record_of(kind, row, cmap)
+            yield line, record_of(kind, row, cmap, clear_empty=clear_empty)
 
 
 def _valid_batches(
@@ -176,10 +195,12 @@ class Preview:
     notes: list[str]
 
 
-def preview(path: Path, kind: str, *, mapping: dict[str, str] | None = None, rows: int = 5) -> Preview:
+def preview(
+    path: Path, kind: str, *, mapping: dict[str, str] | None = None, rows: int = 5, layout: Layout | None = None
+) -> Preview:
     from matcher.ingest.columns import fields_of
 
-    table, cmap = open_table(path, kind, mapping, MAX_SHEET_BYTES)
+    table, cmap = open_table(path, kind, mapping, MAX_SHEET_BYTES, layout)
     sample = []
     for line, row in shaped(table, kind, cmap) if rows > 0 else ():
         record = _checked(RECORD_TYPES[kind], row)
@@ -206,19 +227,24 @@ def import_file(
     audit: Audit | None = None,
     max_sheet_bytes: int = MAX_SHEET_BYTES,
     source: str | None = None,
+    actor: str | None = None,
+    clear_empty: bool = False,
+    layout: Layout | None = None,
 ) -> ImportReport:
     """Import `path` as records of `kind` (needs, outcomes, experts, institutions); `mapping` overrides the column
-    guess ({column: field}), `source` names the file in the experts' provenance (default: its name)."""
+    guess ({column: field}), `source` names the file in the merges and the change log (default: its name),
+    `actor` the user. Only the fields the file carries are written (`clear_empty`: an empty cell clears)."""
     if kind not in RECORD_TYPES:
         raise InputError(f"unknown record kind {kind!r}; expected one of {', '.join(RECORD_TYPES)}")
-    table, cmap = open_table(path, kind, mapping, max_sheet_bytes)
+    table, cmap = open_table(path, kind, mapping, max_sheet_bytes, layout)
     report = ImportReport(kind=kind, path=str(path), source=table.source, notes=table.notes)
     if not table.keyed:
         report.mapping, report.ignored = dict(cmap.fields), list(cmap.ignored)
     rejects = _Rejects(rejects_path or path.with_name(path.name + ".rejects.jsonl"), report)
-    provenance, seen = Provenance(source or path.name), set[str]()
+    provenance, seen = Provenance(source or path.name, actor), set[str]()
     try:
-        for batch in _valid_batches(shaped(table, kind, cmap), RECORD_TYPES[kind], rejects, batch_size):
+        rows = shaped(table, kind, cmap, clear_empty=clear_empty)
+        for batch in _valid_batches(rows, RECORD_TYPES[kind], rejects, batch_size):
             step = _Step(kind, tokenizer, max_chars, provenance, audit)
             stored = _commit_batch(factory, step, batch, rejects)
             ids = [getattr(rec, "id", None) for rec in stored]
@@ -233,6 +259,11 @@ def import_file(
     finally:
         rejects.close()
     report.merged = len(provenance.merged)
+    report.counts = {**provenance.writer.tally, "rejected": report.rejected}
+    # distinct records written (a row repeated in the file, or an outcome already stored from another export, is
+    # counted as a duplicate, not again)
+    written = ("created", "updated", "unchanged", "possible_duplicates", *(("merged",) if kind == "experts" else ()))
+    report.accepted = sum(report.counts.get(k, 0) for k in written)
     log.info("imported %s: %d accepted, %d rejected", path, report.accepted, report.rejected)
     return report
 
@@ -270,10 +301,12 @@ def _commit_batch(
         if step.audit:
             step.audit(session, {"rows": len(records), "lines": [lines[0], lines[-1]]})
 
+    marked = step.provenance.mark()
     try:
         upsert_records(factory, step.kind, records, step.tokenizer, step.max_chars, provenance=step.provenance,
                        then=audited)  # fmt: skip
     except ConflictError as exc:
+        step.provenance.reset(marked)
         if len(batch) == 1:
             line, rec = batch[0]
             rejects.add(line, f"conflict: {exc}", rec.model_dump())
@@ -292,12 +325,13 @@ def upsert_records(
     strict: bool = False,
     provenance: Provenance | None = None,
     then: Callable[[Session], None] | None = None,
+    actor: str | None = None,
 ) -> None:
-    """Store `records` in one transaction (all or nothing), and run `then` in it. `strict`: a record names exactly
-    the row it changes (the API); otherwise an institution may be merged into the one its name resolves to (file
-    imports)."""
+    """Store `records` in one transaction (all or nothing), and run `then` in it. `strict` (the API): a record
+    names exactly the row it changes and is written whole; otherwise (file imports) an institution may be the one
+    its name resolves to, and only the fields a record carries are written."""
     try:
-        _upsert(factory, kind, records, tokenizer, max_chars, strict, provenance or Provenance(), then)
+        _upsert(factory, kind, records, tokenizer, max_chars, strict, provenance or Provenance(None, actor), then)
     except IntegrityError as exc:  # a concurrent writer stored the same id first
         raise ConflictError(f"conflict with a concurrent write: {exc.orig}") from exc
 
@@ -312,17 +346,20 @@ def _upsert(
     provenance: Provenance,
     then: Callable[[Session], None] | None,
 ) -> None:
+    partial, writer = not strict, provenance.writer
     with transaction(factory) as session:
         if kind == "needs":
-            upsert_needs(session, records=records)
+            upsert_needs(session, records=records, writer=writer, partial=partial)
         else:
             resolver = InstitutionResolver(session)
             if kind == "institutions":
-                upsert_institutions(session, records=records, resolver=resolver, strict=strict)
+                upsert_institutions(session, records=records, resolver=resolver, writer=writer, strict=strict,
+                                    partial=partial)  # fmt: skip
             elif kind == "experts":
-                upsert_experts(session, records=records, resolver=resolver, provenance=provenance)
+                upsert_experts(session, records=records, resolver=resolver, provenance=provenance, partial=partial,
+                               strict=strict)  # fmt: skip
             else:
                 upsert_outcomes(session, records=records, resolver=resolver, tokenizer=tokenizer,
-                                max_chars=max_chars, provenance=provenance)  # fmt: skip
+                                max_chars=max_chars, provenance=provenance, partial=partial)  # fmt: skip
         if then:
             then(session)

@@ -107,6 +107,8 @@ def _ris(text: str) -> Iterator[Row]:
             for part in value if isinstance(value, list) else [value] if value else []:
                 _add(record, name, str(part))
         yield _finish(record, starts[i] if i < len(starts) else 0, [str(entry)[:2000]])
+    for line in starts[len(entries) :]:  # a record without its closing ER line (a truncated export)
+        yield line, RowError("记录不完整（缺少结尾的 ER 行，文件可能被截断）", "")
 
 
 def reference_rows(text: str, fmt: str) -> Iterator[Row]:

@@ -115,19 +115,33 @@ def _joined(row: dict[str, Any], cmap: ColumnMap, names: tuple[str, ...]) -> str
     return "\n".join(parts)
 
 
-def record_of(kind: str, row: dict[str, Any], cmap: ColumnMap) -> dict[str, Any]:
-    """The import record (field names, values as the schema reads them) of one mapped row."""
+# what an empty cell stores under --clear-empty (fields that must hold a value are never cleared)
+CLEARED: dict[str, Any] = {"fields": [], "keywords": [], "aliases": [], "abstract": "", "description": ""}
+NEVER_CLEARED = {"id", "title", "name", "status", "kind", "experts"}
+
+
+def record_of(kind: str, row: dict[str, Any], cmap: ColumnMap, *, clear_empty: bool = False) -> dict[str, Any]:
+    """The import record (field names, values as the schema reads them) of one mapped row. A field whose cells
+    are empty is left out (the stored value stays), unless `clear_empty`: then it is set empty."""
     record: dict[str, Any] = {}
     for header, name in cmap.fields.items():
         value = row.get(header)
-        if value is None or value == "" or name in ("description", "goal") or name in CONTACTS:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if clear_empty and name not in NEVER_CLEARED and name not in CONTACTS and name != "goal":
+                record.setdefault(name, CLEARED.get(name))
             continue
-        record.setdefault(name, value)
+        if name in ("description", "goal") or name in CONTACTS:
+            continue
+        record[name] = value if record.get(name) in (None, "", []) else record[name]
     if kind == "needs" and cmap.columns_of("description") + cmap.columns_of("goal"):
-        record["description"] = _joined(row, cmap, ("description", "goal"))
+        joined = _joined(row, cmap, ("description", "goal"))
+        if joined or clear_empty:
+            record["description"] = joined
     contacts = {CONTACTS[n]: _text(row.get(h)) for h, n in cmap.fields.items() if n in CONTACTS and _text(row.get(h))}
     if contacts:
         record["contacts"] = contacts
+    elif clear_empty and any(n in CONTACTS for n in cmap.fields.values()):
+        record["contacts"] = None
     return normalised(kind, record)
 
 

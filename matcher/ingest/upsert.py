@@ -1,139 +1,235 @@
 """Idempotent upserts of validated records, one batch per call, inside the caller's transaction.
 
-An expert named without an id is one person by name and the main unit of their institution (`resolve.expert_id`):
-the same person in two files (a patent list, a paper export) becomes one expert, two people sharing a name at
-different institutions stay two. Every such fold into an expert that already existed is written down with its
-reason (`ExpertMerge`), and counted in the import's summary.
+A write never erases by accident: an import writes only the fields its file carries (`partial`: a column the
+file lacks, an empty cell, changes nothing unless `--clear-empty`), the API writes the record it is given; every
+changed field is written down (`changes.Writer`). An institution is found by its name, an alias or as a sub-unit
+of a stored university, and its stored name changes only when a record names its id (an explicit rename).
+
+An expert is one person by name and unit (`resolve`). An expert row of a file that meets a stored expert of the
+same name and unit is merged only when one more fact agrees (email, phone, a shared outcome, overlapping 研究方向);
+when nothing agrees it is stored apart and the pair recorded as a possible duplicate for staff to confirm
+(`experts_merge.py`). Every merge is written down with its direction, evidence and what undoing it needs.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from matcher.errors import ConflictError
+from matcher.ingest.experts_merge import Provenance, agreeing, conflicting, expert_values, note_duplicate
 from matcher.records import ExpertRecord, ExpertRef, InstitutionRecord, NeedRecord, OutcomeRecord
-from matcher.store.resolve import InstitutionResolver, expert_id, experts_by_id, main_unit, written_expert_id
-from matcher.store.tables import Expert, ExpertMerge, Institution, Need, Outcome, OutcomeExpert
+from matcher.services.changes import Writer
+from matcher.store.resolve import InstitutionResolver, experts_by_id, written_expert_id
+from matcher.store.tables import Expert, Institution, Need, Outcome, OutcomeExpert
 from matcher.text.normalize import clean, compose, institution_key, outcome_text, stable_id, text_hash
 from matcher.text.tokenize import Tokenizer
 
-
-@dataclass
-class Provenance:
-    """Where the records of an import come from (a file name; None for the API), and the experts it merged."""
-
-    source: str | None = None
-    merged: set[int] = field(default_factory=set)
-    pending: list[tuple[Expert, str, str | None, str]] = field(default_factory=list)
-    before: dict[str, tuple[str, ...]] = field(default_factory=dict)  # expert id → its sources before this import
-
-    def named(self, row: Expert) -> None:
-        self.before.setdefault(row.id, tuple(row.sources or []))
-        if self.source and self.source not in (row.sources or []):
-            row.sources = [*(row.sources or []), self.source][-20:]
-
-    def fold(self, row: Expert, name: str, written: str | None) -> None:
-        """`row` existed before this reference named it: a merge when the reference came from another file or
-        wrote the institution another way (once: importing the same file again merges nothing new)."""
-        earlier = self.before.get(row.id, tuple(row.sources or []))
-        if self.source and self.source in earlier:
-            return
-        reasons = []
-        others = [s for s in earlier if s != self.source]
-        if self.source and others:
-            reasons.append(f"同名同单位（{main_unit(row.institution.name) if row.institution else '单位未填'}），"
-                           f"已由 {'、'.join(others[:2])} 导入")  # fmt: skip
-        current = row.institution.name if row.institution else None
-        if written and current and institution_key(written) != institution_key(current):
-            reasons.append(f"单位写法不同：{written} → {current}")
-        if reasons:
-            self.pending.append((row, name, written, "；".join(reasons)))
-
-    def write(self, session: Session) -> None:
-        """The merges noted since the last write, as rows (the experts have their pks by now)."""
-        session.flush()
-        for row, name, written, reason in self.pending:
-            self.merged.add(row.pk)
-            session.add(ExpertMerge(expert_pk=row.pk, name=name, institution=written, source=self.source or "API",
-                                    reason=reason))  # fmt: skip
-        self.pending.clear()
+__all__ = ["Provenance", "upsert_experts", "upsert_institutions", "upsert_needs", "upsert_outcomes"]
 
 
-def _derived_ids(name: str, given: str | None, canonical: str) -> list[str]:
-    """The ids an expert reference may already be stored under: as given, else folded and as once written."""
+def chosen(rec: Any, *, partial: bool, new: bool) -> set[str]:
+    """The fields an upsert writes: all of a new record or a full write, else those the record carries."""
+    names = set(type(rec).model_fields) - {"id"}
+    return names if new or not partial else set(rec.model_fields_set) & names
+
+
+def _contacts(old: dict[str, Any] | None, rec: Any, partial: bool) -> dict[str, Any] | None:
+    if rec.contacts is None:
+        return None
+    given = {str(k): v for k, v in rec.contacts.items()}
+    return {**(old or {}), **given} if partial else given
+
+
+def _ids(name: str, given: str | None, unit: str, registered: bool) -> list[str]:
+    """The ids an expert reference may be stored under: as given, else by name and (main) unit, and as once
+    written (a university's 研究院 registered on its own: only as written)."""
     if given:
         return [given]
-    return list(dict.fromkeys([expert_id(name, canonical, None), written_expert_id(name, canonical)]))
+    from matcher.store.resolve import expert_id
+
+    if registered:
+        return [written_expert_id(name, unit)]
+    return list(dict.fromkeys([expert_id(name, unit, None), written_expert_id(name, unit)]))
 
 
-def upsert_needs(session: Session, *, records: list[NeedRecord]) -> None:
+def upsert_needs(session: Session, *, records: list[NeedRecord], writer: Writer, partial: bool = False) -> None:
     existing = {n.id: n for n in session.scalars(select(Need).where(Need.id.in_([r.id for r in records])))}
     for rec in records:
         row = existing.get(rec.id)
+        new = row is None
         if row is None:
             row = existing[rec.id] = Need(id=rec.id)
             session.add(row)
-        row.title, row.description, row.status = rec.title, rec.description, rec.status
-        row.organization = clean(rec.organization) or None
-        row.region, row.field = rec.region, rec.field
-        row.contacts = {str(k): v for k, v in rec.contacts.items()} if rec.contacts is not None else row.contacts
+        names = chosen(rec, partial=partial, new=new)
+        values = {n: getattr(rec, n) for n in names if n != "contacts"}
+        if "organization" in values:
+            values["organization"] = clean(values["organization"]) or None
+        if "contacts" in names:
+            values["contacts"] = _contacts(row.contacts, rec, partial)
+        writer.count(row.id, new, writer.apply(session, row, "needs", values, new=new))
 
 
 def _institution_row(
-    session: Session, rec: InstitutionRecord, key: str, resolver: InstitutionResolver, *, strict: bool
+    session: Session, rec: InstitutionRecord, resolver: InstitutionResolver, *, strict: bool
 ) -> Institution | None:
-    """The row `rec` writes to (None: a new one). A write changes the row it names or fails: an id whose name
-    belongs to another institution is a ConflictError; so is a new id with a taken name when `strict` (the API;
-    a file import merges it into the institution of that name)."""
+    """The row `rec` writes to (None: a new one). Without an id: the institution its name finds (by name, alias or
+    as a sub-unit), never renamed. With an id: that row (renamed to `rec.name` if it differs: explicit); an id
+    whose name belongs to another institution is a ConflictError, and so is a new id with a taken name when
+    `strict` (the API; a file import writes to the institution of that name)."""
+    key = institution_key(rec.name)
     by_name = resolver.by_key.get(key)
-    wanted = rec.id or stable_id("I", key)
-    by_id = session.scalar(select(Institution).where(Institution.id == wanted))
+    if not rec.id:
+        return resolver.find(rec.name, sub_units=False)
+    by_id = session.scalar(select(Institution).where(Institution.id == rec.id))
     if by_id is not None and by_name is not None and by_id is not by_name:
-        raise ConflictError(f"institution {wanted!r} cannot take the name {rec.name!r}: {by_name.id!r} has it")
-    if by_id is None and by_name is not None and rec.id and strict:
-        raise ConflictError(f"the name {rec.name!r} belongs to institution {by_name.id!r}, not {rec.id!r}")
-    if by_id is not None and by_name is None and not rec.id:
-        raise ConflictError(f"institution {wanted!r} (the id its name gives) is now named {by_id.name!r}")
+        raise ConflictError(f"单位 {rec.id} 不能改名为「{rec.name}」：该名称属于单位 {by_name.id}")
+    if by_id is None and by_name is not None and strict:
+        raise ConflictError(f"名称「{rec.name}」属于单位 {by_name.id}，不是 {rec.id}")
     return by_id or by_name
 
 
 def upsert_institutions(
-    session: Session, *, records: list[InstitutionRecord], resolver: InstitutionResolver, strict: bool = False
+    session: Session,
+    *,
+    records: list[InstitutionRecord],
+    resolver: InstitutionResolver,
+    writer: Writer,
+    strict: bool = False,
+    partial: bool = False,
 ) -> None:
     for rec in records:
-        key = institution_key(rec.name)
-        row = _institution_row(session, rec, key, resolver, strict=strict)
+        row = _institution_row(session, rec, resolver, strict=strict)
+        new = row is None
         if row is None:
-            row = Institution(id=rec.id or stable_id("I", key), key=key)
+            key = institution_key(rec.name)
+            row = Institution(id=rec.id or stable_id("I", key), key=key, name=clean(rec.name), aliases=[])
             session.add(row)
-        row.name, row.key = clean(rec.name), key
-        row.type, row.region, row.group = rec.type, rec.region, rec.group
-        row.aliases = sorted({clean(a) for a in [*(row.aliases or []), *rec.aliases]})
+        names = chosen(rec, partial=partial, new=new) - {"name", "aliases"}
+        values: dict[str, Any] = {n: getattr(rec, n) for n in names}
+        written = clean(rec.name)
+        aliases = {clean(a) for a in [*(row.aliases or []), *rec.aliases]}
+        if rec.id and row.name and institution_key(written) != row.key:  # an explicit rename keeps the old name
+            aliases.add(row.name)
+            values.update(name=written, key=institution_key(written))
+        elif not new and institution_key(written) != row.key:
+            aliases.add(written)  # found by an alias or as a sub-unit: remembered, never a rename
+        values["aliases"] = sorted(
+            a for a in aliases if institution_key(a) != institution_key(values.get("name", row.name))
+        )
+        writer.count(row.id, new, writer.apply(session, row, "institutions", values, new=new))
         resolver.add(row)
 
 
+@dataclass
+class _Batch:
+    """Expert rows of one batch: found by id, and the rows this batch created or merged."""
+
+    existing: dict[str, Expert]
+    touched: set[str] = field(default_factory=set)
+
+
 def upsert_experts(
-    session: Session, *, records: list[ExpertRecord], resolver: InstitutionResolver, provenance: Provenance
+    session: Session,
+    *,
+    records: list[ExpertRecord],
+    resolver: InstitutionResolver,
+    provenance: Provenance,
+    partial: bool = False,
+    strict: bool = False,
 ) -> None:
-    options = [_derived_ids(r.name, r.id, resolver.canonical(r.institution or "")) for r in records]
-    existing = experts_by_id(session, [i for ids in options for i in ids])
+    units = [(resolver.unit(r.institution), resolver.registered(r.institution)) for r in records]
+    options = [_ids(r.name, r.id, u, reg) for r, (u, reg) in zip(records, units, strict=True)]
+    batch = _Batch(experts_by_id(session, [i for ids in options for i in ids]))
     for rec, ids in zip(records, options, strict=True):
-        eid = next((i for i in ids if i in existing), ids[0])
-        row = existing.get(eid)
-        if row is None:
-            row = existing[eid] = Expert(id=eid, sources=[])
-            session.add(row)
-        elif not rec.id:
-            provenance.fold(row, clean(rec.name), rec.institution)
-        row.name, row.title, row.fields = clean(rec.name), rec.title, rec.fields
-        row.region, row.capacity = rec.region, rec.capacity
-        row.contacts = {str(k): v for k, v in rec.contacts.items()} if rec.contacts is not None else row.contacts
-        row.institution = resolver.get(rec.institution)
-        provenance.named(row)
+        _upsert_expert(session, rec, ids, resolver, provenance, batch, partial=partial, strict=strict)
     provenance.write(session)
+
+
+def _upsert_expert(
+    session: Session,
+    rec: ExpertRecord,
+    ids: list[str],
+    resolver: InstitutionResolver,
+    provenance: Provenance,
+    batch: _Batch,
+    *,
+    partial: bool,
+    strict: bool,
+) -> None:
+    writer = provenance.writer
+    eid = next((i for i in ids if i in batch.existing), ids[0])
+    row = batch.existing.get(eid)
+    if row is not None and rec.id and clean(row.name) != clean(rec.name) and not strict:
+        raise ConflictError(f"专家编号 {rec.id} 是「{row.name}」，文件写作「{clean(rec.name)}」；改名请在页面中修改")
+    if row is not None and not rec.id and provenance.needs_evidence(row):
+        agree, differ = agreeing(session, row, rec), conflicting(row, rec)
+        if not agree:
+            other = _new_expert(session, rec, eid, provenance, batch)
+            _fill_expert(session, other, rec, resolver, writer, partial=False, new=True, tally="possible_duplicates")
+            note_duplicate(session, row, other, differ, provenance)
+            return
+        provenance.merge(session, row, rec, agree)
+        _fill_expert(session, row, rec, resolver, writer, partial=True, new=False, tally="merged")
+        batch.touched.add(row.id)
+        return
+    new = row is None
+    if row is None:
+        row = batch.existing[eid] = Expert(id=eid, sources=[])
+        session.add(row)
+    _fill_expert(session, row, rec, resolver, writer, partial=partial, new=new)
+    provenance.named(row)
+    batch.touched.add(row.id)
+
+
+def _new_expert(session: Session, rec: ExpertRecord, eid: str, provenance: Provenance, batch: _Batch) -> Expert:
+    """A second expert of the same name and unit (a possible duplicate), under an id of its own."""
+    n = 2
+    while (candidate := f"{eid}-{n}") in batch.existing or session.scalar(
+        select(Expert.pk).where(Expert.id == candidate)
+    ):
+        n += 1
+    row = batch.existing[candidate] = Expert(id=candidate, sources=[])
+    session.add(row)
+    provenance.named(row)
+    return row
+
+
+def _fill_expert(
+    session: Session,
+    row: Expert,
+    rec: ExpertRecord,
+    resolver: InstitutionResolver,
+    writer: Writer,
+    *,
+    partial: bool,
+    new: bool,
+    tally: str | None = None,
+) -> None:
+    names = chosen(rec, partial=partial, new=new)
+    values = expert_values(rec, names, row.contacts, partial)
+    changed = False
+    if "institution" in names and (rec.institution or not partial or new):
+        institution = resolver.get(rec.institution)
+        if institution is not row.institution:
+            if not new:
+                changed = writer.note(
+                    session, "experts", row.id, "institution", _name(row.institution), _name(institution)
+                )
+            row.institution = institution
+    changed = writer.apply(session, row, "experts", values, new=new) or changed
+    if tally:
+        writer.tally[tally] += 1
+        writer.seen.add(row.id)
+    else:
+        writer.count(row.id, new, changed)
+
+
+def _name(institution: Institution | None) -> str | None:
+    return institution.name if institution is not None else None
 
 
 def _expert_rows(
@@ -144,11 +240,13 @@ def _expert_rows(
     cache: dict[str, Expert],
     provenance: Provenance,
 ) -> list[Expert]:
-    """Rows for the experts named in an outcome, created when new (institution defaults to the outcome's)."""
+    """Rows for the experts named in an outcome, created when new (institution defaults to the outcome's). A
+    reference carries only a name and a unit: it is the stored expert of that name and unit, and a fold from
+    another file is written down as a merge."""
     rows: list[Expert] = []
     for ref in refs:
         written = ref.institution or fallback_institution
-        ids = _derived_ids(ref.name, ref.id, resolver.canonical(written or ""))
+        ids = _ids(ref.name, ref.id, resolver.unit(written), resolver.registered(written))
         eid = next((i for i in ids if i in cache), ids[0])
         row = cache.get(eid)
         if row is None:
@@ -171,38 +269,74 @@ def upsert_outcomes(
     tokenizer: Tokenizer,
     max_chars: int,
     provenance: Provenance,
+    partial: bool = False,
 ) -> None:
-    existing = {o.id: o for o in session.scalars(select(Outcome).where(Outcome.id.in_([r.id for r in records])))}
+    from matcher.ingest.outcome_match import stored_outcomes
+
+    existing = stored_outcomes(session, records)
     ref_ids = [
         i
         for rec in records
         for ref in rec.experts
-        for i in _derived_ids(ref.name, ref.id, resolver.canonical(ref.institution or rec.institution or ""))
+        for written in [ref.institution or rec.institution]
+        for i in _ids(ref.name, ref.id, resolver.unit(written), resolver.registered(written))
     ]
     expert_cache = experts_by_id(session, ref_ids)
     links: list[tuple[Outcome, list[Expert]]] = []
+    writer = provenance.writer
     for rec in records:
         row = existing.get(rec.id)
+        new = row is None
         if row is None:
-            row = existing[rec.id] = Outcome(id=rec.id)
+            row = existing[rec.id] = Outcome(id=rec.id, sources=[])
             session.add(row)
-        _fill_outcome(row, rec, resolver, tokenizer, max_chars)
-        links.append((row, _expert_rows(session, rec.experts, rec.institution, resolver, expert_cache, provenance)))
+        names = chosen(rec, partial=partial, new=new)
+        changed = writer.apply(
+            session,
+            row,
+            "outcomes",
+            _outcome_values(session, writer, rec, names, row, resolver, tokenizer, max_chars),
+            new=new,
+        )
+        if provenance.source and provenance.source not in (row.sources or []):
+            row.sources = [*(row.sources or []), provenance.source][-20:]
+        if row.id != rec.id:  # the same outcome from another export
+            writer.tally["duplicates"] += 1
+            writer.seen.add(row.id)
+        else:
+            writer.count(row.id, new, changed)
+        if "experts" in names and (rec.experts or not partial):
+            links.append((row, _expert_rows(session, rec.experts, rec.institution, resolver, expert_cache, provenance)))
     session.flush()
     provenance.write(session)
     _replace_links(session, links)
 
 
-def _fill_outcome(
-    row: Outcome, rec: OutcomeRecord, resolver: InstitutionResolver, tokenizer: Tokenizer, max_chars: int
-) -> None:
-    row.kind, row.title, row.abstract = rec.kind, rec.title, rec.abstract
-    row.keywords = [clean(k) for k in rec.keywords if clean(k)]
-    row.year, row.field, row.region, row.trl = rec.year, rec.field, rec.region, rec.trl
-    row.institution = resolver.get(rec.institution)
-    row.text_hash = text_hash(compose(rec.title, rec.abstract, max_chars))
-    words = tokenizer.tokens(outcome_text(rec.title, rec.abstract, row.keywords))
-    row.tokens = " ".join(words)
+def _outcome_values(
+    session: Session,
+    writer: Writer,
+    rec: OutcomeRecord,
+    names: set[str],
+    row: Outcome,
+    resolver: InstitutionResolver,
+    tokenizer: Tokenizer,
+    max_chars: int,
+) -> dict[str, Any]:
+    values: dict[str, Any] = {n: getattr(rec, n) for n in names if n not in ("experts", "institution", "keywords")}
+    if "keywords" in names:
+        values["keywords"] = [clean(k) for k in rec.keywords if clean(k)]
+    if "institution" in names and (rec.institution or "institution" in rec.model_fields_set):
+        institution = resolver.get(rec.institution)
+        if institution is not row.institution:
+            if row.pk is not None:
+                writer.note(session, "outcomes", row.id, "institution", _name(row.institution), _name(institution))
+            row.institution = institution
+    title = values.get("title", row.title) or ""
+    abstract = values.get("abstract", row.abstract) or ""
+    keywords = values.get("keywords", row.keywords or [])
+    values["text_hash"] = text_hash(compose(title, abstract, max_chars))
+    values["tokens"] = " ".join(tokenizer.tokens(outcome_text(title, abstract, keywords)))
+    return values
 
 
 def _replace_links(session: Session, links: list[tuple[Outcome, list[Expert]]]) -> None:

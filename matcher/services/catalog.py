@@ -8,6 +8,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from matcher.errors import NotFoundError
+from matcher.services.changes import history as changes
 from matcher.store.resolve import InstitutionResolver, expert_id
 from matcher.store.tables import Expert, ExpertMerge, Institution, Need, Outcome
 
@@ -64,6 +65,10 @@ def list_merges(session: Session, *, limit: int = 50) -> list[dict[str, Any]]:
     )
     return [
         {
+            "pk": merge.pk,
+            "direction": merge.direction,
+            "evidence": merge.evidence or [],
+            "undone": merge.undone_at is not None,
             "expert_id": expert_id_,
             "expert": name,
             "written": merge.name,
@@ -74,6 +79,11 @@ def list_merges(session: Session, *, limit: int = 50) -> list[dict[str, Any]]:
         }
         for merge, expert_id_, name in rows
     ]
+
+
+def history(session: Session, *, kind: str, record_id: str, limit: int = 100) -> list[dict[str, Any]]:
+    """A record's changed fields, newest first: field, old → new, the file or API, who, when."""
+    return changes(session, kind=kind, record_id=record_id, limit=limit)
 
 
 def counts(session: Session) -> dict[str, int]:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from matcher.errors import ConflictError, InputError, NotFoundError
 from matcher.records import NeedRecord
+from matcher.services.changes import Writer
 from matcher.store.db import flush_or_conflict
 from matcher.store.tables import Need
 from matcher.text.normalize import clean
@@ -41,7 +42,7 @@ def create_need(session: Session, *, record: NeedRecord) -> Need:
     return need
 
 
-def update_need(session: Session, *, need_id: str, changes: dict[str, Any]) -> Need:
+def update_need(session: Session, *, need_id: str, changes: dict[str, Any], actor: str | None = None) -> Need:
     need = get_need(session, need_id=need_id)
     unknown = set(changes) - set(EDITABLE)
     if unknown:
@@ -50,8 +51,7 @@ def update_need(session: Session, *, need_id: str, changes: dict[str, Any]) -> N
         merged = NeedRecord.model_validate({**{k: getattr(need, k) for k in EDITABLE}, "id": need.id, **changes})
     except ValidationError as exc:
         raise InputError("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])) from exc
-    for key in changes:
-        setattr(need, key, getattr(merged, key))
+    Writer(source="API", actor=actor).apply(session, need, "needs", {k: getattr(merged, k) for k in changes}, new=False)
     session.flush()
     return need
 

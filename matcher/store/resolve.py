@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from sqlalchemy.orm import Session
 from matcher.bundled import dict_dir
 from matcher.store.tables import Expert, Institution
 from matcher.text.normalize import clean, institution_key, stable_id
+from matcher.text.units import main_unit
 
 DEFAULT_ALIASES = dict_dir() / "institution_aliases.tsv"
 Canonical = Callable[[str], str]
@@ -53,45 +53,66 @@ class InstitutionResolver:
             self.by_key.setdefault(institution_key(alias), inst)
 
     def canonical(self, name: str) -> str:
-        key = institution_key(name)
-        if key in self.by_key:
-            return self.by_key[key].name
-        return canonical_name(name, self.aliases)
+        found = self.find(name)
+        return found.name if found is not None else self._spelling(name)
 
-    def get(self, name: str | None) -> Institution | None:
-        """The row for `name` (via aliases), created if it is new; None for an empty name."""
+    def _spelling(self, name: str) -> str:
+        """The name a new row for `name` gets: the bundled alias list's canonical name, a sub-unit's university."""
+        canonical = canonical_name(name, self.aliases)
+        return main_unit(canonical)
+
+    def find(self, name: str | None, *, sub_units: bool = True) -> Institution | None:
+        """The stored row `name` names — by its normalised name, an alias (stored or bundled), or as a sub-unit of
+        a stored university (`matcher.text.units`; not when `sub_units` is False: an institution registered by
+        its own name) — or None. Never creates, never renames."""
         if not name or not institution_key(name):
             return None
         key = institution_key(name)
         if key in self.by_key:
             return self.by_key[key]
-        canonical = self.aliases.get(key, clean(name))
-        ckey = institution_key(canonical)
-        inst = self.by_key.get(ckey)
+        canonical = canonical_name(name, self.aliases)
+        for other in (canonical, main_unit(canonical)) if sub_units else (canonical,):
+            inst = self.by_key.get(institution_key(other))
+            if inst is not None:
+                return inst
+        return None
+
+    def unit(self, name: str | None) -> str:
+        """The unit people written at `name` are told apart by: the stored record's name (a registered 研究院
+        stays itself), else the main unit of its canonical spelling."""
+        if not name:
+            return ""
+        found = self.find(name)
+        return found.name if found is not None else self._spelling(name)
+
+    def registered(self, name: str | None) -> bool:
+        """Whether `name` is a stored institution of its own that a rule would fold into a university (a
+        university's 研究院 registered on its own): its people are not the university's."""
+        found = self.find(name)
+        return found is not None and main_unit(found.name) != found.name
+
+    def get(self, name: str | None) -> Institution | None:
+        """The row for `name` (`find`), created under its canonical name if it is new; None for an empty name."""
+        if not name or not institution_key(name):
+            return None
+        key = institution_key(name)
+        inst = self.find(name)
         if inst is None:
+            canonical = self._spelling(name)
+            ckey = institution_key(canonical)
             inst = Institution(id=stable_id("I", ckey), name=canonical, key=ckey, aliases=[])
             self.session.add(inst)
             self._remember(inst)
-        self.by_key[key] = inst
+        self.by_key.setdefault(key, inst)
         return inst
 
     def add(self, inst: Institution) -> None:
         self._remember(inst)
 
 
-_SUBUNIT = re.compile(r"^(.{2,}?大学)(?=.{2,}(?:学院|系|研究院|研究所|研究中心|实验室|中心|医院|所)$)")
-
-
-def main_unit(institution: str) -> str:
-    """The university a sub-unit belongs to (重庆大学材料学院 → 重庆大学), else the name as given. Only for telling
-    people apart: institution rows keep the name as written (a 管理学院 may be what staff pair with)."""
-    found = _SUBUNIT.match(clean(institution))
-    return found.group(1) if found else institution
-
-
 def expert_id(name: str, institution: str | None, given: str | None) -> str:
     """The expert's id as given, else a stable one from the name and the main unit of the canonical institution
-    (one person written at 重庆大学 and at 重庆大学材料学院 is one expert)."""
+    (one person written at 重庆大学 and at 重庆大学材料学院 is one expert; at 重庆大学城市科技学院, another)."""
     return given or stable_id("X", name, main_unit(institution or ""))
 
 

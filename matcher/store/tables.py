@@ -62,6 +62,42 @@ class ExpertMerge(Base):
     source: Mapped[str] = mapped_column(String(300))
     reason: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    direction: Mapped[str | None] = mapped_column(Text, doc="what was folded into what, in words")
+    evidence: Mapped[list[str] | None] = mapped_column(JSON, doc="the facts that agreed (email, phone …)")
+    snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON, doc="the kept expert before, the folded one")
+    undone_at: Mapped[datetime | None] = mapped_column(doc="when `matcher experts unmerge` split it again")
+
+
+class RecordChange(Base):
+    """One field of a stored record changed by an import or an edit: who, when, old → new (shown with it)."""
+
+    __tablename__ = "record_changes"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    record_id: Mapped[str] = mapped_column(String(200))
+    field: Mapped[str] = mapped_column(String(50))
+    old: Mapped[Any] = mapped_column(JSON, nullable=True)
+    new: Mapped[Any] = mapped_column(JSON, nullable=True)
+    source: Mapped[str] = mapped_column(String(300), doc="the file, or API")
+    actor: Mapped[str | None] = mapped_column(String(100), doc="the user")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+Index("ix_record_changes_record", RecordChange.kind, RecordChange.record_id)
+
+
+class PossibleDuplicate(Base):
+    """Two experts that may be one person (same name and unit, nothing agreeing to prove it): staff confirm (merge)
+    or reject (keep apart)."""
+
+    __tablename__ = "possible_duplicates"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    expert_pk: Mapped[int] = mapped_column(ForeignKey("experts.pk", ondelete="CASCADE"), index=True)
+    other_pk: Mapped[int] = mapped_column(ForeignKey("experts.pk", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(10), default="open", doc="open, confirmed, rejected")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Outcome(Base):
@@ -79,6 +115,7 @@ class Outcome(Base):
     institution_pk: Mapped[int | None] = mapped_column(ForeignKey("institutions.pk", ondelete="SET NULL"))
     tokens: Mapped[str] = mapped_column(Text, default="", doc="jieba tokens of title+abstract, space-joined")
     text_hash: Mapped[str] = mapped_column(String(40), doc="hash of the embedded text; changes trigger re-index")
+    sources: Mapped[list[str]] = mapped_column(default=list, doc="the files (exports) that held this outcome")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     institution: Mapped[Institution | None] = relationship(lazy="joined")

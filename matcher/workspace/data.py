@@ -15,7 +15,7 @@ from matcher.index.build import BuildReport, build_indexes
 from matcher.index.verify import verify
 from matcher.ingest import ImportReport
 from matcher.ingest import import_file as import_rows
-from matcher.ingest.importer import Audit, upsert_records
+from matcher.ingest.importer import Audit, Layout, upsert_records
 from matcher.match import forward
 from matcher.records import NeedRecord
 from matcher.services.catalog import counts
@@ -36,6 +36,9 @@ def import_file(
     mapping: dict[str, str] | None = None,
     audit: Audit | None = None,
     source: str | None = None,
+    actor: str | None = None,
+    clear_empty: bool = False,
+    layout: Layout | None = None,
 ) -> ImportReport:
     """Import a file (its columns mapped, `mapping` overriding the guess); needs get their embeddings."""
     s = ctx.settings
@@ -54,16 +57,19 @@ def import_file(
         audit=audit,
         max_sheet_bytes=s.max_sheet_bytes,
         source=source,
+        actor=actor,
+        clear_empty=clear_empty,
+        layout=layout,
     )
 
 
-def upsert(ctx: Context, kind: str, records: list[Any], *, strict: bool = True) -> None:
+def upsert(ctx: Context, kind: str, records: list[Any], *, strict: bool = True, actor: str | None = None) -> None:
     """Store validated records (one transaction, all or nothing); a record changes exactly the row it names
     (`strict`) or the call fails with ConflictError. Needs get their embeddings stored first, outside it."""
     if kind == "needs":
         forward.embed_needs(ctx, records)
     tokenizer = ctx.snapshot().tokenizer
-    upsert_records(ctx.sessions, kind, records, tokenizer, ctx.settings.embed_max_chars, strict=strict)
+    upsert_records(ctx.sessions, kind, records, tokenizer, ctx.settings.embed_max_chars, strict=strict, actor=actor)
 
 
 def embed_need(ctx: Context, title: str, description: str) -> None:
