@@ -140,7 +140,9 @@ def test_an_independent_college_is_another_person(matcher: Context, tmp_path: Pa
 def test_an_agreeing_email_merges_with_direction_and_evidence_and_unmerge_splits(
     matcher: Context, tmp_path: Path
 ) -> None:
-    data.import_file(matcher, "experts", csv(tmp_path / "a.csv", "姓名,单位,职称,邮箱\n张伟,重庆大学,教授,zw@cqu.edu.cn\n"))
+    data.import_file(
+        matcher, "experts", csv(tmp_path / "a.csv", "姓名,单位,职称,邮箱\n张伟,重庆大学,教授,zw@cqu.edu.cn\n")
+    )
     b = "姓名,单位,研究方向,邮箱\n张伟,重庆大学材料科学与工程学院,镁合金,ZW@cqu.edu.cn\n"
     report = data.import_file(matcher, "experts", csv(tmp_path / "b.csv", b))
     assert report.counts == {"merged": 1, "rejected": 0} and report.merged == 1
@@ -164,7 +166,9 @@ def test_an_agreeing_email_merges_with_direction_and_evidence_and_unmerge_splits
 
 
 def test_nothing_agreeing_is_a_possible_duplicate_staff_confirm_or_reject(matcher: Context, tmp_path: Path) -> None:
-    data.import_file(matcher, "experts", csv(tmp_path / "a.csv", "姓名,单位,职称,电话\n王芳,重庆大学,教授,13800000001\n"))
+    data.import_file(
+        matcher, "experts", csv(tmp_path / "a.csv", "姓名,单位,职称,电话\n王芳,重庆大学,教授,13800000001\n")
+    )
     report = data.import_file(matcher,
         "experts", csv(tmp_path / "b.csv", "姓名,单位,职称,电话\n王芳,重庆大学,讲师,13800000002\n")
     )
@@ -198,7 +202,9 @@ def test_two_rows_of_one_name_and_unit_in_one_file_lose_no_phone(matcher: Contex
 
 
 def test_an_expert_number_column_never_renames(matcher: Context, tmp_path: Path) -> None:
-    data.import_file(matcher, "experts", csv(tmp_path / "a.csv", "专家编号,姓名,单位\nE-1,周建国,沈阳铸造研究所有限公司\n"))
+    data.import_file(
+        matcher, "experts", csv(tmp_path / "a.csv", "专家编号,姓名,单位\nE-1,周建国,沈阳铸造研究所有限公司\n")
+    )
     report = data.import_file(matcher,
         "experts", csv(tmp_path / "b.csv", "专家编号,姓名,单位\nE-1,周建华,沈阳铸造研究所有限公司\n")
     )
