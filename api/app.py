@@ -44,9 +44,8 @@ WEB = Path(__file__).parent / "web"
 async def _background(app: FastAPI) -> AsyncIterator[None]:
     """Load the models while the server already answers (the page, /health): the first match then waits for
     nothing it could have loaded before; keep the indexes in step with the change feed (`workspace/live.py`)."""
-    ctx: Context = app.state.matcher
-    if ctx.settings.warm_up:
-        threading.Thread(target=ctx.warm, name="warm-up", daemon=True).start()
+    if app.state.warm_up:
+        threading.Thread(target=app.state.matcher.warm, name="warm-up", daemon=True).start()
     app.state.live.start()
     yield
     app.state.live.stop()
@@ -66,6 +65,7 @@ def create_app(settings: Settings | None = None, *, matcher: Context | None = No
     app.state.matcher = matcher or open_context(settings)
     app.state.batch_worker = BatchWorker(app.state.matcher)
     app.state.live = LiveIndexer(app.state.matcher, interval=settings.live_index)
+    app.state.warm_up = settings.warm_up
     problems.install(app)
     openapi.install(app)
     docs.install(app)
