@@ -133,7 +133,8 @@ def test_rerank_keeps_the_pool_in_model_order() -> None:
     from matcher.search.results import ExpertHit
 
     def hit(rank: int, eid: str) -> ExpertHit:
-        return ExpertHit(rank, eid, eid, None, None, None, 0.0, 1, [], [])
+        return ExpertHit(rank=rank, id=eid, name=eid, title=None, institution=None, region=None, score=0.0,
+                         n_outcomes=1, matched_terms=[], evidence=[])  # fmt: skip
 
     found = ExpertCandidates(["b", "c"], np.array([[0.2], [0.7]]))
     ordered = rerank_hits([hit(1, "a"), hit(2, "b"), hit(3, "c")], found, _ByFirstColumn())  # type: ignore[arg-type]

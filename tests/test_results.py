@@ -17,7 +17,8 @@ def _outcome(score: float) -> OutcomeHit:
 
 
 def _expert(score: float, evidence: list[OutcomeHit]) -> ExpertHit:
-    return ExpertHit(1, "E1", "周建国", None, None, None, score, len(evidence), [], evidence)
+    return ExpertHit(rank=1, id="E1", name="周建国", title=None, institution=None, region=None, score=score,
+                     n_outcomes=len(evidence), matched_terms=[], evidence=evidence)  # fmt: skip
 
 
 def test_the_scale_its_bands_and_words_by_hand() -> None:

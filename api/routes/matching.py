@@ -9,9 +9,9 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import ContextDep, EmbedLimiterDep, SessionDep, Viewer, embed
 from api.schemas.matches import MatchPublic, MatchRequest
+from matcher.levels import LevelName as Level
 from matcher.match import forward
 from matcher.search.query import Query as NeedQuery
-from matcher.search.results import LevelName as Level
 from matcher.services.feedback import latest_stages
 from matcher.workspace.context import Context
 

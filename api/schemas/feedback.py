@@ -5,8 +5,8 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.common import JSONNumbers, UTCDatetime
+from matcher.levels import LevelName
 from matcher.records import NONBLANK
-from matcher.search.results import LevelName
 from matcher.store.stages import StageName
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.common import JSONNumbers, UTCDatetime
-from matcher.search.results import LevelName
+from matcher.levels import LevelName
 
 
 class JudgementCreate(JSONNumbers):

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from pydantic import ConfigDict, Field
 
 from api.schemas.common import JSONNumbers
-from matcher.search.results import ExpertHit, InstitutionHit, LevelName, MatchResult, OutcomeHit
+from matcher.levels import LevelName
+from matcher.search.results import ExpertHit, InstitutionHit, MatchResult, OutcomeHit
 
 
 class MatchRequest(JSONNumbers):

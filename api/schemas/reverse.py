@@ -5,15 +5,15 @@ outcome)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 from pydantic import Field
 
 from api.schemas.common import JSONNumbers, strict
+from matcher.levels import TargetName
 from matcher.records import NONBLANK
 from matcher.search.results import EnterpriseHit, NeedHit, ReverseResult
 
-Target = Literal["needs", "enterprises"]
+Target = TargetName
 
 
 class ReverseRequest(JSONNumbers):

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, get_args
-
-LevelName = Literal["outcome", "expert", "institution"]
-LEVELS: tuple[str, ...] = get_args(LevelName)
+from typing import Any
 
 
 @dataclass
@@ -50,40 +47,34 @@ class OutcomeHit:
     sentence: dict[str, Any] | None = None  # the evidence sentence that matches the need best
 
 
-@dataclass
-class ExpertHit:
+@dataclass(kw_only=True)
+class OwnerHit:
+    """What every rolled-up hit has: an owner of outcomes (expert or institution) and the outcomes that voted."""
+
     rank: int
     id: str
     name: str
+    region: str | None
+    score: float
+    n_outcomes: int
+    matched_terms: list[str]
+    evidence: list[OutcomeHit]
+    degree: float = 0.0
+    band: str = "weak"
+    why: list[str] = field(default_factory=list)
+    sentence: dict[str, Any] | None = None
+
+
+@dataclass(kw_only=True)
+class ExpertHit(OwnerHit):
     title: str | None
     institution: str | None
-    region: str | None
-    score: float
-    n_outcomes: int
-    matched_terms: list[str]
-    evidence: list[OutcomeHit]
-    degree: float = 0.0
-    band: str = "weak"
-    why: list[str] = field(default_factory=list)
-    sentence: dict[str, Any] | None = None
 
 
-@dataclass
-class InstitutionHit:
-    rank: int
-    id: str
-    name: str
+@dataclass(kw_only=True)
+class InstitutionHit(OwnerHit):
     type: str | None
-    region: str | None
-    score: float
-    n_outcomes: int
     experts: list[str]
-    matched_terms: list[str]
-    evidence: list[OutcomeHit]
-    degree: float = 0.0
-    band: str = "weak"
-    why: list[str] = field(default_factory=list)
-    sentence: dict[str, Any] | None = None
 
 
 @dataclass
