@@ -28,7 +28,7 @@ STAGES: list[list[str]] = [
     ["matcher.learn", "matcher.assign", "matcher.label"],
     ["matcher.plan"],
     ["matcher.map"],
-    ["matcher.export"],
+    ["matcher.export", "matcher.report"],
     ["matcher.tuning"],
     ["matcher.workspace", "matcher.workspace.facade", "matcher.workspace.scratch"],
     ["matcher.cli"],
