@@ -40,6 +40,7 @@ class EngagementCreate(JSONNumbers):
     next_action: str | None = Field(None, max_length=500)
     due_date: Day | None = Field(None, strict=False)
     notes: str = Field("", max_length=5000)
+    on: Day | None = Field(None, strict=False, description="The day it was proposed, when not today")
 
 
 class EngagementUpdate(JSONNumbers):

@@ -83,9 +83,9 @@ def _funnel(scope: Scope, pairs: list[Pair]) -> list[dict[str, Any]]:
         reaching = [p for p in pairs if scope.holds(p.reached(stage))]
         waits = []
         for p in reaching:
-            before = [p.explicit[s] for s in ORDER[:i] if s in p.explicit]
-            if stage in p.explicit and before:
-                waits.append((p.explicit[stage] - max(before)).days)
+            before = next((p.explicit[s] for s in reversed(ORDER[:i]) if s in p.explicit), None)
+            if stage in p.explicit and before is not None:
+                waits.append((p.explicit[stage] - before).days)
         median = float(statistics.median(waits)) if waits else None
         rows.append({"stage": stage, "stage_zh": label(stage), "count": len(reaching), "median_days": median,
                      "timed": len(waits)})  # fmt: skip

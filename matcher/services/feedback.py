@@ -62,12 +62,13 @@ def record_feedback(
 
 
 def engagement_of(session: Session, *, need_pk: int, level: str, target_id: str, actor: str) -> Engagement:
-    """The pair's engagement, opened (at 推荐, source `feedback`) when the pair has none yet."""
+    """The pair's engagement, opened (at 推荐, source `feedback`, kept by whoever recorded it) when the pair has
+    none yet."""
     query = select(Engagement).where(Engagement.need_pk == need_pk, Engagement.level == level)
     found = session.scalar(query.where(Engagement.target_id == target_id))
     if found is None:
         found = Engagement(need_pk=need_pk, level=level, target_id=target_id, stage="proposed", notes="",
-                           source="feedback", created_by=actor)  # fmt: skip
+                           source="feedback", created_by=actor, owner=actor)  # fmt: skip
         session.add(found)
     return found
 

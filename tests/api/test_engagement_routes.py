@@ -14,15 +14,13 @@ from api.deps import get_today
 from tests.api.conftest import as_role
 from tests.api.test_routes import is_problem
 
-TODAY = date.today().isoformat()
-
 
 def _walk(client: TestClient, staff: dict[str, str]) -> int:
     """N1's top expert from its match list, through the stages to a signed contract; the record's id."""
     top = client.get("/needs/N1/matches", params={"level": "expert", "top": 3}, headers=staff).json()["hits"][0]
     made = client.post("/engagements", json={"need_id": "N1", "level": "expert", "target_id": top["id"],
                                              "source": "match", "next_action": "电话联系专家",
-                                             "due_date": "2026-03-02"}, headers=staff)  # fmt: skip
+                                             "due_date": "2026-03-02", "on": "2026-02-20"}, headers=staff)  # fmt: skip
     assert made.status_code == 201, made.text
     record = made.json()
     assert (record["stage_zh"], record["owner"], record["target_name"]) == ("推荐", "staff-user", top["name"])
@@ -43,7 +41,7 @@ def test_a_need_walks_from_a_proposal_to_a_signed_contract(client: TestClient, k
     record = client.get(f"/engagements/{number}", headers=staff).json()
     assert record["stage_zh"] == "已签约" and record["contracts"][0]["amount_wan"] == 80
     assert [(h["stage_zh"], h["on"]) for h in record["history"]] == [
-        ("推荐", TODAY), ("已联系", "2026-03-02"), ("已对接", "2026-03-10"), ("合作意向", "2026-03-20"),
+        ("推荐", "2026-02-20"), ("已联系", "2026-03-02"), ("已对接", "2026-03-10"), ("合作意向", "2026-03-20"),
         ("已签约", "2026-04-08")]  # fmt: skip
     # the same history is the need's feedback (one model)
     feedback = client.get("/needs/N1/feedback", headers=staff).json()
@@ -63,7 +61,7 @@ def test_the_report_as_json_and_xlsx_and_html(client: TestClient, keys: dict[str
     _walk(client, staff)
     q1 = client.get("/reports/progress", params={"from": "2026-01-01", "to": "2026-03-31"}, headers=viewer).json()
     q2 = client.get("/reports/progress", params={"from": "2026-04-01", "to": "2026-06-30"}, headers=viewer).json()
-    # N1 was contacted, met and came to an intention in Q1; it signed in Q2 (its proposal is dated today)
+    # N1 was proposed, contacted, met and came to an intention in Q1; it signed in Q2
     assert [q1[k] for k in ("contacted", "met", "intention", "signed", "contracts")] == [1, 1, 1, 0, 0]
     assert [q2[k] for k in ("contacted", "signed", "contracts", "contract_amount_wan")] == [0, 1, 1, 80.0]
     assert q2["funnel"][-1] == {"stage": "signed", "stage_zh": "已签约", "count": 1, "median_days": 19.0, "timed": 1}
