@@ -158,3 +158,34 @@ def test_followups_fall_due_against_a_frozen_day(loaded: Matcher) -> None:
         assert [(f.engagement.pk, f.days) for f in svc.followups(s, today=date(2026, 6, 6))] == [(a.pk, -5),
                                                                                                  (d.pk, 6)]  # fmt: skip
         assert svc.followups(s, today=today, owner="李强") == []
+
+
+def test_the_migration_turns_existing_feedback_into_engagements(tmp_path: Any) -> None:
+    """A database at 0006 with feedback on two pairs gets one engagement per pair, at the pair's latest stage."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine
+
+    from matcher.store.db import MIGRATIONS, make_engine, migrate
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0006")
+        connection.exec_driver_sql("INSERT INTO needs (pk, id, title, description, status, created_at, updated_at) "
+                                   "VALUES (1, 'N', 't', '', 'open', '2026-01-01', '2026-01-01')")  # fmt: skip
+        for pk, target, stage, day in ((1, "E", "contacted", "01-05"), (2, "F", "proposed", "01-06"),
+                                       (3, "E", "meeting", "02-01")):  # fmt: skip
+            connection.exec_driver_sql(
+                "INSERT INTO feedback (pk, need_pk, level, target_id, stage, correction, created_by, created_at) "
+                f"VALUES ({pk}, 1, 'expert', '{target}', '{stage}', 0, '王', '2026-{day} 09:00:00')"
+            )
+    migrate(make_engine(f"sqlite:///{tmp_path / 'old.db'}"))
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql(
+            "SELECT target_id, stage, source, created_at FROM engagements ORDER BY target_id"
+        ).all()
+    assert [tuple(r[:3]) for r in rows] == [("E", "meeting", "feedback"), ("F", "proposed", "feedback")]
+    assert str(rows[0][3]).startswith("2026-01-05")  # opened when its first stage was recorded

@@ -53,17 +53,22 @@ def _fold(line: str) -> list[str]:
     return [out[0], *(" " + part for part in out[1:])]
 
 
+def _day(day: date) -> str:
+    return day.isoformat().replace("-", "")  # YYYYMMDD, zero-padded for any year
+
+
 def _event(e: dict[str, Any], stamp: str, host: str) -> list[str]:
     due: date = e["due_date"]
+    end = due + timedelta(days=1) if due < date.max else due
     summary = f"{e['next_action'] or '跟进'}：{e['need_title']}"
     details = (f"需求企业：{e['organization'] or '—'}\n对接对象：{e['target_name'] or e['target_id']}\n"
                f"当前阶段：{e['stage_zh']}\n负责人：{e['owner'] or '—'}")  # fmt: skip
     return [
         "BEGIN:VEVENT",
-        f"UID:engagement-{e['id']}-{due.strftime('%Y%m%d')}@{host}",
+        f"UID:engagement-{e['id']}-{_day(due)}@{host}",
         f"DTSTAMP:{stamp}",
-        f"DTSTART;VALUE=DATE:{due.strftime('%Y%m%d')}",
-        f"DTEND;VALUE=DATE:{(due + timedelta(days=1)).strftime('%Y%m%d')}",
+        f"DTSTART;VALUE=DATE:{_day(due)}",
+        f"DTEND;VALUE=DATE:{_day(end)}",
         f"SUMMARY:{_escape(summary)}",
         f"DESCRIPTION:{_escape(details)}",
         "END:VEVENT",
