@@ -189,3 +189,17 @@ def test_the_migration_turns_existing_feedback_into_engagements(tmp_path: Any) -
         ).all()
     assert [tuple(r[:3]) for r in rows] == [("E", "meeting", "feedback"), ("F", "proposed", "feedback")]
     assert str(rows[0][3]).startswith("2026-01-05")  # opened when its first stage was recorded
+
+
+def test_a_plan_or_batch_source_must_name_what_proposed_the_pair(loaded: Matcher) -> None:
+    from matcher.errors import NotFoundError
+
+    with transaction(loaded.sessions) as s:
+        with pytest.raises(NotFoundError, match="找不到计划"):
+            svc.open_engagement(s, need_id="N1", level="expert", target_id="E1", actor="张敏", source="plan",
+                                source_ref="P-none")  # fmt: skip
+        with pytest.raises(NotFoundError, match="找不到批量推荐"):
+            svc.open_engagement(s, need_id="N1", level="expert", target_id="E1", actor="张敏", source="batch",
+                                source_ref="R-none")  # fmt: skip
+        with pytest.raises(InputError, match="来源"):
+            svc.open_engagement(s, need_id="N1", level="expert", target_id="E1", actor="张敏", source="mail")
