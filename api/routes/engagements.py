@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 
 from api.deps import SessionDep, Staff, Today, audited
 from api.schemas.engagements import (
@@ -27,6 +27,7 @@ router = APIRouter(prefix="/engagements", tags=["engagements"])
 followups_router = APIRouter(prefix="/followups", tags=["engagements"])
 routers = (router, followups_router)
 OwnerQuery = Annotated[str | None, Query(max_length=100, description="Only this owner's (a staff user name)")]
+EngagementId = Annotated[int, Path(ge=1, le=2_147_483_647, description="The record's number")]
 WithinQuery = Annotated[int, Query(ge=0, le=366, description="Due within this many days (overdue always listed)")]
 
 
@@ -63,12 +64,12 @@ def ledger(
 
 
 @router.get("/{engagement_id}", response_model=EngagementPublic, summary="One record with its stage history")
-def show(engagement_id: int, session: SessionDep, caller: Staff) -> EngagementPublic:
+def show(engagement_id: EngagementId, session: SessionDep, caller: Staff) -> EngagementPublic:
     return _public(session, svc.get_engagement(session, engagement_id=engagement_id), with_history=True)
 
 
 @router.patch("/{engagement_id}", response_model=EngagementPublic, summary="Owner, next action, due date, notes")
-def update(engagement_id: int, body: EngagementUpdate, session: SessionDep, caller: Staff) -> EngagementPublic:
+def update(engagement_id: EngagementId, body: EngagementUpdate, session: SessionDep, caller: Staff) -> EngagementPublic:
     changes = body.model_dump(exclude_unset=True)
     row = svc.update_engagement(session, engagement_id=engagement_id, changes=changes)
     audited(session, caller, "update", f"engagements/{engagement_id}", fields=sorted(changes))
@@ -76,7 +77,7 @@ def update(engagement_id: int, body: EngagementUpdate, session: SessionDep, call
 
 
 @router.post("/{engagement_id}/stage", response_model=EngagementPublic, summary="Move to a stage")
-def move(engagement_id: int, body: StageMove, session: SessionDep, caller: Staff) -> EngagementPublic:
+def move(engagement_id: EngagementId, body: StageMove, session: SessionDep, caller: Staff) -> EngagementPublic:
     svc.move(session, engagement_id=engagement_id, stage=body.stage, actor=caller.name, reason=body.reason,
              correction=body.correction, on=body.on)  # fmt: skip
     nexts = body.model_dump(exclude_unset=True, include={"next_action", "due_date"})
@@ -87,7 +88,7 @@ def move(engagement_id: int, body: StageMove, session: SessionDep, caller: Staff
 
 @router.post("/{engagement_id}/contracts", response_model=ContractPublic, status_code=status.HTTP_201_CREATED,
              summary="Record a contract (moves the record to 已签约)")  # fmt: skip
-def contract(engagement_id: int, body: ContractCreate, session: SessionDep, caller: Staff) -> ContractPublic:
+def contract(engagement_id: EngagementId, body: ContractCreate, session: SessionDep, caller: Staff) -> ContractPublic:
     row = svc.add_contract(session, engagement_id=engagement_id, actor=caller.name, **body.model_dump())
     audited(session, caller, "contract", f"engagements/{engagement_id}", type=body.type, amount=body.amount_wan)
     return ContractPublic.model_validate(svc.contract_dict(row))

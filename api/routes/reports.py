@@ -3,6 +3,7 @@ read it."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
@@ -10,12 +11,12 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import SessionDep, Viewer
 from matcher.report.ledger import Scope
-from matcher.report.progress import parse_day, progress_report
+from matcher.report.progress import progress_report
 from matcher.report.workbook import progress_html, progress_xlsx
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DayQuery = Annotated[str, Query(max_length=10, pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD")]
+DayQuery = Annotated[date, Query(description="Last day of the period, included (YYYY-MM-DD)")]
 ScopeQuery = Annotated[str | None, Query(max_length=200)]
 
 
@@ -28,7 +29,7 @@ ScopeQuery = Annotated[str | None, Query(max_length=200)]
 def progress(
     session: SessionDep,
     caller: Viewer,
-    from_: Annotated[str, Query(alias="from", max_length=10, pattern=r"^\d{4}-\d{2}-\d{2}$")],
+    from_: Annotated[date, Query(alias="from", description="First day of the period (YYYY-MM-DD)")],
     to: DayQuery,
     region: ScopeQuery = None,
     field: ScopeQuery = None,
@@ -36,8 +37,7 @@ def progress(
     owner: ScopeQuery = None,
     format: Literal["json", "xlsx", "html"] = "json",
 ) -> Any:
-    scope = Scope(parse_day(from_, "开始日期"), parse_day(to, "结束日期"), region=region, field=field,
-                  institution=institution, owner=owner)  # fmt: skip
+    scope = Scope(from_, to, region=region, field=field, institution=institution, owner=owner)
     report = progress_report(session, scope=scope)
     if format == "xlsx":
         name = f"progress-{scope.start}-{scope.end}.xlsx"

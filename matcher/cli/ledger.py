@@ -119,6 +119,8 @@ def progress(
     if as_json:
         sys.stdout.write(text + "\n")
         return
+    for note in report["notes"]:
+        console.print(f"[yellow]{note}[/yellow]")
     table = Table("指标", "数值", title=f"{scope.start} 至 {scope.end}")
     for name in (*COUNTS, "contracts", "contract_amount_wan"):
         table.add_row(COUNT_ZH[name], f"{report[name]:g}" if isinstance(report[name], float) else str(report[name]))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import date
 from typing import Any
 
@@ -141,8 +141,10 @@ def _by_owner(scope: Scope, needs: dict[int, Need], pairs: list[Pair]) -> list[d
 
 def progress_report(session: Session, *, scope: Scope) -> dict[str, Any]:
     """The report of `scope` as plain data (what the JSON, the workbook and the printable page show)."""
-    if scope.end < scope.start:
-        raise InputError(f"统计区间有误：结束日期 {scope.end} 早于开始日期 {scope.start}")
+    notes = []
+    if scope.end < scope.start:  # typed the other way round: the period meant is plain
+        notes.append(f"结束日期 {scope.end} 早于开始日期 {scope.start}，已按 {scope.end} 至 {scope.start} 统计")
+        scope = replace(scope, start=scope.end, end=scope.start)
     needs = scoped_needs(session, scope)
     pairs = load_pairs(session, scope, needs)
     proposed = {} if scope.narrowed else first_proposals(session, set(needs))
@@ -158,6 +160,7 @@ def progress_report(session: Session, *, scope: Scope) -> dict[str, Any]:
         "by_region": _grouped(scope, needs, days, pairs, "region"),
         "by_field": _grouped(scope, needs, days, pairs, "field"),
         "by_owner": _by_owner(scope, needs, pairs),
+        "notes": notes,
     }
     return report
 

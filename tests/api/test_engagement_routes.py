@@ -72,7 +72,9 @@ def test_the_report_as_json_and_xlsx_and_html(client: TestClient, keys: dict[str
     page = client.get("/reports/progress", params={"from": "2026-04-01", "to": "2026-06-30", "format": "html"},
                       headers=viewer)  # fmt: skip
     assert page.headers["content-type"].startswith("text/html") and "对接工作统计报表" in page.text
-    is_problem(client.get("/reports/progress", params={"from": "2026-06-30", "to": "2026-04-01"}, headers=viewer), 422)
+    swapped = client.get("/reports/progress", params={"from": "2026-06-30", "to": "2026-04-01"}, headers=viewer).json()
+    assert swapped["period"] == {"from": "2026-04-01", "to": "2026-06-30"} and swapped["signed"] == 1
+    assert swapped["notes"] == ["结束日期 2026-04-01 早于开始日期 2026-06-30，已按 2026-04-01 至 2026-06-30 统计"]
     is_problem(client.get("/reports/progress", params={"from": "2026-02-30", "to": "2026-04-01"}, headers=viewer), 422)
 
 
