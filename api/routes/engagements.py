@@ -3,11 +3,18 @@ contacts' names, notes and deals; viewers read the statistics (`/reports/progres
 
 from __future__ import annotations
 
+import json
+import tempfile
+from dataclasses import asdict
+from pathlib import Path as FilePath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
+from pydantic import StringConstraints
+from starlette.concurrency import run_in_threadpool
 
-from api.deps import SessionDep, Staff, Today, audited
+from api.deps import Caller, MatcherDep, SessionDep, Staff, Today, audited
+from api.schemas.catalog import ImportPublic, PreviewPublic
 from api.schemas.engagements import (
     ContractCreate,
     ContractPublic,
@@ -18,10 +25,15 @@ from api.schemas.engagements import (
     StageMove,
     StagePublic,
 )
+from matcher.errors import InputError
 from matcher.export.followups import followups_csv, followups_ics, status_zh
+from matcher.ingest.columns import fields_of, parse_overrides
+from matcher.ingest.formats import HELP, UPLOADS
+from matcher.ingest.ledger import import_ledger, preview_ledger
 from matcher.services import engagements as svc
 from matcher.store.stages import label
 from matcher.store.tables import Engagement
+from matcher.workspace.facade import Matcher
 
 router = APIRouter(prefix="/engagements", tags=["engagements"])
 followups_router = APIRouter(prefix="/followups", tags=["engagements"])
@@ -131,3 +143,55 @@ def calendar(session: SessionDep, caller: Staff, owner: OwnerQuery = None) -> Re
     name = f"对接跟进 · {owner}" if owner else "对接跟进"
     data = followups_ics(svc.describe(session, rows), name=name)
     return Response(data, media_type=ICS, headers={"Content-Disposition": 'attachment; filename="followups.ics"'})
+
+
+MapItem = Annotated[str, StringConstraints(pattern=f"^[^=]+=({'|'.join(['-', *fields_of('engagements')])})$")]
+FORMATS = f"^({'|'.join(UPLOADS)})$"
+
+
+def _ledger_upload(matcher: Matcher, caller: Caller, body: bytes, suffix: str, mapping: dict[str, str],
+                   preview: bool) -> ImportPublic | PreviewPublic:  # fmt: skip
+    """The uploaded 台账 previewed or imported (the 导入 card); a file unreadable as a whole is one reason."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path, rejects = FilePath(tmp) / f"upload{suffix}", FilePath(tmp) / "rejects.jsonl"
+        path.write_bytes(body)
+        try:
+            if preview:
+                found = preview_ledger(path, mapping=mapping)
+                return PreviewPublic(**asdict(found))
+            report = import_ledger(matcher.sessions, path=path, actor=caller.name, mapping=mapping,
+                                   rejects_path=rejects, max_sheet_bytes=matcher.settings.max_sheet_bytes)  # fmt: skip
+        except InputError as exc:
+            reason = str(exc).replace(path.name, f"upload{suffix}")
+            if preview:
+                return PreviewPublic(kind="engagements", source="", headers=[], mapping={}, ignored=[], fields=[],
+                                     rows=[], notes=[], error=reason)  # fmt: skip
+            return ImportPublic(kind="engagements", accepted=0, rejected=1,
+                                rejects=[{"line": 0, "reason": reason, "row": None}])  # fmt: skip
+        lines = rejects.read_text(encoding="utf-8").splitlines() if report.rejected else []
+    notes = [*report.notes, f"新建需求 {report.needs_created} 项，新建对接单位/专家 {report.partners_created} 个，"
+             f"登记合同 {report.contracts} 份，{report.unchanged} 行与已有记录相同"]  # fmt: skip
+    with matcher.write_sessions() as session, session.begin():
+        audited(session, caller, "bulk", "engagements", accepted=report.accepted, rejected=report.rejected)
+    return ImportPublic(kind="engagements", accepted=report.accepted, rejected=report.rejected,
+                        rejects=[json.loads(r) for r in lines[:500]], source=report.source, mapping=report.mapping,
+                        ignored=report.ignored, notes=notes)  # fmt: skip
+
+
+BULK = "Upload a 台账 sheet (request body is the file); preview=true only shows the column map"
+
+
+@router.post("/bulk", response_model=ImportPublic | PreviewPublic, summary=BULK)
+async def bulk(
+    request: Request,
+    matcher: MatcherDep,
+    caller: Staff,
+    format: Annotated[str, Query(pattern=FORMATS, description=HELP)] = "xlsx",
+    preview: Annotated[bool, Query(description="Return the column map and the first rows; store nothing")] = False,
+    map_: Annotated[
+        list[MapItem] | None, Query(alias="map", max_length=200, description="列名=field overrides")
+    ] = None,
+) -> ImportPublic | PreviewPublic:
+    mapping = parse_overrides(map_ or [])
+    body = await request.body()
+    return await run_in_threadpool(_ledger_upload, matcher, caller, body, UPLOADS[format], mapping, preview)

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from matcher.config import MAX_SHEET_BYTES
 from matcher.errors import ConflictError, InputError, NotFoundError
-from matcher.ingest.columns import ColumnMap
-from matcher.ingest.importer import ImportReport, _Rejects, open_table
+from matcher.ingest.columns import ColumnMap, fields_of
+from matcher.ingest.importer import ImportReport, Preview, _Rejects, open_table
 from matcher.ingest.shape import derived_id, region_name
 from matcher.ingest.table import RowError
 from matcher.services import engagements as svc
@@ -278,3 +278,32 @@ def import_ledger(
         rejects.close()
     log.info("ledger %s: %d rows recorded, %d rejected", path, report.accepted, report.rejected)
     return report
+
+
+def preview_ledger(path: Path, *, mapping: dict[str, str] | None = None, rows: int = 5) -> Preview:
+    """What importing the 台账 would read, storing nothing: the column map and the first rows (need, enterprise,
+    partner, stage), or why a row would be refused before it reaches the database."""
+    table, cmap = open_table(path, KIND, mapping, MAX_SHEET_BYTES)
+    sample: list[dict[str, Any]] = []
+    for line, row in table.rows:
+        if len(sample) >= rows:
+            break
+        if isinstance(row, RowError):
+            sample.append({"line": line, "record": None, "reason": row.reason})
+            continue
+        cells = _cells(row, cmap)
+        try:
+            has_contract = any(cells.get(k) for k in ("contract_type", "amount_wan", "registration_no"))
+            stage, _ = stage_of(cells.get("stage"), has_contract), day_of(cells.get("stage_date"), "阶段日期")
+            if not cells.get("need"):
+                raise RowRefused("缺少需求名称")
+            partner = cells.get("expert") or cells.get("institution") or cells.get("outcome")
+            if not partner:
+                raise RowRefused("缺少对接单位、对接专家或对接成果")
+        except RowRefused as exc:
+            sample.append({"line": line, "record": None, "reason": str(exc)})
+            continue
+        record = {"title": f"{cells['need']} → {partner}（{label(stage)}）", "organization": cells.get("organization")}
+        sample.append({"line": line, "record": {k: v for k, v in record.items() if v}, "reason": None})
+    headers = table.headers or list(cmap.fields)
+    return Preview(KIND, table.source, headers, cmap.fields, cmap.ignored, fields_of(KIND), sample, table.notes)

@@ -119,3 +119,21 @@ def test_viewers_see_statistics_never_the_ledger(client: TestClient, keys: dict[
     assert report.status_code == 200 and "王经理" not in report.text and "13800000000" not in report.text
     is_problem(client.get("/reports/progress", params={"from": "2026-01-01", "to": "2026-12-31"}), 401)
     assert client.get("/engagements", headers=as_role(keys, "admin")).json()[0]["notes"].startswith("企业联系人")
+
+
+def test_the_import_card_previews_and_imports_a_ledger(client: TestClient, keys: dict[str, str], tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_ledger_import import _ledger
+
+    staff = as_role(keys, "staff")
+    body = _ledger(tmp_path / "台账.xlsx").read_bytes()
+    shown = client.post("/engagements/bulk", params={"format": "xlsx", "preview": "true"}, content=body,
+                        headers=staff).json()  # fmt: skip
+    assert shown["mapping"]["对接专家"] == "expert" and shown["mapping"]["合同金额（万元）"] == "amount_wan"
+    assert shown["rows"][0]["record"]["title"] == "机床铸件表面涂料开发 → 周建国（已签约）"
+    assert shown["rows"][3]["reason"].startswith("当前阶段无法识别")
+    assert client.get("/engagements", headers=staff).json() == []  # a preview stores nothing
+    done = client.post("/engagements/bulk", params={"format": "xlsx"}, content=body, headers=staff).json()
+    assert (done["accepted"], done["rejected"]) == (4, 2) and [r["line"] for r in done["rejects"]] == [5, 6]
+    assert len(client.get("/engagements", headers=staff).json()) == 3
+    is_problem(client.post("/engagements/bulk", params={"format": "xlsx"}, content=body,
+                           headers=as_role(keys, "viewer")), 403)  # fmt: skip
