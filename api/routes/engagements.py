@@ -75,12 +75,12 @@ def ledger(
     return [EngagementPublic.model_validate(d) for d in svc.describe(session, rows)]
 
 
-@router.get("/{engagement_id}", response_model=EngagementPublic, summary="One record with its stage history")
+@router.get("/{engagement_id:int}", response_model=EngagementPublic, summary="One record with its stage history")
 def show(engagement_id: EngagementId, session: SessionDep, caller: Staff) -> EngagementPublic:
     return _public(session, svc.get_engagement(session, engagement_id=engagement_id), with_history=True)
 
 
-@router.patch("/{engagement_id}", response_model=EngagementPublic, summary="Owner, next action, due date, notes")
+@router.patch("/{engagement_id:int}", response_model=EngagementPublic, summary="Owner, next action, due date, notes")
 def update(engagement_id: EngagementId, body: EngagementUpdate, session: SessionDep, caller: Staff) -> EngagementPublic:
     changes = body.model_dump(exclude_unset=True)
     row = svc.update_engagement(session, engagement_id=engagement_id, changes=changes)
@@ -88,7 +88,7 @@ def update(engagement_id: EngagementId, body: EngagementUpdate, session: Session
     return _public(session, row, with_history=True)
 
 
-@router.post("/{engagement_id}/stage", response_model=EngagementPublic, summary="Move to a stage")
+@router.post("/{engagement_id:int}/stage", response_model=EngagementPublic, summary="Move to a stage")
 def move(engagement_id: EngagementId, body: StageMove, session: SessionDep, caller: Staff) -> EngagementPublic:
     svc.move(session, engagement_id=engagement_id, stage=body.stage, actor=caller.name, reason=body.reason,
              correction=body.correction, on=body.on)  # fmt: skip
@@ -98,7 +98,7 @@ def move(engagement_id: EngagementId, body: StageMove, session: SessionDep, call
     return _public(session, row, with_history=True)
 
 
-@router.post("/{engagement_id}/contracts", response_model=ContractPublic, status_code=status.HTTP_201_CREATED,
+@router.post("/{engagement_id:int}/contracts", response_model=ContractPublic, status_code=status.HTTP_201_CREATED,
              summary="Record a contract (moves the record to 已签约)")  # fmt: skip
 def contract(engagement_id: EngagementId, body: ContractCreate, session: SessionDep, caller: Staff) -> ContractPublic:
     row = svc.add_contract(session, engagement_id=engagement_id, actor=caller.name, **body.model_dump())
