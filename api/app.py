@@ -19,6 +19,7 @@ from api.guard import Guard
 from api.routes import (
     batch,
     catalog,
+    engagements,
     exclusions,
     feedback,
     health,
@@ -27,6 +28,7 @@ from api.routes import (
     merges,
     needs,
     plans,
+    reports,
     reverse,
     techmap,
 )
@@ -87,6 +89,8 @@ def create_app(settings: Settings | None = None, *, matcher: Context | None = No
         merges.router,
         judgements.router,
         *catalog.routers,
+        *engagements.routers,
+        reports.router,
     ):
         app.include_router(router, responses=ERRORS)
     app.mount("/static", StaticFiles(directory=WEB), name="static")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import date
 from typing import Annotated, Any, TypeVar
 
 from anyio import CapacityLimiter, Lock, to_thread
@@ -145,6 +146,14 @@ def role(needed: str) -> Callable[..., Caller]:
 Viewer = Annotated[Caller, Depends(role("viewer"))]
 Staff = Annotated[Caller, Depends(role("staff"))]
 Admin = Annotated[Caller, Depends(role("admin"))]
+
+
+def get_today() -> date:
+    """Today's date, for what falls due (tests freeze it with `app.dependency_overrides[get_today]`)."""
+    return date.today()
+
+
+Today = Annotated[date, Depends(get_today)]
 
 
 P = TypeVar("P")

@@ -29,7 +29,7 @@ STAGES: list[list[str]] = [
     ["matcher.learn", "matcher.assign", "matcher.label"],
     ["matcher.plan"],
     ["matcher.map"],
-    ["matcher.export"],
+    ["matcher.export", "matcher.report"],
     ["matcher.tuning"],
     ["matcher.workspace", "matcher.workspace.data", "matcher.workspace.scratch"],
     ["matcher.cli"],

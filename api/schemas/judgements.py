@@ -56,6 +56,9 @@ class JudgementSummary(BaseModel):
     skipped: int
     by_grade: dict[str, int]
     from_feedback: int
+    from_ledger: dict[str, int] = Field(
+        default_factory=dict, description="Pairs the 对接台账 teaches (total, of which signed and rejected)"
+    )
     model: str | None = Field(description="What the served ranker learnt from, in words (null: none)")
 
 

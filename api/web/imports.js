@@ -16,7 +16,15 @@ const imp = { file: null, preview: null, rejects: [], overrides: new Map(), head
 const COUNTS_ZH = [["created", "新建"], ["updated", "更新"], ["unchanged", "未变"], ["merged", "合并"],
   ["duplicates", "重复"], ["possible_duplicates", "疑似重复"], ["rejected", "拒绝"]];
 
+const LEDGER_ZH = {  // the 对接台账's columns (kind engagements)
+  need: "需求名称", organization: "需求企业", institution: "对接单位", expert: "对接专家", outcome: "对接成果",
+  stage: "当前阶段", stage_date: "阶段日期", reason: "不合适原因", contract_type: "合同类型", amount_wan: "合同金额（万元）",
+  signed_on: "签约日期", registration_no: "合同登记号", parties: "合同各方", owner: "负责人", next_action: "下一步",
+  due_date: "跟进日期", notes: "备注", region: "地区", field: "领域",
+};
+
 function fieldLabel(kind, f) {
+  if (kind === "engagements") return LEDGER_ZH[f] || f;
   if (kind === "experts" && f === "title") return "职称";
   if ((kind === "experts" || kind === "institutions") && f === "name") return "姓名/名称";
   return FIELD_ZH[f] || f;
@@ -136,7 +144,8 @@ async function runImport() {
     if (r.rejected) $("#imp-rejects").onclick = downloadRejects;
     if ((r.counts || {}).possible_duplicates) loadDuplicates();
     $("#imp-preview").innerHTML = "";
-    if ($("#imp-kind").value === "needs") loadNeeds();
+    if ($("#imp-kind").value === "needs" || $("#imp-kind").value === "engagements") loadNeeds();
+    if (r.kind === "engagements" && (r.notes || []).length) $("#imp-summary").insertAdjacentHTML("beforeend", `<p class="muted">${esc(r.notes[r.notes.length - 1])}</p>`);
   } catch (err) {
     toast("导入失败：" + err.message);
     button.disabled = false;

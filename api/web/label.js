@@ -9,7 +9,9 @@ async function labelSummary() {
   const s = await api("/judgements/summary");
   const grades = Object.entries(s.by_grade).map(([g, n]) => `${esc(g)} ${n}`).join("，");
   $("#label-count").innerHTML = `已标注 <b>${s.judged}</b> 对${grades ? `（${grades}）` : ""}，跳过 ${s.skipped}，` +
-    `对接记录折算 ${s.from_feedback} 对。${s.model ? esc(s.model) + "。" : "尚无排序模型，当前按检索融合排序。"}`;
+    `对接记录折算 ${s.from_feedback} 对` + (s.from_ledger && s.from_ledger.total
+      ? `；对接台账共折算 ${s.from_ledger.total} 对（已签约 ${s.from_ledger.signed} 对计为非常相关，不合适 ${s.from_ledger.rejected} 对计为不相关）` : "") +
+    `。${s.model ? esc(s.model) + "。" : "尚无排序模型，当前按检索融合排序。"}`;
 }
 
 async function labelRefill() {

@@ -127,8 +127,31 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         "aliases": ("简称", "别名", "又名", "曾用名"),
         "group": ("所属集团", "上级单位", "集团", "主管单位"),
     },
+    # the 对接台账 staff keep (`ingest/ledger.py`): one row per need and partner, its stage, its contract
+    "engagements": {
+        "need": ("需求名称", "需求标题", "技术需求", "技术需求名称", "项目名称", "需求"),
+        "organization": ("需求企业", "企业名称", "需求单位", "企业", "公司名称"),
+        "institution": ("对接单位", "合作单位", "对接高校", "对接机构", "高校院所", "承接单位", "合作高校"),
+        "expert": ("对接专家", "合作专家", "专家", "专家姓名"),
+        "outcome": ("对接成果", "成果名称"),
+        "stage": ("当前阶段", "对接阶段", "对接进展", "进展", "阶段", "对接状态"),
+        "stage_date": ("阶段日期", "进展日期", "更新日期", "对接日期", "日期"),
+        "reason": ("不合适原因", "终止原因", "原因"),
+        "contract_type": ("合同类型", "技术合同类型"),
+        "amount_wan": ("合同金额（万元）", "合同金额", "金额（万元）", "成交金额", "金额"),
+        "signed_on": ("签约日期", "签订日期", "合同签订日期", "签约时间"),
+        "registration_no": ("合同登记号", "技术合同登记号", "登记号", "认定登记号"),
+        "parties": ("合同各方", "签约方", "合同当事人"),
+        "owner": ("负责人", "跟进人", "对接负责人", "经办人"),
+        "next_action": ("下一步", "下一步工作", "待办事项", "跟进事项"),
+        "due_date": ("跟进日期", "下次跟进", "到期日", "截止日期", "跟进截止"),
+        "notes": ("备注", "说明", "情况说明"),
+        "region": ("所在地区", "地区", "省份"),
+        "field": ("所属领域", "技术领域", "领域", "行业"),
+    },
 }
-TITLE_FIELD = {"needs": "title", "outcomes": "title", "experts": "name", "institutions": "name"}
+TITLE_FIELD = {"needs": "title", "outcomes": "title", "experts": "name", "institutions": "name",
+               "engagements": "need"}  # fmt: skip
 LABELS = {"description": "", "goal": "预期目标"}  # several parts of a need's description, labelled when joined
 _NOTE = re.compile(r"[（(\[【][^）)\]】]*[）)\]】]")
 _NOISE = re.compile(r"[\s*:：_·.\-]")

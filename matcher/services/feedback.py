@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
@@ -12,7 +13,7 @@ from matcher.levels import EXPERT
 from matcher.records import LEVEL_ZH
 from matcher.services.needs import get_need
 from matcher.store.stages import ACCEPTED, STAGES, gain, is_forward
-from matcher.store.tables import Expert, Feedback, Institution, Need, Outcome
+from matcher.store.tables import Engagement, Expert, Feedback, Institution, Need, Outcome
 
 TARGETS: dict[str, Any] = {"outcome": Outcome, "expert": Expert, "institution": Institution}
 
@@ -27,9 +28,13 @@ def record_feedback(
     reason: str | None,
     actor: str,
     correction: bool = False,
+    on: date | None = None,
+    closed_ok: bool = False,
 ) -> Feedback:
-    """Record a decision on pairing a need with a target. A closed need takes none; a move that does not go forward
-    (`stages.is_forward`) is refused unless asked for as a `correction`, and then recorded as one."""
+    """Record a decision on pairing a need with a target: a step of the pair's engagement (对接 record, opened
+    here when the pair has none). A closed need takes none (unless `closed_ok`: a ledger telling what happened);
+    a move that does not go forward (`stages.is_forward`) is refused unless asked for as a `correction`, and then
+    recorded as one. `on` is the day the stage was reached when it was not today."""
     if stage not in STAGES:
         raise InputError(f"stage must be one of {', '.join(STAGES)}")
     if level not in TARGETS:
@@ -37,7 +42,7 @@ def record_feedback(
     if stage == "rejected" and not (reason or "").strip():
         raise InputError("标记为不合适时须填写原因")
     need = get_need(session, need_id=need_id)
-    if need.status != "open":
+    if need.status != "open" and not closed_ok:
         raise ConflictError(f"需求 {need.title} 已关闭，不再记录对接进展")
     table = TARGETS[level]
     if session.scalar(select(table.pk).where(table.id == target_id)) is None:
@@ -50,10 +55,23 @@ def record_feedback(
             "请确认后以更正方式提交（correction）"
         )
     row = Feedback(need_pk=need.pk, level=level, target_id=target_id, stage=stage, reason=reason,
-                   correction=backwards, created_by=actor)  # fmt: skip
+                   correction=backwards, created_by=actor, stage_date=on)  # fmt: skip
     session.add(row)
+    engagement_of(session, need_pk=need.pk, level=level, target_id=target_id, actor=actor).stage = stage
     session.flush()
     return row
+
+
+def engagement_of(session: Session, *, need_pk: int, level: str, target_id: str, actor: str) -> Engagement:
+    """The pair's engagement, opened (at 推荐, source `feedback`, kept by whoever recorded it) when the pair has
+    none yet."""
+    query = select(Engagement).where(Engagement.need_pk == need_pk, Engagement.level == level)
+    found = session.scalar(query.where(Engagement.target_id == target_id))
+    if found is None:
+        found = Engagement(need_pk=need_pk, level=level, target_id=target_id, stage="proposed", notes="",
+                           source="feedback", created_by=actor, owner=actor)  # fmt: skip
+        session.add(found)
+    return found
 
 
 def latest_stage(session: Session, *, need_pk: int, level: str, target_id: str) -> str | None:

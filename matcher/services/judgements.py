@@ -17,7 +17,7 @@ from matcher.records import LEVEL_ZH
 from matcher.services.feedback import TARGETS, feedback_qrels
 from matcher.services.needs import get_need
 from matcher.store.stages import GRADES
-from matcher.store.tables import Judgement, Need
+from matcher.store.tables import Engagement, Judgement, Need
 
 Judged = dict[str, dict[str, int]]  # need id → target id → grade (`ranking.qrels.Qrels`)
 
@@ -140,4 +140,13 @@ def judgement_counts(session: Session) -> dict[str, Any]:
         "skipped": sum(n for g, n in rows if g is None),
         "by_grade": by_grade,
         "from_feedback": sum(len(t) for t in feedback_qrels(session).values()),
+        "from_ledger": ledger_counts(session),
     }
+
+
+def ledger_counts(session: Session) -> dict[str, int]:
+    """Pairs the 对接台账 teaches at every level (its stages counted as judgements: 已签约 grade 3, 不合适 grade 0),
+    and how many of them are signed and rejected."""
+    stages = dict(session.execute(select(Engagement.stage, func.count()).group_by(Engagement.stage)).all())
+    total = sum(len(t) for level in TARGETS for t in feedback_qrels(session, level=level).values())
+    return {"total": total, "signed": int(stages.get("signed", 0)), "rejected": int(stages.get("rejected", 0))}

@@ -5,7 +5,7 @@ The integer pk of an outcome is also its id inside the FAISS index, so it never 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
@@ -233,6 +233,51 @@ class Feedback(Base):
     stage: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str | None] = mapped_column(Text)
     correction: Mapped[bool] = mapped_column(default=False, doc="moved the pairing back: asked for as a correction")
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    stage_date: Mapped[date | None] = mapped_column(
+        doc="the day the stage was reached, as staff report it (a 台账's 阶段日期); None: the day it was recorded"
+    )
+
+
+class Engagement(Base):
+    """A 对接 record: one need paired with an expert, institution or outcome, kept by an owner. Its stage history is
+    the pair's feedback rows (`Feedback`, same need, level and target); `stage` repeats the latest of them."""
+
+    __tablename__ = "engagements"
+    __table_args__ = (UniqueConstraint("need_pk", "level", "target_id", name="uq_engagement_pair"),)
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    need_pk: Mapped[int] = mapped_column(ForeignKey("needs.pk", ondelete="CASCADE"), index=True)
+    level: Mapped[str] = mapped_column(String(20))
+    target_id: Mapped[str] = mapped_column(String(200))
+    stage: Mapped[str] = mapped_column(String(20), default="proposed")
+    owner: Mapped[str | None] = mapped_column(String(100), index=True, doc="the staff member who follows it up")
+    next_action: Mapped[str | None] = mapped_column(Text)
+    due_date: Mapped[date | None] = mapped_column(index=True)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(20), default="manual", doc="match | plan | batch | manual | "
+                                                                          "import | feedback")  # fmt: skip
+    source_ref: Mapped[str | None] = mapped_column(String(200), doc="the plan or batch run it came from")
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    contracts: Mapped[list[Contract]] = relationship(
+        cascade="all, delete-orphan", order_by="Contract.pk", lazy="selectin"
+    )
+
+
+class Contract(Base):
+    """A technology contract signed on an engagement (技术合同认定登记 is what a science bureau counts)."""
+
+    __tablename__ = "contracts"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    engagement_pk: Mapped[int] = mapped_column(ForeignKey("engagements.pk", ondelete="CASCADE"), index=True)
+    type: Mapped[str] = mapped_column(String(20), doc="技术开发 | 技术转让 | 技术许可 | 技术咨询 | 技术服务")
+    amount_wan: Mapped[float | None] = mapped_column(doc="contract amount in 万元")
+    signed_on: Mapped[date | None] = mapped_column()
+    registration_no: Mapped[str | None] = mapped_column(String(100), doc="技术合同登记号")
+    parties: Mapped[list[str]] = mapped_column(default=list)
     created_by: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

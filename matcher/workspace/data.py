@@ -16,6 +16,7 @@ from matcher.index.verify import verify
 from matcher.ingest import ImportReport
 from matcher.ingest import import_file as import_rows
 from matcher.ingest.importer import Audit, Layout, upsert_records
+from matcher.ingest.ledger import LedgerReport, import_ledger
 from matcher.match import forward
 from matcher.records import NeedRecord
 from matcher.services.catalog import counts
@@ -61,6 +62,19 @@ def import_file(
         clear_empty=clear_empty,
         layout=layout,
     )
+
+
+def import_engagements(
+    ctx: Context,
+    path: Path,
+    *,
+    actor: str,
+    mapping: dict[str, str] | None = None,
+    rejects_path: Path | None = None,
+) -> LedgerReport:
+    """Import a 对接台账 sheet (`ingest/ledger.py`): needs found or created, partners resolved, stages and contracts."""
+    return import_ledger(ctx.sessions, path=path, actor=actor, mapping=mapping, rejects_path=rejects_path,
+                         max_sheet_bytes=ctx.settings.max_sheet_bytes)  # fmt: skip
 
 
 def upsert(ctx: Context, kind: str, records: list[Any], *, strict: bool = True, actor: str | None = None) -> None:

@@ -522,3 +522,51 @@ def test_a_late_answer_never_paints_over_the_newer_view(server: tuple[str, str, 
         page.wait_for_selector("#toast:has-text('已保存')")  # the plan is saved and said so, not shown
         assert "试匹配" in page.inner_text("#need-head") and page.locator(".hit .score").count() >= 1
         browser.close()
+
+
+def test_a_pairing_is_followed_up_to_a_signed_contract_and_counted(server: tuple[str, str, str, Context]) -> None:
+    """我的跟进 lists the overdue pair; one click moves it to 合作意向 (with the next action), 登记合同 signs it, and
+    统计报表 counts the contract — every view in Chinese."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from datetime import date, timedelta
+
+    from sqlalchemy import update
+
+    from matcher.store.tables import Engagement
+
+    url, key, _, matcher = server
+    answers: list[str] = []
+    with sync_api.sync_playwright() as p:
+        browser = _launch(p)
+        page = _signed_in(browser, url, key)
+        page.on("dialog", lambda dialog: dialog.accept(answers.pop(0)) if answers else dialog.dismiss())
+        page.click("#needs li[data-id] >> nth=1")
+        page.wait_for_selector(".hit .evidence li")
+        expert = page.locator(".hit .name").first.evaluate("e => e.firstChild.textContent").strip()
+        title = page.inner_text("#need-head .t").strip()
+        page.locator(".hit").first.locator("button[data-stage=contacted]").click()
+        page.wait_for_selector("#history li:has-text('已联系')")
+        with matcher.sessions() as session, session.begin():  # the engagement the click opened falls due
+            mine = update(Engagement).where(Engagement.owner == "browser-staff", Engagement.stage == "contacted")
+            session.execute(mine.values(due_date=date.today() - timedelta(days=2)))
+        page.click("#followups-go")
+        card = page.locator(".hit.followup.overdue").filter(has_text=title).filter(has_text=expert)
+        card.wait_for()
+        assert "逾期 2 天" in card.inner_text() and "#followups" in page.url
+        seen = {"followups": _latin_words(page) - {"browser-staff"}}  # the owner: a user's name, data
+        answers.extend(["约企业签合同", (date.today() + timedelta(days=3)).isoformat()])
+        card.locator("button[data-move=intention]").click()
+        page.wait_for_selector("#toast:has-text('已记录：合作意向')")
+        card = page.locator(".hit.followup").filter(has_text=title).filter(has_text=expert)
+        card.wait_for()
+        assert "3 天后到期" in card.inner_text() and "约企业签合同" in card.inner_text()
+        answers.extend(["技术开发", "50", date.today().isoformat(), "2026-HLJ-001"])
+        card.locator("button[data-contract]").click()
+        page.wait_for_selector("#toast:has-text('合同已登记')")
+        page.click("#report-go")
+        page.wait_for_selector("#rp-contracts")
+        assert page.inner_text("#rp-contracts") == "1" and page.inner_text("#rp-amount") == "50"
+        assert page.locator(".barrow").count() >= 7 and "#report/" in page.url
+        seen["report"] = _latin_words(page)
+        browser.close()
+    assert {view: words for view, words in seen.items() if words} == {}
