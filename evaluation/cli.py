@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 
 from evaluation import NEED_SIDE, OUTCOME_SIDE
@@ -18,13 +17,13 @@ from matcher.search.degree import probability
 FileOpt = Annotated[Path | None, typer.Option()]
 
 
-def settings() -> Settings:
+def settings(command: typer.Context) -> Settings:
     """The settings of the workspace the matcher command was given (its `--home`, else the environment's)."""
-    root = click.get_current_context().find_root()
-    return Settings.for_home(root.params.get("home"))
+    return Settings.for_home(command.find_root().params.get("home"))
 
 
 def evaluate(
+    command: typer.Context,
     needs: Annotated[Path, typer.Option(help="Needs to evaluate (JSONL/CSV/XLSX).")],
     outcomes: Annotated[Path, typer.Option(help="Outcomes (corpus) file.")],
     qrels: Annotated[
@@ -83,10 +82,11 @@ def evaluate(
         run_out=run_out,
         direction=direction,
     )
-    run_evaluation(request, settings())
+    run_evaluation(request, settings(command))
 
 
 def evaluate_topics(
+    command: typer.Context,
     outcomes: Annotated[Path, typer.Option(help="Labelled records (JSONL with a 'field' label, e.g. CSL).")],
     metrics_out: Annotated[Path | None, typer.Option(help="Write the scores as JSON here.")] = None,
     seeds: Annotated[int, typer.Option(help="k-means seeds to average over (0..N-1).", min=1)] = 5,
@@ -102,7 +102,7 @@ def evaluate_topics(
     from matcher.text.tokenize import Tokenizer
     from matcher.workspace.context import open_context
 
-    ctx = open_context(settings())
+    ctx = open_context(settings(command))
     with progress_bar("embed records") as (advance, _):
         found = run(
             outcomes,
@@ -124,6 +124,7 @@ def evaluate_topics(
 
 
 def evaluate_learning(
+    command: typer.Context,
     needs: Annotated[Path, typer.Option(help="Judged needs (JSONL/CSV/XLSX).")],
     outcomes: Annotated[Path, typer.Option(help="Outcomes file the judgements refer to.")],
     qrels: Annotated[Path, typer.Option(help="Judgements, TREC format: NEED 0 OUTCOME GRADE.")],
@@ -156,7 +157,7 @@ def evaluate_learning(
     from matcher.workspace.scratch import scratch_context
 
     spec = level_of(level, (OUTCOME_LEVEL, EXPERT_LEVEL))
-    s, judged = settings(), read_qrels(qrels)
+    s, judged = settings(command), read_qrels(qrels)
     step = lambda msg: err_console.print(f"· {msg}")  # noqa: E731
     with (
         scratch_context(s, outcomes=outcomes, needs=needs, step=step) as m,

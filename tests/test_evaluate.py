@@ -51,6 +51,7 @@ def test_run_files_and_both_ndcg_conventions(files: dict[str, Path], tmp_path: P
         "--out",
         str(tmp_path / "report"),
     )
+    assert any((tmp_path / "ws").rglob("*.sqlite")), "--home reaches the plugin: its embedding cache is the workspace's"
     page = (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
     assert "匹配质量评估报告 · 成果级" in page and "服务中的匹配度校准：成果（融合检索）" in page
     assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["bm25.run", "dense.run", "hybrid.run"]
