@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+from matcher.artifacts import history
 from matcher.artifacts.folder import PARAMS
 from matcher.bundled import default_calibration_dir, default_model_dir
 from matcher.config import Settings
 from matcher.embed import Embedder
-from matcher.errors import ModelMissingError
+from matcher.errors import ArtifactError, ModelMismatchError, ModelMissingError
 from matcher.index.loaded import Indexes, load_indexes
 from matcher.ranking.calibration import Calibration
 from matcher.ranking.expert.train import EXPERT_RANKER
@@ -43,12 +44,18 @@ class ModelSlot(Generic[M]):
     workspace_dir: Path
     default_dir: Path | None
     load: Callable[[Path], tuple[M, dict[str, Any]]]
+    part: str | None = None  # issue 42: its part of a history version (`artifacts/history.py`), if it has one
 
     def folder(self) -> Path | None:
         if self.choice == "none":
             return None
         if self.choice != "auto":
             return Path(self.choice)
+        # issue 42 (begin): the version the pointer names (or the last good one) wins over the loose folders
+        version = history.served(self.workspace_dir.parent) if self.part else None
+        if version is not None:
+            return version.folder / self.part  # type: ignore[operator]
+        # issue 42 (end)
         if (self.workspace_dir / PARAMS).exists() or self.default_dir is None:
             return self.workspace_dir
         return self.default_dir
@@ -58,6 +65,7 @@ class ModelSlot(Generic[M]):
 class Loaded(Generic[M]):
     model: M
     params: dict[str, Any]
+    fallback: str | None = None  # issue 42: why the last good model is served instead of the one configured
 
     @property
     def name(self) -> str:
@@ -69,8 +77,17 @@ def load_model(slot: ModelSlot[M], embedder: str) -> tuple[Loaded[M] | None, str
     folder = slot.folder()
     if folder is None:
         return None, f"{slot.what}已按设置停用，结果按融合检索排序"
+    fallback = None
     try:
-        model, params = slot.load(folder)
+        try:
+            model, params = slot.load(folder)
+        except ModelMismatchError as exc:  # issue 42: a damaged model falls back to the shipped one, logged
+            if slot.choice != "auto" or slot.default_dir is None or folder == slot.default_dir:
+                raise
+            log.warning("%s at %s is damaged (%s): serving the shipped one", slot.what, folder, exc)
+            fallback = f"{slot.what}文件已损坏，暂用随系统提供的{slot.what}；请管理员回退或重新训练"
+            folder = slot.default_dir
+            model, params = slot.load(folder)
     except ModelMissingError:
         if slot.choice == "auto" and slot.default_dir is None:
             return None, None  # an optional model nobody trained yet
@@ -81,17 +98,16 @@ def load_model(slot: ModelSlot[M], embedder: str) -> tuple[Loaded[M] | None, str
             "%s at %s was trained with %s, not %s: not used", slot.what, folder, params.get("embedder"), embedder
         )
         return None, f"{slot.what}与当前的文本向量模型不配套，未启用，结果按融合检索排序；请管理员重新训练"
-    return Loaded(model, params), None
+    return Loaded(model, params, fallback), None
 
 
 def model_slots(settings: Settings) -> tuple[ModelSlot[Ranker], ModelSlot[Ranker], ModelSlot[Calibration]]:
     models = settings.workspace().models_dir
     return (
-        ModelSlot("排序模型", settings.model, models / "active", default_model_dir(), OUTCOME_RANKER.load),
+        ModelSlot("排序模型", settings.model, models / "active", default_model_dir(), OUTCOME_RANKER.load, "ranker"),
         ModelSlot("专家排序模型", settings.expert_model, models / "expert", None, EXPERT_RANKER.load),
-        ModelSlot(
-            "匹配度校准", settings.calibration, models / "calibration", default_calibration_dir(), Calibration.load
-        ),
+        ModelSlot("匹配度校准", settings.calibration, models / "calibration", default_calibration_dir(),
+                  Calibration.load, "calibration"),  # fmt: skip
     )
 
 
@@ -158,6 +174,24 @@ class Served:
         slots = self.slots[:2] if experts else self.slots[:1]
         return [n for slot in slots if (n := self._model(slot)[1])]
 
+    # issue 42 (begin)
+    def problems(self) -> list[str]:
+        """Why the models served are not all the ones configured, in the staff's words (empty: all well)."""
+        found = []
+        version = history.served(self.slots[0].workspace_dir.parent)
+        if version is not None and version.fell_back_from:
+            found.append(f"模型版本 {version.fell_back_from} 已损坏，暂用上一个完好的版本 {version.id}")
+        for slot in self.slots:
+            try:
+                loaded, _ = self._model(slot)
+            except ArtifactError:
+                found.append(f"{slot.what}无法加载")
+                continue
+            if loaded is not None and loaded.fallback:
+                found.append(loaded.fallback)
+        return found
+
+    # issue 42 (end)
     def remembered(self, key: Hashable, make: Callable[[], T]) -> T:
         """`make()` once per `key` while these artifacts are served (forgotten when any of them is swapped); the
         key must name everything else the value depends on."""
