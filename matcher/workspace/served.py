@@ -106,8 +106,14 @@ def model_slots(settings: Settings) -> tuple[ModelSlot[Ranker], ModelSlot[Ranker
     return (
         ModelSlot("排序模型", settings.model, models / "active", default_model_dir(), OUTCOME_RANKER.load, "ranker"),
         ModelSlot("专家排序模型", settings.expert_model, models / "expert", None, EXPERT_RANKER.load),
-        ModelSlot("匹配度校准", settings.calibration, models / "calibration", default_calibration_dir(),
-                  Calibration.load, "calibration"),  # fmt: skip
+        ModelSlot(
+            "匹配度校准",
+            settings.calibration,
+            models / "calibration",
+            default_calibration_dir(),
+            Calibration.load,
+            "calibration",
+        ),
     )
 
 
