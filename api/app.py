@@ -25,6 +25,7 @@ from api.routes import (
     judgements,
     matching,
     merges,
+    models,
     needs,
     plans,
     reverse,
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
         exclusions.router,
         merges.router,
         judgements.router,
+        models.router,
         *catalog.routers,
     ):
         app.include_router(router, responses=ERRORS)

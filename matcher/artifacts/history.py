@@ -176,7 +176,8 @@ def commit(models: Path, staging: Path, info: dict[str, Any]) -> str:
     into the history whole, then the pointer replaced. Returns its id."""
     version = info["id"]
     verify(staging)
-    _write_atomic(staging / VERSION, json.dumps({**info, "parent": pointed(models)}, ensure_ascii=False, indent=1))
+    made = {"created_at": datetime.now(UTC).isoformat(timespec="seconds"), **info, "parent": pointed(models)}
+    _write_atomic(staging / VERSION, json.dumps(made, ensure_ascii=False, indent=1))
     final = history_dir(models) / version
     os.replace(staging, final)
     point(models, version)
@@ -205,22 +206,37 @@ def point(models: Path, version: str) -> None:
     _write_atomic(models / POINTER, json.dumps({"id": version}))
 
 
-def rollback(models: Path, version: str | None = None) -> str:
-    """Serve `version` again (default: the one the served version replaced). Returns the id now served."""
-    current = served(models)
+def rollback(models: Path, version: str | None = None, *, actor: str = "") -> str:
+    """Serve `version` again (default: the one the served version replaced), as one model change (the lock held,
+    the attempt recorded). Returns the id now served."""
+    with change_lock(models):
+        current = served(models)
+        try:
+            version = _rollback_target(models, current, version)
+        except (NotFoundError, ConflictError) as exc:
+            record_attempt(models, {"action": "rollback", "actor": actor, "kept": False, "status": "failed",
+                                    "reason": str(exc), "version": version})  # fmt: skip
+            raise
+        point(models, version)
+        record_attempt(models, {"action": "rollback", "actor": actor, "kept": True, "status": "rolled-back",
+                                "reason": f"回退到模型版本 {version}", "version": version,
+                                "from": current.id if current else None})  # fmt: skip
+    return version
+
+
+def _rollback_target(models: Path, current: ServedVersion | None, version: str | None) -> str:
     if version is None:
         parent = current.info().get("parent") if current else None
         if not parent:
             raise NotFoundError("没有可以回退到的上一个模型版本")
         version = str(parent)
     folder = history_dir(models) / version
-    if version.startswith(".") or not (folder / VERSION).exists():
+    if version.startswith(".") or "/" in version or not (folder / VERSION).exists():
         raise NotFoundError(f"找不到模型版本 {version}")
     try:
         verify(folder)
     except ArtifactError as exc:
         raise ConflictError(f"模型版本 {version} 的文件已损坏，不能回退到它") from exc
-    point(models, version)
     return version
 
 

@@ -20,6 +20,7 @@ from matcher.cli.batch import batch_app
 from matcher.cli.calibrate import calibrate_command
 from matcher.cli.imports import experts_app, import_app, run_import
 from matcher.cli.judgements import judgements_app
+from matcher.cli.models import models_app
 from matcher.cli.plan import pairings, plan_app
 from matcher.cli.progress import err_console, progress_bar
 from matcher.cli.render import print_result, print_reverse
@@ -48,6 +49,7 @@ app.add_typer(batch_app, name="batch")
 app.add_typer(plan_app, name="plan")
 app.add_typer(map_app, name="map")
 app.add_typer(judgements_app, name="judgements")
+app.add_typer(models_app, name="models")
 app.command("pairings")(pairings)
 
 

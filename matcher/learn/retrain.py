@@ -79,13 +79,16 @@ def served_figure(ctx: Context, ts: JudgedSet, qrels: Qrels, folds: int, metric:
     return float(np.mean(figures)), f"当前排序模型 {ranker.name}" if ranker else "融合检索"
 
 
-def retrain(ctx: Context, *, name: str, actor: str = "", progress: Progress = None) -> Retrained:
-    """Fit on every judgement the workspace holds; serve the new ranker and maps together only if they pass."""
+def retrain(
+    ctx: Context, *, name: str, actor: str = "", progress: Progress = None, grid: list[dict[str, Any]] | None = None
+) -> Retrained:
+    """Fit on every judgement the workspace holds; serve the new ranker and maps together only if they pass
+    (`grid`: the configurations to cross-validate, the outcome ranker's own by default)."""
     models = ctx.workspace.models_dir
     with history.change_lock(models):
         history.clean_staging(models)
         try:
-            result = _attempt(ctx, models, name=name, progress=progress)
+            result = _attempt(ctx, models, name=name, progress=progress, grid=grid)
         except MatcherError as exc:
             history.record_attempt(models, {"action": "retrain", "actor": actor, "kept": False,
                                             "status": "failed", "reason": str(exc)})  # fmt: skip
@@ -94,7 +97,9 @@ def retrain(ctx: Context, *, name: str, actor: str = "", progress: Progress = No
     return result
 
 
-def _attempt(ctx: Context, models: Path, *, name: str, progress: Progress) -> Retrained:
+def _attempt(
+    ctx: Context, models: Path, *, name: str, progress: Progress, grid: list[dict[str, Any]] | None
+) -> Retrained:
     with ctx.sessions() as session:
         qrels = training_qrels(session)
     if (usable := usable_needs(qrels)) < MIN_NEEDS:  # the workspace is not ready: a conflict, not bad input
@@ -108,7 +113,7 @@ def _attempt(ctx: Context, models: Path, *, name: str, progress: Progress) -> Re
     if agreed.inverted:
         return dataclasses.replace(base, status="refused", reason=agreed.reason())
     folds = min(spec.selection.folds, len(ts.queries))
-    model, cv = fit_ranker(ts, qrels, spec, folds=folds, progress=progress)
+    model, cv = fit_ranker(ts, qrels, spec, folds=folds, grid=grid, progress=progress)
     served, served_by = served_figure(ctx, ts, qrels, folds, spec.selection.metric)
     result = dataclasses.replace(base, new=float(cv["best"]["mean"]), served=served, served_by=served_by)
     if not result.new or result.new <= served:
@@ -149,7 +154,8 @@ def _plain(exc: InputError) -> str:
 
 def _staged(ctx: Context, ranker: Path) -> Context:
     """The same workspace seen with the staged ranker served (its own served state; nothing of ctx's replaced)."""
-    return dataclasses.replace(ctx, settings=ctx.settings.model_copy(update={"model": str(ranker)}))
+    shared = {f.name: getattr(ctx, f.name) for f in dataclasses.fields(Context) if f.init}
+    return Context(**{**shared, "settings": ctx.settings.model_copy(update={"model": str(ranker)})})
 
 
 def _recalibrate(ctx: Context, qrels: Qrels, staging: Path) -> dict[str, Any]:

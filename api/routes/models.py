@@ -1,0 +1,52 @@
+"""The model history (admins): the versions of the outcome ranker and its 匹配度 maps, every retrain or rollback
+attempt, and rolling back to an earlier version."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from api.deps import Admin, MatcherDep, audited, write_later
+from api.schemas.models import AttemptPublic, ModelHistoryPublic, ModelVersionPublic, RollbackCreate, RollbackPublic
+from matcher.artifacts import history
+from matcher.store.db import transaction
+
+router = APIRouter(prefix="/models", tags=["models"])
+ATTEMPT_KEYS = {"at", "action", "actor", "kept", "status", "reason", "version"}
+
+
+def _attempt(row: dict[str, Any]) -> AttemptPublic:
+    figures = {k: v for k, v in row.items() if k not in ATTEMPT_KEYS}
+    return AttemptPublic(**{k: v for k, v in row.items() if k in ATTEMPT_KEYS and v is not None}, figures=figures)
+
+
+@router.get("/history", response_model=ModelHistoryPublic, summary="Model versions and every retrain or rollback")
+def model_history(matcher: MatcherDep, caller: Admin) -> ModelHistoryPublic:
+    models = matcher.settings.workspace().models_dir
+    current = history.served(models)
+    served = current.id if current else None
+    keys = ("created_at", "source", "judgements", "cv")
+    versions = [
+        ModelVersionPublic(id=v["id"], served=v["id"] == served, **{k: v.get(k) for k in keys})
+        for v in history.versions(models)
+    ]
+    return ModelHistoryPublic(
+        served=served,
+        fell_back_from=current.fell_back_from if current else None,
+        versions=versions,
+        attempts=[_attempt(a) for a in reversed(history.attempts(models))],
+    )
+
+
+@router.post("/rollback", response_model=RollbackPublic, summary="Serve an earlier model version again (admins)")
+async def rollback(body: RollbackCreate, matcher: MatcherDep, caller: Admin, request: Request) -> RollbackPublic:
+    models = matcher.settings.workspace().models_dir
+    served = history.rollback(models, body.version, actor=caller.name)
+
+    def record() -> None:
+        with transaction(matcher.write_sessions) as session:
+            audited(session, caller, "rollback", f"models/{served}", version=served)
+
+    await write_later(request, matcher, record)
+    return RollbackPublic(served=served, message=f"已回退到模型版本 {served}")
