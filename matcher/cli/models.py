@@ -43,8 +43,9 @@ def show_history(
 
 @models_app.command("rollback")
 def rollback(
-    version: Annotated[str | None, typer.Argument(help="Version id (default: the one the served version replaced).")]
-    = None,
+    version: Annotated[
+        str | None, typer.Argument(help="Version id (default: the one the served version replaced).")
+    ] = None,
 ) -> None:
     """Serve an earlier model version again (ranker and 匹配度 maps together); recorded as an attempt."""
     served = history.rollback(settings().workspace().models_dir, version, actor="命令行")
