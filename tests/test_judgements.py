@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from matcher.artifacts import history
 from matcher.bundled import demo_dir
 from matcher.cli.app import app
 from matcher.config import Settings
@@ -97,16 +98,18 @@ def test_proposals_spread_over_needs_and_never_repeat_a_decided_pair(demo: Match
 def test_retraining_is_kept_only_when_it_beats_what_is_served(demo: Matcher) -> None:
     models = demo.settings.workspace().models_dir
     with pytest.raises(ConflictError, match="判断还不够"):
-        retrain(demo.ctx, out=models / "active", calibration_out=models / "calibration", name="r")
+        retrain(demo.ctx, name="r")
     with transaction(demo.sessions) as session:
         svc.import_judgements(session, read_qrels(demo_dir() / "qrels.tsv"), level="outcome", actor="t", source="q")
-    first = retrain(demo.ctx, out=models / "active", calibration_out=models / "calibration", name="r")
-    assert first.kept and first.served_by == "融合检索" and first.new > first.served
-    assert "335 pairs" in (models / "active" / "card.md").read_text(encoding="utf-8")
-    assert (models / "calibration" / "calibration.json").exists()
-    saved = (models / "active" / "params.json").read_bytes()
+    first = retrain(demo.ctx, name="r")
+    assert first.kept and first.served_by == "融合检索" and first.new and first.served and first.new > first.served
+    served = models / "history" / str(first.version)
+    assert "335 pairs" in (served / "ranker" / "card.md").read_text(encoding="utf-8")
+    assert (served / "calibration" / "calibration.json").exists()
+    # the real demo judgements run with retrieval: both taus positive (inverted, they are refused: test_model_history)
+    assert all(t > 0.2 for t in first.figures["agreement"]["tau"].values())
     # now the served ranker is the one fitted on every judgement: scoring those folds it saw, a model fitted
     # without each fold cannot beat it, and the active model stays as it is
-    second = retrain(demo.ctx, out=models / "active", calibration_out=models / "calibration", name="r2")
+    second = retrain(demo.ctx, name="r2")
     assert not second.kept and second.served_by.startswith("当前排序模型") and second.new <= second.served
-    assert (models / "active" / "params.json").read_bytes() == saved
+    assert history.pointed(models) == first.version and len(history.versions(models)) == 1

@@ -32,6 +32,7 @@ from matcher.ranking.outcome.train import OUTCOME_RANKER
 log = logging.getLogger(__name__)
 M = TypeVar("M")
 T = TypeVar("T")
+DAMAGED = "文件已损坏"  # issue 42: in the notice of a model that fell back
 RESULTS = 20_000  # remembered results (a match of a stored need is a few kB)
 
 
@@ -85,7 +86,7 @@ def load_model(slot: ModelSlot[M], embedder: str) -> tuple[Loaded[M] | None, str
             if slot.choice != "auto" or slot.default_dir is None or folder == slot.default_dir:
                 raise
             log.warning("%s at %s is damaged (%s): serving the shipped one", slot.what, folder, exc)
-            fallback = f"{slot.what}文件已损坏，暂用随系统提供的{slot.what}；请管理员回退或重新训练"
+            fallback = f"{slot.what}{DAMAGED}，暂用随系统提供的{slot.what}；请管理员回退或重新训练"
             folder = slot.default_dir
             model, params = slot.load(folder)
     except ModelMissingError:
@@ -94,6 +95,8 @@ def load_model(slot: ModelSlot[M], embedder: str) -> tuple[Loaded[M] | None, str
         log.warning("%s: no trained model at %s", slot.what, folder)
         return None, f"尚未训练{slot.what}，结果按融合检索排序；请管理员训练模型"
     if params.get("embedder") != embedder:
+        if fallback:
+            return None, fallback
         log.warning(
             "%s at %s was trained with %s, not %s: not used", slot.what, folder, params.get("embedder"), embedder
         )
@@ -189,12 +192,14 @@ class Served:
             found.append(f"模型版本 {version.fell_back_from} 已损坏，暂用上一个完好的版本 {version.id}")
         for slot in self.slots:
             try:
-                loaded, _ = self._model(slot)
+                loaded, notice = self._model(slot)
             except ArtifactError:
                 found.append(f"{slot.what}无法加载")
                 continue
             if loaded is not None and loaded.fallback:
                 found.append(loaded.fallback)
+            elif loaded is None and notice and DAMAGED in notice:
+                found.append(notice)
         return found
 
     # issue 42 (end)
