@@ -16,6 +16,7 @@ from matcher.config import Settings
 from matcher.errors import ConflictError, InputError, NotFoundError
 from matcher.label.pool import propose
 from matcher.learn.retrain import retrain
+from matcher.match import forward
 from matcher.ranking.qrels import read_qrels
 from matcher.services import judgements as svc
 from matcher.services.feedback import record_feedback
@@ -113,3 +114,34 @@ def test_retraining_is_kept_only_when_it_beats_what_is_served(demo: Matcher) -> 
     second = retrain(demo.ctx, name="r2")
     assert not second.kept and second.served_by.startswith("当前排序模型") and second.new <= second.served
     assert history.pointed(models) == first.version and len(history.versions(models)) == 1
+
+
+def test_the_demo_judgements_inverted_are_refused_and_nothing_changes(demo: Matcher) -> None:
+    inverted = {n: {o: 3 - g for o, g in judged.items()} for n, judged in read_qrels(demo_dir() / "qrels.tsv").items()}
+    with transaction(demo.sessions) as session:
+        svc.import_judgements(session, inverted, level="outcome", actor="t", source="q")
+    query = forward.need_query(demo.ctx, "DEMO-N001")
+    before = [(h.id, h.degree) for h in forward.match(demo.ctx, query, level="outcome", top=5).hits]
+    result = retrain(demo.ctx, name="inverted", actor="王芳")
+    assert (result.kept, result.status, result.new) == (False, "refused", None)  # refused before any fit
+    agreement = result.figures["agreement"]
+    assert f"{agreement['compared']} 组" in result.reason and "疑似评分颠倒" in result.reason
+    assert all(t < -0.2 for t in agreement["tau"].values())
+    models = demo.settings.workspace().models_dir
+    assert history.pointed(models) is None and not (models / "active").exists()
+    after = [(h.id, h.degree) for h in forward.match(demo.ctx, query, level="outcome", top=5).hits]
+    assert after == before
+    [attempt] = history.attempts(models)
+    assert (attempt["status"], attempt["actor"], attempt["reason"]) == ("refused", "王芳", result.reason)
+
+
+def test_an_import_rejects_grades_outside_0_to_3_instead_of_clamping_them(demo: Matcher, tmp_path: Path) -> None:
+    _judge(demo, "DEMO-N001", "DEMO-m001", 3)
+    source = tmp_path / "bad.qrels"
+    source.write_text("DEMO-N001 0 DEMO-m001 -1\nDEMO-N001 0 DEMO-m002 4\nDEMO-N001 0 DEMO-m003 2\n", encoding="utf-8")
+    done = CliRunner().invoke(app, ["--home", str(demo.settings.home), "judgements", "import", str(source)])
+    assert done.exit_code == 0, done.output
+    assert "added 1, changed 0, unknown need or target 0, rejected 2" in done.output
+    assert "评分 -1 不在 0–3 之内" in done.output and "评分 4 不在 0–3 之内" in done.output
+    with demo.sessions() as session:
+        assert svc.judgement_qrels(session) == {"DEMO-N001": {"DEMO-m001": 3, "DEMO-m003": 2}}  # the 3 kept
