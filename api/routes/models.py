@@ -49,4 +49,6 @@ async def rollback(body: RollbackCreate, matcher: MatcherDep, caller: Admin, req
             audited(session, caller, "rollback", f"models/{served}", version=served)
 
     await write_later(request, matcher, record)
-    return RollbackPublic(served=served, message=f"已回退到模型版本 {served}")
+    made = next((v.get("created_at") for v in history.versions(models) if v["id"] == served), None)
+    when = f" {str(made)[:16].replace('T', ' ')} 生成的" if made else "选定的"
+    return RollbackPublic(served=served, message=f"已回退到{when}模型版本（排序模型与匹配度校准一起）")
