@@ -284,3 +284,31 @@ def test_a_torn_loose_calibration_falls_back_to_the_shipped_one(
         assert "is damaged" in caplog.text and len(_top(m)) == 5
     finally:
         m.close()
+
+
+def test_the_retrain_route_audits_a_refusal_and_answers_409_while_a_change_runs(v1: Matcher) -> None:
+    from sqlalchemy import select
+
+    from matcher.store.tables import AuditEntry
+
+    with v1.sessions() as session, session.begin():
+        admin = {"X-API-Key": create_key(session, name="管理员", role="admin")[1]}
+    judge(v1, judgements(inverted=True))
+    version = history.pointed(_models(v1))
+    with TestClient(create_app(v1.settings, matcher=v1), raise_server_exceptions=False) as client:
+        holder = _hold_lock(_models(v1))
+        try:
+            busy = client.post("/judgements/retrain", headers=admin)
+        finally:
+            holder.kill()
+            holder.wait()
+        assert busy.status_code == 409 and "正在进行" in busy.json()["detail"]
+        refused = client.post("/judgements/retrain", headers=admin)
+    assert refused.status_code == 200, refused.text
+    body = refused.json()
+    assert (body["kept"], body["status"], body["version"]) == (False, "refused", None)
+    assert "疑似评分颠倒" in body["message"] and history.pointed(_models(v1)) == version
+    with v1.sessions() as session:
+        rows = list(session.scalars(select(AuditEntry).where(AuditEntry.action == "retrain").order_by(AuditEntry.pk)))
+    assert [(r.actor, r.detail["status"]) for r in rows] == [("管理员", "failed"), ("管理员", "refused")]
+    assert rows[1].detail["agreement"]["disagree"]["bm25"] == 12
