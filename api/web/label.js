@@ -9,7 +9,7 @@ async function labelSummary() {
   const [s, v, h] = await Promise.all([api("/judgements/summary"), api("/version"), api("/health")]);
   const grades = Object.entries(s.by_grade).map(([g, n]) => `${esc(g)} ${n}`).join("，");
   const made = v.model && v.model.created_at ? `当前模型 ${esc(v.model.created_at.slice(0, 16).replace("T", " "))} 生成` +
-    (v.model.source ? `（${esc(v.model.source)}）` : "") + "。" : "";
+    (/[\u4e00-\u9fff]/.test(v.model.source || "") ? `（${esc(v.model.source)}）` : "") + "。" : "";
   const trouble = h.status === "degraded" ? `<br><b class="warn">模型状态异常：${h.problems.map(esc).join("；")}</b>` : "";
   $("#label-count").innerHTML = `已标注 <b>${s.judged}</b> 对${grades ? `（${grades}）` : ""}，跳过 ${s.skipped}，` +
     `对接记录折算 ${s.from_feedback} 对。${s.model ? esc(s.model) + "。" : "尚无排序模型，当前按检索融合排序。"}` +
