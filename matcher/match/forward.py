@@ -143,7 +143,7 @@ def calibrated(ctx: Context, key: str, scores: np.ndarray, full: float = 1.0) ->
 def match(ctx: Context, query: Query, *, level: str = "expert", top: int = 10) -> MatchResult:
     """The `top` experts, institutions or outcomes for `query`, best first, with evidence."""
     if level not in LEVELS:
-        raise InputError(f"unknown level {level!r}; use one of {', '.join(LEVELS)}")
+        raise InputError(f"层级须为以下之一：{'、'.join(LEVELS)}")
     if not 1 <= top <= 1000:
         raise InputError("返回条数须在 1 到 1000 之间")
     with ctx.match_lock:
