@@ -124,6 +124,8 @@ def readable(text: str, status: int) -> str:
         return text
     log.info("detail not shown to the user (status %s): %s", status, text)
     return GENERIC_ZH.get(status) or STATUS_ZH.get(status, "请求未完成")
+
+
 FIELDS_ZH = {"title": "标题", "description": "描述", "organization": "企业", "region": "地区", "field": "领域",
              "name": "名称", "grade": "评分", "stage": "进展", "reason": "原因", "level": "层级", "top": "条数",
              "text": "文字", "need_id": "需求编号", "target_id": "对象编号", "kind": "类型", "k": "数量",
