@@ -312,3 +312,13 @@ def test_the_retrain_route_audits_a_refusal_and_answers_409_while_a_change_runs(
         rows = list(session.scalars(select(AuditEntry).where(AuditEntry.action == "retrain").order_by(AuditEntry.pk)))
     assert [(r.actor, r.detail["status"]) for r in rows] == [("管理员", "failed"), ("管理员", "refused")]
     assert rows[1].detail["agreement"]["disagree"]["bm25"] == 12
+
+
+def test_the_only_version_damaged_is_reported_and_matching_goes_on_without_it(v1: Matcher) -> None:
+    models = _models(v1)
+    version = history.pointed(models)
+    ranker = models / "history" / str(version) / "ranker" / "ranker.skops"
+    ranker.write_bytes(ranker.read_bytes()[:50])
+    assert history.served(models) is None  # no earlier version: the loose or shipped models serve
+    assert v1.ctx.served.problems() == [f"模型版本 {version} 已损坏，也没有完好的早先版本；请管理员重新训练"]
+    assert len(_top(v1)) == 5

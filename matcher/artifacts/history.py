@@ -266,6 +266,8 @@ def clean_staging(models: Path) -> None:
     root = history_dir(models)
     for folder in root.glob(STAGING + "*") if root.exists() else []:
         shutil.rmtree(folder, ignore_errors=True)
+    for tmp in models.glob(f".{POINTER}.*.tmp"):  # a pointer write cut short (the pointer itself is whole)
+        tmp.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager

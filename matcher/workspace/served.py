@@ -187,9 +187,12 @@ class Served:
     def problems(self) -> list[str]:
         """Why the models served are not all the ones configured, in the staff's words (empty: all well)."""
         found = []
-        version = history.served(self.slots[0].workspace_dir.parent)
+        models = self.slots[0].workspace_dir.parent
+        version, named = history.served(models), history.pointed(models)
         if version is not None and version.fell_back_from:
             found.append(f"模型版本 {version.fell_back_from} 已损坏，暂用上一个完好的版本 {version.id}")
+        elif version is None and named is not None:
+            found.append(f"模型版本 {named} 已损坏，也没有完好的早先版本；请管理员重新训练")
         for slot in self.slots:
             try:
                 loaded, notice = self._model(slot)
