@@ -92,11 +92,11 @@ def _institution_row(
     wanted = rec.id or stable_id("I", key)
     by_id = session.scalar(select(Institution).where(Institution.id == wanted))
     if by_id is not None and by_name is not None and by_id is not by_name:
-        raise ConflictError(f"institution {wanted!r} cannot take the name {rec.name!r}: {by_name.id!r} has it")
+        raise ConflictError(f"机构 {wanted} 不能改名为「{rec.name}」：这个名称已属于机构 {by_name.id}")
     if by_id is None and by_name is not None and rec.id and strict:
-        raise ConflictError(f"the name {rec.name!r} belongs to institution {by_name.id!r}, not {rec.id!r}")
+        raise ConflictError(f"名称「{rec.name}」已属于机构 {by_name.id}，不是 {rec.id}")
     if by_id is not None and by_name is None and not rec.id:
-        raise ConflictError(f"institution {wanted!r} (the id its name gives) is now named {by_id.name!r}")
+        raise ConflictError(f"机构 {wanted}（按名称得出的编号）现名为「{by_id.name}」")
     return by_id or by_name
 
 
