@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -83,22 +84,76 @@ MESSAGES_ZH = {
     "json_invalid": "不是合法的 JSON",
     "date_from_datetime_parsing": "须为日期，例如 2026-11-01",
     "date_parsing": "须为日期，例如 2026-11-01",
+    "date_type": "须为日期，例如 2026-11-01",
+    "datetime_parsing": "须为日期时间，例如 2026-11-01T09:00:00",
+    "datetime_type": "须为日期时间，例如 2026-11-01T09:00:00",
+    "dict_type": "须为对象（键值对）",
+    "model_type": "须为对象（键值对）",
+    "model_attributes_type": "须为对象（键值对）",
+    "dataclass_type": "须为对象（键值对）",
+    "too_short": "太少（至少 {min_length} 项）",
+    "int_from_float": "须为整数",
+    "bool_parsing": "须为是或否",
+    "uuid_parsing": "格式不对",
+    "url_parsing": "须为网址",
+    "string_unicode": "须为文字",
+    "bytes_type": "须为文字",
+    "none_required": "须留空",
+    "json_type": "须为 JSON",
+    "multiple_of": "须为 {multiple_of} 的倍数",
+    "union_tag_invalid": "类型不对",
+    "frozen_field": "不能修改",
 }
+OTHER_ZH = "格式不对"  # a pydantic error type not listed: its English words are never shown
+# what a detail for a person must not carry: SQL, file paths, Python class names, English sentences
+UNREADABLE = re.compile(
+    r"\b(SELECT|INSERT|UPDATE|DELETE|DETAIL|constraint|violates|psycopg|sqlalchemy|sqlite|pydantic|Traceback)\b"
+    r"|(?:/[A-Za-z0-9_.-]+){2,}|\b[A-Z][a-z]+(?:[A-Z][a-z]+)*(?:Error|Exception)\b"
+    r"|[A-Za-z]{2,}[ ,]+[A-Za-z]{2,}[ ,]+[A-Za-z]{2,}",
+    re.IGNORECASE,
+)
+CJK = re.compile(r"[\u4e00-\u9fff]")
+GENERIC_ZH = {400: "请求有误，请检查后重试", 404: "未找到所请求的内容", 409: "与现有数据冲突，请刷新后重试",
+              422: "输入有误，请检查后重试"}  # fmt: skip
+
+
+def readable(text: str, status: int) -> str:
+    """`text` when a person can read it (Chinese, no SQL, paths, class names or English sentences); else the
+    status's Chinese words (the original is logged)."""
+    if CJK.search(text) and not UNREADABLE.search(text):
+        return text
+    log.info("detail not shown to the user (status %s): %s", status, text)
+    return GENERIC_ZH.get(status) or STATUS_ZH.get(status, "请求未完成")
+
+
 FIELDS_ZH = {"title": "标题", "description": "描述", "organization": "企业", "region": "地区", "field": "领域",
              "name": "名称", "grade": "评分", "stage": "进展", "reason": "原因", "level": "层级", "top": "条数",
              "text": "文字", "need_id": "需求编号", "target_id": "对象编号", "kind": "类型", "k": "数量",
-             "status": "状态", "id": "编号", "limit": "条数", "offset": "起始位置"}  # fmt: skip
+             "status": "状态", "id": "编号", "limit": "条数", "offset": "起始位置", "experts": "专家",
+             "institution": "机构", "abstract": "摘要", "year": "年份", "keywords": "关键词", "version": "版本",
+             "body": "请求内容", "outcomes": "成果", "needs": "需求", "seed": "随机种子",
+             "count": "数量", "contact": "联系人", "phone": "电话", "email": "邮箱", "query": "查询"}  # fmt: skip
 
 
 def message_zh(error: dict[str, Any]) -> str:
-    """A pydantic error in Chinese (its own English message when the type is not listed)."""
-    words = MESSAGES_ZH.get(str(error.get("type")))
+    """A pydantic error in Chinese: a listed type's words, a validator's own Chinese message, else 格式不对."""
+    kind = str(error.get("type"))
+    words = MESSAGES_ZH.get(kind)
     if words is None:
-        return str(error.get("msg", ""))
+        said = str((error.get("ctx") or {}).get("error", "")) if kind == "value_error" else ""
+        return said if said and CJK.search(said) and not UNREADABLE.search(said) else OTHER_ZH
     try:
         return words.format(**(error.get("ctx") or {}))
     except (KeyError, IndexError):
         return words.split("{")[0].rstrip("（：")
+
+
+def field_zh(path: str) -> str:
+    """`experts.0.name` → 专家第 1 项的名称 (a part without Chinese words kept as it is)."""
+    words = []
+    for part in path.split("."):
+        words.append(f"第 {int(part) + 1} 项" if part.isdigit() else FIELDS_ZH.get(part, part))
+    return "".join(w if w.startswith("第") or i == 0 else f"的{w}" for i, w in enumerate(words))
 
 
 def problem_type(exc: E.MatcherError) -> ProblemType:
@@ -135,7 +190,8 @@ async def _domain(request: Request, exc: Exception) -> JSONResponse:
     kind = problem_type(exc)
     if kind.status >= 500:
         log.error("%s on %s: %s", type(exc).__name__, request.url.path, exc)
-    return problem(kind.status, kind.title, kind.public or str(exc), request, type_=TYPE_PREFIX + kind.slug)
+    detail = kind.public or readable(str(exc), kind.status)
+    return problem(kind.status, kind.title, detail, request, type_=TYPE_PREFIX + kind.slug)
 
 
 async def _validation(request: Request, exc: Exception) -> JSONResponse:
@@ -144,7 +200,7 @@ async def _validation(request: Request, exc: Exception) -> JSONResponse:
     for err in exc.errors():
         field = ".".join(str(p) for p in err["loc"] if p not in ("body", "query", "path")) or "body"
         errors.append({"field": field, "message": message_zh(err), "type": err.get("type")})
-    detail = "；".join(f"{FIELDS_ZH.get(e['field'], e['field'])}：{e['message']}" for e in errors[:5])
+    detail = "；".join(f"{field_zh(e['field'])}：{e['message']}" for e in errors[:5])
     return problem(422, "输入有误", detail, request, errors=errors)
 
 
@@ -164,7 +220,7 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 405:
         return problem(405, STATUS_ZH[405], "此地址不支持该操作", request, headers={"Allow": _allowed_methods(request)})
-    detail = "找不到该地址" if exc.status_code == 404 else str(exc.detail)
+    detail = "找不到该地址" if exc.status_code == 404 else readable(str(exc.detail), exc.status_code)
     return problem(exc.status_code, _reason(exc.status_code), detail, request, headers=exc.headers)
 
 

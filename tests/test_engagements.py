@@ -18,7 +18,6 @@ from matcher.report.workbook import progress_html, progress_xlsx
 from matcher.services import engagements as svc
 from matcher.services.feedback import record_feedback
 from matcher.services.judgements import judgement_counts, training_qrels
-from matcher.store.db import transaction
 from matcher.store.tables import Engagement, Expert, Institution, Need
 from matcher.workspace.context import Context
 
@@ -37,7 +36,7 @@ def _ledger(m: Context) -> None:
     C N2–刘振宇 (李强): 推荐 02-20, 已联系 03-05, 不合适 04-02
     D N3–谭明 (张敏): 推荐 04-06, contract 05-20 50 万元 技术服务 (stages skipped)
     Needs collected: N1 01-10 (黑龙江), N2 02-15, N3 04-05 (黑龙江)."""
-    with transaction(m.sessions) as s:
+    with m.session(write=True) as s:
         s.add(Need(id="N3", title="焊接机器人改造", description="", region="黑龙江"))
         s.flush()
         for need_id, day in (("N1", date(2026, 1, 10)), ("N2", date(2026, 2, 15)), ("N3", date(2026, 4, 5))):
@@ -69,7 +68,7 @@ def _counts(report: dict[str, Any]) -> dict[str, Any]:
 
 def test_the_report_counts_two_quarters_as_by_hand(loaded: Context) -> None:
     _ledger(loaded)
-    with loaded.sessions() as s:
+    with loaded.session() as s:
         q1, q2 = progress_report(s, scope=Q1), progress_report(s, scope=Q2)
         north = progress_report(s, scope=Scope(Q2.start, Q2.end, region="黑龙江"))
         mine = progress_report(s, scope=Scope(Q1.start, Q2.end, owner="李强"))
@@ -94,7 +93,7 @@ def test_the_report_counts_two_quarters_as_by_hand(loaded: Context) -> None:
 
 def test_the_workbook_and_the_printable_page_carry_the_numbers(loaded: Context) -> None:
     _ledger(loaded)
-    with loaded.sessions() as s:
+    with loaded.session() as s:
         report = progress_report(s, scope=Q2)
     book = load_workbook(io.BytesIO(progress_xlsx(report)))
     assert book.sheetnames == ["总览", "漏斗", "合同类型", "按地区", "按领域", "按负责人", "单位排行", "专家排行"]
@@ -110,7 +109,7 @@ def test_the_workbook_and_the_printable_page_carry_the_numbers(loaded: Context) 
 
 def test_feedback_is_the_engagement_history_and_teaches_the_ranker(loaded: Context) -> None:
     _ledger(loaded)
-    with transaction(loaded.sessions) as s:
+    with loaded.session(write=True) as s:
         record_feedback(s, need_id="N2", level="expert", target_id="E1", stage="contacted", reason=None, actor="王")
         opened = s.scalar(select(Engagement).where(Engagement.target_id == "E1", Engagement.need_pk ==
                                                    s.scalar(select(Need.pk).where(Need.id == "N2"))))  # fmt: skip
@@ -129,7 +128,7 @@ def test_feedback_is_the_engagement_history_and_teaches_the_ranker(loaded: Conte
 
 def test_a_contract_is_checked_and_a_rejected_pair_needs_a_correction(loaded: Context) -> None:
     _ledger(loaded)
-    with transaction(loaded.sessions) as s:
+    with loaded.session(write=True) as s:
         b = s.scalar(select(Engagement).where(Engagement.level == "institution"))
         with pytest.raises(InputError, match="合同类型"):
             svc.add_contract(s, engagement_id=b.pk, type="买卖", actor="李强")
@@ -142,7 +141,7 @@ def test_a_contract_is_checked_and_a_rejected_pair_needs_a_correction(loaded: Co
 
 def test_followups_fall_due_against_a_frozen_day(loaded: Context) -> None:
     _ledger(loaded)
-    with transaction(loaded.sessions) as s:
+    with loaded.session(write=True) as s:
         rows = {e.target_id: e for e in s.scalars(select(Engagement))}
         a, c = rows["E1"], rows[_expert(s, "刘振宇")]
         d = rows[_expert(s, "谭明")]
@@ -194,7 +193,7 @@ def test_the_migration_turns_existing_feedback_into_engagements(tmp_path: Any) -
 def test_a_plan_or_batch_source_must_name_what_proposed_the_pair(loaded: Context) -> None:
     from matcher.errors import NotFoundError
 
-    with transaction(loaded.sessions) as s:
+    with loaded.session(write=True) as s:
         with pytest.raises(NotFoundError, match="找不到计划"):
             svc.open_engagement(s, need_id="N1", level="expert", target_id="E1", actor="张敏", source="plan",
                                 source_ref="P-none")  # fmt: skip

@@ -9,12 +9,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from matcher.artifacts import history
 from matcher.bundled import demo_dir
 from matcher.cli.app import app
 from matcher.config import Settings
 from matcher.errors import ConflictError, InputError, NotFoundError
 from matcher.label.pool import propose
 from matcher.learn.retrain import retrain
+from matcher.match import forward
 from matcher.ranking.qrels import read_qrels
 from matcher.services import judgements as svc
 from matcher.services.feedback import record_feedback
@@ -97,16 +99,49 @@ def test_proposals_spread_over_needs_and_never_repeat_a_decided_pair(demo: Conte
 def test_retraining_is_kept_only_when_it_beats_what_is_served(demo: Context) -> None:
     models = demo.settings.workspace().models_dir
     with pytest.raises(ConflictError, match="判断还不够"):
-        retrain(demo, out=models / "active", calibration_out=models / "calibration", name="r")
+        retrain(demo, name="r")
     with demo.session(write=True) as session:
         svc.import_judgements(session, read_qrels(demo_dir() / "qrels.tsv"), level="outcome", actor="t", source="q")
-    first = retrain(demo, out=models / "active", calibration_out=models / "calibration", name="r")
-    assert first.kept and first.served_by == "融合检索" and first.new > first.served
-    assert "335 pairs" in (models / "active" / "card.md").read_text(encoding="utf-8")
-    assert (models / "calibration" / "calibration.json").exists()
-    saved = (models / "active" / "params.json").read_bytes()
+    first = retrain(demo, name="r")
+    assert first.kept and first.served_by == "融合检索" and first.new and first.served and first.new > first.served
+    served = models / "history" / str(first.version)
+    assert "335 pairs" in (served / "ranker" / "card.md").read_text(encoding="utf-8")
+    assert (served / "calibration" / "calibration.json").exists()
+    # the real demo judgements run with retrieval: both taus positive (inverted, they are refused: test_model_history)
+    assert all(t > 0.2 for t in first.figures["agreement"]["tau"].values())
     # now the served ranker is the one fitted on every judgement: scoring those folds it saw, a model fitted
     # without each fold cannot beat it, and the active model stays as it is
-    second = retrain(demo, out=models / "active", calibration_out=models / "calibration", name="r2")
+    second = retrain(demo, name="r2")
     assert not second.kept and second.served_by.startswith("当前排序模型") and second.new <= second.served
-    assert (models / "active" / "params.json").read_bytes() == saved
+    assert history.pointed(models) == first.version and len(history.versions(models)) == 1
+
+
+def test_the_demo_judgements_inverted_are_refused_and_nothing_changes(demo: Context) -> None:
+    inverted = {n: {o: 3 - g for o, g in judged.items()} for n, judged in read_qrels(demo_dir() / "qrels.tsv").items()}
+    with demo.session(write=True) as session:
+        svc.import_judgements(session, inverted, level="outcome", actor="t", source="q")
+    query = forward.need_query(demo, "DEMO-N001")
+    before = [(h.id, h.degree) for h in forward.match(demo, query, level="outcome", top=5).hits]
+    result = retrain(demo, name="inverted", actor="王芳")
+    assert (result.kept, result.status, result.new) == (False, "refused", None)  # refused before any fit
+    agreement = result.figures["agreement"]
+    assert f"{agreement['compared']} 组" in result.reason and "疑似评分颠倒" in result.reason
+    assert all(t < -0.2 for t in agreement["tau"].values())
+    models = demo.settings.workspace().models_dir
+    assert history.pointed(models) is None and not (models / "active").exists()
+    after = [(h.id, h.degree) for h in forward.match(demo, query, level="outcome", top=5).hits]
+    assert after == before
+    [attempt] = history.attempts(models)
+    assert (attempt["status"], attempt["actor"], attempt["reason"]) == ("refused", "王芳", result.reason)
+
+
+def test_an_import_rejects_grades_outside_0_to_3_instead_of_clamping_them(demo: Context, tmp_path: Path) -> None:
+    _judge(demo, "DEMO-N001", "DEMO-m001", 3)
+    source = tmp_path / "bad.qrels"
+    source.write_text("DEMO-N001 0 DEMO-m001 -1\nDEMO-N001 0 DEMO-m002 4\nDEMO-N001 0 DEMO-m003 2\n", encoding="utf-8")
+    done = CliRunner().invoke(app, ["--home", str(demo.settings.home), "judgements", "import", str(source)])
+    assert done.exit_code == 0, done.output
+    assert "added 1, changed 0, unknown need or target 0, rejected 2" in done.output
+    assert "评分 -1 不在 0–3 之内" in done.output and "评分 4 不在 0–3 之内" in done.output
+    with demo.session() as session:
+        assert svc.judgement_qrels(session) == {"DEMO-N001": {"DEMO-m001": 3, "DEMO-m003": 2}}  # the 3 kept

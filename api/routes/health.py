@@ -12,6 +12,7 @@ from api.schemas.health import Health
 from matcher import __version__
 from matcher.embed.precision import describe
 from matcher.errors import ArtifactError, ArtifactMissingError
+from matcher.learn.models import model_problems, served_model
 from matcher.levels import OUTCOME
 from matcher.match import forward
 from matcher.workspace import data, publish
@@ -27,13 +28,18 @@ def health(matcher: ContextDep) -> Health:
     except ArtifactError as exc:
         status = "no-index" if isinstance(exc, ArtifactMissingError) else "index-unusable"
         return Health(status=status, version=__version__, outcomes_indexed=None, embedder=None, ranker=None)
-    ranker, _ = forward.served_ranker(matcher, OUTCOME)
+    problems = model_problems(matcher)  # a model that cannot load, or an earlier one served instead
+    try:
+        ranker, _ = forward.served_ranker(matcher, OUTCOME)
+    except ArtifactError:
+        ranker = None
     return Health(
-        status="ok",
+        status="degraded" if problems else "ok",
         version=__version__,
         outcomes_indexed=manifest.get("count"),
         embedder=manifest.get("embedder"),
         ranker=ranker.name if ranker else None,
+        problems=problems,
     )
 
 
@@ -51,13 +57,14 @@ def ready(matcher: ContextDep) -> Any:
     return {"status": "ready", "outcomes_indexed": manifest.get("count")}
 
 
-@router.get("/version", summary="Version, embedding path, served snapshot and change-feed position")
+@router.get("/version", summary="Version, embedding path, served model and snapshot, change-feed position")
 def version(matcher: ContextDep, request: Request) -> dict[str, Any]:
     s = matcher.settings
     live: LiveIndexer = request.app.state.live
     return {
         "version": __version__,
         "embedding": describe(s.embedder, s.embed_precision),
+        "model": served_model(matcher),
         "snapshot": publish.local_id(matcher),
         "index": live_status(matcher, live.status),
     }

@@ -11,14 +11,16 @@ from fastapi.responses import PlainTextResponse
 
 from api.deps import Admin, ContextDep, RegionLimiterDep, SessionDep, Staff, Viewer, audited, write_later
 from api.schemas.judgements import JudgementCreate, JudgementPublic, JudgementSummary, PairPublic, RetrainPublic
+from matcher.errors import MatcherError
 from matcher.label.pool import propose
-from matcher.learn.retrain import Retrained, retrain
+from matcher.learn.retrain import retrain
 from matcher.levels import OUTCOME
 from matcher.match import forward
 from matcher.records import KIND_ZH
 from matcher.services import judgements as svc
 from matcher.store.stages import GRADES
 from matcher.store.tables import Judgement
+from matcher.workspace import publish
 from matcher.workspace.context import Context
 
 router = APIRouter(prefix="/judgements", tags=["judgements"])
@@ -86,20 +88,25 @@ def export(session: SessionDep, caller: Staff, level: str = "outcome") -> PlainT
 async def retrain_ranker(
     matcher: ContextDep, caller: Admin, request: Request, limiter: RegionLimiterDep
 ) -> RetrainPublic:
-    models = matcher.settings.workspace().models_dir
+    """One transaction: the new ranker and 匹配度 maps are served together only when they pass every check; a
+    retrain or rollback already running is a 409. Every attempt is audited, kept or not."""
 
-    def work() -> Retrained:
-        return retrain(matcher, out=models / "active", calibration_out=models / "calibration", name=NAME)
-
-    result = await to_thread.run_sync(work, limiter=limiter)
-
-    def record() -> None:
+    def record(**detail: object) -> None:
         with matcher.session(write=True) as session:
-            audited(session, caller, "retrain", "models/active", kept=result.kept, judgements=result.judgements)
+            audited(session, caller, "retrain", "models", **detail)
 
-    await write_later(request, matcher, record)
-    return RetrainPublic(kept=result.kept, judgements=result.judgements, needs=result.needs, new=result.new,
-                         served=result.served, message=result.sentence())  # fmt: skip
+    try:
+        result = await to_thread.run_sync(lambda: retrain(matcher, name=NAME, actor=caller.name), limiter=limiter)
+    except MatcherError as exc:
+        reason = str(exc)
+        await write_later(request, matcher, lambda: record(kept=False, status="failed", reason=reason))
+        raise
+    await write_later(request, matcher, lambda: record(**result.detail()))
+    if result.kept and matcher.settings.snapshot_store:  # several hosts: the others take the new model from the store
+        await to_thread.run_sync(publish.publish, matcher)
+    return RetrainPublic(kept=result.kept, status=result.status, judgements=result.judgements, needs=result.needs,
+                         new=result.new, served=result.served, version=result.version,
+                         message=result.sentence())  # fmt: skip
 
 
 def _model_words(matcher: Context) -> str | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class Health(BaseModel):
@@ -11,3 +11,4 @@ class Health(BaseModel):
     outcomes_indexed: int | None
     embedder: str | None
     ranker: str | None
+    problems: list[str] = Field(default_factory=list, description="why it is degraded, in the staff's words")

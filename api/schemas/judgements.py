@@ -64,8 +64,10 @@ class JudgementSummary(BaseModel):
 
 class RetrainPublic(BaseModel):
     kept: bool
+    status: str = Field(description="kept | not-better (did not beat what is served) | refused (failed a check)")
     judgements: int
     needs: int
-    new: float
-    served: float
+    new: float | None = Field(description="the new ranker's CV nDCG@10 (none: refused before fitting)")
+    served: float | None
+    version: str | None = Field(description="the model version now served, when kept")
     message: str

@@ -21,6 +21,7 @@ from matcher.cli.calibrate import calibrate_command
 from matcher.cli.imports import experts_app, import_app, run_import
 from matcher.cli.judgements import judgements_app
 from matcher.cli.ledger import followups, import_engagements, report_app
+from matcher.cli.models import models_app
 from matcher.cli.plan import pairings, plan_app
 from matcher.cli.render import print_result, print_reverse
 from matcher.cli.snapshot import publish_command, snapshot_app
@@ -54,6 +55,7 @@ app.add_typer(plan_app, name="plan")
 app.add_typer(map_app, name="map")
 app.add_typer(judgements_app, name="judgements")
 app.add_typer(snapshot_app, name="snapshot")
+app.add_typer(models_app, name="models")
 app.command("pairings")(pairings)
 app.add_typer(report_app, name="report")
 app.command("followups")(followups)

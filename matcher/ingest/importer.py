@@ -332,8 +332,9 @@ def upsert_records(
     its name resolves to, and only the fields a record carries are written."""
     try:
         _upsert(factory, kind, records, tokenizer, max_chars, strict, provenance or Provenance(None, actor), then)
-    except IntegrityError as exc:  # a concurrent writer stored the same id first
-        raise ConflictError(f"conflict with a concurrent write: {exc.orig}") from exc
+    except IntegrityError as exc:  # a concurrent writer stored the same id first (the database's words: logged)
+        log.warning("import of %s met a concurrent write: %s", kind, exc.orig)
+        raise ConflictError("另一项操作同时写入了相同编号的数据，本次未保存任何内容；请稍后重试") from exc
 
 
 def _upsert(

@@ -84,7 +84,7 @@ def outcome_probe(
 ) -> Probe:
     outcome = session.scalar(select(Outcome).where(Outcome.id == outcome_id))
     if outcome is None:
-        raise NotFoundError(f"no outcome with id {outcome_id!r}")
+        raise NotFoundError(f"找不到成果（编号 {outcome_id}）")
     parts = _parts([outcome], encoder, max_chars)
     keywords = _keywords(parts, tokenizer)
     return Probe("outcome", f"成果 {outcome.title}", parts, _owners_of(outcome), keywords, outcome.id)

@@ -91,9 +91,9 @@ def build_query(
 
 def checked_text(text: str, what: str = "need") -> str:
     """Ad-hoc need (or outcome) text, stripped; empty or oversized text is an InputError."""
-    text = text.strip()
+    text, words = text.strip(), {"need": "需求", "outcome": "成果"}.get(what, what)
     if not text:
-        raise InputError(f"the {what} text is empty")
+        raise InputError(f"{words}文字为空（去掉不可见字符后），请填写内容")
     if len(text) > MAX_QUERY_CHARS:
-        raise InputError(f"the {what} text has {len(text)} characters; the limit is {MAX_QUERY_CHARS}")
+        raise InputError(f"{words}文字有 {len(text)} 字，最多 {MAX_QUERY_CHARS} 字")
     return text

@@ -12,6 +12,7 @@ from matcher.errors import ConflictError, InputError, NotFoundError
 from matcher.levels import EXPERT
 from matcher.records import LEVEL_ZH
 from matcher.services.needs import get_need
+from matcher.store.db import lock_key
 from matcher.store.stages import ACCEPTED, STAGES, gain, is_forward
 from matcher.store.tables import Engagement, Expert, Feedback, Institution, Need, Outcome
 
@@ -47,6 +48,7 @@ def record_feedback(
     table = TARGETS[level]
     if session.scalar(select(table.pk).where(table.id == target_id)) is None:
         raise NotFoundError(f"找不到{LEVEL_ZH.get(level, level)}（编号 {target_id}）")
+    lock_key(session, "feedback", str(need.pk), level, target_id)  # concurrent steps on one pair queue here
     before = latest_stage(session, need_pk=need.pk, level=level, target_id=target_id)
     backwards = not is_forward(before, stage)
     if backwards and not correction:

@@ -5,10 +5,12 @@ judgements."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from matcher.errors import InputError, NotFoundError
@@ -17,7 +19,7 @@ from matcher.records import LEVEL_ZH
 from matcher.services.feedback import TARGETS, feedback_qrels
 from matcher.services.needs import get_need
 from matcher.store.stages import GRADES
-from matcher.store.tables import Engagement, Judgement, Need
+from matcher.store.tables import Engagement, Judgement, Need, utcnow
 
 Judged = dict[str, dict[str, int]]  # need id → target id → grade (`ranking.qrels.Qrels`)
 
@@ -34,16 +36,18 @@ def record_judgement(
     table = TARGETS[level]
     if session.scalar(select(table.pk).where(table.id == target_id)) is None:
         raise NotFoundError(f"找不到{LEVEL_ZH.get(level, level)}（编号 {target_id}）")
-    row = session.scalar(
-        select(Judgement).where(
-            Judgement.need_pk == need.pk, Judgement.level == level, Judgement.target_id == target_id
+    values = {"need_pk": need.pk, "level": level, "target_id": target_id, "grade": grade, "created_by": actor,
+              "source": source, "created_at": utcnow()}  # fmt: skip
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(Judgement).values(**values)
+    session.execute(  # one statement: concurrent graders of a new pair update it, none breaks the unique key
+        statement.on_conflict_do_update(
+            index_elements=["need_pk", "level", "target_id"],
+            set_={k: statement.excluded[k] for k in ("grade", "created_by", "source", "created_at")},
         )
     )
-    if row is None:
-        row = Judgement(need_pk=need.pk, level=level, target_id=target_id)
-        session.add(row)
-    row.grade, row.created_by, row.source = grade, actor, source
-    session.flush()
+    where = (Judgement.need_pk == need.pk, Judgement.level == level, Judgement.target_id == target_id)
+    row = session.scalars(select(Judgement).where(*where).execution_options(populate_existing=True)).one()
     return row
 
 
@@ -104,17 +108,22 @@ class Imported:
     added: int
     changed: int
     unknown: int  # pairs whose need or target is not in the workspace
+    rejected: list[str] = field(default_factory=list)  # rows refused (a grade outside 0–3), in the staff's words
 
 
 def import_judgements(session: Session, qrels: Judged, *, level: str, actor: str, source: str) -> Imported:
-    """Record every pair of `qrels` whose need and target are stored; the rest are counted, not refused."""
+    """Record every pair of `qrels` whose need and target are stored (the rest are counted); a grade outside 0–3
+    rejects its row, never clamped into range."""
     if level not in TARGETS:
         raise InputError(f"level must be one of {', '.join(TARGETS)}")
     before = judgement_qrels(session, level=level)
     added = changed = unknown = 0
+    rejected: list[str] = []
     for need_id, judged in qrels.items():
-        for target, given in judged.items():
-            grade = max(0, min(3, given))  # qrels may grade on a wider scale: kept within 0–3
+        for target, grade in judged.items():
+            if grade not in GRADES:
+                rejected.append(f"需求 {need_id} 与 {target} 的评分 {grade} 不在 0–3 之内，该行未导入")
+                continue
             try:
                 record_judgement(session, need_id=need_id, level=level, target_id=target, grade=grade,
                                  actor=actor, source=source)  # fmt: skip
@@ -123,7 +132,7 @@ def import_judgements(session: Session, qrels: Judged, *, level: str, actor: str
                 continue
             old = before.get(need_id, {}).get(target)
             added, changed = added + (old is None), changed + (old is not None and old != grade)
-    return Imported(added, changed, unknown)
+    return Imported(added, changed, unknown, rejected)
 
 
 def qrels_lines(qrels: Judged) -> list[str]:

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -89,3 +89,12 @@ def flush_or_conflict(session: Session, message: str) -> None:
         session.flush()
     except IntegrityError as exc:
         raise ConflictError(message) from exc
+
+
+def lock_key(session: Session, *parts: str) -> None:
+    """Hold a lock on `parts` (a pair, say) until the transaction ends, so read-then-write steps on it run one after
+    another: PostgreSQL's transaction-scoped advisory lock on a 64-bit hash of the key; SQLite's writers already
+    run one at a time (BEGIN IMMEDIATE), so nothing more is needed there."""
+    if session.get_bind().dialect.name == "postgresql":
+        key = "\x1f".join(parts)
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})

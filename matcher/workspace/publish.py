@@ -32,10 +32,13 @@ PUBLISH_LOCK = 0x6D617463  # advisory lock: one publisher at a time on PostgreSQ
 
 
 def _parts(ctx: Context) -> dict[str, Path]:
-    """Snapshot part → the workspace folder holding it (only those that exist): the index and the models."""
-    models = ctx.workspace.models_dir
-    found = {"index": ctx.workspace.index_dir, **{f"models/{p.name}": p for p in sorted(models.glob("*"))
-                                                   if p.is_dir() and (p / "params.json").exists()}}  # fmt: skip
+    """Snapshot part → the folder serving it in this workspace: the index, and each model the workspace itself
+    serves (its loose folder or its current history version; a shipped default is in every install already)."""
+    found = {"index": ctx.workspace.index_dir}
+    for slot in ctx.served.slots.values():
+        folder = slot.folder()
+        if folder is not None and folder.is_relative_to(ctx.workspace.root):
+            found[f"models/{slot.workspace_dir.name}"] = folder
     return {name: folder for name, folder in found.items() if (folder / "params.json").exists()}
 
 

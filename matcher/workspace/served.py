@@ -20,11 +20,12 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy.orm import Session
 
+from matcher.artifacts import history
 from matcher.artifacts.folder import PARAMS
 from matcher.bundled import default_calibration_dir, default_model_dir
 from matcher.config import Settings
 from matcher.embed import CachedEmbedder, Embedder
-from matcher.errors import ModelMissingError
+from matcher.errors import ArtifactError, ModelMismatchError, ModelMissingError
 from matcher.index.loaded import load_indexes
 from matcher.index.needs import current_need_indexes
 from matcher.ranking.calibration import Calibration
@@ -36,6 +37,7 @@ from matcher.workspace.snapshot import Loaded, Snapshot
 log = logging.getLogger(__name__)
 M = TypeVar("M")
 T = TypeVar("T")
+DAMAGED = "文件已损坏"  # in the notice of a model that fell back
 RESULTS = 20_000  # remembered results (a match of a stored need is a few kB)
 
 
@@ -48,12 +50,17 @@ class ModelSlot(Generic[M]):
     workspace_dir: Path
     default_dir: Path | None
     load: Callable[[Path], tuple[M, dict[str, Any]]]
+    part: str | None = None  # its part of a history version (`artifacts/history.py`), if it has one
 
     def folder(self) -> Path | None:
         if self.choice == "none":
             return None
         if self.choice != "auto":
             return Path(self.choice)
+        # the version the pointer names (or the last good one) wins over the loose folders
+        version = history.served(self.workspace_dir.parent) if self.part else None
+        if version is not None:
+            return version.folder / self.part  # type: ignore[operator]
         if (self.workspace_dir / PARAMS).exists() or self.default_dir is None:
             return self.workspace_dir
         return self.default_dir
@@ -64,29 +71,47 @@ def load_model(slot: ModelSlot[M], embedder: str) -> tuple[Loaded[M] | None, str
     folder = slot.folder()
     if folder is None:
         return None, f"{slot.what}已按设置停用，结果按融合检索排序"
+    fallback = None
     try:
-        model, params = slot.load(folder)
+        try:
+            model, params = slot.load(folder)
+        except ModelMismatchError as exc:  # a damaged model falls back to the shipped one, logged
+            if slot.choice != "auto" or slot.default_dir is None or folder == slot.default_dir:
+                raise
+            log.warning("%s at %s is damaged (%s): serving the shipped one", slot.what, folder, exc)
+            fallback = f"{slot.what}{DAMAGED}，暂用随系统提供的{slot.what}；请管理员回退或重新训练"
+            folder = slot.default_dir
+            model, params = slot.load(folder)
     except ModelMissingError:
         if slot.choice == "auto" and slot.default_dir is None:
             return None, None  # an optional model nobody trained yet
         log.warning("%s: no trained model at %s", slot.what, folder)
         return None, f"尚未训练{slot.what}，结果按融合检索排序；请管理员训练模型"
     if params.get("embedder") != embedder:
+        if fallback:
+            return None, fallback
         log.warning(
             "%s at %s was trained with %s, not %s: not used", slot.what, folder, params.get("embedder"), embedder
         )
         return None, f"{slot.what}与当前的文本向量模型不配套，未启用，结果按融合检索排序；请管理员重新训练"
-    return Loaded(model, params), None
+    return Loaded(model, params, fallback), None
 
 
 def model_slots(settings: Settings) -> dict[str, ModelSlot[Any]]:
     """The model slots by key: `outcome` and `expert` (the rankers a Level names), `calibration`."""
     models = settings.workspace().models_dir
     return {
-        "outcome": ModelSlot("排序模型", settings.model, models / "active", default_model_dir(), OUTCOME_RANKER.load),
+        "outcome": ModelSlot(
+            "排序模型", settings.model, models / "active", default_model_dir(), OUTCOME_RANKER.load, "ranker"
+        ),
         "expert": ModelSlot("专家排序模型", settings.expert_model, models / "expert", None, EXPERT_RANKER.load),
         "calibration": ModelSlot(
-            "匹配度校准", settings.calibration, models / "calibration", default_calibration_dir(), Calibration.load
+            "匹配度校准",
+            settings.calibration,
+            models / "calibration",
+            default_calibration_dir(),
+            Calibration.load,
+            "calibration",
         ),
     }
 
@@ -110,11 +135,12 @@ class Served:
         # concurrent server threads oversubscribed the 2 cores (8 threads: 240 ms per match instead of 14 ms)
         self.turn = threading.Lock()
 
-    def stamp(self) -> tuple[int, ...]:
-        """Modification times of every artifact's params.json: a change means one was swapped in."""
+    def stamp(self) -> tuple[Any, ...]:
+        """Every artifact's folder and the modification time of its params.json: a change means one was swapped in
+        (a rollback names another folder)."""
         folders = [self.index_dir, *(slot.folder() for slot in self.slots.values())]
         paths = [f / PARAMS for f in folders if f is not None]
-        return tuple(p.stat().st_mtime_ns if p.exists() else 0 for p in paths)
+        return tuple((str(p), p.stat().st_mtime_ns if p.exists() else 0) for p in paths)
 
     def _new(self, version: tuple[int, ...]) -> Snapshot:
         return Snapshot(
@@ -148,6 +174,28 @@ class Served:
             if self._snapshot is base:
                 self._snapshot = fresh
             return self._snapshot if self._snapshot is not None else fresh
+
+    def problems(self) -> list[str]:
+        """Why the models served are not all the ones configured, in the staff's words (empty: all well)."""
+        found = []
+        models = self.slots["outcome"].workspace_dir.parent
+        version, named = history.served(models), history.pointed(models)
+        if version is not None and version.fell_back_from:
+            found.append(f"模型版本 {version.fell_back_from} 已损坏，暂用上一个完好的版本 {version.id}")
+        elif version is None and named is not None:
+            found.append(f"模型版本 {named} 已损坏，也没有完好的早先版本；请管理员重新训练")
+        snap = self.current()
+        for key, slot in self.slots.items():
+            try:
+                loaded, notice = snap.model(key)
+            except ArtifactError:
+                found.append(f"{slot.what}无法加载")
+                continue
+            if loaded is not None and loaded.fallback:
+                found.append(loaded.fallback)
+            elif loaded is None and notice and DAMAGED in notice:
+                found.append(notice)
+        return found
 
     def with_stored_needs(self, base: Snapshot, *, embedder: CachedEmbedder, max_chars: int) -> Snapshot:
         """`base` while its need index covers the needs stored now; else a snapshot with the need index rebuilt in

@@ -30,10 +30,11 @@ T = TypeVar("T")
 class Loaded(Generic[M]):
     """A loaded model with its params.json."""
 
-    __slots__ = ("model", "params")
+    __slots__ = ("fallback", "model", "params")
 
-    def __init__(self, model: M, params: dict[str, Any]) -> None:
+    def __init__(self, model: M, params: dict[str, Any], fallback: str | None = None) -> None:
         self.model, self.params = model, params
+        self.fallback = fallback  # why the last good model is served instead of the one configured
 
     @property
     def name(self) -> str:
@@ -48,7 +49,7 @@ class Snapshot:
 
     def __init__(
         self,
-        version: tuple[int, ...],
+        version: tuple[Any, ...],
         *,
         load_indexes: Callable[[], Indexes],
         models: Mapping[str, ModelLoad],
@@ -95,31 +96,32 @@ class Snapshot:
         """The one tokenizer: the built index's (its dictionary and IDF), a fresh one before any index exists."""
         return self.indexes.tokenizer if self.has_indexes else self._part("tokenizer", Tokenizer)
 
-    def _model(self, slot: str) -> tuple[Loaded[Any] | None, str | None]:
+    def model(self, slot: str) -> tuple[Loaded[Any] | None, str | None]:
+        """The model of `slot` (outcome, expert, calibration) and why there is none (its notice)."""
         return self._part(f"model:{slot}", self._models[slot])
 
     @property
     def ranker(self) -> Loaded[Ranker] | None:
-        return self._model("outcome")[0]
+        return self.model("outcome")[0]
 
     @property
     def expert_ranker(self) -> Loaded[Ranker] | None:
-        return self._model("expert")[0]
+        return self.model("expert")[0]
 
     def ranker_for(self, level: Level) -> Loaded[Ranker] | None:
         """The ranker that orders `level`'s hits (None: the level has none, or none is served)."""
-        return self._model(level.ranker)[0] if level.ranker else None
+        return self.model(level.ranker)[0] if level.ranker else None
 
     @property
     def calibration(self) -> Calibration:
         """The 匹配度 maps served (none fitted: an empty set)."""
-        loaded = self._model("calibration")[0]
+        loaded = self.model("calibration")[0]
         return loaded.model if loaded else Calibration()
 
     def notices(self, level: Level) -> list[str]:
         """Why a ranker that could order `level`'s hits (the outcome ranker, the level's own) is not used."""
         slots = dict.fromkeys(["outcome", *([level.ranker] if level.ranker else [])])
-        return [n for slot in slots if (n := self._model(slot)[1])]
+        return [n for slot in slots if (n := self.model(slot)[1])]
 
     @property
     def institution_sizes(self) -> Mapping[int, int]:

@@ -546,7 +546,7 @@ def test_a_pairing_is_followed_up_to_a_signed_contract_and_counted(server: tuple
         title = page.inner_text("#need-head .t").strip()
         page.locator(".hit").first.locator("button[data-stage=contacted]").click()
         page.wait_for_selector("#history li:has-text('已联系')")
-        with matcher.sessions() as session, session.begin():  # the engagement the click opened falls due
+        with matcher.session(write=True) as session:  # the engagement the click opened falls due
             mine = update(Engagement).where(Engagement.owner == "browser-staff", Engagement.stage == "contacted")
             session.execute(mine.values(due_date=date.today() - timedelta(days=2)))
         page.click("#followups-go")

@@ -11,14 +11,17 @@ import atexit
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
+from api import problems
 from api.app import create_app
 from api.batch_worker import BatchWorker
+from api.problems import MEDIA_TYPE
 from matcher.config import Settings
 from matcher.map.build import MapParams, build_map
 from matcher.services.users import create_key
@@ -54,6 +57,20 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 @hypothesis_settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_openapi_contract(case: schemathesis.Case) -> None:
     case.call_and_validate(headers=ADMIN)
+
+
+@schemathesis.check
+def readable(ctx: Any, response: Any, case: schemathesis.Case) -> bool | None:
+    """Checked on every answer of both fuzzing tests: what a person reads in a problem — its title, detail and
+    each field's message — is Chinese and carries no SQL, path, class name or English sentence."""
+    kind = response.headers.get("content-type") or ""
+    if not " ".join(kind if isinstance(kind, list) else [kind]).startswith(MEDIA_TYPE):
+        return None
+    body = response.json()
+    said = [body.get("title", ""), body.get("detail", "")] + [e.get("message", "") for e in body.get("errors", [])]
+    for text in said:
+        assert problems.CJK.search(text) and not problems.UNREADABLE.search(text), (response.status_code, text)
+    return True
 
 
 class Workflow(schema.as_state_machine()):  # type: ignore[misc]

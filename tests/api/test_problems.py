@@ -45,7 +45,7 @@ def test_error_class_becomes_its_problem(cls: type[errors.MatcherError]) -> None
 
     @app.get("/boom")
     def boom() -> None:
-        raise cls("what failed")
+        raise cls("出错了 what failed")
 
     response = TestClient(app, raise_server_exceptions=False).get("/boom")
     kind = problems.PROBLEMS[cls]
@@ -53,5 +53,32 @@ def test_error_class_becomes_its_problem(cls: type[errors.MatcherError]) -> None
     assert response.headers["content-type"] == "application/problem+json"
     body = response.json()
     assert body["type"] == problems.TYPE_PREFIX + kind.slug
-    assert body["detail"] == (kind.public or "what failed")  # server-side details (paths) stay in the log
+    assert body["detail"] == (kind.public or "出错了 what failed")  # server-side details (paths) stay in the log
     assert body["title"] == kind.title and body["status"] == kind.status
+
+
+@pytest.mark.parametrize(
+    ("said", "status", "shown"),
+    [
+        (
+            'duplicate key value violates unique constraint "institutions_id_key" DETAIL: Key (id)=(I1)',
+            409,
+            "与现有数据冲突，请刷新后重试",
+        ),
+        ("level must be one of outcome, expert, institution", 422, "输入有误，请检查后重试"),
+        ("索引缺失：/srv/matcher/index/params.json", 404, "未找到所请求的内容"),
+        ("ModelMismatchError：已损坏", 409, "与现有数据冲突，请刷新后重试"),
+        ("需求 N1 已关闭，不再记录对接进展", 409, "需求 N1 已关闭，不再记录对接进展"),
+    ],
+)
+def test_a_detail_a_person_cannot_read_is_replaced_by_chinese_words(said: str, status: int, shown: str) -> None:
+    assert problems.readable(said, status) == shown
+
+
+def test_pydantic_errors_read_in_chinese_with_their_field_named() -> None:
+    error = {"type": "model_attributes_type", "loc": ("body", "experts", 0),
+             "msg": "Input should be a valid dictionary or object to extract fields from"}  # fmt: skip
+    assert problems.message_zh(error) == "须为对象（键值对）"
+    assert problems.field_zh("experts.0") == "专家第 1 项"
+    assert problems.field_zh("experts.1.name") == "专家第 2 项的名称"
+    assert problems.message_zh({"type": "some_new_type", "msg": "Something odd"}) == "格式不对"

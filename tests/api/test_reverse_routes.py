@@ -38,7 +38,8 @@ def test_institution_by_name_or_alias_and_outcome_text(client: TestClient, keys:
 
 def test_bad_reverse_requests_are_problems(client: TestClient, keys: dict[str, str]) -> None:
     viewer = as_role(keys, "viewer")
-    assert is_problem(client.get("/outcomes/missing/matches", headers=viewer), 404)["detail"].startswith("no outcome")
+    missing = is_problem(client.get("/outcomes/missing/matches", headers=viewer), 404)
+    assert missing["detail"] == "找不到成果（编号 missing）"
     is_problem(client.get("/experts/missing/matches", headers=viewer), 404)
     is_problem(client.get(f"/institutions/{quote('不存在大学')}/matches", headers=viewer), 404)
     is_problem(client.get("/outcomes/O1/matches", params={"for": "people"}, headers=viewer), 422)
