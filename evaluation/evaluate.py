@@ -151,8 +151,8 @@ def _write_outputs(req: Request, summary: dict[str, Any], runs: dict[str, Any]) 
             "calibration": {
                 key: {
                     **{k: f[k] for k in ("ece", "auc", "pairs", "relevant", "queries")},
-                    "served_ece": f["served"]["ece"],
-                    "served_auc": f["served"]["auc"],
+                    "served_ece": f["served"]["ece"] if f["served"] else None,
+                    "served_auc": f["served"]["auc"] if f["served"] else None,
                 }
                 for key, f in summary.get("calibration", {}).items()
             },
@@ -209,10 +209,13 @@ def _served_calibration(m: Matcher, judged: Qrels, direction: str) -> dict[str, 
         scores, labels = np.array(pairs.scores[key]), np.array(pairs.labels[key])
         level = fit_level(scores, labels, np.array(pairs.groups[key]), "")
         # and the 匹配度 as served today (the shipped maps, fitted on other judgements): data they never saw
-        shipped = reliability(forward.calibrated(m.ctx, key, scores), labels)
-        found[key] = {**level.figures, "served": {k: shipped[k] for k in ("ece", "auc", "bins")}}
-        _step(f"匹配度 {key}: ECE {level.figures['ece']:.4f} refitted out of fold, {shipped['ece']:.4f} as served; "
-              f"AUC {level.figures['auc']} over {level.figures['pairs']}")  # fmt: skip
+        mapped = forward.calibrated(m.ctx, key, scores)
+        shipped = reliability(mapped, labels) if mapped is not None else None  # None: no map served for the key
+        served = {k: shipped[k] for k in ("ece", "auc", "bins")} if shipped else None
+        found[key] = {**level.figures, "served": served}
+        _step(f"匹配度 {key}: ECE {level.figures['ece']:.4f} refitted out of fold, "
+              f"{shipped['ece'] if shipped else '— (no map)'} as served; AUC {level.figures['auc']} over "
+              f"{level.figures['pairs']}")  # fmt: skip
     return found
 
 

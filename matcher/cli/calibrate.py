@@ -12,7 +12,7 @@ from matcher.cli.progress import err_console, progress_bar
 from matcher.cli.state import console, settings
 from matcher.errors import InputError, ModelMissingError
 from matcher.learn.calibrate import DIRECTIONS, calibrate
-from matcher.ranking.calibration import Calibration
+from matcher.ranking.calibration import Calibration, served_keys
 from matcher.ranking.qrels import read_qrels
 from matcher.workspace.scratch import scratch_matcher
 
@@ -25,9 +25,13 @@ def calibrate_command(
     qrels: Annotated[Path, typer.Option(help="Judgements, TREC format: NEED 0 TARGET GAIN.")],
     names: Annotated[str, typer.Option(help="What the judgements name: outcome | expert | institution.")] = "outcome",
     levels: Annotated[
-        str, typer.Option(help="Comma-separated: outcome, expert, institution, needs (outcome → needs).")
+        str,
+        typer.Option(help="Comma-separated: outcome, expert, institution, needs (outcome → needs), enterprises."),
     ] = "outcome,expert,institution,needs",
     out: Annotated[Path | None, typer.Option(help="Folder (default: the workspace's models/calibration).")] = None,
+    complete: Annotated[
+        bool, typer.Option(help="Refuse to save unless every key the server gives 匹配度 for has a map.")
+    ] = False,
 ) -> None:
     """Calibrate the 匹配度 on judgements: run the served pipeline (with the configured rankers) for every judged
     query, fit each level's map out of fold, print its ECE and AUC, and save it beside the maps already there."""
@@ -43,11 +47,13 @@ def calibrate_command(
         with progress_bar("calibrate", len(judged) * len(wanted)) as (advance, _):
             found = calibrate(m.ctx, judged, wanted, names=names, source=qrels.name, progress=advance)
         embedder = m.embedder.name
+        keys = served_keys(ranker=m.ctx.ranker is not None, expert_ranker=m.ctx.expert_ranker is not None)
     try:
         kept, _ = Calibration.load(target)
     except ModelMissingError:  # the first maps of this folder
         kept = Calibration()
-    kept.merged(found).save(target, embedder=embedder, name=f"calibration from {qrels.name}")
+    name = f"calibration from {qrels.name}"
+    kept.merged(found).save(target, embedder=embedder, name=name, served=keys if complete else None)
     table = Table("level", "pairs", "queries", "ECE (out of fold)", "AUC", title=f"匹配度 calibration → {target}")
     for key, level in found.levels.items():
         f = level.figures

@@ -36,7 +36,7 @@ class Proposal:
     year: int | None
     institution: str | None
     experts: list[str]
-    degree: float  # 0–100, as the match shows it
+    degree: float | None  # 0–100, as the match shows it (None: 尚未校准)
 
 
 def propose(ctx: Context, *, count: int, strategy: str = "active", seed: int = 0) -> list[Proposal]:
@@ -66,10 +66,11 @@ def need_candidates(ctx: Context, need: Need) -> list[Candidate]:
         ranker = ctx.ranker
         if ranker:
             order_by = ranker.model.decision_function(X)
-            served = ranker.model.degree_of(order_by) / 100
+            served = ranker.model.probability_of(order_by)
         else:
             served = order_by = np.array([c.score for c in kept])
-        p = forward.calibrated(ctx, forward.score_key("outcome", ranker is not None), served)
+        mapped = forward.calibrated(ctx, forward.score_key("outcome", ranker is not None), served)
+        p = np.clip(served, 0.0, 1.0) if mapped is None else mapped  # uncalibrated: orders the choice, never shown
     signals = [percentiles(X[:, FEATURES.index(f)].tolist()) for f in ("bm25", "dense_cos")]
     signals.append(percentiles(order_by.tolist()))
     return [
@@ -85,6 +86,7 @@ def proposals(ctx: Context, chosen: list[Candidate], needs: list[Need]) -> list[
         pk_of = {oid: pk for oid, pk in session.execute(wanted)}
         infos = load_outcomes(session, list(pk_of.values()))
         texts = outcome_texts(session, [c.target for c in chosen])
+    shown = forward.score_key("outcome", ctx.ranker is not None) in ctx.served.calibration.levels
     found = []
     for c in chosen:
         need, info = by_id[c.need], infos[pk_of[c.target]]
@@ -100,7 +102,7 @@ def proposals(ctx: Context, chosen: list[Candidate], needs: list[Need]) -> list[
                 year=info.year,
                 institution=info.institution.name if info.institution else None,
                 experts=[e.name for e in info.experts],
-                degree=round(100 * c.probability, 1),
+                degree=round(100 * c.probability, 1) if shown else None,
             )
         )
     return found

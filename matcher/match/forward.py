@@ -22,7 +22,7 @@ from matcher.records import NeedRecord
 from matcher.rollup.explain import explain
 from matcher.rollup.vote import VoteParams, expert_hits, roll_up
 from matcher.search.competition import own_needs, rival_cosines
-from matcher.search.degree import Bands, weak_notice, with_degrees
+from matcher.search.degree import Bands, uncalibrated_notice, weak_notice, with_degrees
 from matcher.search.fusion import vote_weight
 from matcher.search.query import Query, build_query, checked_text, need_texts
 from matcher.search.results import LEVELS, ExpertHit, MatchResult, Scored, evidence_outcomes
@@ -130,14 +130,10 @@ def score_kind(result: MatchResult) -> str:
     return score_key(result.level, result.scorer.startswith("ranker"), result.expert_ranked)
 
 
-def calibrated(ctx: Context, key: str, scores: np.ndarray, full: float = 1.0) -> np.ndarray:
-    """Probabilities of relevance for served scores of `key`: the workspace's map for it, else the score itself —
-    a roll-up vote over the most a vote can be (`full`), anything else clipped to 0–1 (uncalibrated)."""
-    maps = ctx.served.calibration
-    if key in maps.levels:
-        return maps.probabilities(key, scores)
-    scale = full if key.endswith(":vote") else 1.0
-    return np.clip(np.asarray(scores, float) / scale, 0.0, 1.0)
+def calibrated(ctx: Context, key: str, scores: np.ndarray) -> np.ndarray | None:
+    """Probabilities of relevance for served scores of `key` through the workspace's map for it; None without a
+    map (the hits then show no 匹配度: never the raw score in its place)."""
+    return ctx.served.calibration.probabilities(key, scores)
 
 
 def match(ctx: Context, query: Query, *, level: str = "expert", top: int = 10) -> MatchResult:
@@ -174,8 +170,8 @@ def _match(ctx: Context, query: Query, level: str, top: int) -> MatchResult:
     else:
         hits = roll_up(level, items, infos, query.keywords, top, params)
     hits, excluded = _without(hits, rejected, shown)
-    key, full, bands = score_key(level, ranker is not None, experts is not None), params.full(), Bands.of(s)
-    with_degrees(hits, key, lambda k, x: calibrated(ctx, k, x, full), bands, score_key("outcome", ranker is not None))
+    key, bands = score_key(level, ranker is not None, experts is not None), Bands.of(s)
+    with_degrees(hits, key, lambda k, x: calibrated(ctx, k, x), bands, score_key("outcome", ranker is not None))
     pk_of = {info.id: pk for pk, info in infos.items()}
     for shown_outcome in evidence_outcomes(hits):
         shown_outcome.reasons = reasons.get(pk_of.get(shown_outcome.id, -1), [])
@@ -184,8 +180,8 @@ def _match(ctx: Context, query: Query, level: str, top: int) -> MatchResult:
     for hit in hits:
         explain(hit, query.keywords, texts, ctx.indexes.tokenizer)
     clock.append(time.perf_counter())
-    weak = weak_notice(hits, bands)
-    notices = [*ctx.served.notices(experts=level == "expert"), *([weak] if weak else [])]
+    weak, unmapped = weak_notice(hits, bands), uncalibrated_notice(hits)
+    notices = [*ctx.served.notices(experts=level == "expert"), *(n for n in (unmapped, weak) if n)]
     return MatchResult(
         level=level,
         query=query.text[:200],

@@ -26,6 +26,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.preprocessing import StandardScaler
 
 from matcher.artifacts.folder import load_estimator, write_params
+from matcher.ranking.maps import STRICT
 from matcher.search.degree import degree
 
 OBJECTIVES = ("pairwise-linear", "pointwise-gbdt", "pointwise-linear", "binary-gbdt")
@@ -106,6 +107,7 @@ class Ranker(BaseEstimator):
         with out-of-fold scores, so the 0–100 degree is calibrated on needs the scores' models never saw."""
         labels = (np.asarray(y, float) >= self.relevant_at_).astype(float)
         self.calibrator_ = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(raw, labels)
+        self.raw_scale_ = (float(np.mean(raw)), float(np.std(raw)) or 1.0)
         self.calibration_ = {"kind": "out-of-fold" if out_of_fold else "in-sample", "pairs": len(labels)}
         return self
 
@@ -145,9 +147,17 @@ class Ranker(BaseEstimator):
         """The 匹配度: 100 × the calibrated probability that the pair is relevant (0–100)."""
         return self.degree_of(self.decision_function(X))
 
+    def probability_of(self, raw: np.ndarray) -> np.ndarray:
+        """The probability of relevance of raw scores, strictly increasing in them: the isotonic map (flat within
+        its blocks) with STRICT of a logistic of the standardised raw score, so the served score keeps the order
+        the ranker ranks by (a model saved before this had no `raw_scale_`: the raw score is used unscaled)."""
+        raw = np.asarray(raw, float)
+        mean, sd = getattr(self, "raw_scale_", (0.0, 1.0))
+        return np.asarray((1 - STRICT) * self.calibrator_.predict(raw) + STRICT / (1 + np.exp(-(raw - mean) / sd)))
+
     def degree_of(self, raw: np.ndarray) -> np.ndarray:
         """The 匹配度 of raw scores already computed by `decision_function`."""
-        return np.asarray(degree(self.calibrator_.predict(raw)))
+        return np.asarray(degree(self.probability_of(raw)))
 
     def contributions(self, X: np.ndarray) -> np.ndarray:
         """Per-feature contribution to the raw score of each row: exact for linear objectives; for trees the
