@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 from rich.table import Table
 
+from evaluation.bands import band_reliability
 from evaluation.expert_runner import nested_cv_run
 from evaluation.metrics import METRICS, summarize, write_trec_runs
 from evaluation.report import write_report
@@ -30,6 +31,7 @@ from matcher.ranking.outcome.train import OUTCOME_RANKER
 from matcher.ranking.qrels import Qrels, read_qrels
 from matcher.ranking.training import fit_ranker
 from matcher.rollup.vote import VoteParams
+from matcher.search.degree import Bands, degree
 from matcher.search.fusion import FusionParams
 from matcher.workspace.facade import Matcher
 from matcher.workspace.scratch import scratch_matcher
@@ -153,6 +155,7 @@ def _write_outputs(req: Request, summary: dict[str, Any], runs: dict[str, Any]) 
                     **{k: f[k] for k in ("ece", "auc", "pairs", "relevant", "queries")},
                     "served_ece": f["served"]["ece"] if f["served"] else None,
                     "served_auc": f["served"]["auc"] if f["served"] else None,
+                    "served_bands": f["served_bands"],
                 }
                 for key, f in summary.get("calibration", {}).items()
             },
@@ -212,7 +215,8 @@ def _served_calibration(m: Matcher, judged: Qrels, direction: str) -> dict[str, 
         mapped = forward.calibrated(m.ctx, key, scores)
         shipped = reliability(mapped, labels) if mapped is not None else None  # None: no map served for the key
         served = {k: shipped[k] for k in ("ece", "auc", "bins")} if shipped else None
-        found[key] = {**level.figures, "served": served}
+        as_shipped = band_reliability(None if mapped is None else degree(mapped), labels, Bands.of(m.settings))
+        found[key] = {**level.figures, "served": served, "served_bands": as_shipped}
         _step(f"匹配度 {key}: ECE {level.figures['ece']:.4f} refitted out of fold, "
               f"{shipped['ece'] if shipped else '— (no map)'} as served; AUC {level.figures['auc']} over "
               f"{level.figures['pairs']}")  # fmt: skip

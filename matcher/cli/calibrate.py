@@ -12,6 +12,7 @@ from matcher.cli.progress import err_console, progress_bar
 from matcher.cli.state import console, settings
 from matcher.errors import InputError, ModelMissingError
 from matcher.learn.calibrate import DIRECTIONS, calibrate
+from matcher.match import forward
 from matcher.ranking.calibration import Calibration, served_keys
 from matcher.ranking.qrels import read_qrels
 from matcher.workspace.scratch import scratch_matcher
@@ -29,6 +30,9 @@ def calibrate_command(
         typer.Option(help="Comma-separated: outcome, expert, institution, needs (outcome → needs), enterprises."),
     ] = "outcome,expert,institution,needs",
     out: Annotated[Path | None, typer.Option(help="Folder (default: the workspace's models/calibration).")] = None,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="Only the first N judged queries of --qrels (a faster fit).")
+    ] = None,
     complete: Annotated[
         bool, typer.Option(help="Refuse to save unless every key the server gives 匹配度 for has a map.")
     ] = False,
@@ -41,13 +45,16 @@ def calibrate_command(
     if not wanted or set(wanted) - set(DIRECTIONS):
         raise InputError(f"--levels takes {', '.join(DIRECTIONS)}")
     s, judged = settings(), read_qrels(qrels)
+    judged = dict(list(judged.items())[:limit]) if limit else judged
+    source = "/".join(qrels.resolve().parts[-3:]) + (f" (first {limit} queries)" if limit else "")
     target = out or s.workspace().models_dir / "calibration"
     step = lambda msg: err_console.print(f"· {msg}")  # noqa: E731
     with scratch_matcher(s, outcomes=outcomes, needs=needs, step=step, served=True) as m:
         with progress_bar("calibrate", len(judged) * len(wanted)) as (advance, _):
-            found = calibrate(m.ctx, judged, wanted, names=names, source=qrels.name, progress=advance)
+            found = calibrate(m.ctx, judged, wanted, names=names, source=source, progress=advance)
         embedder = m.embedder.name
-        keys = served_keys(ranker=m.ctx.ranker is not None, expert_ranker=m.ctx.expert_ranker is not None)
+        ranked = forward.ranker_at(m.ctx.ranker, "outcome") is not None
+        keys = served_keys(ranker=ranked, expert_ranker=m.ctx.expert_ranker is not None)
     try:
         kept, _ = Calibration.load(target)
     except ModelMissingError:  # the first maps of this folder

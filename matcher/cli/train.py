@@ -15,6 +15,7 @@ from matcher.learn.retrain import retrain
 from matcher.learn.train import train_expert_ranker, train_outcome_ranker
 from matcher.ranking.outcome.train import GRID
 from matcher.ranking.qrels import read_qrels
+from matcher.search.results import LEVELS
 from matcher.services.feedback import feedback_qrels
 from matcher.workspace.scratch import scratch_matcher
 
@@ -59,6 +60,11 @@ def train(
         str,
         typer.Option(help="outcome (judgements name outcomes) | expert (they name expert ids: the expert ranker)"),
     ] = "outcome",
+    served_at: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated levels the outcome ranker is served at (default all three); elsewhere "
+                     "results are ranked by fused retrieval."),
+    ] = None,
 ) -> None:
     """Train the ranker with grouped cross-validation and make it the active model."""
     s = settings()
@@ -109,6 +115,7 @@ def train(
                 grid=grid,
                 progress=advance,
                 sources=[str(p.name) for p in (needs, outcomes, qrels)],
+                levels=_levels(served_at),
             )
     _print_cv(params, "ranker")
     console.print(f"model: {target}")
@@ -122,6 +129,15 @@ def _from_judgements(target: Path, name: str) -> None:
             name=name, progress=advance,
         )  # fmt: skip
     console.print(result.sentence())
+
+
+def _levels(served_at: str | None) -> list[str] | None:
+    if served_at is None:
+        return None
+    levels = [v.strip() for v in served_at.split(",") if v.strip()]
+    if set(levels) - set(LEVELS):
+        raise InputError(f"--served-at takes {', '.join(LEVELS)}")
+    return levels
 
 
 def _train_experts(

@@ -63,7 +63,7 @@ def need_candidates(ctx: Context, need: Need) -> list[Candidate]:
         kept = [c for c in fused if c.pk in infos]
         if not kept:
             return []
-        ranker = ctx.ranker
+        ranker = forward.ranker_at(ctx.ranker, "outcome")
         if ranker:
             order_by = ranker.model.decision_function(X)
             served = ranker.model.probability_of(order_by)
@@ -86,7 +86,7 @@ def proposals(ctx: Context, chosen: list[Candidate], needs: list[Need]) -> list[
         pk_of = {oid: pk for oid, pk in session.execute(wanted)}
         infos = load_outcomes(session, list(pk_of.values()))
         texts = outcome_texts(session, [c.target for c in chosen])
-    shown = forward.score_key("outcome", ctx.ranker is not None) in ctx.served.calibration.levels
+    shown = forward.score_key("outcome", forward.ranker_at(ctx.ranker, "outcome") is not None) in ctx.served.calibration.levels
     found = []
     for c in chosen:
         need, info = by_id[c.need], infos[pk_of[c.target]]

@@ -111,6 +111,12 @@ def expert_pool(
 
 
 # -- the question ---------------------------------------------------------------------------------------------
+def ranker_at(ranker: Loaded[Ranker] | None, level: str) -> Loaded[Ranker] | None:
+    """The outcome ranker if it is served at `level` (its params.json `levels`; absent: every level): a shipped
+    ranker that made a level worse on corpora it never saw is left out there (fused retrieval ranks it)."""
+    return ranker if ranker and level in ranker.params.get("levels", LEVELS) else None
+
+
 def scorer_label(ranker: Loaded[Ranker] | None, experts: Loaded[Ranker] | None) -> str:
     """What ranked a result: `fused`, `ranker:NAME`, and `+experts:NAME` when the expert ranker re-ordered it."""
     name = f"ranker:{ranker.name}" if ranker else "fused"
@@ -152,7 +158,7 @@ def _match(ctx: Context, query: Query, level: str, top: int) -> MatchResult:
     shown, top = top, top + len(rejected)  # a target marked 不合适 leaves the list: rank enough to fill it
     items = fused = candidates(ctx, query)
     clock.append(time.perf_counter())
-    ranker = ctx.ranker
+    ranker = ranker_at(ctx.ranker, level)
     needed = items[: s.rerank_depth if ranker else top] if level == "outcome" else items
     with ctx.sessions() as session:
         infos = load_outcomes(session, [i.pk for i in needed])

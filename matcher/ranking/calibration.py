@@ -36,8 +36,9 @@ straight lines, or a logistic (Platt) curve, whichever has the lower out-of-fold
 shrunk rate. A key without a map shows no 匹配度 (尚未校准), never the raw score.
 
 **Fitted on.** The judgements named per key below, run through the served pipeline (embedder `{embedder}`; a
-workspace with another embedder does not use these maps). Expert and institution judgements are derived from
-outcome ones (a target's grade is the best grade of its judged outcomes); `needs:vote` inverts them (成果找需求).
+workspace with another embedder does not use these maps). Where judgements name outcomes, expert and institution
+judgements are derived from them (a target's grade is the best grade of its judged outcomes), `needs:vote` inverts
+them (成果找需求) and `enterprises:vote` grades an enterprise by the judged needs it is shown with (成果找企业).
 
 **Figures.** Out of fold: 5 folds grouped by query, so no query's pairs are in both the fit and the figure.
 ECE = Σ (bin count / n) · |observed − predicted| over 10 equal-width bins; AUC of the predictions.
@@ -48,10 +49,12 @@ ECE = Σ (bin count / n) · |observed − predicted| over 10 equal-width bins; A
 
 "top" is the most the map says (the 匹配度 of the best-scored hits).
 
-**Limits.** Only as good as its judgements: few, partly subjective, and from the demo corpus; a deployment should
-refit on its own (`matcher train --from-judgements` refits these maps after the ranker). With rare relevant pairs
-(reverse matching) nearly every prediction falls in the lowest bin and the ECE is small by construction: read the
-AUC and the reliability diagram of `matcher evaluate` beside it.
+**Limits.** Only as good as its judgements, and each key's judgements come from one corpus (named above): on a
+corpus unlike it the maps keep the order but may be off in level — how the shipped maps held on corpora they never
+saw is in `models/held-out.md`. A deployment should refit on its own judgements (`matcher train --from-judgements`
+refits these maps after the ranker). With rare relevant pairs (reverse matching) nearly every prediction falls in
+the lowest bin and the ECE is small by construction: read the AUC and the reliability diagram of `matcher
+evaluate` beside it.
 """
 LEVELS = ("outcome", "expert", "institution", "needs", "enterprises")
 
