@@ -86,7 +86,8 @@ def proposals(ctx: Context, chosen: list[Candidate], needs: list[Need]) -> list[
         pk_of = {oid: pk for oid, pk in session.execute(wanted)}
         infos = load_outcomes(session, list(pk_of.values()))
         texts = outcome_texts(session, [c.target for c in chosen])
-    shown = forward.score_key("outcome", forward.ranker_at(ctx.ranker, "outcome") is not None) in ctx.served.calibration.levels
+    ranked = forward.ranker_at(ctx.ranker, "outcome") is not None
+    shown = forward.score_key("outcome", ranked) in ctx.served.calibration.levels
     found = []
     for c in chosen:
         need, info = by_id[c.need], infos[pk_of[c.target]]
