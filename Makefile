@@ -62,7 +62,8 @@ model: $(STAMP)  ## refit the shipped ranker models/default and 匹配度 maps m
 
 # the outcome ranker: BDCI dev's graded judgements; served only at the levels where it did not make a corpus it
 # never saw worse than fused retrieval (models/held-out.md). The maps: outcome and 成果找需求 on BDCI dev, expert and
-# institution on the first 400 NSFC dev needs, 成果找企业 on the demo judgements (the only ones naming enterprises).
+# institution on the first 400 NSFC dev needs, 成果找企业 on the demo judgements (the only ones naming enterprises);
+# the demo workspace gets its own maps, fitted on the demo judgements (data/demo/calibration).
 SERVED_AT ?= outcome
 CAL = MATCHER_MODEL=models/default $(BIN)/matcher calibrate --out models/calibration
 shipped-models:
@@ -78,6 +79,12 @@ shipped-models:
 		--qrels $(NSFC)/dev/qrels_institutions.tsv --names institution --levels institution --limit 400
 	$(CAL) --needs data/demo/needs.jsonl --outcomes data/demo/outcomes.jsonl --qrels data/demo/qrels.tsv \
 		--levels enterprises --complete
+	# the demo workspace's own maps (`matcher demo` installs them): fitted on the demo judgements
+	rm -rf data/demo/calibration
+	MATCHER_MODEL=none $(BIN)/matcher calibrate --out data/demo/calibration --needs data/demo/needs.jsonl \
+		--outcomes data/demo/outcomes.jsonl --qrels data/demo/qrels.tsv --levels outcome,expert,institution,enterprises
+	$(CAL:models/calibration=data/demo/calibration) --needs data/demo/needs.jsonl --outcomes data/demo/outcomes.jsonl \
+		--qrels data/demo/qrels.tsv --levels outcome,needs --complete
 
 DATA ?= ../shared/datasets
 BDCI = $(DATA)/bdci2019/dev
