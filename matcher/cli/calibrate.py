@@ -52,13 +52,13 @@ def calibrate_command(
     with scratch_matcher(s, outcomes=outcomes, needs=needs, step=step, served=True) as m:
         with progress_bar("calibrate", len(judged) * len(wanted)) as (advance, _):
             found = calibrate(m.ctx, judged, wanted, names=names, source=source, progress=advance)
-        embedder = m.embedder.name
+        embedder, served = m.embedder.name, m.ctx.served.calibration
         ranked = forward.ranker_at(m.ctx.ranker, "outcome") is not None
         keys = served_keys(ranker=ranked, expert_ranker=m.ctx.expert_ranker is not None)
     try:
         kept, _ = Calibration.load(target)
-    except ModelMissingError:  # the first maps of this folder
-        kept = Calibration()
+    except ModelMissingError:  # the first maps of this folder: beside the ones served (the shipped maps)
+        kept = served
     name = f"calibration from {qrels.name}"
     kept.merged(found).save(target, embedder=embedder, name=name, served=keys if complete else None)
     table = Table("level", "pairs", "queries", "ECE (out of fold)", "AUC", title=f"匹配度 calibration → {target}")

@@ -83,6 +83,6 @@ def _recalibrate(ctx: Context, qrels: Qrels, folder: Path) -> dict[str, Any]:
     found = calibrate(ctx, qrels, ["outcome", "expert", "institution"], names="outcome", source="judgements")
     try:
         kept, _ = Calibration.load(folder)
-    except ModelMissingError:  # the workspace's first maps
-        kept = Calibration()
+    except ModelMissingError:  # the workspace's first maps: beside the served ones (a key without a map has no 匹配度)
+        kept = ctx.served.calibration
     return kept.merged(found).save(folder, embedder=ctx.embedder.name, name="calibration from judgements")
