@@ -69,7 +69,8 @@ def weak_notice(hits: list[Any], bands: Bands) -> str | None:
 
 def uncalibrated_notice(hits: list[Any]) -> str | None:
     """The 尚未校准 note when a hit (or its evidence) has no 匹配度."""
-    shown = [*hits, *(o for h in hits for o in getattr(h, "evidence", []))]
+    evidence = (o for h in hits for o in getattr(h, "evidence", []) if hasattr(o, "degree"))  # not a probe's parts
+    shown = [*hits, *evidence]
     return UNCALIBRATED if any(h.degree is None for h in shown) else None
 
 
