@@ -4,12 +4,13 @@ every served key has a map, no list reads 100, and a list is flat only where its
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from matcher.bundled import default_calibration_dir, default_model_dir
+from matcher.bundled import default_calibration_dir, default_model_dir, demo_dir
 from matcher.config import Settings
 from matcher.match import forward
 from matcher.ranking.calibration import Calibration, served_keys
@@ -56,6 +57,10 @@ def test_every_served_key_has_a_map_in_the_shipped_calibration() -> None:
     keys = served_keys(ranker=shipped_ranker, expert_ranker=False)
     assert maps.missing(keys) == [] and params["embedder"]
     assert maps.missing(["outcome:fused"]) == []  # MATCHER_MODEL=none serves fused retrieval: it has one too
+    demo, _ = Calibration.load(demo_dir() / "calibration")  # what `matcher demo` installs
+    assert demo.missing([*keys, "outcome:fused"]) == []
+    ranker = json.loads((default_model_dir() / "params.json").read_text(encoding="utf-8"))
+    assert ranker["levels"] == ["outcome"]  # served where it did not lose to fused retrieval (models/held-out.md)
 
 
 @pytest.mark.realmodel
