@@ -84,3 +84,17 @@ def test_the_card_check_refuses_maps_missing_a_served_key(tmp_path) -> None:  # 
     assert not (tmp_path / "maps").exists()
     with pytest.raises(InputError):
         LevelMap([], [], "no knots")
+
+
+def test_platt_bends_under_the_ceiling_and_keeps_rising_past_the_judged_scores() -> None:
+    assert maps.soft_cap(np.array([0.1, 0.33, 1.0]), 0.33).tolist() == pytest.approx(
+        [0.33 * np.tanh(0.1 / 0.33), 0.33 * np.tanh(1.0), 0.33 * np.tanh(1.0 / 0.33)]
+    )
+    rng = np.random.default_rng(2)
+    scores = rng.uniform(0, 1, 2000)
+    labels = (rng.uniform(0, 1, 2000) < 0.05 + 0.5 * scores).astype(float)
+    knots = maps.platt_knots(scores, labels, ceiling=0.3)
+    assert knots is not None and knots.x[-1] == pytest.approx(scores.max() + np.ptp(scores))
+    far = maps.apply(knots, np.array([1.1, 1.3, 1.5, 3.0]))  # scored above anything judged: still apart
+    assert np.all(np.diff(np.round(100 * far[:3], 1)) > 0) and np.all(np.diff(far) > 0)
+    assert far.max() < 0.3 + 0.02 * 0.7  # past the last knot: at most STRICT of the room left

@@ -6,7 +6,9 @@ Two families, each reduced to knots (x strictly increasing, y strictly increasin
 - `isotonic`: pool-adjacent-violators blocks over the pairs sorted by score; each block's rate of relevant pairs
   shrunk toward the base rate by its count, (k + PRIOR · base) / (n + PRIOR) (a Beta prior worth PRIOR pairs), the
   blocks pooled again where the shrink broke the order; a knot at each block's mean score.
-- `platt`: a logistic curve σ(a · score + b) (a > 0) sampled at quantiles of the scores.
+- `platt`: a logistic curve σ(a · score + b) (a > 0) sampled at quantiles of the scores and on past the highest
+  score by the scores' range (a corpus scored higher than the judged one keeps rising along the curve), bent under
+  the ceiling smoothly: y ← ceiling · tanh(y / ceiling) (≈ y well below it, never above it, never flat).
 
 Then every family is capped at the ceiling — the shrunk rate of the top isotonic block, so a top bin of a few dozen
 pairs never reads 100 — and made strictly increasing: y ← (1 − STRICT) · y + STRICT · ceiling · i / (K − 1) for
@@ -94,8 +96,15 @@ def platt_knots(scores: np.ndarray, labels: np.ndarray, ceiling: float) -> Knots
     a, b = float(fit.coef_[0, 0]) / sd, float(fit.intercept_[0]) - float(fit.coef_[0, 0]) * mu / sd
     if a <= 0:
         return None
-    x = np.unique(np.quantile(scores, np.linspace(0, 1, PLATT_KNOTS)))
-    return _knots(x, strict(1 / (1 + np.exp(-(a * x + b))), ceiling), scores)
+    top, span = float(scores.max()), float(np.ptp(scores)) or 1.0
+    beyond = top + span * np.linspace(0, 1, PLATT_KNOTS // 4 + 1)[1:]
+    x = np.unique(np.r_[np.quantile(scores, np.linspace(0, 1, PLATT_KNOTS)), beyond])
+    return _knots(x, strict(soft_cap(1 / (1 + np.exp(-(a * x + b))), ceiling), ceiling), scores)
+
+
+def soft_cap(y: np.ndarray, ceiling: float) -> np.ndarray:
+    """`y` bent smoothly under `ceiling`: strictly increasing, ≈ y far below it, below it always."""
+    return ceiling * np.tanh(np.asarray(y, float) / ceiling)
 
 
 def _knots(x: np.ndarray, y: np.ndarray, scores: np.ndarray) -> Knots:

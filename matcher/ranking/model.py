@@ -26,7 +26,6 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.preprocessing import StandardScaler
 
 from matcher.artifacts.folder import load_estimator, write_params
-from matcher.ranking.maps import STRICT
 from matcher.search.degree import degree
 
 OBJECTIVES = ("pairwise-linear", "pointwise-gbdt", "pointwise-linear", "binary-gbdt")
@@ -61,6 +60,9 @@ def pair_differences(
         return np.zeros((0, X.shape[1])), np.zeros(0)
     return np.vstack(diffs), np.concatenate(labels)
 
+
+SPREAD = 0.1  # the share of a ranker's served probability that keeps rising with its raw score
+WIDE = 8.0  # that share's logistic spans ± WIDE standard deviations of the training scores
 
 class Ranker(BaseEstimator):
     def __init__(
@@ -149,11 +151,13 @@ class Ranker(BaseEstimator):
 
     def probability_of(self, raw: np.ndarray) -> np.ndarray:
         """The probability of relevance of raw scores, strictly increasing in them: the isotonic map (flat within
-        its blocks) with STRICT of a logistic of the standardised raw score, so the served score keeps the order
-        the ranker ranks by (a model saved before this had no `raw_scale_`: the raw score is used unscaled)."""
+        its blocks, and at 1 past its highest training score) with SPREAD of a wide logistic of the standardised raw
+        score, so the served score keeps the order the ranker ranks by, on corpora scored far above its training
+        data too (a model saved before this had no `raw_scale_`: the raw score is used unscaled)."""
         raw = np.asarray(raw, float)
         mean, sd = getattr(self, "raw_scale_", (0.0, 1.0))
-        return np.asarray((1 - STRICT) * self.calibrator_.predict(raw) + STRICT / (1 + np.exp(-(raw - mean) / sd)))
+        rank = 1 / (1 + np.exp(-(raw - mean) / (WIDE * sd)))  # slow enough not to saturate on a foreign corpus
+        return np.asarray((1 - SPREAD) * self.calibrator_.predict(raw) + SPREAD * rank)
 
     def degree_of(self, raw: np.ndarray) -> np.ndarray:
         """The 匹配度 of raw scores already computed by `decision_function`."""
