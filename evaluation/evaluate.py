@@ -12,6 +12,7 @@ import numpy as np
 from rich.table import Table
 
 from evaluation import OUTCOME_SIDE
+from evaluation.bands import band_reliability
 from evaluation.expert_runner import nested_cv_run
 from evaluation.metrics import METRICS, summarize, write_trec_runs
 from evaluation.report import write_report
@@ -30,6 +31,7 @@ from matcher.ranking.model import Ranker
 from matcher.ranking.outcome.train import OUTCOME_RANKER
 from matcher.ranking.qrels import Qrels, read_qrels
 from matcher.ranking.training import fit_ranker
+from matcher.search.degree import Bands, degree
 from matcher.search.fusion import FusionParams
 from matcher.search.vote import VoteParams
 from matcher.workspace.context import Context, open_context
@@ -151,8 +153,9 @@ def _write_outputs(req: Request, summary: dict[str, Any], runs: dict[str, Any]) 
             "calibration": {
                 key: {
                     **{k: f[k] for k in ("ece", "auc", "pairs", "relevant", "queries")},
-                    "served_ece": f["served"]["ece"],
-                    "served_auc": f["served"]["auc"],
+                    "served_ece": f["served"]["ece"] if f["served"] else None,
+                    "served_auc": f["served"]["auc"] if f["served"] else None,
+                    "served_bands": f["served_bands"],
                 }
                 for key, f in summary.get("calibration", {}).items()
             },
@@ -209,10 +212,14 @@ def _served_calibration(m: Context, judged: Qrels, direction: str) -> dict[str, 
         scores, labels = np.array(pairs.scores[key]), np.array(pairs.labels[key])
         level = fit_level(scores, labels, np.array(pairs.groups[key]), "")
         # and the 匹配度 as served today (the shipped maps, fitted on other judgements): data they never saw
-        shipped = reliability(forward.served_probabilities(m, key, scores), labels)
-        found[key] = {**level.figures, "served": {k: shipped[k] for k in ("ece", "auc", "bins")}}
-        _step(f"匹配度 {key}: ECE {level.figures['ece']:.4f} refitted out of fold, {shipped['ece']:.4f} as served; "
-              f"AUC {level.figures['auc']} over {level.figures['pairs']}")  # fmt: skip
+        mapped = forward.served_probabilities(m, key, scores)
+        shipped = reliability(mapped, labels) if mapped is not None else None  # None: no map served for the key
+        served = {k: shipped[k] for k in ("ece", "auc", "bins")} if shipped else None
+        as_shipped = band_reliability(None if mapped is None else degree(mapped), labels, Bands.of(m.settings))
+        found[key] = {**level.figures, "served": served, "served_bands": as_shipped}
+        _step(f"匹配度 {key}: ECE {level.figures['ece']:.4f} refitted out of fold, "
+              f"{shipped['ece'] if shipped else '— (no map)'} as served; AUC {level.figures['auc']} over "
+              f"{level.figures['pairs']}")  # fmt: skip
     return found
 
 

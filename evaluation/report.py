@@ -183,14 +183,16 @@ def render_html(
             f"{charts.reliability(calibration['bins'])}</div>",
         ]
     for key, served in summary.get("calibration", {}).items():
+        shipped = served["served"]
+        as_served = (f"随附的校准（用其他评判拟合，未见过这些数据）直接使用：ECE {shipped['ece']:.3f}。" if shipped
+                     else "随附的校准没有这一项：服务时不显示匹配度（尚未校准）。")  # fmt: skip
         sections += [
             f"<h2>服务中的匹配度校准：{html.escape(CALIBRATED_ZH.get(key, key))}（交叉验证，按查询分组）</h2>",
             f"<div class='card'><p>在这些评判上按查询分组交叉验证重新拟合：ECE {served['ece']:.3f}，"
             f"AUC {served['auc']}；{served['pairs']} 个对，其中相关 {served['relevant']} 个，"
-            f"{served['queries']} 个查询。"
-            f"随附的校准（用其他评判拟合，未见过这些数据）直接使用：ECE {served['served']['ece']:.3f}。</p>"
+            f"{served['queries']} 个查询。{as_served}</p>"
             f"{charts.reliability(served['bins'], '重新拟合（交叉验证）')}"
-            f"{charts.reliability(served['served']['bins'], '随附校准（直接使用）')}</div>",
+            + (charts.reliability(shipped["bins"], "随附校准（直接使用）") if shipped else "") + "</div>",
         ]
     if grade_scores and len(grade_scores) > 1:
         sections += [

@@ -102,6 +102,29 @@ NEEDS = [
 ]
 
 
+@pytest.fixture(scope="session")
+def fake_maps(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """匹配度 maps for the fake embedder: each key's served score read as its probability (a vote over the most
+    a vote can be) — so tests on the fake embedder have a map for every served key (the shipped maps are e5's)."""
+    from matcher.config import Settings as Defaults
+    from matcher.ranking.calibration import Calibration, LevelMap, served_keys
+    from matcher.rollup.vote import VoteParams
+
+    full = VoteParams.from_settings(Defaults(_env_file=None)).full()  # type: ignore[call-arg]
+    keys = {*served_keys(ranker=True, expert_ranker=True), *served_keys(ranker=False, expert_ranker=False)}
+    maps = {k: LevelMap([0.0, full if k.endswith(":vote") else 1.0], [0.0, 1.0], "tests") for k in keys}
+    folder = tmp_path_factory.mktemp("fake-maps")
+    Calibration(maps).save(folder, embedder=FakeEmbedder.name, name="fake maps")
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def _fake_maps_served(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test but the real-model ones serves `fake_maps` (MATCHER_CALIBRATION), unless it sets its own."""
+    if request.node.get_closest_marker("realmodel") is None:
+        monkeypatch.setenv("MATCHER_CALIBRATION", str(request.getfixturevalue("fake_maps")))
+
+
 def write_jsonl(path: Path, rows: list[dict]) -> Path:
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     return path

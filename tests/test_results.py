@@ -55,7 +55,7 @@ def test_a_level_map_is_judged_out_of_fold_and_refitted_on_all() -> None:
     assert level.figures["ece"] < 0.05 and level.figures["auc"] > 0.7 and level.figures["folds"] == 5
     maps = Calibration({"expert:vote": level})
     assert maps.probabilities("expert:vote", np.array([0.5]))[0] == pytest.approx(0.25, abs=0.08)
-    assert maps.probabilities("needs:vote", np.array([1.4]))[0] == 1.0  # no map: the score, clipped
+    assert maps.probabilities("needs:vote", np.array([1.4])) is None  # no map: no 匹配度, never the score clipped
     by_hand = reliability(np.array([0.1, 0.1, 0.9, 0.9]), np.array([0, 0, 1, 0]))
     assert by_hand["ece"] == pytest.approx(0.5 * 0.1 + 0.5 * 0.4) and by_hand["auc"] == pytest.approx(0.8333, abs=1e-4)
 
@@ -82,6 +82,7 @@ def test_the_calibration_folder_carries_a_card_with_its_figures(tmp_path) -> Non
                                                             "queries": 4})  # fmt: skip
     Calibration({"expert:vote": level}).save(tmp_path, embedder="e5", name="demo")
     card = (tmp_path / "card.md").read_text(encoding="utf-8")
-    assert "| `expert:vote` | qrels.tsv | 4 | 40 | 7 | 0.0123 | 0.91 |" in card and "`demo`" in card
+    row = "| `expert:vote` | qrels.tsv | 4 | 40 | 7 | isotonic | 0.0123 | — | 0.91 | 90.0 |"
+    assert row in card and "`demo`" in card
     loaded, _ = Calibration.load(tmp_path)  # the card sits beside the checksummed files without disturbing them
     assert loaded.probabilities("expert:vote", np.array([0.5]))[0] == pytest.approx(0.5)

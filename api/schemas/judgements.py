@@ -48,7 +48,7 @@ class PairPublic(BaseModel):
     year: int | None
     institution: str | None
     experts: list[str]
-    degree: float = Field(description="匹配度 (0–100) as a match shows it now")
+    degree: float | None = Field(description="匹配度 (0–100) as a match shows it now; null: 尚未校准")
 
 
 class JudgementSummary(BaseModel):

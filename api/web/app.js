@@ -175,7 +175,9 @@ const BAND_ZH = { strong: "强匹配", fair: "可参考", weak: "弱匹配" };
 
 function scoreCell(hit) {
   // the 匹配度 (0–100) and its band, computed by the engine: the same figure batch runs, plans and exports show
+  // (null: the level has no fitted map yet — rank and reasons only, no number in its place)
   const value = hit.degree;
+  if (value === null || value === undefined) return `<div class="score"><b>匹配度 尚未校准</b></div>`;
   return `<div class="score ${hit.band}"><div class="bar"><i style="width:${Math.max(3, value)}%"></i></div><b>匹配度 ${value.toFixed(0)} · ${BAND_ZH[hit.band] || ""}</b></div>`;
 }
 
@@ -196,7 +198,7 @@ async function postFeedback(needId, body) {
 }
 
 function evidenceList(items, terms) {
-  return `<ul class="evidence">${items.map((e) => `<li><span class="k">${KIND[e.kind] || e.kind}</span>${highlight(e.title, terms)}${e.year ? ` <span class="muted">(${e.year})</span>` : ""} <span class="muted">匹配度 ${e.degree.toFixed(0)}</span></li>`).join("")}</ul>`;
+  return `<ul class="evidence">${items.map((e) => `<li><span class="k">${KIND[e.kind] || e.kind}</span>${highlight(e.title, terms)}${e.year ? ` <span class="muted">(${e.year})</span>` : ""} <span class="muted">匹配度 ${e.degree === null ? "尚未校准" : e.degree.toFixed(0)}</span></li>`).join("")}</ul>`;
 }
 
 function actions(hit, level) {

@@ -48,7 +48,7 @@ function labelRender() {
       <div class="m">需求</div>
       <div class="t">${esc(p.need_title)}</div>
       <p>${esc(p.need_text || "（无描述）")}</p>
-      <div class="m">候选成果 · ${esc(p.kind_zh)}${p.year ? " · " + p.year : ""} · 当前匹配度 ${Math.round(p.degree)}</div>
+      <div class="m">候选成果 · ${esc(p.kind_zh)}${p.year ? " · " + p.year : ""} · 当前匹配度 ${p.degree === null ? "尚未校准" : Math.round(p.degree)}</div>
       <div class="t">${esc(p.title)}</div>
       <p>${esc(p.text)}</p>
       <div class="m">${who || "—"}</div>

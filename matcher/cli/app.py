@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import sys
 from collections.abc import Callable
 from importlib.metadata import entry_points
@@ -14,6 +15,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from matcher.artifacts.folder import PARAMS
 from matcher.bundled import demo_dir
 from matcher.cli import state
 from matcher.cli.batch import batch_app
@@ -202,12 +204,21 @@ def demo(
             raise NotFoundError(f"demo file missing: {path}")
         run_import(kind, path, None)
     _build(matcher, full=False)
+    _demo_maps(data / "calibration", matcher.settings.workspace().models_dir / "calibration")
     from matcher.map.build import MapParams, build_map
 
     with progress_bar("技术图谱: embed outcomes and needs") as (advance, _):
         techmap = build_map(matcher, params=MapParams(), progress=advance)
     console.print(f"map: {len(techmap.topics)} topics, {len(techmap.gaps)} gaps, {len(techmap.strengths)} strengths")
     console.print('try: [bold]matcher match "寻求铸件表面涂料技术合作，提高机床铸件表面光洁度" --level expert[/bold]')
+
+
+def _demo_maps(shipped: Path, own: Path) -> None:
+    """The demo workspace's 匹配度 maps: fitted on the demo's own judgements (`make model`), as a deployment's are
+    once it has judged (the maps shipped for every other workspace come from other corpora); kept if it has some."""
+    if (shipped / PARAMS).exists() and not (own / PARAMS).exists():
+        shutil.copytree(shipped, own, dirs_exist_ok=True)
+        console.print("匹配度: the demo's own maps (fitted on its judgements) → models/calibration")
 
 
 app.command("train")(train)

@@ -35,7 +35,7 @@ OUTCOME_COLUMNS: list[Column] = [
     ("成果", lambda h: h.title[:60]),
     ("类型", lambda h: KIND_ZH.get(h.kind, h.kind)),
     ("单位 / 专家", _who),
-    ("匹配度", lambda h: f"{h.degree:.0f}"),
+    ("匹配度", lambda h: "尚未校准" if h.degree is None else f"{h.degree:.0f}"),
     ("BM25名次", lambda h: str(h.components.bm25_rank or "—")),
     ("语义名次", lambda h: str(h.components.dense_rank or "—")),
 ]
@@ -43,13 +43,13 @@ EXPERT_COLUMNS: list[Column] = [
     ("专家", lambda h: h.name),
     ("职称", lambda h: h.title or "—"),
     ("单位", lambda h: h.institution or "—"),
-    ("匹配度", lambda h: f"{h.degree:.0f}"),
+    ("匹配度", lambda h: "尚未校准" if h.degree is None else f"{h.degree:.0f}"),
     ("依据成果", lambda h: _evidence(h.evidence)),
 ]
 INSTITUTION_COLUMNS: list[Column] = [
     ("机构", lambda h: h.name),
     ("地区", lambda h: h.region or "—"),
-    ("匹配度", lambda h: f"{h.degree:.0f}"),
+    ("匹配度", lambda h: "尚未校准" if h.degree is None else f"{h.degree:.0f}"),
     ("相关专家", lambda h: "、".join(h.experts) or "—"),
     ("依据成果", lambda h: _evidence(h.evidence)),
 ]

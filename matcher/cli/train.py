@@ -13,7 +13,7 @@ from matcher.cli.state import console, open_session, open_workspace, settings
 from matcher.errors import InputError
 from matcher.learn.retrain import retrain
 from matcher.learn.train import train_expert_ranker, train_outcome_ranker
-from matcher.levels import EXPERT, OUTCOME, level_of
+from matcher.levels import EXPERT, FORWARD, OUTCOME, level_of
 from matcher.progress import err_console, progress_bar
 from matcher.ranking.outcome.train import GRID
 from matcher.ranking.qrels import read_qrels
@@ -63,6 +63,11 @@ def train(
         str,
         typer.Option(help="outcome (judgements name outcomes) | expert (they name expert ids: the expert ranker)"),
     ] = "outcome",
+    served_at: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated levels the outcome ranker is served at (default all three); elsewhere "
+                     "results are ranked by fused retrieval."),
+    ] = None,
 ) -> None:
     """Train the ranker with grouped cross-validation and make it the active model."""
     s = settings()
@@ -111,6 +116,7 @@ def train(
                 grid=grid,
                 progress=advance,
                 sources=[str(p.name) for p in (needs, outcomes, qrels)],
+                levels=_levels(served_at),
             )
     _print_cv(params, "ranker")
     console.print(f"model: {target}")
@@ -126,6 +132,16 @@ def _from_judgements(name: str) -> None:
     console.print(result.sentence())
     if result.version:
         console.print(f"model version: {result.version}")
+
+
+def _levels(served_at: str | None) -> list[str] | None:
+    if served_at is None:
+        return None
+    levels = [v.strip() for v in served_at.split(",") if v.strip()]
+    names = [level.name for level in FORWARD]
+    if set(levels) - set(names):
+        raise InputError(f"--served-at takes {', '.join(names)}")
+    return levels
 
 
 def _train_experts(

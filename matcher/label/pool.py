@@ -13,7 +13,7 @@ from matcher.label.select import Candidate, choose, percentiles
 from matcher.levels import OUTCOME
 from matcher.match import forward
 from matcher.ranking.outcome.features import FEATURES
-from matcher.search.degree import probabilities, probability
+from matcher.search.degree import probability
 from matcher.services.judgements import decided_pairs
 from matcher.store.tables import Judgement, Need, Outcome
 from matcher.store.views import load_outcomes, outcome_texts
@@ -38,7 +38,7 @@ class Proposal:
     year: int | None
     institution: str | None
     experts: list[str]
-    degree: float  # 0–100, as the match shows it
+    degree: float | None  # 0–100, as the match shows it (None: 尚未校准)
 
 
 def propose(ctx: Context, *, count: int, strategy: str = "active", seed: int = 0) -> list[Proposal]:
@@ -66,13 +66,14 @@ def need_candidates(ctx: Context, need: Need) -> list[Candidate]:
         kept = [c for c in fused if c.pk in infos]
         if not kept:
             return []
-        ranker = snap.ranker
+        ranker = forward.ranker_at(snap.ranker, OUTCOME)
         if ranker:
             order_by = ranker.model.decision_function(X)
-            served = probabilities(ranker.model.degree_of(order_by))
+            served = ranker.model.probability_of(order_by)
         else:
             served = order_by = np.array([c.score for c in kept])
-        p = forward.calibrated(snap, OUTCOME.key(ranked=ranker is not None), served)
+        mapped = forward.calibrated(snap, OUTCOME.key(ranked=ranker is not None), served)
+        p = np.clip(served, 0.0, 1.0) if mapped is None else mapped  # uncalibrated: orders the choice, never shown
     signals = [percentiles(X[:, FEATURES.index(f)].tolist()) for f in ("bm25", "dense_cos")]
     signals.append(percentiles(order_by.tolist()))
     return [
@@ -88,6 +89,9 @@ def proposals(ctx: Context, chosen: list[Candidate], needs: list[Need]) -> list[
         pk_of = {oid: pk for oid, pk in session.execute(wanted)}
         infos = load_outcomes(session, list(pk_of.values()))
         texts = outcome_texts(session, [c.target for c in chosen])
+    snap = ctx.snapshot()
+    ranked = forward.ranker_at(snap.ranker, OUTCOME) is not None
+    shown = OUTCOME.key(ranked=ranked) in snap.calibration.levels
     found = []
     for c in chosen:
         need, info = by_id[c.need], infos[pk_of[c.target]]
@@ -103,7 +107,7 @@ def proposals(ctx: Context, chosen: list[Candidate], needs: list[Need]) -> list[
                 year=info.year,
                 institution=info.institution.name if info.institution else None,
                 experts=[e.name for e in info.experts],
-                degree=round(100 * c.probability, 1),
+                degree=round(100 * c.probability, 1) if shown else None,
             )
         )
     return found

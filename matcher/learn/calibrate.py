@@ -1,5 +1,6 @@
 """Calibrate the 匹配度 on judgements: run the served pipeline for every judged query at a level (or, for `needs`,
-every outcome with a relevant need, in the reverse direction), pair each hit's served score with its judgement,
+every outcome with a relevant need, in the reverse direction; for `enterprises`, an enterprise counts as judged
+through the needs it is shown with), pair each hit's served score with its judgement,
 and fit that level's map out of fold (`ranking/calibration.py`).
 
 Which hits count: where a query's judgements grade candidates (some have gain 0: a judged pool such as BDCI's),
@@ -16,7 +17,7 @@ import numpy as np
 from sqlalchemy import select
 
 from matcher.errors import InputError, NotFoundError
-from matcher.levels import EXPERT, FORWARD, INSTITUTION, NEEDS, OUTCOME, level_of
+from matcher.levels import ENTERPRISES, EXPERT, FORWARD, INSTITUTION, NEEDS, OUTCOME, REVERSE, Level, level_of
 from matcher.match import forward, reverse
 from matcher.ranking.calibration import Calibration, fit_level
 from matcher.ranking.model import relevant_at
@@ -25,7 +26,7 @@ from matcher.store.tables import Expert, Institution, Outcome, OutcomeExpert
 from matcher.workspace.context import Context
 
 TOP = 20  # the hits staff read: a calibration over deeper lists would be judged mostly on easy negatives
-DIRECTIONS = (*FORWARD, NEEDS)  # the levels judgements of outcomes calibrate (needs: 成果找需求)
+DIRECTIONS = (*FORWARD, *REVERSE)  # the levels outcome judgements calibrate (needs, enterprises: 成果找需求 / 找企业)
 Progress = Callable[[int], None] | None
 
 
@@ -69,15 +70,7 @@ def gather(ctx: Context, qrels: Qrels, direction: str, *, top: int = TOP, progre
     at = relevant_at(np.array([g for judged in qrels.values() for g in judged.values()] or [1], dtype=float))
     pairs = Pairs()
     if level.reverse:
-        with ctx.sessions() as session:
-            known = set(session.scalars(select(Outcome.id)))
-        for outcome_id, judged in invert(qrels).items():
-            if outcome_id in known:
-                found = reverse.reverse(ctx, reverse.probe(ctx, outcome_id=outcome_id), target=level, top=top)
-                hits = [(h.id, h.score) for h in found.hits]
-                _judge(pairs, level.key(ranked=False), outcome_id, hits, judged, at)
-            if progress:
-                progress(1)
+        _reverse_pairs(ctx, pairs, qrels, level, top, at, progress)
         return pairs
     for qid, judged in qrels.items():
         with suppress(NotFoundError):
@@ -87,6 +80,26 @@ def gather(ctx: Context, qrels: Qrels, direction: str, *, top: int = TOP, progre
         if progress:
             progress(1)
     return pairs
+
+
+def _reverse_pairs(
+    ctx: Context, pairs: Pairs, qrels: Qrels, target: Level, top: int, at: float, progress: Progress
+) -> None:
+    """成果找需求 / 找企业 pairs: each outcome with a relevant need probes the need index; an enterprise's grade is
+    the best judged grade of the needs it is shown with (not judged when none of them is)."""
+    with ctx.sessions() as session:
+        known = set(session.scalars(select(Outcome.id)))
+    for outcome_id, judged in invert(qrels).items():
+        if outcome_id in known:
+            found = reverse.reverse(ctx, reverse.probe(ctx, outcome_id=outcome_id), target=target, top=top)
+            if target is NEEDS:
+                _judge(pairs, NEEDS.key(ranked=False), outcome_id, [(h.id, h.score) for h in found.hits], judged, at)
+            for hit in found.hits if target is ENTERPRISES else []:
+                grades = [judged[n.id] for n in hit.evidence if n.id in judged]
+                if grades:
+                    pairs.add(ENTERPRISES.key(ranked=False), outcome_id, hit.score, float(max(grades) >= at))
+        if progress:
+            progress(1)
 
 
 def derived(ctx: Context, qrels: Qrels, level: str) -> Qrels:

@@ -7,6 +7,9 @@ from typing import Any
 
 from matcher.artifacts import history
 from matcher.errors import ArtifactError
+from matcher.levels import OUTCOME
+from matcher.match import forward
+from matcher.ranking.calibration import Calibration, served_keys
 from matcher.workspace.context import Context
 
 
@@ -31,3 +34,15 @@ def served_model(ctx: Context) -> dict[str, Any] | None:
 def model_problems(ctx: Context) -> list[str]:
     """Why the models served are not all the ones configured, in the staff's words (empty: all well)."""
     return ctx.served.problems()
+
+
+def served_maps(ctx: Context) -> Calibration:
+    """The 匹配度 maps served now."""
+    return ctx.snapshot().calibration
+
+
+def served_map_keys(ctx: Context) -> list[str]:
+    """Every key the server gives a 匹配度 for with the rankers served now (each needs a map)."""
+    snap = ctx.snapshot()
+    ranked = forward.ranker_at(snap.ranker, OUTCOME) is not None
+    return served_keys(ranker=ranked, expert_ranker=snap.expert_ranker is not None)

@@ -25,11 +25,15 @@ def train_outcome_ranker(
     folds: int = 5,
     grid: list[dict[str, Any]] | None = None,
     progress: Progress = None,
+    levels: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Build the training set, cross-validate the grid, refit the best, save model + params.json + card.md."""
+    """Build the training set, cross-validate the grid, refit the best, save model + params.json + card.md
+    (`levels`: where it is served; default every level)."""
     ts = judged_set(ctx, qrels, progress)
     model, cv = fit_ranker(ts, qrels, OUTCOME_RANKER, grid=grid, folds=folds, progress=progress)
-    return save_ranker(out, model, cv, OUTCOME_RANKER, ts=ts, embedder=ctx.embedder.name, name=name, sources=sources)
+    return save_ranker(
+        out, model, cv, OUTCOME_RANKER, ts=ts, embedder=ctx.embedder.name, name=name, sources=sources, levels=levels
+    )
 
 
 def train_expert_ranker(

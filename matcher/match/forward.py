@@ -23,7 +23,7 @@ from matcher.records import NeedRecord
 from matcher.rollup.explain import explain
 from matcher.rollup.vote import expert_hits, roll_up
 from matcher.search.competition import own_needs, rival_cosines
-from matcher.search.degree import Bands, as_probability, weak_notice, with_degrees
+from matcher.search.degree import Bands, uncalibrated_notice, weak_notice, with_degrees
 from matcher.search.fusion import vote_weight
 from matcher.search.query import Query, build_query, checked_text, need_texts
 from matcher.search.results import ExpertHit, MatchResult, Scored, evidence_outcomes
@@ -135,13 +135,16 @@ def score_kind(result: MatchResult) -> str:
     return level.key(ranked=ranked)
 
 
-def calibrated(snap: Snapshot, key: str, scores: np.ndarray, full: float = 1.0) -> np.ndarray:
-    """Probabilities of relevance for served scores of `key`: the snapshot's map for it, else the score itself —
-    a roll-up vote over the most a vote can be (`full`), anything else clipped to 0–1 (uncalibrated)."""
-    maps = snap.calibration
-    if key in maps.levels:
-        return maps.probabilities(key, scores)
-    return as_probability(scores, full if key.endswith(":vote") else 1.0)
+def ranker_at(ranker: Loaded[Ranker] | None, level: Level) -> Loaded[Ranker] | None:
+    """The outcome ranker if it is served at `level` (its params.json `levels`; absent: every level): a shipped
+    ranker that made a level worse on corpora it never saw is left out there (fused retrieval ranks it)."""
+    return ranker if ranker and level.name in ranker.params.get("levels", [f.name for f in FORWARD]) else None
+
+
+def calibrated(snap: Snapshot, key: str, scores: np.ndarray) -> np.ndarray | None:
+    """Probabilities of relevance for served scores of `key` through the snapshot's map for it; None without a
+    map (the hits then show no 匹配度: never the raw score in its place)."""
+    return snap.calibration.probabilities(key, scores)
 
 
 def served_ranker(ctx: Context, level: Level) -> tuple[Loaded[Ranker] | None, list[str]]:
@@ -150,7 +153,7 @@ def served_ranker(ctx: Context, level: Level) -> tuple[Loaded[Ranker] | None, li
     return snap.ranker_for(level), snap.notices(level)
 
 
-def served_probabilities(ctx: Context, key: str, scores: np.ndarray) -> np.ndarray:
+def served_probabilities(ctx: Context, key: str, scores: np.ndarray) -> np.ndarray | None:
     """`calibrated` through the maps served now (an evaluation's "as shipped" figures)."""
     return calibrated(ctx.snapshot(), key, scores)
 
@@ -171,7 +174,7 @@ def _match(ctx: Context, snap: Snapshot, query: Query, level: Level, top: int) -
     shown, top = top, top + len(rejected)  # a target marked 不合适 leaves the list: rank enough to fill it
     items = fused = candidates(ctx, query, snap)
     clock.append(time.perf_counter())
-    ranker = snap.ranker
+    ranker = ranker_at(snap.ranker, level)
     needed = items[: s.rerank_depth if ranker else top] if not level.votes else items
     with ctx.sessions() as session:
         infos = load_outcomes(session, [i.pk for i in needed])
@@ -190,9 +193,9 @@ def _match(ctx: Context, snap: Snapshot, query: Query, level: Level, top: int) -
         hits = roll_up(level, items, infos, query.keywords, top, params)
     hits, excluded = _without(hits, rejected, shown)
     ranked = experts is not None if level is EXPERT else ranker is not None
-    key, full, bands = level.key(ranked=ranked), params.full(), Bands.of(s)
+    key, bands = level.key(ranked=ranked), Bands.of(s)
     evidence_key = OUTCOME.key(ranked=ranker is not None)
-    with_degrees(hits, key, lambda k, x: calibrated(snap, k, x, full), bands, evidence_key)
+    with_degrees(hits, key, lambda k, x: calibrated(snap, k, x), bands, evidence_key)
     pk_of = {info.id: pk for pk, info in infos.items()}
     for shown_outcome in evidence_outcomes(hits):
         shown_outcome.reasons = reasons.get(pk_of.get(shown_outcome.id, -1), [])
@@ -201,8 +204,8 @@ def _match(ctx: Context, snap: Snapshot, query: Query, level: Level, top: int) -
     for hit in hits:
         explain(hit, query.keywords, texts, snap.tokenizer)
     clock.append(time.perf_counter())
-    weak = weak_notice(hits, bands)
-    notices = [*snap.notices(level), *([weak] if weak else [])]
+    weak, unmapped = weak_notice(hits, bands), uncalibrated_notice(hits)
+    notices = [*snap.notices(level), *(n for n in (unmapped, weak) if n)]
     return MatchResult(
         level=level.name,
         query=query.text[:200],

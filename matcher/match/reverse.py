@@ -16,7 +16,7 @@ from matcher.match import forward
 from matcher.match.conflicts import ConflictRules, load_rules
 from matcher.match.open_needs import NeedSelection, broken_rule, select_needs
 from matcher.rollup.enterprises import enterprise_hits
-from matcher.search.degree import Bands, weak_notice, with_degrees
+from matcher.search.degree import Bands, uncalibrated_notice, weak_notice, with_degrees
 from matcher.search.fusion import FusionParams
 from matcher.search.needs import Found, search_needs
 from matcher.search.probe import Probe, expert_probe, institution_probe, outcome_probe, text_probe
@@ -98,11 +98,11 @@ def _reverse(
         if level is ENTERPRISES:
             org_key = lambda name: org.key if (org := rules.org(name)) else None  # noqa: E731
             hits = enterprise_hits(session, hits, org_key, votes, top)
-            full, key = votes.full(), ENTERPRISES.key(ranked=False)
-            with_degrees(hits, key, lambda k, x: forward.calibrated(snap, k, x, full), bands, None)
+            key = ENTERPRISES.key(ranked=False)
+            with_degrees(hits, key, lambda k, x: forward.calibrated(snap, k, x), bands, None)
     weak = weak_notice(hits, bands) if found_by.parts else None
     notices = [NO_OUTCOMES.format(label=found_by.label)] if not found_by.parts else []
-    notices += [weak] if weak else []
+    notices += [n for n in (uncalibrated_notice(hits), weak) if n]
     return ReverseResult(
         target=level.name,
         probe=found_by.kind,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from matcher.errors import InputError
 from matcher.match.conflicts import ConflictRules
 from matcher.match.open_needs import match_needs
 from matcher.search.results import ExpertHit, InstitutionHit
@@ -40,10 +41,16 @@ class NeedMatches:
 
 def candidate(hit: InstitutionHit | ExpertHit) -> Candidate:
     """A roll-up hit as a plan candidate (an expert's institution is where the delegation goes)."""
-    evidence = [e.title for e in hit.evidence]
+    evidence, value = [e.title for e in hit.evidence], hit.degree
+    if value is None:
+        raise InputError(f"{hit.name} has no 匹配度 (尚未校准): a plan cannot weigh it")
     if isinstance(hit, InstitutionHit):
-        return Candidate(hit.id, hit.name, hit.region, hit.name, hit.degree, hit.experts, evidence, hit.matched_terms)
-    return Candidate(hit.id, hit.name, hit.region, hit.institution, hit.degree, [hit.name], evidence, hit.matched_terms)
+        return Candidate(hit.id, hit.name, hit.region, hit.name, value, hit.experts, evidence, hit.matched_terms)
+    return Candidate(hit.id, hit.name, hit.region, hit.institution, value, [hit.name], evidence, hit.matched_terms)
+
+
+def _candidates(hits: list[InstitutionHit] | list[ExpertHit]) -> list[Candidate]:
+    return [candidate(h) for h in hits if h.degree is not None]
 
 
 def match_for_plans(
@@ -54,8 +61,9 @@ def match_for_plans(
     level: str,
     progress: Callable[[int], None] | None = None,
 ) -> list[NeedMatches]:
-    """Each need's conflict-free institutions (`level="institution"`) or experts, best first."""
+    """Each need's conflict-free institutions (`level="institution"`) or experts, best first (those without a
+    匹配度 left out: a plan weighs pairs by it)."""
     return [
-        NeedMatches(m.need.id, m.need.title, m.need.organization, m.need.region, [candidate(h) for h in m.kept])
+        NeedMatches(m.need.id, m.need.title, m.need.organization, m.need.region, _candidates(m.kept))
         for m in match_needs(ctx, needs, rules, level=level, top=POOL, progress=progress)
     ]

@@ -3,9 +3,11 @@ enterprises), an isotonic map from the score a hit is served with to the probabi
 
 A map is fitted on (score, relevant) pairs gathered from judged needs (`learn/calibrate.py`), grouped by query:
 out-of-fold predictions (GroupKFold) give the figures it is judged by — ECE, AUC, the reliability bins — and the map
-kept is refitted on every pair. The artifact is a folder of plain files: `calibration.json` (per level: the map's
-thresholds, its figures, the data it came from) and `params.json` (versions, checksums). A level without a map
-falls back to the score itself, clipped to 0–1 (a ranker's probability already is one).
+kept is refitted on every pair. Its shape (`maps.py`) is chosen among the families there by out-of-fold log-loss
+(ECE recorded beside it): strictly increasing, so a list is flat only where its scores are, and capped by what the
+top block's judged pairs support. The artifact is a folder of plain files: `calibration.json` (per level: the
+map's knots, its family, its figures, the data it came from) and `params.json` (versions, checksums). A key
+without a map has no 匹配度: `probabilities` answers None and the hit shows its rank and reasons only (尚未校准).
 """
 
 from __future__ import annotations
@@ -16,38 +18,52 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.isotonic import IsotonicRegression
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import log_loss, roc_auc_score
 from sklearn.model_selection import GroupKFold
 
 from matcher.artifacts.folder import MODEL, read_params, verify_files, write_params
 from matcher.errors import InputError
+from matcher.ranking.maps import FAMILIES, PRIOR, Knots, apply, fit_knots
 
 FILE = "calibration.json"
 CARD = "card.md"
 CARD_TEXT = """# Model card: 匹配度 calibration `{name}`
 
 **What it does.** Maps the score a hit is served with (per level and direction) onto the probability that staff
-would judge the pair relevant (grade ≥ 2 of 0–3); the 匹配度 is that probability × 100. Isotonic regression, one
-map per key; a key without a map falls back to the score clipped to 0–1.
+would judge the pair relevant (grade ≥ 2 of 0–3); the 匹配度 is that probability × 100. One map per key, strictly
+increasing: isotonic blocks shrunk toward the base rate by their count (a Beta prior of {prior:.0f} pairs) joined by
+straight lines, or a logistic (Platt) curve, whichever has the lower out-of-fold log-loss; capped at the top block's
+shrunk rate. A key without a map shows no 匹配度 (尚未校准), never the raw score.
 
 **Fitted on.** The judgements named per key below, run through the served pipeline (embedder `{embedder}`; a
-workspace with another embedder does not use these maps). Expert and institution judgements are derived from
-outcome ones (a target's grade is the best grade of its judged outcomes); `needs:vote` inverts them (成果找需求).
+workspace with another embedder does not use these maps). Where judgements name outcomes, expert and institution
+judgements are derived from them (a target's grade is the best grade of its judged outcomes), `needs:vote` inverts
+them (成果找需求) and `enterprises:vote` grades an enterprise by the judged needs it is shown with (成果找企业).
 
 **Figures.** Out of fold: 5 folds grouped by query, so no query's pairs are in both the fit and the figure.
 ECE = Σ (bin count / n) · |observed − predicted| over 10 equal-width bins; AUC of the predictions.
 
-| key | judgements | queries | pairs | relevant | ECE (out of fold) | AUC |
-|---|---|---|---|---|---|---|
+| key | judgements | queries | pairs | relevant | map | ECE (out of fold) | log-loss | AUC | top |
+|---|---|---|---|---|---|---|---|---|---|
 {rows}
 
-**Limits.** Only as good as its judgements: few, partly subjective, and from the demo corpus; a deployment should
-refit on its own (`matcher train --from-judgements` refits these maps after the ranker). With rare relevant pairs
-(reverse matching) nearly every prediction falls in the lowest bin and the ECE is small by construction: read the
-AUC and the reliability diagram of `matcher evaluate` beside it.
+"top" is the most the map says (the 匹配度 of the best-scored hits).
+
+**Limits.** Only as good as its judgements, and each key's judgements come from one corpus (named above): on a
+corpus unlike it the maps keep the order but may be off in level — how the shipped maps held on corpora they never
+saw is in `models/held-out.md`. A deployment should refit on its own judgements (`matcher train --from-judgements`
+refits these maps after the ranker). With rare relevant pairs (reverse matching) nearly every prediction falls in
+the lowest bin and the ECE is small by construction: read the AUC and the reliability diagram of `matcher
+evaluate` beside it.
 """
 LEVELS = ("outcome", "expert", "institution", "needs", "enterprises")
+
+
+def served_keys(*, ranker: bool, expert_ranker: bool) -> list[str]:
+    """The keys a server gives 匹配度 for, with or without an outcome ranker and an expert ranker (the names
+    `match/forward.score_key` and `match/reverse` use)."""
+    return ["outcome:ranker" if ranker else "outcome:fused", "expert:ranker" if expert_ranker else "expert:vote",
+            "institution:vote", "needs:vote", "enterprises:vote"]  # fmt: skip
 FOLDS = 5
 BINS = 10
 
@@ -72,34 +88,60 @@ def reliability(probs: np.ndarray, labels: np.ndarray, bins: int = BINS) -> dict
 
 @dataclass
 class LevelMap:
-    """One level's map (isotonic thresholds) and how well it is calibrated out of fold."""
+    """One key's map (knots of a strictly increasing curve, `maps.py`) and how well it is calibrated out of fold."""
 
     x: list[float]
     y: list[float]
     source: str  # the judgements it was fitted on
-    figures: dict[str, Any] = field(default_factory=dict)  # out-of-fold ECE, AUC, bins; pairs, queries
+    figures: dict[str, Any] = field(default_factory=dict)  # out-of-fold ECE, log-loss, AUC, bins; pairs, queries
+    family: str = "isotonic"
+    scale: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not self.x or len(self.x) != len(self.y):
+            raise InputError(f"a 匹配度 map needs knots ({self.source})")
 
     def __call__(self, scores: np.ndarray) -> np.ndarray:
-        return np.interp(np.asarray(scores, float), self.x, self.y) if self.x else np.clip(scores, 0.0, 1.0)
+        return apply(Knots(self.x, self.y, self.scale), np.asarray(scores, float))
 
 
-def _isotonic(scores: np.ndarray, labels: np.ndarray) -> IsotonicRegression:
-    return IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(scores, labels)
+def _fold_predictions(scores: np.ndarray, labels: np.ndarray, groups: np.ndarray, folds: int) -> dict[str, Any]:
+    """Out-of-fold predictions of each family (None for a family that cannot be fitted on some fold)."""
+    held: dict[str, np.ndarray | None] = {f: np.zeros(len(scores)) for f in FAMILIES}
+    for train, test in GroupKFold(n_splits=folds).split(scores, labels, groups):
+        for family in FAMILIES:
+            knots = fit_knots(family, scores[train], labels[train]) if labels[train].sum() > 0 else None
+            current = held[family]
+            if knots is None or current is None:
+                held[family] = None
+            else:
+                current[test] = apply(knots, scores[test])
+    return held
+
+
+def _log_loss(probs: np.ndarray, labels: np.ndarray) -> float:
+    return round(float(log_loss(labels, np.clip(probs, 1e-6, 1 - 1e-6), labels=[0, 1])), 4)
 
 
 def fit_level(scores: np.ndarray, labels: np.ndarray, groups: np.ndarray, source: str) -> LevelMap:
-    """A level's map: out-of-fold figures (folds grouped by query), then the map refitted on every pair."""
+    """A key's map: each family judged out of fold (folds grouped by query), the one with the lower log-loss
+    refitted on every pair."""
     scores, labels, groups = np.asarray(scores, float), np.asarray(labels, float), np.asarray(groups)
     if len(scores) == 0 or labels.sum() == 0:
         raise InputError(f"no relevant pair among the {len(scores)} scored for calibration ({source})")
     folds = min(FOLDS, len(set(groups.tolist())))
-    held_out = np.zeros(len(scores))
-    if folds >= 2:
-        for train, test in GroupKFold(n_splits=folds).split(scores, labels, groups):
-            held_out[test] = _isotonic(scores[train], labels[train]).predict(scores[test])
-    figures = {**reliability(held_out, labels), "queries": len(set(groups.tolist())), "folds": folds}
-    full = _isotonic(scores, labels)
-    return LevelMap(full.X_thresholds_.tolist(), full.y_thresholds_.tolist(), source, figures)
+    held = _fold_predictions(scores, labels, groups, folds) if folds >= 2 else {}
+    judged = {f: {"ece": reliability(p, labels)["ece"], "log_loss": _log_loss(p, labels)}
+              for f, p in held.items() if p is not None}  # fmt: skip
+    family = min(judged, key=lambda f: judged[f]["log_loss"]) if judged else "isotonic"
+    knots = fit_knots(family, scores, labels) or fit_knots("isotonic", scores, labels)
+    assert knots is not None  # isotonic always fits
+    chosen = held.get(family)
+    figures = {**(reliability(chosen, labels) if chosen is not None else {"pairs": len(scores)}),
+               "log_loss": judged.get(family, {}).get("log_loss"), "families": judged,
+               "queries": len(set(groups.tolist())), "folds": folds, "prior": PRIOR,
+               "top": round(knots.y[-1], 4)}  # fmt: skip
+    return LevelMap(knots.x, knots.y, source, figures, family, knots.scale)
 
 
 @dataclass
@@ -108,14 +150,24 @@ class Calibration:
 
     levels: dict[str, LevelMap] = field(default_factory=dict)
 
-    def probabilities(self, level: str, scores: np.ndarray) -> np.ndarray:
+    def probabilities(self, level: str, scores: np.ndarray) -> np.ndarray | None:
+        """The probabilities of relevance of served scores of `level`, or None when it has no map (no 匹配度)."""
         found = self.levels.get(level)
-        return found(scores) if found else np.clip(np.asarray(scores, float), 0.0, 1.0)
+        return found(scores) if found else None
+
+    def missing(self, keys: list[str]) -> list[str]:
+        """The served keys without a map."""
+        return [k for k in keys if k not in self.levels]
 
     def merged(self, other: Calibration) -> Calibration:
         return Calibration({**self.levels, **other.levels})
 
-    def save(self, folder: Path, *, embedder: str, name: str) -> dict[str, Any]:
+    def save(self, folder: Path, *, embedder: str, name: str, served: list[str] | None = None) -> dict[str, Any]:
+        """Write the maps and their card; with `served` (the keys the server will give 匹配度 for) the card check
+        refuses a set of maps that lacks one of them."""
+        missing = self.missing(served or [])
+        if missing:
+            raise InputError(f"no 匹配度 map for the served key(s) {', '.join(missing)}: fit them before shipping")
         folder.mkdir(parents=True, exist_ok=True)
         data = {level: asdict(m) for level, m in self.levels.items()}
         (folder / FILE).write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -126,11 +178,12 @@ class Calibration:
         """The model card: per level, the judgements each map came from and its out-of-fold figures."""
         rows = [
             f"| `{key}` | {m.source} | {f.get('queries', '—')} | {f.get('pairs', '—')} | {f.get('relevant', '—')} "
-            f"| {f.get('ece', '—')} | {f.get('auc', '—')} |"
+            f"| {m.family} | {f.get('ece', '—')} | {f.get('log_loss', '—')} | {f.get('auc', '—')} "
+            f"| {100 * m.y[-1]:.1f} |"
             for key, m in sorted(self.levels.items())
             for f in [m.figures]
         ]
-        return CARD_TEXT.format(name=name, embedder=embedder, rows="\n".join(rows))
+        return CARD_TEXT.format(name=name, embedder=embedder, rows="\n".join(rows), prior=PRIOR)
 
     @classmethod
     def load(cls, folder: Path) -> tuple[Calibration, dict[str, Any]]:

@@ -17,6 +17,9 @@ def render_card(params: dict[str, Any], *, purpose: str, pairs: str, description
     metric = cv["metric"]
     rows = "\n".join(f"| `{row['params']}` | {row['mean']:.4f} ± {row['std']:.4f} |" for row in cv["table"])
     features = "\n".join(f"| `{name}` | {text} |" for name, text in descriptions.items())
+    served = (f"\n\n**Served at.** {', '.join(params['levels']) or 'no level'}; at the other levels results are ranked "
+              "by fused retrieval (this ranker made them worse on corpora it never saw: `models/held-out.md`)."
+              if "levels" in params else "")  # fmt: skip
     return f"""# Model card: matcher ranker `{params["name"]}`
 
 **What it does.** {purpose}
@@ -36,7 +39,8 @@ Chosen: `{cv["best"]["params"]}` — CV {metric} {cv["best"]["mean"]:.4f}.
 
 **Limits.** Judgements are few and partly subjective. The 匹配度 staff see is not this model's raw output: the
 calibration maps (`models/calibration`, its own card) turn the served score into the probability of a relevant
-judgement, fitted and measured out of fold. The model has not seen needs from fields absent in its training data.
+judgement, fitted and measured out of fold. The model has not seen needs from fields absent in its training
+data.{served}
 
 ## Features
 

@@ -61,6 +61,9 @@ def pair_differences(
     return np.vstack(diffs), np.concatenate(labels)
 
 
+SPREAD = 0.1  # the share of a ranker's served probability that keeps rising with its raw score
+WIDE = 8.0  # that share's logistic spans ± WIDE standard deviations of the training scores
+
 class Ranker(BaseEstimator):
     def __init__(
         self,
@@ -106,6 +109,7 @@ class Ranker(BaseEstimator):
         with out-of-fold scores, so the 0–100 degree is calibrated on needs the scores' models never saw."""
         labels = (np.asarray(y, float) >= self.relevant_at_).astype(float)
         self.calibrator_ = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(raw, labels)
+        self.raw_scale_ = (float(np.mean(raw)), float(np.std(raw)) or 1.0)
         self.calibration_ = {"kind": "out-of-fold" if out_of_fold else "in-sample", "pairs": len(labels)}
         return self
 
@@ -145,9 +149,19 @@ class Ranker(BaseEstimator):
         """The 匹配度: 100 × the calibrated probability that the pair is relevant (0–100)."""
         return self.degree_of(self.decision_function(X))
 
+    def probability_of(self, raw: np.ndarray) -> np.ndarray:
+        """The probability of relevance of raw scores, strictly increasing in them: the isotonic map (flat within
+        its blocks, and at 1 past its highest training score) with SPREAD of a wide logistic of the standardised raw
+        score, so the served score keeps the order the ranker ranks by, on corpora scored far above its training
+        data too (a model saved before this had no `raw_scale_`: the raw score is used unscaled)."""
+        raw = np.asarray(raw, float)
+        mean, sd = getattr(self, "raw_scale_", (0.0, 1.0))
+        rank = 1 / (1 + np.exp(-(raw - mean) / (WIDE * sd)))  # slow enough not to saturate on a foreign corpus
+        return np.asarray((1 - SPREAD) * self.calibrator_.predict(raw) + SPREAD * rank)
+
     def degree_of(self, raw: np.ndarray) -> np.ndarray:
         """The 匹配度 of raw scores already computed by `decision_function`."""
-        return np.asarray(degree(self.calibrator_.predict(raw)))
+        return np.asarray(degree(self.probability_of(raw)))
 
     def contributions(self, X: np.ndarray) -> np.ndarray:
         """Per-feature contribution to the raw score of each row: exact for linear objectives; for trees the

@@ -57,8 +57,11 @@ def save_ranker(
     embedder: str,
     name: str,
     sources: list[str],
+    levels: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Write the model folder (staging, then swapped in): skops, params.json and card.md."""
-    summary = {"name": name, "embedder": embedder, "training": ts.summary(), "cv": cv, "sources": sources}
+    """Write the model folder (staging, then swapped in): skops, params.json and card.md; `levels`: where an outcome
+    ranker is served (recorded in params.json; absent: at every level)."""
+    summary = {"name": name, "embedder": embedder, "training": ts.summary(), "cv": cv, "sources": sources,
+               **({"levels": levels} if levels is not None else {})}  # fmt: skip
     card = render_card(summary, purpose=spec.purpose, pairs=spec.pairs, descriptions=spec.descriptions)
     return save_staged(out, lambda f: model.save(f, features=list(spec.features), summary=summary, card=card))

@@ -1,9 +1,10 @@
 """Reasons of each hit's own, quoted from its evidence — so two hits with different evidence never read the same:
 
-- the need's key terms the hit covers: 命中需求关键词 3/6：铸造、涂料、光洁度;
+- the need's key terms the hit covers, counted over the same terms the page highlights (the hit's matched terms):
+  命中需求关键词 3/9：铸造、涂料、光洁度;
 - the sentence of an evidence outcome's abstract (or its title) that matches the need best: its IDF-weighted
   coverage of the need's keywords, ties to the shorter sentence, the terms it shares highlighted on the page;
-- the ranker's strongest contributions, with their values: 需求与成果语义相近（+0.42）.
+- the ranker's strongest contributions, in words only (no weights, no signal names): 成果内容与需求意思相近.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any, Protocol
 SENTENCE = re.compile(r"[^。！？；!?;\n]+[。！？；!?;]?")
 MAX_SENTENCE = 120
 CONTRIBUTIONS = 3
+LISTED = 8  # matched terms named in the line (the count covers all)
 
 
 class Weights(Protocol):
@@ -21,10 +23,13 @@ class Weights(Protocol):
 
 
 def covered(keywords: list[str], matched: list[str]) -> str | None:
-    """命中需求关键词 k/n：… over the need's keywords (the first six, the ones that weigh most)."""
-    head = keywords[:6]
-    hit = [k for k in head if k in set(matched)]
-    return f"命中需求关键词 {len(hit)}/{len(head)}：{'、'.join(hit)}" if hit and head else None
+    """命中需求关键词 k/n：… over all the need's keywords, k counting the matched ones the page highlights."""
+    found = set(matched)
+    hit = [k for k in keywords if k in found]
+    if not hit:
+        return None
+    more = "等" if len(hit) > LISTED else ""
+    return f"命中需求关键词 {len(hit)}/{len(keywords)}：{'、'.join(hit[:LISTED])}{more}"
 
 
 def best_sentence(text: str, keywords: list[str], weights: Weights) -> tuple[str, list[str]] | None:
@@ -42,8 +47,8 @@ def best_sentence(text: str, keywords: list[str], weights: Weights) -> tuple[str
 
 
 def contributions(reasons: list[dict[str, Any]]) -> list[str]:
-    """The ranker's strongest reasons with their values (only those that raised the score)."""
-    return [f"{r['why']}（{r['effect']:+.2f}）" for r in reasons[:CONTRIBUTIONS] if r.get("effect", 0) > 0]
+    """The ranker's strongest reasons in words (only those that raised the score; the weights stay out of view)."""
+    return [str(r["why"]) for r in reasons[:CONTRIBUTIONS] if r.get("effect", 0) > 0]
 
 
 def explain(hit: Any, keywords: list[str], texts: dict[str, str], weights: Weights) -> None:

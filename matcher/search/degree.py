@@ -4,7 +4,8 @@
 calibrated probability, a roll-up vote, a reverse search's vote) mapped through the workspace's calibration for
 its level (`ranking/calibration.py`, fitted out of fold on judgements). Below the weak line (MATCHER_WEAK_MATCH)
 a hit is 弱匹配 — shown apart, never proposed; at or above the strong line (MATCHER_STRONG_MATCH) it is 强匹配;
-between, 可参考. Scores of other scales stay in a hit's `components`, never in a label.
+between, 可参考. Scores of other scales stay in a hit's `components`, never in a label. A key without a map gives
+no 匹配度 at all (degree and band None, the note UNCALIBRATED): never the raw score in its place.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import numpy as np
 
 SCALE = 100.0
 WORDS = {"strong": "强匹配", "fair": "可参考", "weak": "弱匹配"}
-Calibrate = Callable[[str, np.ndarray], np.ndarray]  # (level, served scores) → probabilities
+Calibrate = Callable[[str, np.ndarray], np.ndarray | None]  # (level, served scores) → probabilities, None: no map
+UNCALIBRATED = "尚未校准：暂不显示匹配度，结果按排序和理由列出"
 
 
 def degree(probability: float | np.ndarray) -> Any:
@@ -55,9 +57,9 @@ class Bands:
     def word(self, value: float) -> str:
         return WORDS[self.band(value)]
 
-    def proposable(self, value: float) -> bool:
-        """Whether a batch run, a pairing or a plan may propose a pair of this 匹配度."""
-        return value >= self.weak
+    def proposable(self, value: float | None) -> bool:
+        """Whether a batch run, a pairing or a plan may propose a pair of this 匹配度 (none without one)."""
+        return value is not None and value >= self.weak
 
 
 WEAK_ADVICE = (
@@ -67,9 +69,25 @@ WEAK_ADVICE = (
 
 
 def weak_notice(hits: list[Any], bands: Bands) -> str | None:
-    """The 无强匹配 notice when no hit reaches the weak line (or there is none); None otherwise."""
-    best = max((h.degree for h in hits), default=0.0)
+    """The 无强匹配 notice when no hit reaches the weak line (or there is none); None otherwise, and None when the
+    hits have no 匹配度 (nothing to compare with the line)."""
+    if hits and all(h.degree is None for h in hits):
+        return None
+    best = max((h.degree for h in hits if h.degree is not None), default=0.0)
     return None if best >= bands.weak else WEAK_ADVICE.format(best=best, limit=bands.weak)
+
+
+def uncalibrated_notice(hits: list[Any]) -> str | None:
+    """The 尚未校准 note when a hit (or its evidence) has no 匹配度."""
+    evidence = (o for h in hits for o in getattr(h, "evidence", []) if hasattr(o, "degree"))  # not a probe's parts
+    shown = [*hits, *evidence]
+    return UNCALIBRATED if any(h.degree is None for h in shown) else None
+
+
+def _set(hits: list[Any], probabilities: np.ndarray | None, bands: Bands) -> None:
+    values = [None] * len(hits) if probabilities is None else degree(probabilities).tolist()
+    for hit, value in zip(hits, values, strict=True):
+        hit.degree, hit.band = value, None if value is None else bands.band(value)
 
 
 def with_degrees(
@@ -78,12 +96,8 @@ def with_degrees(
     """Set each hit's 匹配度 and band from its served score through the calibration of `level`; the outcomes
     shown as evidence get theirs through `evidence_level`'s (None: the evidence has its own already)."""
     if hits:
-        values = degree(calibrate(level, np.array([h.score for h in hits], dtype=float)))
-        for hit, value in zip(hits, values.tolist(), strict=True):
-            hit.degree, hit.band = value, bands.band(value)
+        _set(hits, calibrate(level, np.array([h.score for h in hits], dtype=float)), bands)
     evidence = [o for h in hits for o in getattr(h, "evidence", [])] if evidence_level else []
     if evidence and evidence_level:
-        values = degree(calibrate(evidence_level, np.array([o.score for o in evidence], dtype=float)))
-        for outcome, value in zip(evidence, values.tolist(), strict=True):
-            outcome.degree, outcome.band = value, bands.band(value)
+        _set(evidence, calibrate(evidence_level, np.array([o.score for o in evidence], dtype=float)), bands)
     return hits

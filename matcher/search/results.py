@@ -41,8 +41,8 @@ class OutcomeHit:
     matched_terms: list[str]
     components: Components
     reasons: list[dict[str, Any]] = field(default_factory=list)
-    degree: float = 0.0  # 匹配度 0–100 (`degree.py`)
-    band: str = "weak"  # strong | fair | weak (`degree.Bands`)
+    degree: float | None = 0.0  # 匹配度 0–100 (`degree.py`); None: no map for its key (尚未校准)
+    band: str | None = "weak"  # strong | fair | weak (`degree.Bands`); None with the degree
     why: list[str] = field(default_factory=list)  # reasons of its own (`rollup/explain.py`)
     sentence: dict[str, Any] | None = None  # the evidence sentence that matches the need best
 
@@ -59,8 +59,8 @@ class OwnerHit:
     n_outcomes: int
     matched_terms: list[str]
     evidence: list[OutcomeHit]
-    degree: float = 0.0
-    band: str = "weak"
+    degree: float | None = 0.0  # None: no 匹配度 map for its key (尚未校准)
+    band: str | None = "weak"
     why: list[str] = field(default_factory=list)
     sentence: dict[str, Any] | None = None
 
@@ -123,8 +123,8 @@ class NeedHit:
     score: float  # Σ over the probe's outcomes of 1/√(rank of this need in that outcome's fused list)
     matched_terms: list[str]
     evidence: list[PartHit]
-    degree: float = 0.0
-    band: str = "weak"
+    degree: float | None = 0.0
+    band: str | None = "weak"
 
 
 @dataclass
@@ -138,8 +138,8 @@ class EnterpriseHit:
     n_needs: int
     matched_terms: list[str]
     evidence: list[NeedHit]
-    degree: float = 0.0
-    band: str = "weak"
+    degree: float | None = 0.0
+    band: str | None = "weak"
 
 
 @dataclass

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from matcher.ranking.expert.features import ExpertCandidates
 from matcher.ranking.model import Ranker
-from matcher.search.degree import probability
 from matcher.search.results import ExpertHit
 
 
@@ -16,9 +15,9 @@ def rerank_hits(hits: list[ExpertHit], found: ExpertCandidates, model: Ranker) -
         return []
     scores = model.decision_function(found.X)
     raw = dict(zip(found.ids, scores.tolist(), strict=True))
-    shown = dict(zip(found.ids, [probability(d) for d in model.degree_of(scores).tolist()], strict=True))
+    shown = dict(zip(found.ids, model.probability_of(scores).tolist(), strict=True))
     pooled = [h for h in hits if h.id in raw]
-    ordered = sorted(pooled, key=lambda h: (-raw[h.id], h.rank))  # the calibrated map has ties: order by raw
+    ordered = sorted(pooled, key=lambda h: (-raw[h.id], h.rank))
     for rank, hit in enumerate(ordered, 1):
-        hit.rank, hit.score = rank, round(shown[hit.id], 4)
+        hit.rank, hit.score = rank, shown[hit.id]
     return ordered

@@ -8,7 +8,7 @@ import numpy as np
 
 from matcher.ranking.model import Ranker
 from matcher.ranking.outcome.reasons import explain_rows
-from matcher.search.degree import probability
+from matcher.search.degree import degree
 from matcher.search.results import Scored
 
 EXPLAINED = 30  # candidates whose ranker reasons are computed (enough for the evidence of the top hits)
@@ -18,7 +18,8 @@ def rerank(model: Ranker, X: np.ndarray, head: list[Scored]) -> tuple[list[Score
     """`head` (rows of X) ordered by the ranker; each score becomes the 0–1 match score, the components record
     the 0–100 one. Returns the reordered candidates and outcome pk → reasons for the best EXPLAINED."""
     raw = model.decision_function(X)
-    shown = model.degree_of(raw)
+    served = model.probability_of(raw)  # strictly increasing in raw: the order survives the 匹配度 map
+    shown = degree(served)
     order = np.argsort(-raw, kind="stable")
     top = order[:EXPLAINED]
     reasons = dict(zip((head[i].pk for i in top), explain_rows(model, X[top]), strict=True))
@@ -26,5 +27,5 @@ def rerank(model: Ranker, X: np.ndarray, head: list[Scored]) -> tuple[list[Score
     for i in order:
         comp = head[i].components
         comp.model = float(shown[i])
-        rescored.append(Scored(head[i].pk, probability(shown[i]), comp))
+        rescored.append(Scored(head[i].pk, float(served[i]), comp))
     return rescored, reasons
