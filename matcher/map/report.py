@@ -59,25 +59,27 @@ def heatmap(v: MapView) -> str:
         x = _LABEL_W + j * _CELL_W + _CELL_W / 2
         weight = ' font-weight="bold"' if region == v.region else ""
         parts.append(f'<text x="{x}" y="20" text-anchor="middle"{weight}>{escape(region)}</text>')
+    listed = {(g.topic, g.region) for g in v.gaps[:LISTED]}  # a red cell links to its gap when the report lists it
     for i, topic in enumerate(topics):
         y = _HEAD_H + i * _CELL_H
         label = topic.label
         parts.append(f'<text x="{_LABEL_W - 6}" y="{y + 17}" text-anchor="end">{escape(label)}</text>')
         for j, region in enumerate(regions):
-            parts.append(_heat_cell(v, topic, region, _LABEL_W + j * _CELL_W, y, top_gap, top_strength))
+            x = _LABEL_W + j * _CELL_W
+            parts.append(_heat_cell(v, topic, region, x, y, (top_gap, top_strength), (topic.id, region) in listed))
     parts.append("</svg>")
     return "".join(parts)
 
 
-def _heat_cell(v: MapView, topic: Topic, region: str, x: int, y: int, top_gap: float, top_strength: float) -> str:
+def _heat_cell(v: MapView, topic: Topic, region: str, x: int, y: int, tops: tuple[float, float], listed: bool) -> str:
     cell = v.grid.get((topic.id, region))
-    fill = _fill(cell, top_gap, top_strength)
+    fill = _fill(cell, *tops)
     rect = f'<rect x="{x}" y="{y}" width="{_CELL_W - 2}" height="{_CELL_H - 2}" fill="{fill}" rx="3">'
     if cell is None:
         return rect + "</rect>"
     text = f'<text x="{x + _CELL_W / 2 - 1}" y="{y + 17}" text-anchor="middle">{cell.needs}/{cell.outcomes}</text>'
     body = f"{rect}<title>{_tip(topic, cell)}</title></rect>{text}"
-    return f'<a href="#gap-{topic.id}-{escape(region)}">{body}</a>' if cell.gap > 0 else body
+    return f'<a href="#gap-{topic.id}-{escape(region)}">{body}</a>' if cell.gap > 0 and listed else body
 
 
 def treemap(v: MapView, width: int = 960, height: int = 420) -> str:
@@ -254,14 +256,17 @@ def render(v: MapView) -> str:
             "<h2>领域与主题</h2><p class='muted'>面积 = 成果 + 开放需求</p>",
             f"<div class='scroll'>{treemap(v)}</div>",
             "<h2>卡脖子缺口</h2>",
-            "".join(_gap_block(g, topics[g.topic], v.grid.get((g.topic, g.region)), float(p.get("alpha") or 2))
-                    for g in v.gaps[:LISTED]) or "<p>没有缺口。</p>",
+            "".join(
+                _gap_block(g, topics[g.topic], v.grid.get((g.topic, g.region)), float(p.get("alpha") or 2))
+                for g in v.gaps[:LISTED]
+            )
+            or "<p>没有缺口。</p>",
             _more(len(v.gaps)),
             "<h2>待转化优势（有成果、缺本地需求）</h2>",
             "".join(_strength_block(s, topics[s.topic]) for s in v.strengths[:LISTED]) or "<p>没有。</p>",
             _more(len(v.strengths)),
-            "<h2>主题一览</h2><div class='scroll'><table><tr><th>主题</th><th>领域</th><th>关键词</th><th>开放需求</th>",
-            "<th>成果</th>",
+            "<h2>主题一览</h2><div class='scroll'><table><tr><th>主题</th><th>领域</th><th>关键词</th>",
+            "<th>开放需求</th><th>成果</th>",
             "<th>成果/年</th><th>需求/季度</th></tr>",
             _topic_rows(v),
             "</table></div></body></html>",
