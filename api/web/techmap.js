@@ -137,7 +137,9 @@ async function showReport() {
         if (!a) return;
         e.preventDefault();
         const target = doc.getElementById(decodeURIComponent(a.getAttribute("href").slice(1)));
-        if (target) target.scrollIntoView({ block: "start" });
+        if (!target) return;
+        const at = frame.getBoundingClientRect().top + target.getBoundingClientRect().top + window.scrollY;
+        window.scrollTo(0, at - $("header").getBoundingClientRect().bottom - 8);  // below the sticky header
       });
     };
     frame.srcdoc = html;
