@@ -5,6 +5,7 @@ plain Chinese, the map's words agree with its numbers, the batch counts read as 
 from __future__ import annotations
 
 import io
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from matcher.workspace.context import Context
-from tests.api.test_browser import _launch, server  # noqa: F401 (the module's server fixture, shared)
+from tests.api.test_browser import DOCS, _launch, server  # noqa: F401 (the module's server fixture, shared)
 
 pytestmark = [pytest.mark.browser]
 SIZES = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
@@ -37,7 +38,7 @@ def size(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def page(server: Server, size: str) -> Iterator:  # type: ignore[type-arg]  # noqa: F811
+def page(server: Server, size: str) -> Iterator:  # noqa: F811
     sync_api = pytest.importorskip("playwright.sync_api")
     url, key, *_ = server
     with sync_api.sync_playwright() as p:
@@ -53,7 +54,13 @@ def page(server: Server, size: str) -> Iterator:  # type: ignore[type-arg]  # no
         browser.close()
 
 
-def _away(page, selector: str) -> None:  # type: ignore[no-untyped-def]
+def _shot(page, name: str, size: str) -> None:
+    """MATCHER_SCREENSHOTS=1: the view as staff see it, into docs/screenshots/ (NAME.png, NAME-phone.png)."""
+    if os.environ.get("MATCHER_SCREENSHOTS"):
+        page.screenshot(path=str(DOCS / f"{name}{'-phone' if size == 'phone' else ''}.png"), full_page=False)
+
+
+def _away(page, selector: str) -> None:
     """Scroll the window so that `selector` is off the screen (to the end of the sidebar, or back to the top)."""
     page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
     if page.evaluate(IN_VIEW, selector):
@@ -61,19 +68,19 @@ def _away(page, selector: str) -> None:  # type: ignore[no-untyped-def]
     assert not page.evaluate(IN_VIEW, selector)
 
 
-def _answer_in_view(page, first: str) -> None:  # type: ignore[no-untyped-def]
+def _answer_in_view(page, first: str) -> None:
     page.wait_for_timeout(300)  # let a smooth scroll, if any, settle
     assert page.evaluate(IN_VIEW, "#need-head"), "the answer's head is off the screen"
     assert page.evaluate(IN_VIEW, first), f"{first} is off the screen"
 
 
-def _finished_run(page) -> None:  # type: ignore[no-untyped-def]
+def _finished_run(page) -> None:
     if not page.locator("#runs .st.done").count():
         page.click("#batch-start")
         page.wait_for_selector("#runs .st.done", timeout=120_000)
 
 
-def test_every_view_opens_its_answer_in_view(page) -> None:  # type: ignore[no-untyped-def]
+def test_every_view_opens_its_answer_in_view(page) -> None:
     _away(page, "#need-head")
     page.click("#needs li[data-id] >> nth=4")
     page.wait_for_selector("#hits .hit .score")
@@ -94,7 +101,7 @@ def test_every_view_opens_its_answer_in_view(page) -> None:  # type: ignore[no-u
     _answer_in_view(page, "#hits .run-rows")
 
 
-def test_a_key_grades_only_the_pair_on_the_screen(page) -> None:  # type: ignore[no-untyped-def]
+def test_a_key_grades_only_the_pair_on_the_screen(page) -> None:
     page.click("#label-go")
     page.wait_for_selector(".label-pair .grades button")
     page.wait_for_selector("#label-count:has-text('已标注')")
@@ -112,7 +119,7 @@ def test_a_key_grades_only_the_pair_on_the_screen(page) -> None:  # type: ignore
     assert page.evaluate(IN_VIEW, ".label-pair")  # the next pair starts on the screen
 
 
-def test_the_labelling_card_reads_in_one_column_with_buttons_to_tap(page) -> None:  # type: ignore[no-untyped-def]
+def test_the_labelling_card_reads_in_one_column_with_buttons_to_tap(page, size: str) -> None:
     page.click("#label-go")
     page.wait_for_selector(".label-pair .grades button")
     box = page.evaluate("""() => { const c = document.querySelector('.label-pair'), s = getComputedStyle(c);
@@ -133,15 +140,14 @@ def test_the_labelling_card_reads_in_one_column_with_buttons_to_tap(page) -> Non
     assert len(tops) == 3 and tops == sorted(tops)
     labels = page.eval_on_selector_all(".label-pair > section", "els => els.map(e => e.getAttribute('aria-label'))")
     assert labels == ["需求", "候选成果"]
+    _shot(page, "label", size)
 
 
-def test_a_step_back_asks_in_plain_chinese_and_an_excluded_one_comes_back(  # type: ignore[no-untyped-def]
-    page, size: str
-) -> None:
+def test_a_step_back_asks_in_plain_chinese_and_an_excluded_one_comes_back(page, size: str) -> None:
     said: list[str] = []
     answers: list[str | bool] = []
 
-    def answer(dialog) -> None:  # type: ignore[no-untyped-def]
+    def answer(dialog) -> None:
         said.append(dialog.message)
         reply = answers.pop(0)
         if reply is False:
@@ -178,10 +184,12 @@ def test_a_step_back_asks_in_plain_chinese_and_an_excluded_one_comes_back(  # ty
     page.wait_for_selector("#history li:has-text('更正为 推荐')")
     assert page.locator(".excluded").count() == 0
     assert any(t.startswith(name) for t in page.locator("#hits > .hit .name").all_inner_texts())
+    page.locator("#history-card").scroll_into_view_if_needed()
+    _shot(page, "correction", size)
     assert all(not re.search(r"[A-Za-z]", m) for m in said), said
 
 
-def test_the_map_says_what_its_numbers_say_and_its_links_open_anywhere(  # type: ignore[no-untyped-def]
+def test_the_map_says_what_its_numbers_say_and_its_links_open_anywhere(
     page,
     server: Server,  # noqa: F811
     size: str,
@@ -230,7 +238,7 @@ def test_the_map_says_what_its_numbers_say_and_its_links_open_anywhere(  # type:
     frame.locator("svg.heat a").first.click()
     report.wait_for_timeout(500)
     assert frame.locator("#key").count() == 0 and frame.locator("svg.heat").count() == 1  # still the report
-    gap_id = frame.locator("svg.heat a").first.get_attribute("href")[1:]  # type: ignore[index]
+    gap_id = frame.locator("svg.heat a").first.get_attribute("href")[1:]
     top = report.evaluate(
         """id => { const f = document.querySelector('.report-frame iframe');
           const h = f.contentDocument.getElementById(id).querySelector('h3');  // the gap's heading, as a reader sees it
@@ -244,9 +252,13 @@ def test_the_map_says_what_its_numbers_say_and_its_links_open_anywhere(  # type:
       return [d.documentElement.scrollWidth, d.documentElement.clientWidth, s.overflowX]; }""")
     assert inner[0] <= inner[1] and inner[2] == "auto", inner  # the heat map scrolls in its box; nothing cut off
     assert report.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]
+    if size == "phone":
+        report.evaluate("window.scrollTo(0, 0)")
+        report.wait_for_timeout(300)
+        _shot(report, "map-report", size)
 
 
-def test_batch_counts_read_as_one_sentence(page) -> None:  # type: ignore[no-untyped-def]
+def test_batch_counts_read_as_one_sentence(page) -> None:
     _finished_run(page)
     run = page.evaluate("async () => (await api('/batch-runs?limit=1'))[0]")
     stats = run["stats"]
@@ -264,9 +276,7 @@ def test_batch_counts_read_as_one_sentence(page) -> None:  # type: ignore[no-unt
     assert page.inner_text("#need-head .run-sentence").startswith(said.split(" 查看全部")[0].strip())
 
 
-def test_no_latin_words_in_the_header_the_exports_or_the_placeholders(  # type: ignore[no-untyped-def]
-    page, size: str
-) -> None:
+def test_no_latin_words_in_the_header_the_exports_or_the_placeholders(page, size: str) -> None:
     from openpyxl import load_workbook
 
     assert not re.search(r"[A-Za-z]", page.inner_text("header")), page.inner_text("header")
