@@ -253,7 +253,7 @@ def test_the_map_says_what_its_numbers_say_and_its_links_open_anywhere(
     assert inner[0] <= inner[1] and inner[2] == "auto", inner  # the heat map scrolls in its box; nothing cut off
     assert report.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]
     if size == "phone":
-        report.evaluate("window.scrollTo(0, 0)")
+        report.evaluate("document.querySelector('.results').scrollIntoView()")
         report.wait_for_timeout(300)
         _shot(report, "map-report", size)
 
