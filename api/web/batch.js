@@ -23,7 +23,7 @@ async function loadRuns() {
 function runSentence(run) {
   const s = run.stats, none = s.unserved.filter((u) => !u.proposed).length, few = s.unserved.length - none;
   const per = run.params && run.params.per_need;
-  const rest = [none ? `${none} 个需求无合适人选` : "", few ? `${few} 个需求${per ? `不足 ${per} 位` : "推荐未满"}` : ""].filter(Boolean);
+  const rest = [none ? `${none} 个需求无合适人选` : "", few ? `${few} 个需求${per ? `推荐不足 ${per} 位` : "推荐未满"}` : ""].filter(Boolean);
   return `为 ${s.needs} 个需求推荐 ${s.proposals} 条；` + (rest.length ? `其中 ${rest.join("，")}` : "每个需求都有推荐");
 }
 

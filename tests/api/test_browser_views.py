@@ -270,7 +270,7 @@ def test_batch_counts_read_as_one_sentence(page) -> None:
     if none:
         assert f"其中 {none} 个需求无合适人选" in said
     if few:
-        assert f"{few} 个需求不足 {run['params']['per_need']} 位" in said
+        assert f"{few} 个需求推荐不足 {run['params']['per_need']} 位" in said
     page.click("#runs [data-run]")
     page.wait_for_selector("#need-head .run-sentence")
     assert page.inner_text("#need-head .run-sentence").startswith(said.split(" 查看全部")[0].strip())
