@@ -234,6 +234,8 @@ def test_the_report_words_follow_its_numbers_and_each_red_cell_links_to_a_listed
     assert nearest_words(NeedRef("n2", "需求", None, 0.5, 0.7)).startswith("最相近的成果在外地")
     assert nearest_words(NeedRef("n3", "需求", None, None, None)) == "相似度：本地 无，外地 无"
     cell = Cell(0, "黑龙江", needs=3, outcomes=1, remote_outcomes=4, gap=2.5, gap_kind="remote")
+    none_here = Cell(0, "黑龙江", needs=3, outcomes=0, remote_outcomes=4, gap=3, gap_kind="remote")
+    assert nearest_words(closer_here, none_here).startswith("最相近的成果在本地（属其他主题）；")
     assert gap_words(cell, 2.0) == "本地同类成果 1 项，按每条需求 2 项计，不够 3 条开放需求；外地有同类成果 4 项"
     docs, vectors = corpus()
     v = view(draw_map(docs, vectors, MapParams(topics=2, min_size=1)), region="黑龙江")

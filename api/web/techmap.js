@@ -9,10 +9,11 @@ function gapWords(cell, alpha) {
   return local + (cell.remote_outcomes ? `；外地有同类成果 ${cell.remote_outcomes} 项` : "；各地都还没有同类成果");
 }
 
-function nearestWords(n) {
+function nearestWords(n, cell) {
   const sim = (x) => (x === null ? "无" : x.toFixed(2));
+  const here = cell && cell.outcomes === 0 ? "最相近的成果在本地（属其他主题）" : "最相近的成果在本地";
   const where = n.best_local === null && n.best_remote === null ? ""
-    : n.best_remote === null || (n.best_local !== null && n.best_local >= n.best_remote) ? "最相近的成果在本地" : "最相近的成果在外地";
+    : n.best_remote === null || (n.best_local !== null && n.best_local >= n.best_remote) ? here : "最相近的成果在外地";
   return `${where ? where + "；" : ""}相似度：本地 ${sim(n.best_local)}，外地 ${sim(n.best_remote)}`;
 }
 
@@ -51,7 +52,7 @@ function heatTable(map) {
 function gapView(gap, topic, cell, alpha) {
   // each need is a link of its own (#need/…): a click opens it here, a middle click or 新标签页 in a tab of its own
   const needs = gap.needs.map((n) => `<li><a href="#need/${encodeURIComponent(n.id)}/expert" data-need="${esc(n.id)}">${esc(n.title)}</a>
-    <span class="muted">（${esc(n.organization || "未注明企业")}；${nearestWords(n)}）</span></li>`).join("");
+    <span class="muted">（${esc(n.organization || "未注明企业")}；${nearestWords(n, cell)}）</span></li>`).join("");
   const insts = gap.institutions.slice(0, 5).map((s) => `${esc(s.name)}<span class="muted">（${esc(s.region || "")}）</span>`).join("、");
   const people = gap.experts.slice(0, 5).map((s) => esc(s.name)).join("、");
   return `<li class="hit gap-detail"><div class="rank">!</div><div>

@@ -154,11 +154,14 @@ def gap_words(cell: Cell, alpha: float) -> str:
     return local + (f"；外地有同类成果 {cell.remote_outcomes} 项" if cell.remote_outcomes else "；各地都还没有同类成果")
 
 
-def nearest_words(n: NeedRef) -> str:
-    """Where a need's most similar outcome is, beside the two similarities it is read from."""
+def nearest_words(n: NeedRef, cell: Cell | None = None) -> str:
+    """Where a need's most similar outcome is, beside the two similarities it is read from (with no local outcome
+    in the gap's topic, a local one that is nearest belongs to another topic)."""
     where = ""
     if n.best_local is not None and (n.best_remote is None or n.best_local >= n.best_remote):
-        where = "最相近的成果在本地；"
+        where = (
+            "最相近的成果在本地（属其他主题）；" if cell is not None and cell.outcomes == 0 else "最相近的成果在本地；"
+        )
     elif n.best_remote is not None:
         where = "最相近的成果在外地；"
     return f"{where}相似度：本地 {_sim(n.best_local)}，外地 {_sim(n.best_remote)}"
@@ -167,7 +170,7 @@ def nearest_words(n: NeedRef) -> str:
 def _gap_block(g: Gap, topic: Topic, cell: Cell | None, alpha: float) -> str:
     needs = "".join(
         f"<li>{escape(n.title)}<span class='muted'>（{escape(n.organization or '未注明企业')}；"
-        f"{nearest_words(n)}）</span></li>"
+        f"{nearest_words(n, cell)}）</span></li>"
         for n in g.needs
     )
     insts = "".join(
