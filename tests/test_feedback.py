@@ -47,8 +47,9 @@ def test_a_rejected_expert_leaves_the_list_and_a_rejected_institution_every_plan
 
 def test_a_step_back_is_a_correction_and_a_closed_need_takes_no_decision(loaded: Context) -> None:
     assert _decide(loaded, "E1", "contacted") is False and _decide(loaded, "E1", "signed") is False
-    with pytest.raises(ConflictError, match="是更正"):
+    with pytest.raises(ConflictError, match="是更正") as refused:
         _decide(loaded, "E1", "contacted")
+    assert str(refused.value) == "对接进展已是「已签约」，改为「已联系」是更正，须确认后才能记录"  # no field names
     assert _decide(loaded, "E1", "contacted", correction=True) is True
     with loaded.session(write=True) as session:
         update_need(session, need_id="N1", changes={"status": "closed"})

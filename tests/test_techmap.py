@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -221,3 +222,27 @@ def test_a_region_is_read_off_an_institution_name_when_none_is_given() -> None:
 
     found = [region_of(n) for n in ("哈尔滨工业大学", "清华大学", "中国石油大学（华东）", "中国科学院金属研究所", None)]
     assert found == ["黑龙江", "北京", "山东", None, None]
+
+
+def test_the_report_words_follow_its_numbers_and_each_red_cell_links_to_a_listed_gap(tmp_path: Path) -> None:
+    from matcher.map.cells import Cell
+    from matcher.map.findings import NeedRef
+    from matcher.map.report import gap_words, nearest_words, render
+
+    closer_here = NeedRef("n1", "需求", None, best_local=0.95, best_remote=0.93)
+    assert nearest_words(closer_here) == "最相近的成果在本地；相似度：本地 0.95，外地 0.93"
+    assert nearest_words(NeedRef("n2", "需求", None, 0.5, 0.7)).startswith("最相近的成果在外地")
+    assert nearest_words(NeedRef("n3", "需求", None, None, None)) == "相似度：本地 无，外地 无"
+    cell = Cell(0, "黑龙江", needs=3, outcomes=1, remote_outcomes=4, gap=2.5, gap_kind="remote")
+    none_here = Cell(0, "黑龙江", needs=3, outcomes=0, remote_outcomes=4, gap=3, gap_kind="remote")
+    assert nearest_words(closer_here, none_here).startswith("最相近的成果在本地（属其他主题）；")
+    assert gap_words(cell, 2.0) == "本地同类成果 1 项，按每条需求 2 项计，不够 3 条开放需求；外地有同类成果 4 项"
+    docs, vectors = corpus()
+    v = view(draw_map(docs, vectors, MapParams(topics=2, min_size=1)), region="黑龙江")
+    page = render(v).replace("'", '"')
+    assert "本地供给不足" not in page
+    targets = re.findall(r'<a href="#(gap-[^"]+)">', page)
+    assert targets and all(f'id="{t}"' in page for t in targets)  # no red cell leads nowhere
+    everywhere = view(draw_map(docs, vectors, MapParams(topics=2, min_size=1)))  # strengths in 辽宁 and 上海
+    book = load_workbook(write_report(everywhere, tmp_path / "r")[2])
+    assert {r[6] for r in book["优势"].iter_rows(min_row=2, values_only=True)} == {"专利"}  # not "patent"

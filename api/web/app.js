@@ -119,7 +119,7 @@ function renderHead() {
   $("#tabs").hidden = false;
   const closing = n && n.status === "open" ? `<button type="button" class="ghost" id="need-close">关闭需求</button>` : "";
   $("#need-head").innerHTML = n
-    ? `<div class="t">${esc(n.title)}</div><div class="muted">${esc(n.organization || "未填写企业")} · ${esc(n.region || "未填写地区")} · ${esc(n.field || "未分类")} · ${n.status === "open" ? "进行中" : "已关闭"} ${closing}</div><div class="d">${esc(n.description)}</div>`
+    ? `<div class="t">${esc(n.title)}</div><div class="muted facts">${[n.organization || "未填写企业", n.region || "未填写地区", n.field || "未分类", n.status === "open" ? "进行中" : "已关闭"].map((x) => `<span>${esc(x)}</span>`).join(" · ")} ${closing}</div><div class="d">${esc(n.description)}</div>`
     : `<div class="t">试匹配</div><div class="d">${esc(state.text)}</div><p class="muted">保存为需求后即可记录对接进展。</p>`;
   if (closing) $("#need-close").onclick = closeNeed;
 }
@@ -151,8 +151,11 @@ function leaveNeed() {
 }
 
 function showResults() {
-  // on a phone the sidebar is above the results: bring the answer into view
-  if (window.innerWidth < 700) document.querySelector(".results").scrollIntoView({ block: "start" });
+  // bring the answer into view (its head and first hit) wherever the staff member was: on a phone the sidebar is
+  // above the results; on a desktop a long scroll down the sidebar leaves the top of the results column off-screen
+  const head = $("#need-head").getBoundingClientRect();
+  const below = $("header").getBoundingClientRect().bottom;
+  if (head.top < below || head.top > below + window.innerHeight / 4) document.querySelector(".results").scrollIntoView({ block: "start" });
 }
 
 async function runMatch() {
@@ -187,12 +190,16 @@ function whyList(hit) {
   return `<ul class="why">${(hit.why || []).map((w) => `<li>${w.startsWith("原文：") ? highlight(w, terms) : esc(w)}</li>`).join("")}</ul>`;
 }
 
+// Thrown when the staff member answers 取消 to a question: the callers then say nothing (the choice was theirs).
+class Cancelled extends Error {}
+
 async function postFeedback(needId, body) {
   // a step back (已签约 → 已联系, out of 不合适) is a correction: the staff member confirms it first
   try {
     return await api(`/needs/${encodeURIComponent(needId)}/feedback`, { method: "POST", body: JSON.stringify(body) });
   } catch (err) {
-    if (!String(err.message).includes("更正") || !confirm(err.message + "\n\n确认更正吗？")) throw err;
+    if (err.status !== 409 || !String(err.message).includes("更正")) throw err;
+    if (!confirm(err.message + "\n\n确定更正吗？原来的记录会保留。")) throw new Cancelled();
     return api(`/needs/${encodeURIComponent(needId)}/feedback`, { method: "POST", body: JSON.stringify({ ...body, correction: true }) });
   }
 }
@@ -232,11 +239,28 @@ function renderHits(result) {
     return `<li class="hit ${h.band}"><div class="rank">${h.rank}</div><div><div class="name">${title}</div>${scoreCell(h)}${body}</div>${actions(h, level)}</li>`;
   };
   const shown = result.hits.filter((h) => h.band !== "weak"), weak = result.hits.filter((h) => h.band === "weak");
-  const excluded = (result.excluded || []).map((x) => `<li>${esc(x.name)}：${esc(x.reason || "已标记不合适")}</li>`).join("");
+  const restore = (x) => state.need && state.need.status === "open" && level !== "outcome"
+    ? ` <button type="button" class="ghost restore" data-restore="${esc(x.id)}" data-name="${esc(x.name)}">恢复</button>` : "";
+  const excluded = (result.excluded || []).map((x) => `<li>${esc(x.name)}：${esc(x.reason || "已标记不合适")}${restore(x)}</li>`).join("");
   $("#hits").innerHTML = (shown.map(card).join("") || `<li class="muted">没有强匹配或可参考的结果。</li>`)
     + (weak.length ? `<li class="weak-group"><details><summary>弱匹配（${weak.length}）：匹配度低于弱匹配线，仅供参考</summary><ol class="hits">${weak.map(card).join("")}</ol></details></li>` : "")
     + (excluded ? `<li class="excluded"><details><summary>已排除（${(result.excluded || []).length}）：已标记不合适</summary><ul>${excluded}</ul></details></li>` : "");
   document.querySelectorAll(".actions button").forEach((b) => (b.onclick = () => feedback(b.dataset.target, b.dataset.stage)));
+  document.querySelectorAll("#hits button[data-restore]").forEach((b) => (b.onclick = () => restoreExcluded(b.dataset.restore, b.dataset.name)));
+}
+
+// 已排除 → back among the recommendations: a step out of 不合适, so it is recorded as a correction (asked first)
+async function restoreExcluded(target, name) {
+  if (!confirm(`恢复「${name}」？它将重新出现在推荐中，此前“不合适”的记录会保留，并记下这次更正。`)) return;
+  const body = { level: state.level, target_id: target, stage: "proposed", reason: null, correction: true };
+  try {
+    await api(`/needs/${encodeURIComponent(state.need.id)}/feedback`, { method: "POST", body: JSON.stringify(body) });
+    toast(`已恢复：${name}`);
+    await runMatch();
+    loadHistory();
+  } catch (err) {
+    toast("恢复失败：" + err.message);
+  }
 }
 
 async function feedback(target, stage) {
@@ -251,7 +275,7 @@ async function feedback(target, stage) {
     await runMatch();
     loadHistory();
   } catch (err) {
-    toast("记录失败：" + err.message);
+    if (!(err instanceof Cancelled)) toast("记录失败：" + err.message);
   }
 }
 
@@ -266,7 +290,7 @@ async function loadHistory() {
   const name = (r) => esc(r.target_name || "（已删除）");
   $("#history-card").hidden = false;
   $("#history").innerHTML = [
-    ...rows.map((r) => `<li>${when(r)} · ${esc(r.created_by)} 将${LEVEL_ZH[r.level]}「${name(r)}」标记为 <b>${esc(r.stage_zh)}</b>${r.reason ? "（" + esc(r.reason) + "）" : ""}</li>`),
+    ...rows.map((r) => `<li>${when(r)} · ${esc(r.created_by)} 将${LEVEL_ZH[r.level]}「${name(r)}」${r.correction ? "更正为" : "标记为"} <b>${esc(r.stage_zh)}</b>${r.reason ? "（" + esc(r.reason) + "）" : ""}</li>`),
     ...judged.filter((j) => j.grade !== null).map((j) => `<li>${when(j)} · ${esc(j.created_by)} 判断${LEVEL_ZH[j.level]}「${name(j)}」<b>${esc(j.grade_zh)}</b></li>`),
   ].join("") || `<li class="muted">暂无记录</li>`;
 }

@@ -9,7 +9,7 @@ async function loadRuns() {
   $("#runs").innerHTML = runs.map((r) => {
     const p = r.progress, s = r.stats;
     const detail = r.status === "done"
-      ? `推荐 ${s.proposals} 条 · 未满足 ${s.unserved.length} 个需求 <button class="ghost" data-run="${esc(r.id)}">查看全部</button><button class="ghost" data-export="${esc(r.id)}">下载 Excel</button>`
+      ? `${esc(runSentence(r))} <button class="ghost" data-run="${esc(r.id)}">查看全部</button><button class="ghost" data-export="${esc(r.id)}">下载 Excel</button>`
       : `${p.scored}/${p.needs} 个需求${r.error ? " · " + esc(r.error) : ""}`;
     return `<li><b>${esc(runName(r))}</b> <span class="st ${r.status}">${RUN_ZH[r.status]}</span><div class="muted">${detail}</div></li>`;
   }).join("") || `<li class="muted">还没有批量运行</li>`;
@@ -17,6 +17,14 @@ async function loadRuns() {
   document.querySelectorAll("#runs [data-run]").forEach((b) => (b.onclick = () => showRun(b.dataset.run)));
   clearTimeout(loadRuns.t);
   if (runs.some((r) => r.status === "queued" || r.status === "running")) loadRuns.t = setTimeout(loadRuns, 2000);
+}
+
+// A done run's counts as one sentence: how many needs, how many proposals, and which needs got none or too few.
+function runSentence(run) {
+  const s = run.stats, none = s.unserved.filter((u) => !u.proposed).length, few = s.unserved.length - none;
+  const per = run.params && run.params.per_need;
+  const rest = [none ? `${none} 个需求无合适人选` : "", few ? `${few} 个需求${per ? `推荐不足 ${per} 位` : "推荐未满"}` : ""].filter(Boolean);
+  return `为 ${s.needs} 个需求推荐 ${s.proposals} 条；` + (rest.length ? `其中 ${rest.join("，")}` : "每个需求都有推荐");
 }
 
 function runName(run) {
@@ -36,7 +44,7 @@ async function showRun(runId) {
     const [run, rows] = await Promise.all([api(`/batch-runs/${encodeURIComponent(runId)}`), api(`/batch-runs/${encodeURIComponent(runId)}/proposals`)]);
     if (stale(view)) return;
     $("#need-head").innerHTML = `<div class="t">批量推荐 · ${esc(runName(run))}</div>
-      <div class="muted">推荐 ${run.stats.proposals} 条 · 未满足 ${run.stats.unserved.length} 个需求
+      <div class="muted run-sentence">${esc(runSentence(run))}
       <button class="ghost" id="run-export">下载 Excel</button></div>
       <div class="row filters"><input id="run-filter" aria-label="筛选推荐" placeholder="按需求、企业、专家、单位或地区筛选" maxlength="100">
       <select id="run-role" aria-label="推荐类型"><option value="">全部</option><option value="proposal">推荐</option><option value="alternate">备选</option><option value="left_out">未推荐</option></select></div>`;
@@ -74,7 +82,7 @@ async function download(runId) {
   if (!res.ok) return toast("下载失败");
   const link = document.createElement("a");
   link.href = URL.createObjectURL(await res.blob());
-  link.download = `matcher-${runId}.xlsx`;
+  link.download = "批量推荐清单.xlsx";
   link.click();
   URL.revokeObjectURL(link.href);
 }

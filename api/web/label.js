@@ -43,24 +43,49 @@ function labelRender() {
     return;
   }
   const who = [p.institution, p.experts.slice(0, 3).join("、")].filter(Boolean).map(esc).join(" · ");
+  // one column in reading order (need, outcome, the grades): the same order on a phone, a desktop and a screen reader
   $("#hits").innerHTML = `
     <li class="hit label-pair">
-      <div class="m">需求</div>
-      <div class="t">${esc(p.need_title)}</div>
-      <p>${esc(p.need_text || "（无描述）")}</p>
-      <div class="m">候选成果 · ${esc(p.kind_zh)}${p.year ? " · " + p.year : ""} · 当前匹配度 ${p.degree === null ? "尚未校准" : Math.round(p.degree)}</div>
-      <div class="t">${esc(p.title)}</div>
-      <p>${esc(p.text)}</p>
-      <div class="m">${who || "—"}</div>
-      <div class="row grades">
+      <section aria-label="需求">
+        <div class="m">需求</div>
+        <div class="t">${esc(p.need_title)}</div>
+        <p>${esc(p.need_text || "（无描述）")}</p>
+      </section>
+      <section aria-label="候选成果">
+        <div class="m">候选成果 · ${esc(p.kind_zh)}${p.year ? " · " + p.year : ""} · 当前匹配度 ${p.degree === null ? "尚未校准" : Math.round(p.degree)}</div>
+        <div class="t">${esc(p.title)}</div>
+        <p>${esc(p.text)}</p>
+        <div class="m">${who || "—"}</div>
+      </section>
+      <div class="grades" role="group" aria-label="这一对相关吗">
         ${GRADES.map(([g, w]) => `<button type="button" data-grade="${g}">${g} ${w}</button>`).join("")}
         <button type="button" class="ghost" data-grade="skip">跳过（S）</button>
       </div>
-      <p class="muted small">键盘：0 不相关 · 1 弱相关 · 2 相关 · 3 非常相关 · S 跳过</p>
+      <p class="muted small keys">键盘：0 不相关 · 1 弱相关 · 2 相关 · 3 非常相关 · S 跳过（只对屏幕上看得见的这一对起作用）</p>
     </li>`;
   for (const b of document.querySelectorAll(".grades button")) {
     b.onclick = () => labelJudge(b.dataset.grade === "skip" ? null : Number(b.dataset.grade));
   }
+  // the next pair starts where the staff member reads: its head back in view if they had scrolled down to the keys
+  const top = $(".label-pair").getBoundingClientRect().top;
+  if (top < $("header").getBoundingClientRect().bottom || top > window.innerHeight) $(".label-pair").scrollIntoView({ block: "start" });
+}
+
+function labelShow() {
+  // the whole pair when it fits under the header, else down to its grade buttons
+  const pair = $(".label-pair");
+  if (!pair) return;
+  const room = window.innerHeight - $("header").getBoundingClientRect().bottom;
+  if (pair.getBoundingClientRect().height <= room) pair.scrollIntoView({ block: "start" });
+  else $(".label-pair .grades").scrollIntoView({ block: "end" });
+}
+
+// A key grades only the pair the staff member can see: its grade buttons on the screen, under the header.
+function labelInView() {
+  const pair = $(".label-pair"), grades = $(".label-pair .grades");
+  if (!pair || !grades) return false;
+  const r = grades.getBoundingClientRect();
+  return r.top >= $("header").getBoundingClientRect().bottom && r.bottom <= window.innerHeight;
 }
 
 async function labelNext() {
@@ -121,8 +146,12 @@ async function labelRetrain() {
 
 document.addEventListener("keydown", (e) => {
   if (!lab.active || !lab.current || e.target.closest("input, textarea, select")) return;
-  if (["0", "1", "2", "3"].includes(e.key)) labelJudge(Number(e.key));
-  else if (e.key === "s" || e.key === "S") labelJudge(null);
+  if (!["0", "1", "2", "3", "s", "S"].includes(e.key)) return;
+  if (!labelInView()) {  // out of sight: show the pair instead of grading one the staff member cannot see
+    labelShow();
+    return toast("请先看清这一对，再按键判断");
+  }
+  labelJudge(e.key === "s" || e.key === "S" ? null : Number(e.key));
 });
 // any other view leaves the labelling mode (its keys then type nothing here)
 document.addEventListener("click", (e) => {

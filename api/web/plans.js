@@ -114,7 +114,7 @@ async function downloadPlan(planId) {
   if (!res.ok) return toast("下载失败");
   const link = document.createElement("a");
   link.href = URL.createObjectURL(await res.blob());
-  link.download = `matcher-${planId}.xlsx`;
+  link.download = "对接议程.xlsx";
   link.click();
   URL.revokeObjectURL(link.href);
 }

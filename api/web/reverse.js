@@ -130,7 +130,7 @@ async function revFeedback(needId, stage) {
     rev.result = await revRequest();
     renderReverse(rev.result);
   } catch (err) {
-    toast("记录失败：" + err.message);
+    if (!(err instanceof Cancelled)) toast("记录失败：" + err.message);
   }
 }
 

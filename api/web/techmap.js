@@ -2,7 +2,20 @@
 // 技术图谱: the topic × region heatmap of demand against supply; a red (gap) cell lists its needs and the nearest
 // remote institutions and experts, and each need opens the usual match view. Uses app.js helpers.
 
-const GAP_KIND = { remote: "本地供给不足，外地另有相关成果", absent: "本地供给不足，全国尚无相关成果" };
+// A gap counts outcomes of its topic (the numbers in the cell); the nearest outcome of a need may still be local
+// (another topic, or one of the few local ones): the words say which, beside the similarities they come from.
+function gapWords(cell, alpha) {
+  const local = `本地同类成果 ${cell.outcomes} 项，按每条需求 ${alpha} 项计，不够 ${cell.needs} 条开放需求`;
+  return local + (cell.remote_outcomes ? `；外地有同类成果 ${cell.remote_outcomes} 项` : "；各地都还没有同类成果");
+}
+
+function nearestWords(n, cell) {
+  const sim = (x) => (x === null ? "无" : x.toFixed(2));
+  const here = cell && cell.outcomes === 0 ? "最相近的成果在本地（属其他主题）" : "最相近的成果在本地";
+  const where = n.best_local === null && n.best_remote === null ? ""
+    : n.best_remote === null || (n.best_local !== null && n.best_local >= n.best_remote) ? here : "最相近的成果在外地";
+  return `${where ? where + "；" : ""}相似度：本地 ${sim(n.best_local)}，外地 ${sim(n.best_remote)}`;
+}
 
 function mapQuery() {
   const params = new URLSearchParams();
@@ -36,13 +49,15 @@ function heatTable(map) {
   return `<table class="heat"><tr><th></th>${head}</tr>${rows}</table>`;
 }
 
-function gapView(gap, topic) {
-  const needs = gap.needs.map((n) => `<li><a href="#" data-need="${esc(n.id)}">${esc(n.title)}</a>
-    <span class="muted">（${esc(n.organization || "未注明企业")}；最近成果相似度：本地 ${n.best_local === null ? "无" : n.best_local.toFixed(2)}，外地 ${n.best_remote === null ? "无" : n.best_remote.toFixed(2)}）</span></li>`).join("");
+function gapView(gap, topic, cell, alpha) {
+  // each need is a link of its own (#need/…): a click opens it here, a middle click or 新标签页 in a tab of its own
+  const needs = gap.needs.map((n) => `<li><a href="#need/${encodeURIComponent(n.id)}/expert" data-need="${esc(n.id)}">${esc(n.title)}</a>
+    <span class="muted">（${esc(n.organization || "未注明企业")}；${nearestWords(n, cell)}）</span></li>`).join("");
   const insts = gap.institutions.slice(0, 5).map((s) => `${esc(s.name)}<span class="muted">（${esc(s.region || "")}）</span>`).join("、");
   const people = gap.experts.slice(0, 5).map((s) => esc(s.name)).join("、");
   return `<li class="hit gap-detail"><div class="rank">!</div><div>
-    <div class="name">${esc(gap.region)} · ${esc(topic.label)}<span class="sub">缺口 ${gap.score} · ${GAP_KIND[gap.kind]}</span></div>
+    <div class="name">${esc(gap.region)} · ${esc(topic.label)}<span class="sub">缺口 ${gap.score}</span></div>
+    <div class="muted gap-words">${esc(gapWords(cell, alpha))}</div>
     <ul class="evidence">${needs}</ul>
     <div class="muted">外地最近的机构：${insts || "—"}</div><div class="muted">外地最近的专家：${people || "—"}</div></div><div class="actions"></div></li>`;
 }
@@ -51,8 +66,14 @@ function showGap(map, topicId, region) {
   const gap = map.gaps.find((g) => g.topic === topicId && g.region === region);
   if (!gap) return;
   const topic = map.topics.find((t) => t.id === topicId);
-  $("#hits").innerHTML = gapView(gap, topic);
-  document.querySelectorAll("#hits a[data-need]").forEach((a) => (a.onclick = (e) => { e.preventDefault(); openNeed(a.dataset.need); }));
+  const cell = map.cells.find((c) => c.topic === topicId && c.region === region);
+  $("#hits").innerHTML = gapView(gap, topic, cell, (map.params && map.params.alpha) || 2);
+  // a plain click opens the need here; with a modifier key the browser opens the link's own tab
+  document.querySelectorAll("#hits a[data-need]").forEach((a) => (a.onclick = (e) => {
+    if (e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;
+    e.preventDefault();
+    openNeed(a.dataset.need);
+  }));
 }
 
 async function showMap() {
@@ -107,7 +128,21 @@ async function showReport() {
       <button type="button" id="report-print" class="ghost">打印</button></div>`;
     $("#hits").innerHTML = `<li class="report-frame"><iframe title="技术图谱报告" sandbox="allow-same-origin allow-modals"></iframe></li>`;
     const frame = $("#hits iframe");
-    frame.onload = () => { frame.style.height = frame.contentDocument.documentElement.scrollHeight + 40 + "px"; };
+    frame.onload = () => {
+      const doc = frame.contentDocument;
+      frame.style.height = doc.documentElement.scrollHeight + 40 + "px";
+      // the report's own links (a red cell → its gap) move within the report: in a frame written from text a bare
+      // "#gap-…" would load this page into the frame instead (and ask to sign in again)
+      doc.addEventListener("click", (e) => {
+        const a = e.target.closest && e.target.closest("a[href^='#']");
+        if (!a) return;
+        e.preventDefault();
+        const target = doc.getElementById(decodeURIComponent(a.getAttribute("href").slice(1)));
+        if (!target) return;
+        const at = frame.getBoundingClientRect().top + target.getBoundingClientRect().top + window.scrollY;
+        window.scrollTo(0, at - $("header").getBoundingClientRect().bottom - 8);  // below the sticky header
+      });
+    };
     frame.srcdoc = html;
     $("#report-print").onclick = () => frame.contentWindow.print();
   } catch (err) {
@@ -119,7 +154,7 @@ async function downloadMap() {
   try {
     const link = document.createElement("a");
     link.href = await fetchBlob("/map?format=xlsx&" + mapQuery());
-    link.download = "matcher-map.xlsx";
+    link.download = "技术图谱.xlsx";
     link.click();
   } catch (err) {
     toast("下载失败：" + err.message);

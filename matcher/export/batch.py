@@ -20,6 +20,7 @@ PARAMS_ZH = {"needs": "参与需求", "per_need": "每条需求推荐专家数",
              "expert_capacity": "每位专家最多推荐次数", "institution_capacity": "每家单位最多推荐次数",
              "max_per_institution": "同一需求同单位最多人数", "region_bonus": "同地区加分",
              "candidates": "每条需求评估的候选专家数"}  # fmt: skip
+NEEDS_ZH = {"open": "全部进行中需求"}  # the `needs` parameter's words; a list of ids is shown as it is
 ROLES = {"proposal": "推荐", "alternate": "备选", "left_out": "未推荐"}
 ORDER = {role: i for i, role in enumerate(ROLES)}
 COLUMNS = [
@@ -119,6 +120,17 @@ def _xlsx(run: MatchRun, rows: list[dict[str, Any]]) -> bytes:
     )
     status = STATUS_ZH.get(run.status, run.status)
     about = [["批次", run.id], ["状态", status], ["完成时间（UTC）", str(run.finished_at or "")[:19]]]
-    about += [[PARAMS_ZH[k], v] for k, v in run.params.items() if k in PARAMS_ZH and v is not None]
+    about += [[PARAMS_ZH[k], _param(k, v)] for k, v in run.params.items() if k in PARAMS_ZH and v is not None]
     table(book.create_sheet("批次说明"), ["项目", "内容"], about, [22, 80])
     return book_bytes(book)
+
+
+def _param(key: str, value: Any) -> Any:
+    """A run parameter as staff read it: words for the needs chosen, 是/否 for a switch, lists joined."""
+    if key == "needs" and isinstance(value, str):
+        return NEEDS_ZH.get(value, value)
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list):
+        return "、".join(str(x) for x in value)
+    return value

@@ -13,6 +13,7 @@ from matcher.map.cells import Cell
 from matcher.map.findings import Gap, NeedRef, OutcomeRef, Strength
 from matcher.map.report import GAP_KIND, render
 from matcher.map.view import MapView
+from matcher.records import KIND_ZH
 
 
 def _cell_row(c: Cell, labels: dict[int, str]) -> list[Any]:
@@ -27,7 +28,8 @@ def _gap_row(g: Gap, n: NeedRef, labels: dict[int, str]) -> list[Any]:
 
 
 def _strength_row(s: Strength, o: OutcomeRef, labels: dict[int, str]) -> list[Any]:
-    return [s.region, s.topic, labels[s.topic], s.score, o.id, o.title, o.kind, o.year, o.institution or "",
+    return [s.region, s.topic, labels[s.topic], s.score, o.id, o.title, KIND_ZH.get(o.kind, o.kind), o.year,
+            o.institution or "",
             "、".join(o.experts)]  # fmt: skip
 
 

@@ -10,13 +10,14 @@ from pathlib import Path
 import squarify
 
 from matcher.map.cells import Cell
-from matcher.map.findings import Gap, Strength
+from matcher.map.findings import Gap, NeedRef, Strength
 from matcher.map.model import Topic
 from matcher.map.view import MapView
 from matcher.records import KIND_ZH
 
 PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#ff9da7", "#9c755f", "#bab0ac")
-GAP_KIND = {"remote": "本地供给不足，外地另有相关成果", "absent": "本地供给不足，全国尚无相关成果"}
+# a gap counts the outcomes of its topic; the words say so (the nearest single outcome may still be local)
+GAP_KIND = {"remote": "本地同类成果数量不足，外地另有同类成果", "absent": "本地同类成果数量不足，各地都还没有同类成果"}
 _CELL_W, _CELL_H, _LABEL_W, _HEAD_H = 58, 26, 250, 30
 LISTED = 40  # gaps and strengths written out in full; the workbook holds them all
 
@@ -58,25 +59,27 @@ def heatmap(v: MapView) -> str:
         x = _LABEL_W + j * _CELL_W + _CELL_W / 2
         weight = ' font-weight="bold"' if region == v.region else ""
         parts.append(f'<text x="{x}" y="20" text-anchor="middle"{weight}>{escape(region)}</text>')
+    listed = {(g.topic, g.region) for g in v.gaps[:LISTED]}  # a red cell links to its gap when the report lists it
     for i, topic in enumerate(topics):
         y = _HEAD_H + i * _CELL_H
         label = topic.label
         parts.append(f'<text x="{_LABEL_W - 6}" y="{y + 17}" text-anchor="end">{escape(label)}</text>')
         for j, region in enumerate(regions):
-            parts.append(_heat_cell(v, topic, region, _LABEL_W + j * _CELL_W, y, top_gap, top_strength))
+            x = _LABEL_W + j * _CELL_W
+            parts.append(_heat_cell(v, topic, region, x, y, (top_gap, top_strength), (topic.id, region) in listed))
     parts.append("</svg>")
     return "".join(parts)
 
 
-def _heat_cell(v: MapView, topic: Topic, region: str, x: int, y: int, top_gap: float, top_strength: float) -> str:
+def _heat_cell(v: MapView, topic: Topic, region: str, x: int, y: int, tops: tuple[float, float], listed: bool) -> str:
     cell = v.grid.get((topic.id, region))
-    fill = _fill(cell, top_gap, top_strength)
+    fill = _fill(cell, *tops)
     rect = f'<rect x="{x}" y="{y}" width="{_CELL_W - 2}" height="{_CELL_H - 2}" fill="{fill}" rx="3">'
     if cell is None:
         return rect + "</rect>"
     text = f'<text x="{x + _CELL_W / 2 - 1}" y="{y + 17}" text-anchor="middle">{cell.needs}/{cell.outcomes}</text>'
     body = f"{rect}<title>{_tip(topic, cell)}</title></rect>{text}"
-    return f'<a href="#gap-{topic.id}-{escape(region)}">{body}</a>' if cell.gap > 0 else body
+    return f'<a href="#gap-{topic.id}-{escape(region)}">{body}</a>' if cell.gap > 0 and listed else body
 
 
 def treemap(v: MapView, width: int = 960, height: int = 420) -> str:
@@ -145,10 +148,29 @@ def _sim(value: float | None) -> str:
     return "无" if value is None else f"{value:.2f}"
 
 
-def _gap_block(g: Gap, topic: Topic) -> str:
+def gap_words(cell: Cell, alpha: float) -> str:
+    """What a gap's numbers say, in the cell's own counts (the page's techmap.js says the same)."""
+    local = f"本地同类成果 {cell.outcomes} 项，按每条需求 {alpha:g} 项计，不够 {cell.needs} 条开放需求"
+    return local + (f"；外地有同类成果 {cell.remote_outcomes} 项" if cell.remote_outcomes else "；各地都还没有同类成果")
+
+
+def nearest_words(n: NeedRef, cell: Cell | None = None) -> str:
+    """Where a need's most similar outcome is, beside the two similarities it is read from (with no local outcome
+    in the gap's topic, a local one that is nearest belongs to another topic)."""
+    where = ""
+    if n.best_local is not None and (n.best_remote is None or n.best_local >= n.best_remote):
+        where = (
+            "最相近的成果在本地（属其他主题）；" if cell is not None and cell.outcomes == 0 else "最相近的成果在本地；"
+        )
+    elif n.best_remote is not None:
+        where = "最相近的成果在外地；"
+    return f"{where}相似度：本地 {_sim(n.best_local)}，外地 {_sim(n.best_remote)}"
+
+
+def _gap_block(g: Gap, topic: Topic, cell: Cell | None, alpha: float) -> str:
     needs = "".join(
         f"<li>{escape(n.title)}<span class='muted'>（{escape(n.organization or '未注明企业')}；"
-        f"最近成果相似度：本地 {_sim(n.best_local)}，外地 {_sim(n.best_remote)}）</span></li>"
+        f"{nearest_words(n, cell)}）</span></li>"
         for n in g.needs
     )
     insts = "".join(
@@ -162,7 +184,8 @@ def _gap_block(g: Gap, topic: Topic) -> str:
     return (
         f"<section class='gap' id='gap-{g.topic}-{escape(g.region)}'>"
         f"<h3>{escape(g.region)} · {escape(topic.label)}"
-        f" <span class='badge'>缺口 {g.score:g} · {GAP_KIND[g.kind]}</span></h3><div class='cols'>"
+        f" <span class='badge'>缺口 {g.score:g}</span></h3>"
+        f"<p class='muted'>{escape(gap_words(cell, alpha) if cell else GAP_KIND[g.kind])}</p><div class='cols'>"
         f"<div><h4>需求</h4><ol>{needs}</ol></div><div><h4>外地最近的机构</h4><ol>{insts or '<li>无</li>'}</ol></div>"
         f"<div><h4>外地最近的专家</h4><ol>{people or '<li>无</li>'}</ol></div></div></section>"
     )
@@ -221,6 +244,7 @@ def render(v: MapView) -> str:
     return "".join(
         [
             "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>",
+            "<meta name='viewport' content='width=device-width, initial-scale=1'>",
             f"<title>技术图谱 · {escape(scope)}</title><style>{_style()}</style></head><body>",
             f"<h1>技术图谱 · {escape(scope)}</h1>",
             f"<p class='muted'>{p.get('documents', 0)} 条成果与需求聚为 {len(v.techmap.topics)} 个技术主题、"
@@ -230,18 +254,24 @@ def render(v: MapView) -> str:
             _cards(v),
             "<h2>供需热力图（主题 × 地区）</h2>",
             legend,
+            "<p class='muted swipe'>地区较多时，左右滑动查看全部地区。</p>",
             f"<div class='scroll'>{heatmap(v)}</div>",
             "<h2>领域与主题</h2><p class='muted'>面积 = 成果 + 开放需求</p>",
             f"<div class='scroll'>{treemap(v)}</div>",
             "<h2>卡脖子缺口</h2>",
-            "".join(_gap_block(g, topics[g.topic]) for g in v.gaps[:LISTED]) or "<p>没有缺口。</p>",
+            "".join(
+                _gap_block(g, topics[g.topic], v.grid.get((g.topic, g.region)), float(p.get("alpha") or 2))
+                for g in v.gaps[:LISTED]
+            )
+            or "<p>没有缺口。</p>",
             _more(len(v.gaps)),
             "<h2>待转化优势（有成果、缺本地需求）</h2>",
             "".join(_strength_block(s, topics[s.topic]) for s in v.strengths[:LISTED]) or "<p>没有。</p>",
             _more(len(v.strengths)),
-            "<h2>主题一览</h2><table><tr><th>主题</th><th>领域</th><th>关键词</th><th>开放需求</th><th>成果</th>",
+            "<h2>主题一览</h2><div class='scroll'><table><tr><th>主题</th><th>领域</th><th>关键词</th>",
+            "<th>开放需求</th><th>成果</th>",
             "<th>成果/年</th><th>需求/季度</th></tr>",
             _topic_rows(v),
-            "</table></body></html>",
+            "</table></div></body></html>",
         ]
     )

@@ -53,8 +53,8 @@ def record_feedback(
     backwards = not is_forward(before, stage)
     if backwards and not correction:
         raise ConflictError(
-            f"对接进展从「{STAGES[before].label if before else ''}」改为「{STAGES[stage].label}」是更正，"
-            "请确认后以更正方式提交（correction）"
+            f"对接进展已是「{STAGES[before].label if before else ''}」，改为「{STAGES[stage].label}」是更正，"
+            "须确认后才能记录"
         )
     row = Feedback(need_pk=need.pk, level=level, target_id=target_id, stage=stage, reason=reason,
                    correction=backwards, created_by=actor, stage_date=on)  # fmt: skip

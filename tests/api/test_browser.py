@@ -165,7 +165,7 @@ def test_staff_flow_in_a_real_browser(server: tuple[str, str, str, Context], tmp
         page.screenshot(path=str(map_shot), full_page=False)
         with page.expect_download() as workbook:
             page.click("#map-xlsx")
-        assert workbook.value.suggested_filename == "matcher-map.xlsx"
+        assert workbook.value.suggested_filename == "技术图谱.xlsx"
         with page.expect_popup() as popup:
             page.click("#map-report")
         report = popup.value  # a tab of the page at a link that lasts, already signed in
@@ -278,9 +278,9 @@ def test_labelling_ten_pairs_with_the_keyboard_then_retraining(server: tuple[str
 
 AXE = Path(__file__).resolve().parents[2] / ".cache" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 # Latin words a staff member may meet in the page's own words (not in the data it shows): product and format names
-ALLOWED_LATIN = {"matcher", "Excel", "CSV", "Word", "RIS", "EndNote", "XLSX", "xlsx", "xls", "csv", "jsonl", "ris",
+ALLOWED_LATIN = {"Excel", "CSV", "Word", "RIS", "EndNote", "XLSX", "xlsx", "xls", "csv", "jsonl", "ris",
                  "txt", "docx", "zip", "Bearer", "UTC", "nDCG", "S"}  # fmt: skip
-CHROME = "button, h1, h2, h3, label, summary, .muted, .notice, .error, #toast, .stage, .sub, th:not(.topic)"
+CHROME = "button, h1, h2, h3, label, summary, .muted, .notice, .error, #toast, .stage, .sub, th:not(.topic), .brand"
 
 
 def _latin_words(page) -> set[str]:  # type: ignore[no-untyped-def]
@@ -445,6 +445,11 @@ def test_no_serious_accessibility_violations(server: tuple[str, str, str, Contex
         page.click("#needs li[data-id] >> nth=0")
         page.wait_for_selector(".hit .evidence li")
         found["need"] = _serious(page)
+        page.click("#label-go")
+        page.wait_for_selector(".label-pair .grades button")
+        found["label"] = _serious(page)
+        page.set_viewport_size({"width": 390, "height": 844})
+        found["label, phone"] = _serious(page)
         browser.close()
     assert {view: v for view, v in found.items() if v} == {}
 

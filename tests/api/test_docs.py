@@ -14,3 +14,5 @@ def test_the_api_documentation_needs_no_network(client: TestClient) -> None:
         assert sources and all(s.startswith("/") for s in sources), (page, sources)  # nothing from another host
         for asset in sources:
             assert client.get(asset).status_code == 200, asset
+            # nor anything the scripts fetch later (Redoc's footer logo came from cdn.redoc.ly)
+            assert not re.search(r"""src:\s*["']https?://""", client.get(asset).text), asset
