@@ -51,6 +51,14 @@ IMPORT_HELP = {
 }
 
 
+def print_rejects(rejects_path: Path | str | None, reasons: dict[str, int]) -> None:
+    """Where the rejected rows went and the five most common reasons."""
+    if rejects_path:
+        console.print(f"rejected rows with line numbers and reasons: {rejects_path}")
+        for reason, n in sorted(reasons.items(), key=lambda kv: -kv[1])[:5]:
+            console.print(f"  {n} × {reason}")
+
+
 def run_import(
     kind: str,
     path: Path,
@@ -87,10 +95,7 @@ def run_import(
     console.print(f"{kind}: {counted}；与已存记录相符 {report.matched_stored()} 行")
     if report.merged or report.counts.get("possible_duplicates"):
         console.print("合并与疑似重复：`matcher experts merges`、`matcher experts duplicates`")
-    if report.rejects_path:
-        console.print(f"rejected rows with line numbers and reasons: {report.rejects_path}")
-        for reason, n in sorted(report.reasons.items(), key=lambda kv: -kv[1])[:5]:
-            console.print(f"  {n} × {reason}")
+    print_rejects(report.rejects_path, report.reasons)
     if report.accepted == 0:
         raise InputError(f"{path.name}：没有导入任何记录（{report.rejected} 行被拒，原因见上）")
 

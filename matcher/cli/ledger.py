@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from matcher.cli.imports import print_rejects
 from matcher.cli.state import console, open_session, open_workspace
 from matcher.errors import InputError
 from matcher.export.followups import followups_csv, followups_ics, status_zh
@@ -47,10 +48,7 @@ def import_engagements(
         f"{report.rejected} rejected; new needs {report.needs_created}, new partners {report.partners_created}, "
         f"contracts {report.contracts}"
     )
-    if report.rejects_path:
-        console.print(f"rejected rows with line numbers and reasons: {report.rejects_path}")
-        for reason, n in sorted(report.reasons.items(), key=lambda kv: -kv[1])[:5]:
-            console.print(f"  {n} × {reason}")
+    print_rejects(report.rejects_path, report.reasons)
     if report.accepted == 0:
         raise InputError(f"{path.name}：没有导入任何对接记录（{report.rejected} 行被拒）")
 
