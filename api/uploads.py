@@ -24,6 +24,7 @@ from matcher.ingest.importer import Layout
 from matcher.ingest.importer import preview as preview_file
 from matcher.workspace import data
 from matcher.workspace.context import Context
+from matcher.workspace.live import searchable_words
 
 FORMAT_PATTERN = f"^({'|'.join(UPLOADS)})$"
 
@@ -60,6 +61,7 @@ def _bulk_import(
                 source=source,
                 actor=caller.name,
                 clear_empty=clear_empty,
+                layout=layout,
             )
             lines = rejects_path.read_text(encoding="utf-8").splitlines() if report.rejected else []
             result = ImportPublic(
@@ -74,6 +76,7 @@ def _bulk_import(
                 notes=report.notes,
                 counts=report.counts,
                 matched_stored=report.matched_stored(),
+                searchable=searchable_words(matcher.settings.live_index) if report.accepted else None,
             )
         except InputError as exc:  # unreadable as a whole: say why without the server's temporary path
             reason = str(exc).replace(str(path), f"upload{suffix}").replace(path.name, f"upload{suffix}")

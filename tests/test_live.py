@@ -3,6 +3,7 @@ the database, published snapshots taken by an empty workspace."""
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -81,6 +82,18 @@ def test_an_outcome_posted_to_the_server_is_matched_within_ten_seconds(tmp_path:
         assert "O9" in found, "the posted outcome was not matched within 10 s"
         index = client.get("/version").json()["index"]
         assert index["pending"] == 0 and index["builds"] >= 1
+        # a file through the 导入 card: the answer says the records are being indexed; /version says when done
+        row = {**NEW, "id": "O10", "title": "钠离子电池正极材料", "abstract": "层状氧化物正极，循环稳定。"}
+        body = (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8")
+        uploaded = client.post("/outcomes/bulk?format=jsonl", content=body, headers=as_role(keys, "staff")).json()
+        assert uploaded["accepted"] == 1 and "正在加入检索索引" in uploaded["searchable"]
+        posted = time.monotonic()
+        while time.monotonic() - posted < 10 and client.get("/version").json()["index"]["pending"]:
+            time.sleep(0.2)
+        assert client.get("/version").json()["index"]["pending"] == 0
+        answer = client.post("/match", json={"text": "钠离子电池正极", "level": "outcome", "top": 3},
+                             headers=as_role(keys, "viewer"))  # fmt: skip
+        assert "O10" in [h["id"] for h in answer.json()["hits"]]
     ctx.close()
 
 

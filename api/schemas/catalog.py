@@ -113,6 +113,8 @@ class ImportPublic(BaseModel):
     matched_stored: int = Field(0, description="Rows that met a record stored before (updated, unchanged, merged, "
                                 "the same record from another export)")  # fmt: skip
     notes: list[str] = Field(default_factory=list)
+    searchable: str | None = Field(None, description="When matching finds the new records, in words (the page "
+                                   "then follows GET /version until the index holds them)")  # fmt: skip
 
 
 class PreviewPublic(BaseModel):

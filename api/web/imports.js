@@ -146,6 +146,7 @@ async function runImport() {
     $("#imp-preview").innerHTML = "";
     if ($("#imp-kind").value === "needs" || $("#imp-kind").value === "engagements") loadNeeds();
     if (r.kind === "engagements" && (r.notes || []).length) $("#imp-summary").insertAdjacentHTML("beforeend", `<p class="muted">${esc(r.notes[r.notes.length - 1])}</p>`);
+    if (r.searchable) followIndex(r.searchable);
   } catch (err) {
     toast("导入失败：" + err.message);
     button.disabled = false;
@@ -178,3 +179,23 @@ $("#imp-file").onchange = () => {
   const file = $("#imp-file").files[0];
   $("#imp-file-name").textContent = file ? file.name : "未选择文件";
 };
+
+// After an import: say when matching finds the new records — the server's live index applies them within
+// seconds; follow GET /version until nothing is pending (at most a minute), then say they are searchable.
+async function followIndex(words) {
+  $("#imp-summary").insertAdjacentHTML("beforeend", `<p class="muted" id="imp-live" role="status">${esc(words)}</p>`);
+  for (let i = 0; i < 60; i++) {
+    await new Promise((done) => setTimeout(done, 1000));
+    const line = $("#imp-live");
+    if (!line) return;
+    try {
+      const v = await api("/version");
+      if (v.index && v.index.pending === 0 && v.index.indexed >= 0) {
+        line.textContent = "新记录现已可检索：可在匹配中找到它们";
+        return;
+      }
+    } catch (err) {
+      return;
+    }
+  }
+}

@@ -70,6 +70,13 @@ def catch_up(ctx: Context, status: LiveStatus) -> bool:
     return True
 
 
+def searchable_words(interval: float) -> str:
+    """When records just stored become searchable on this server, in the staff's words."""
+    if interval <= 0:
+        return "新记录已保存；检索索引由管理员重建后即可检索到它们"
+    return "新记录已保存，正在加入检索索引（通常几秒内完成）"
+
+
 def live_status(ctx: Context, status: LiveStatus) -> dict[str, Any]:
     """The feed and index positions as they are now (the thread's figures beside them): what /version reports."""
     with ctx.sessions() as session:
