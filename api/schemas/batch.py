@@ -89,7 +89,7 @@ class ExclusionCreate(JSONNumbers):
     @model_validator(mode="after")
     def _exactly_one_scope(self) -> ExclusionCreate:
         if (self.need_id is None) == (self.organization is None):
-            raise ValueError("give exactly one of need_id and organization")
+            raise ValueError("需求编号与企业名称须且只须填写一项")
         return self
 
 

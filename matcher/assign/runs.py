@@ -45,7 +45,7 @@ def create_run(session: Session, *, params: BatchParams, versions: dict[str, Any
     """A queued run with its needs fixed now (so a resume works on the same set)."""
     need_pks = [n.pk for n in select_needs(session, NeedSelection.parse(params.needs))]
     if not need_pks:
-        raise ConflictError(f"no needs match --needs {params.needs}: nothing to run")
+        raise ConflictError(f"没有符合条件（{params.needs}）的进行中需求，批量推荐无从开始")
     run = MatchRun(
         id=unused_run_id(session),
         kind="batch",

@@ -75,7 +75,7 @@ def test_errors_are_problem_details(client: tuple[TestClient, dict[str, str]]) -
     assert c.post("/batch-runs", json={}, headers=viewer).status_code == 403
     assert c.get("/batch-runs/nope", headers=viewer).status_code == 404
     none_selected = c.post("/batch-runs", json={"needs": "since:2100-01-01"}, headers=staff)
-    assert none_selected.status_code == 409 and "no needs" in none_selected.json()["detail"]
+    assert none_selected.status_code == 409 and "没有符合条件" in none_selected.json()["detail"]
     run = wait_done(c, viewer, start(c, staff)["id"])
     assert c.post(f"/batch-runs/{run['id']}/resume", headers=staff).status_code == 409
     assert c.post(f"/batch-runs/{run['id']}/cancel", headers=staff).status_code == 409
@@ -117,7 +117,7 @@ def test_exclusions_through_the_api(client: tuple[TestClient, dict[str, str]]) -
     assert {r["reason"] for r in again if r["expert_id"] == top["expert_id"]} == {"回避：排除名单"}
     assert second["stats"]["conflicts_removed"]["excluded"] >= 1
     both = c.post("/exclusions", json={**body, "need_id": "DEMO-N001"}, headers=staff)
-    assert both.status_code == 422 and "exactly one" in both.text
+    assert both.status_code == 422 and "只须填写一项" in both.text
     assert c.post("/exclusions", json={**body, "expert_id": "nobody"}, headers=staff).status_code == 404
     assert c.post("/exclusions", json=body, headers=viewer).status_code == 403
     assert c.delete(f"/exclusions/{created.json()['id']}", headers=staff).status_code == 204

@@ -105,7 +105,7 @@ def test_selecting_needs_and_bad_parameters(demo: Context) -> None:
         BatchParams.create(needs="since:yesterday")
     with pytest.raises(InputError, match="per_need"):
         BatchParams.create(per_need=0)
-    with pytest.raises(ConflictError, match="no needs"):
+    with pytest.raises(ConflictError, match="没有符合条件"):
         start_run(demo, BatchParams(needs="since:2100-01-01"))
 
 
