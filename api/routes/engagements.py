@@ -9,12 +9,13 @@ from dataclasses import asdict
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import StringConstraints
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import Caller, ContextDep, SessionDep, Staff, Today, audited
 from api.schemas.catalog import ImportPublic, PreviewPublic
+from api.schemas.common import RecordNumber
 from api.schemas.engagements import (
     ContractCreate,
     ContractPublic,
@@ -40,7 +41,7 @@ router = APIRouter(prefix="/engagements", tags=["engagements"])
 followups_router = APIRouter(prefix="/followups", tags=["engagements"])
 routers = (router, followups_router)
 OwnerQuery = Annotated[str | None, Query(max_length=100, description="Only this owner's (a staff user name)")]
-EngagementId = Annotated[int, Path(ge=1, le=2_147_483_647, description="The record's number")]
+EngagementId = RecordNumber
 WithinQuery = Annotated[int, Query(ge=0, le=366, description="Due within this many days (overdue always listed)")]
 
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path, Response, status
+from fastapi import APIRouter, Response, status
 
 from api.deps import SessionDep, Staff, Viewer, audited
 from api.schemas.batch import ExclusionCreate, ExclusionPublic
+from api.schemas.common import RecordNumber
 from matcher.assign.exclusions import add_exclusion, describe, list_exclusions, remove_exclusion
 
 router = APIRouter(prefix="/exclusions", tags=["batch"])
@@ -28,7 +27,7 @@ def create(body: ExclusionCreate, session: SessionDep, caller: Staff) -> Exclusi
 
 
 @router.delete("/{exclusion_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Remove an exclusion")
-def delete(exclusion_id: Annotated[int, Path(ge=1, le=2_147_483_647)], session: SessionDep, caller: Staff) -> Response:
+def delete(exclusion_id: RecordNumber, session: SessionDep, caller: Staff) -> Response:
     remove_exclusion(session, pk=exclusion_id)
     audited(session, caller, "unexclude", f"exclusions/{exclusion_id}")
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from api.deps import SessionDep, Staff, audited
+from api.schemas.common import RecordNumber
 from matcher.services.catalog import list_merges
 from matcher.services.merges import confirm_duplicate, list_duplicates, reject_duplicate, unmerge
 
@@ -26,21 +27,21 @@ def duplicates(
 
 
 @router.post("/duplicates/{pk}/confirm", summary="One person: merge the later expert into the earlier (undoable)")
-def confirm(pk: int, session: SessionDep, caller: Staff) -> dict[str, Any]:
+def confirm(pk: RecordNumber, session: SessionDep, caller: Staff) -> dict[str, Any]:
     done = confirm_duplicate(session, pk=pk, actor=caller.name)
     audited(session, caller, "confirm-duplicate", f"experts/{done['kept']}", removed=done["removed"])
     return done
 
 
 @router.post("/duplicates/{pk}/reject", summary="Two people: keep them apart")
-def reject(pk: int, session: SessionDep, caller: Staff) -> dict[str, str]:
+def reject(pk: RecordNumber, session: SessionDep, caller: Staff) -> dict[str, str]:
     reject_duplicate(session, pk=pk)
     audited(session, caller, "reject-duplicate", f"duplicates/{pk}")
     return {"status": "rejected"}
 
 
 @router.post("/merges/{pk}/unmerge", summary="Undo a merge: the merged expert is one of its own again")
-def unmerge_route(pk: int, session: SessionDep, caller: Staff) -> dict[str, Any]:
+def unmerge_route(pk: RecordNumber, session: SessionDep, caller: Staff) -> dict[str, Any]:
     done = unmerge(session, pk=pk, actor=caller.name)
     audited(session, caller, "unmerge", f"experts/{done['kept']}", restored=done["restored"])
     return done

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
+from fastapi import Path
 from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
 
 from matcher.records import CleanInput
@@ -73,3 +74,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     422: _problem("Invalid input: which field and why"),
     503: _problem("No usable index yet"),
 }
+
+
+# a stored record's number in a path (merges, duplicates, engagements, exclusions): a database integer, never more
+RecordNumber = Annotated[int, Path(ge=1, le=2_147_483_647, description="The record's number")]
