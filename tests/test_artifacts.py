@@ -75,4 +75,4 @@ def test_bundled_files_are_package_data() -> None:
     assert (dict_dir() / "user_dict.txt").is_file() and (dict_dir() / "institution_aliases.tsv").is_file()
     assert {p.name for p in demo_dir().glob("*.jsonl")} >= {"needs.jsonl", "outcomes.jsonl", "experts.jsonl"}
     model, params = OUTCOME_RANKER.load(default_model_dir())
-    assert params["name"] == "demo-default" and model.n_features_in_ == len(params["features"])
+    assert params["name"] == "bdci-dev" and model.n_features_in_ == len(params["features"])

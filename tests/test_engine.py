@@ -33,7 +33,7 @@ def test_bad_requests_raise_domain_errors(loaded: Context) -> None:
         forward.need_query(loaded, "nope")
     with pytest.raises(InputError):
         forward.text_query(loaded, "   ")
-    with pytest.raises(InputError, match="limit"):
+    with pytest.raises(InputError, match="最多"):
         forward.text_query(loaded, "字" * 20_001)
     with pytest.raises(InputError, match="匹配层级"):
         forward.match(loaded, forward.text_query(loaded, "电池"), level="team")

@@ -128,6 +128,9 @@ class _ByFirstColumn:
     def degree_of(self, raw: np.ndarray) -> np.ndarray:
         return 100 * raw
 
+    def probability_of(self, raw: np.ndarray) -> np.ndarray:
+        return raw
+
 
 def test_rerank_keeps_the_pool_in_model_order() -> None:
     from matcher.search.results import ExpertHit

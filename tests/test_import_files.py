@@ -205,8 +205,8 @@ def test_a_truncated_sheet_keeps_what_was_read_and_says_where_it_broke(matcher: 
     src = zipfile.ZipFile(tmp_path / "full.xlsx")
     with zipfile.ZipFile(tmp_path / "cut.xlsx", "w", zipfile.ZIP_DEFLATED) as archive:
         for info in src.infolist():
-            data = src.read(info)
-            archive.writestr(info.filename, data[: len(data) // 2] if info.filename.endswith("sheet1.xml") else data)
+            part = src.read(info)
+            archive.writestr(info.filename, part[: len(part) // 2] if info.filename.endswith("sheet1.xml") else part)
     report = data.import_file(matcher, "needs", tmp_path / "cut.xlsx")
     created = report.counts["created"]
     assert 400 < created < 1200 and report.rejected == 1 and len(needs(matcher)) == created
