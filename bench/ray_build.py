@@ -27,7 +27,7 @@ from matcher.workspace.context import Context, open_context
 def _fresh(home: Path, embedder: str, data: Path) -> Context:
     shutil.rmtree(home, ignore_errors=True)
     matcher = open_context(Settings(home=home, embedder=embedder, _env_file=None))  # type: ignore[call-arg]
-    data.import_file(matcher, "outcomes", data)
+    data_in.import_file(matcher, "outcomes", data)
     return matcher
 
 

@@ -67,9 +67,9 @@ def run(n: int, embedder: str, texts_for_new: int = 40) -> dict[str, Any]:
     home = OUT / f"ws-chinaxiv-{n}-{embedder}"
     shutil.rmtree(home, ignore_errors=True)
     matcher = open_context(Settings(home=home, embedder=embedder, _env_file=None))  # type: ignore[call-arg]
-    report, t_import = timed(lambda: data.import_file(matcher, "outcomes", data))
+    report, t_import = timed(lambda: data_in.import_file(matcher, "outcomes", data))
     for path in need_files():
-        data.import_file(matcher, "needs", path)
+        data_in.import_file(matcher, "needs", path)
     build, t_build = timed(lambda: data_in.build_index(matcher))
     ids = _need_ids(matcher)
     from bench.data import need_texts

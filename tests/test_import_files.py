@@ -187,8 +187,8 @@ def test_shared_strings_and_any_worksheet_name_are_measured(tmp_path: Path) -> N
     for name, extra, limit in (("xl/sharedStrings.xml", strings + b"</sst>", "10 MB"),
                                ("xl/worksheets/data.xml", b" " * 3_000_000, "2 MB")):  # fmt: skip
         with zipfile.ZipFile(tmp_path / "bomb.xlsx", "w", zipfile.ZIP_DEFLATED) as archive:
-            for part, data in {**parts, name: extra}.items():
-                archive.writestr(part, data)
+            for part, content in {**parts, name: extra}.items():
+                archive.writestr(part, content)
         with pytest.raises(InputError, match=f"其中 {name} 解压后超过 {limit} 的上限"):
             read_table(tmp_path / "bomb.xlsx", "needs", max_sheet_bytes=2_000_000)
 

@@ -280,8 +280,8 @@ def test_a_sheet_declaring_a_huge_range_is_read_by_its_rows(matcher: Context, tm
     far = '<row r="1048576"><c r="A1048576" t="inlineStr"><is><t>远处的需求</t></is></c></row></sheetData>'
     files["xl/worksheets/sheet1.xml"] = sheet.replace("</sheetData>", far).encode()
     with zipfile.ZipFile(tmp_path / "attack.xlsx", "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in files.items():
-            archive.writestr(name, data)
+        for name, content in files.items():
+            archive.writestr(name, content)
     from matcher.ingest.readers import read_table
 
     rows = list(read_table(tmp_path / "attack.xlsx", "needs").rows)
