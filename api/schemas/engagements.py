@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from api.schemas.common import JSONNumbers, UTCDatetime
 from matcher.levels import LevelName
@@ -14,7 +14,14 @@ from matcher.store.stages import StageName
 
 SourceName = Literal["match", "plan", "batch", "manual"]
 ContractType = Literal["技术开发", "技术转让", "技术许可", "技术咨询", "技术服务"]
-Day = date  # JSON "YYYY-MM-DD"
+def _written_day(value: Any) -> Any:
+    """A day as JSON writes it ("YYYY-MM-DD"): a number is not a day (lax dates would read 0 as 1970-01-01)."""
+    if not isinstance(value, str | date):
+        raise ValueError("日期须写作 2026-12-10 的形式")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_written_day)]  # JSON "YYYY-MM-DD"
 
 
 class EngagementCreate(JSONNumbers):
