@@ -108,7 +108,7 @@ def fake_maps(tmp_path_factory: pytest.TempPathFactory) -> Path:
     a vote can be) — so tests on the fake embedder have a map for every served key (the shipped maps are e5's)."""
     from matcher.config import Settings as Defaults
     from matcher.ranking.calibration import Calibration, LevelMap, served_keys
-    from matcher.rollup.vote import VoteParams
+    from matcher.search.vote import VoteParams
 
     full = VoteParams.from_settings(Defaults(_env_file=None)).full()  # type: ignore[call-arg]
     keys = {*served_keys(ranker=True, expert_ranker=True), *served_keys(ranker=False, expert_ranker=False)}

@@ -38,6 +38,12 @@ GRID = [{"objective": "pairwise-linear", "C": 1.0}]  # one configuration: the pr
 ROOT = Path(__file__).resolve().parents[1]
 
 
+
+@pytest.fixture(autouse=True)
+def _maps_from_the_workspace(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests serve the maps their retrains make (`auto`), not the suite's fake maps (`conftest.py`)."""
+    monkeypatch.delenv("MATCHER_CALIBRATION", raising=False)
+
 @pytest.fixture(scope="module")
 def bases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Two workspaces built once: `judged` (the tiny corpus and its judgements, no model version yet) and `v1`
@@ -71,7 +77,7 @@ def _models(m: Context) -> Path:
 
 def _top(m: Context, need: str = "N0") -> list[tuple[str, int]]:
     found = forward.match(m, forward.need_query(m, need), level="outcome", top=5)
-    return [(h.id, round(h.degree * 100)) for h in found.hits]
+    return [(h.id, None if h.degree is None else round(h.degree * 100)) for h in found.hits]
 
 
 def test_a_kept_retrain_serves_ranker_and_maps_of_one_version(v1: Context) -> None:
