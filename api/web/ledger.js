@@ -159,10 +159,10 @@ async function showProgress(parts = []) {
     <div class="row filters"><input id="rp-from" type="date" aria-label="开始日期" value="${esc(from)}"><input id="rp-to" type="date" aria-label="结束日期" value="${esc(to)}">
       <input id="rp-region" aria-label="地区" placeholder="地区（可选）" maxlength="50"><input id="rp-field" aria-label="领域" placeholder="领域（可选）" maxlength="50"></div>
     <div class="row"><button type="button" id="rp-go">统计</button><button type="button" class="ghost" id="rp-xlsx">下载 Excel</button><button type="button" class="ghost" id="rp-print">打印版</button></div>`;
-  $("#rp-go").onclick = () => { link(`report/${$("#rp-from").value}/${$("#rp-to").value}`); loadProgress(); };
+  $("#rp-go").onclick = () => { link(`progress/${$("#rp-from").value}/${$("#rp-to").value}`); loadProgress(); };
   $("#rp-xlsx").onclick = () => fetchFile("/reports/progress?" + progressParams("xlsx"), `统计报表-${$("#rp-from").value}-${$("#rp-to").value}.xlsx`);
   $("#rp-print").onclick = printProgress;
-  link(`report/${from}/${to}`);
+  link(`progress/${from}/${to}`);
   await loadProgress();
 }
 
@@ -200,6 +200,6 @@ async function printProgress() {
 }
 
 ROUTES.followups = (parts) => showFollowups(parts[0] || "");
-ROUTES.report = (parts) => showProgress(parts);
+ROUTES.progress = (parts) => showProgress(parts);
 $("#followups-go").onclick = () => showFollowups();
 $("#report-go").onclick = () => showProgress();
