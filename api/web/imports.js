@@ -75,8 +75,10 @@ function renderPreview(p) {
     const guess = p.mapping[h] || "-";
     return `<tr><td>${esc(h)}</td><td><select data-column="${esc(h)}" data-guess="${esc(guess)}" aria-label="${esc(h)} 对应字段">${options(guess)}</select></td></tr>`;
   }).join("");
+  const words = { status: { open: "进行中", closed: "已关闭" }, kind: KIND };
+  const shown = (k, v) => (words[k] && words[k][v]) || (typeof v === "object" ? JSON.stringify(v) : String(v));
   const mapped = (record) => Object.entries(record).filter(([k, v]) => k !== "id" && v !== "" && !(Array.isArray(v) && !v.length))
-    .map(([k, v]) => `${esc(fieldLabel(p.kind, k))}：${esc(typeof v === "object" ? JSON.stringify(v) : String(v))}`).join(" · ");
+    .map(([k, v]) => `${esc(fieldLabel(p.kind, k))}：${esc(shown(k, v))}`).join(" · ");
   const sample = p.rows.map((r) => r.record
     ? `<li>第 ${r.line} 行：${mapped(r.record)}</li>`
     : `<li class="error">第 ${r.line} 行将被拒：${esc(r.reason)}</li>`).join("");

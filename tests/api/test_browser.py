@@ -235,7 +235,8 @@ def test_the_import_card_maps_a_column_by_hand_and_imports(
         page.wait_for_selector("#imp-map select[data-column='承担企业']")
         assert page.locator("#imp-map select[data-column='需求名称']").input_value() == "title"
         assert page.locator("#imp-map select[data-column='承担企业']").input_value() == "-"
-        assert "冷轧板表面缺陷在线检测 · 辽宁" in page.locator(".sample").inner_text()
+        sample = page.locator(".sample").inner_text()  # every mapped field of the first row, in Chinese
+        assert "冷轧板表面缺陷在线检测" in sample and "地区：辽宁" in sample and "状态：进行中" in sample
         page.select_option("#imp-map select[data-column='承担企业']", "organization")
         page.wait_for_selector(".sample:has-text('鞍钢冷轧厂')")
         page.click("#imp-go")
