@@ -9,6 +9,7 @@ from pydantic import ConfigDict, Field
 
 from api.schemas.common import JSONNumbers
 from matcher.levels import LevelName
+from matcher.records import NONBLANK
 from matcher.search.results import ExpertHit, InstitutionHit, MatchResult, OutcomeHit
 
 
@@ -19,7 +20,7 @@ class MatchRequest(JSONNumbers):
             "examples": [{"text": "寻求动力电池热失控早期预警技术，提高储能电站安全性", "level": "expert", "top": 10}]
         },
     )
-    text: str = Field(min_length=1, max_length=20_000)
+    text: str = Field(min_length=1, max_length=20_000, pattern=NONBLANK)
     level: LevelName = "expert"
     top: int = Field(10, ge=1, le=100)
 

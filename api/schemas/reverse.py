@@ -20,7 +20,7 @@ class ReverseRequest(JSONNumbers):
     model_config = strict(
         {"text": "一种复合锆英粉铸造涂料，抗粘砂，提高大型铸钢件表面光洁度", "target": "enterprises", "top": 10}
     )
-    text: str = Field(min_length=1, max_length=20_000, description="The outcome (成果描述).")
+    text: str = Field(min_length=1, max_length=20_000, pattern=NONBLANK, description="The outcome (成果描述).")
     institution: str | None = Field(None, max_length=200, description="Its holder, for the conflict rules.")
     target: Target = "needs"
     region: str | None = Field(None, min_length=1, max_length=50, pattern=NONBLANK)
