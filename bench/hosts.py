@@ -59,8 +59,8 @@ def _serve(home: Path, port: int, env: dict[str, str]) -> Any:
                             stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
 
 
-def _ready(url: str, seconds: float = 1800) -> float:
-    started = time.monotonic()
+def _ready(url: str, started: float, seconds: float = 1800) -> float:
+    """Seconds from `started` (the process's start) until `url` is ready."""
     while time.monotonic() - started < seconds:
         try:
             if httpx.get(f"{url}/health/ready", timeout=2).status_code == 200:
@@ -96,11 +96,11 @@ def measure(
         staff = create_key(session, name=f"hosts-staff-{time.time_ns()}", role="staff")[1]
     ctx.close()
     port_a, port_b = _port(), _port()
-    a, b = _serve(home_a, port_a, env), _serve(home_b, port_b, env)
+    a, b, started = _serve(home_a, port_a, env), _serve(home_b, port_b, env), time.monotonic()
     url_a, url_b = f"http://127.0.0.1:{port_a}", f"http://127.0.0.1:{port_b}"
     try:
-        _ready(url_a)
-        cold = _ready(url_b)
+        _ready(url_a, started)
+        cold = _ready(url_b, started)  # from B's start: process, imports, the snapshot taken, the index loaded
         stop, latencies = threading.Event(), []
 
         def client() -> None:  # a staff member matching on B all along
