@@ -3,6 +3,7 @@ read and export its proposals, compare two runs."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response, status
@@ -10,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import BatchWorkerDep, ContextDep, SessionDep, Staff, Viewer, audited
 from api.schemas.batch import BatchRunCreate, BatchRunPublic, ProposalPublic, RunDiffPublic
-from matcher.assign import BatchParams, start_run
+from matcher.assign import BatchParams, start_once, start_run
 from matcher.assign.compare import diff_runs
 from matcher.assign.pipeline import is_running
 from matcher.assign.runs import cancel_run, get_run, list_runs, requeue_run, run_summary
@@ -25,12 +26,26 @@ def _public(session: Any, run_id: str) -> BatchRunPublic:
     return BatchRunPublic.model_validate(run_summary(session, get_run(session, run_id=run_id)))
 
 
-@router.post("", response_model=BatchRunPublic, status_code=status.HTTP_202_ACCEPTED, summary="Start a batch run")
+@router.post(
+    "",
+    response_model=BatchRunPublic,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Start a batch run",
+    responses={200: {"model": BatchRunPublic, "description": "Already started under this start_key"}},
+)
 async def start(
     body: BatchRunCreate, matcher: ContextDep, worker: BatchWorkerDep, caller: Staff, response: Response
 ) -> BatchRunPublic:
     params = BatchParams.from_dict(body.model_dump())
-    run_id = await run_in_threadpool(start_run, matcher, params)
+    if body.start_key is not None:  # every host's scheduler may ask: the first starts it, the others get it
+        run_id, new = await run_in_threadpool(partial(start_once, matcher, params, start_key=body.start_key))
+        if not new:
+            response.status_code = status.HTTP_200_OK
+            response.headers["Location"] = f"/batch-runs/{run_id}"
+            with matcher.session() as session:
+                return _public(session, run_id)
+    else:
+        run_id = await run_in_threadpool(start_run, matcher, params)
     with matcher.session(write=True) as session:
         audited(session, caller, "batch-run", f"batch-runs/{run_id}", params=params.to_dict())
         public = _public(session, run_id)

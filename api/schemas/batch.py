@@ -20,6 +20,14 @@ class BatchRunCreate(JSONNumbers, BatchParams):
         frozen=False,
         json_schema_extra={"examples": [{"needs": "open", "per_need": 3, "alternates": 2, "expert_capacity": 5}]},
     )
+    start_key: str | None = Field(
+        None,
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9_.:-]+$",
+        description="Start this run once under this name across every host sharing the database (e.g. the "
+        "night's date): a run already started under it is returned (200) and not started again",
+    )
 
 
 class Progress(BaseModel):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from matcher.assign.params import BatchParams
-from matcher.assign.pipeline import execute, resume, start_run
+from matcher.assign.pipeline import execute, resume, start_once, start_run
 from matcher.assign.solver import Limits, Pair, greedy, solve
 
-__all__ = ["BatchParams", "Limits", "Pair", "execute", "greedy", "resume", "solve", "start_run"]
+__all__ = ["BatchParams", "Limits", "Pair", "execute", "greedy", "resume", "solve", "start_once", "start_run"]

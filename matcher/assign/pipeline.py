@@ -12,12 +12,13 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from matcher.assign.left_out import write_left_out
 from matcher.assign.locks import is_locked, run_lock
 from matcher.assign.params import BatchParams
-from matcher.assign.runs import create_run, get_run, progress_of, requeue_run, versions_of
+from matcher.assign.runs import create_run, get_run, progress_of, requeue_run, run_named, versions_of
 from matcher.assign.score import WEAK, cancelled, score_one, who
 from matcher.assign.solver import Pair, alternates, greedy, solve, total_gain
 from matcher.assign.unserved import unserved
@@ -35,13 +36,31 @@ def is_running(ctx: Context, run_id: str) -> bool:
     return is_locked(ctx.engine, ctx.workspace.root / "runs", run_id)
 
 
-def start_run(ctx: Context, params: BatchParams) -> str:
+def start_run(ctx: Context, params: BatchParams, *, start_key: str | None = None) -> str:
     """Create a queued run (needs fixed now) and return its id; `execute` does the work."""
     snap = ctx.snapshot()
     ranker = snap.ranker
     versions = versions_of(snap.indexes.manifest, ranker.params if ranker else None)
     with transaction(ctx.sessions) as session:
-        return create_run(session, params=params, versions=versions).id
+        return create_run(session, params=params, versions=versions, start_key=start_key).id
+
+
+def start_once(ctx: Context, params: BatchParams, *, start_key: str) -> tuple[str, bool]:
+    """The run named `start_key` (e.g. the night's date) and whether this call created it: when every host's
+    scheduler starts the nightly batch, the first creates the run and the others get its id (False) and leave its
+    execution to the first. The database's unique name settles a race between hosts."""
+    with ctx.sessions() as session:
+        found = run_named(session, start_key=start_key)
+    if found is not None:
+        return found, False
+    try:
+        return start_run(ctx, params, start_key=start_key), True
+    except IntegrityError:  # another host created it between the look and the insert
+        with ctx.sessions() as session:
+            found = run_named(session, start_key=start_key)
+        if found is None:
+            raise
+        return found, False
 
 
 def resume(ctx: Context, run_id: str, *, progress: Progress | None = None, ray: str | None = None) -> dict[str, Any]:

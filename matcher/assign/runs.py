@@ -41,14 +41,18 @@ def unused_run_id(session: Session, make: Callable[[], str] = new_run_id) -> str
             return run_id
 
 
-def create_run(session: Session, *, params: BatchParams, versions: dict[str, Any]) -> MatchRun:
-    """A queued run with its needs fixed now (so a resume works on the same set)."""
+def create_run(
+    session: Session, *, params: BatchParams, versions: dict[str, Any], start_key: str | None = None
+) -> MatchRun:
+    """A queued run with its needs fixed now (so a resume works on the same set). A `start_key` names it: the
+    database refuses a second run of that name (IntegrityError at the flush)."""
     need_pks = [n.pk for n in select_needs(session, NeedSelection.parse(params.needs))]
     if not need_pks:
         raise ConflictError(f"没有符合条件（{params.needs}）的进行中需求，批量推荐无从开始")
     run = MatchRun(
         id=unused_run_id(session),
         kind="batch",
+        start_key=start_key,
         status="queued",
         params=params.to_dict(),
         stats={"needs": len(need_pks)},
@@ -59,6 +63,11 @@ def create_run(session: Session, *, params: BatchParams, versions: dict[str, Any
     session.add_all(RunNeed(run_pk=run.pk, need_pk=pk, status="pending", conflicts={}) for pk in need_pks)
     session.flush()
     return run
+
+
+def run_named(session: Session, *, start_key: str) -> str | None:
+    """The id of the run started under `start_key`, if any."""
+    return session.scalar(select(MatchRun.id).where(MatchRun.start_key == start_key))
 
 
 def get_run(session: Session, *, run_id: str) -> MatchRun:

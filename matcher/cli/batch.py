@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from matcher.assign import BatchParams, execute, start_run
+from matcher.assign import BatchParams, execute, start_once, start_run
 from matcher.assign import resume as resume_run
 from matcher.assign.compare import diff_runs
 from matcher.assign.exclusions import add_exclusion, list_exclusions, remove_exclusion
@@ -66,12 +66,26 @@ def run(
     region_bonus: Annotated[float, _limit("region_bonus")] = DEFAULTS.region_bonus,
     candidates: Annotated[int, _limit("candidates")] = DEFAULTS.candidates,
     ray: RayOpt = None,
+    once: Annotated[
+        str | None,
+        typer.Option(
+            help="Start the run only once under this name on every host sharing the database (nightly on each "
+            'replica: --once "$(date +%F)"); a host that finds it started says so and leaves it.'
+        ),
+    ] = None,
 ) -> None:
     """Start a run: score every selected need, solve the assignment, store proposals (resumable). An expert's own
     capacity overrides --expert-capacity."""
     params = BatchParams.create(**{k: v for k, v in locals().items() if k in BatchParams.model_fields})
     matcher = open_workspace()
-    _execute(matcher, start_run(matcher, params), ray=ray)
+    if once is None:
+        _execute(matcher, start_run(matcher, params), ray=ray)
+        return
+    run_id, new = start_once(matcher, params, start_key=once)
+    if not new:
+        console.print(f"本批次（{once}）已由另一台主机或先前的调用开始，编号 {run_id}；此处不再重复执行。")
+        return
+    _execute(matcher, run_id, ray=ray)
 
 
 @batch_app.command("resume")

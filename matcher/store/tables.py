@@ -158,6 +158,9 @@ class MatchRun(Base):
     pk: Mapped[int] = mapped_column(Integer, primary_key=True)
     id: Mapped[str] = mapped_column(String(64), unique=True)
     kind: Mapped[str] = mapped_column(String(20), default="batch")
+    start_key: Mapped[str | None] = mapped_column(
+        String(100), unique=True, index=True, doc="names a run started once across hosts (e.g. the night's date)"
+    )
     status: Mapped[str] = mapped_column(String(20), default="queued")
     params: Mapped[dict[str, Any]] = mapped_column(default=dict)
     stats: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -75,3 +75,11 @@ def test_bad_input_is_a_clear_error(home: Path, capsys: pytest.CaptureFixture[st
         assert exit_info.value.code == 2
         err = capsys.readouterr().err
         assert words in err and "Traceback" not in err
+
+
+def test_run_once_under_a_name_runs_once(home: Path) -> None:
+    first = invoke("batch", "run", "--per-need", "1", "--once", "2026-12-06")
+    assert f"done, {DEMO_NEEDS}/{DEMO_NEEDS} needs scored" in first
+    second = invoke("batch", "run", "--per-need", "1", "--once", "2026-12-06")
+    assert "已由另一台主机或先前的调用开始" in second and "needs scored" not in second
+    assert sum("│ done" in line for line in invoke("batch", "list").splitlines()) == 1

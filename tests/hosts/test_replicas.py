@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -138,6 +139,7 @@ def test_replicas_share_the_database_the_snapshot_and_every_write(hosts: dict[st
         for _ in range(4):
             assert balancer.get("/needs", headers={"X-API-Key": keys["viewer"]}).status_code == 200
     assert httpx.get(f"{b.url}/version").json()["snapshot"]  # b serves the published snapshot
+    _nightly_batch_runs_once(keys["staff"], a, b)
     posted = httpx.post(f"{a.url}/outcomes", json=NEW, headers={"X-API-Key": keys["staff"]}, timeout=30)
     assert posted.status_code == 201, posted.text
     start, found = time.monotonic(), []
@@ -160,3 +162,21 @@ def test_replicas_share_the_database_the_snapshot_and_every_write(hosts: dict[st
     assert c.match(keys["viewer"], "石墨烯导热膜散热") == b.match(keys["viewer"], "石墨烯导热膜散热")
     index = httpx.get(f"{c.url}/version").json()["index"]
     assert index["pending"] == 0 and index["indexed"] == index["feed"]
+
+
+def _nightly_batch_runs_once(key: str, a: Replica, b: Replica) -> None:
+    """Both replicas' schedulers start the night's batch at the same moment: one starts it (202), the other gets
+    the same run (200), and it is executed once."""
+    body, headers = {"start_key": "2026-12-06", "per_need": 2}, {"X-API-Key": key}
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda r: httpx.post(f"{r.url}/batch-runs", json=body, headers=headers, timeout=60),
+                                (a, b)))  # fmt: skip
+    assert sorted(r.status_code for r in answers) == [200, 202], [r.text for r in answers]
+    run_id = answers[0].json()["id"]
+    assert answers[1].json()["id"] == run_id
+    deadline = time.monotonic() + 60
+    while httpx.get(f"{b.url}/batch-runs/{run_id}", headers=headers).json()["status"] in ("queued", "running"):
+        assert time.monotonic() < deadline, "the night's batch did not finish within 60 s"
+        time.sleep(0.3)
+    runs = httpx.get(f"{a.url}/batch-runs", headers=headers).json()
+    assert [r["id"] for r in runs] == [run_id] and runs[0]["status"] == "done", runs
