@@ -103,6 +103,9 @@ class CachedEmbedder:
             found.update(elsewhere)
             missing = [h for h in missing if h not in elsewhere]
         by_hash = dict(zip(hashes, texts, strict=True))
+        # shortest first: a chunk then holds texts of like length, which pad little inside the model's batches
+        # (measured on 400 ChinaXiv paragraphs: padding 1.51× → 1.14×, CPU time per text −31 %; docs/scaling.md)
+        missing.sort(key=lambda h: len(by_hash[h]))
         if progress and len(found):
             progress(len(texts) - len(missing))
         for start in range(0, len(missing), self.batch_size):

@@ -56,7 +56,7 @@ def embed_with_ray(
 ) -> int:
     """Embed the uncached outcomes on the Ray cluster at `address` with embedders made from `spec` (the setting)
     into the workspace cache of `embedder`; how many."""
-    texts = uncached_texts(sessions, embedder, max_chars)
+    texts = sorted(uncached_texts(sessions, embedder, max_chars), key=len)  # like lengths per batch pad little
     if not texts:
         return 0
     name = embedder.name
