@@ -63,9 +63,26 @@ function bindLayoutControls() {
   $("#imp-sheet").onchange = (e) => { imp.sheet = e.target.value.trim(); refreshPreview(); };
 }
 
+// a value as staff read it: states and kinds in Chinese, people by their names, never a record's inner field names
+function shownValue(k, v) {
+  const words = { status: { open: "进行中", closed: "已关闭" }, kind: KIND };
+  if (words[k] && words[k][v]) return words[k][v];
+  const one = (x) => (x && typeof x === "object" ? x.name || x.title || Object.values(x).filter((y) => typeof y !== "object").join(" ") : String(x));
+  if (Array.isArray(v)) return v.map(one).filter(Boolean).join("、");
+  return one(v);
+}
+
+// the importer's "no title column" answer names the field and a command line option: said here in the page's words
+function plainError(text) {
+  const found = /^找不到可作为 \S+ 的列。文件的列：(.*?)；可用的列名：(.*?)（或用/.exec(text);
+  if (!found) return String(text).replace(/（或用 --map[^）]*）/g, "");
+  const names = found[2].split("、").filter((w) => !/[A-Za-z]/.test(w)).slice(0, 5).join("、");
+  return `所选表头行里没有名称或标题列（该行的内容：${found[1]}）。标题列可以叫 ${names} 等；请改选表头所在的行。`;
+}
+
 function renderPreview(p) {
   if (p.error) {
-    $("#imp-preview").innerHTML = `${layoutControls()}<p class="error">无法导入：${esc(p.error)}</p>`;
+    $("#imp-preview").innerHTML = `${layoutControls()}<p class="error">无法导入：${esc(plainError(p.error))}</p>`;
     bindLayoutControls();
     return;
   }
@@ -75,13 +92,15 @@ function renderPreview(p) {
     const guess = p.mapping[h] || "-";
     return `<tr><td>${esc(h)}</td><td><select data-column="${esc(h)}" data-guess="${esc(guess)}" aria-label="${esc(h)} 对应字段">${options(guess)}</select></td></tr>`;
   }).join("");
-  const words = { status: { open: "进行中", closed: "已关闭" }, kind: KIND };
-  const shown = (k, v) => (words[k] && words[k][v]) || (typeof v === "object" ? JSON.stringify(v) : String(v));
   const mapped = (record) => Object.entries(record).filter(([k, v]) => k !== "id" && v !== "" && !(Array.isArray(v) && !v.length))
-    .map(([k, v]) => `${esc(fieldLabel(p.kind, k))}：${esc(shown(k, v))}`).join(" · ");
-  const sample = p.rows.map((r) => r.record
-    ? `<li>第 ${r.line} 行：${mapped(r.record)}</li>`
-    : `<li class="error">第 ${r.line} 行将被拒：${esc(r.reason)}</li>`).join("");
+    .map(([k, v]) => `${esc(fieldLabel(p.kind, k))}：${esc(shownValue(k, v))}`).join(" · ");
+  const first = new Map();  // a record's id → the line that first holds it: a later line is the same record again
+  const sample = p.rows.map((r) => {
+    if (!r.record) return `<li class="error">第 ${r.line} 行将被拒：${esc(r.reason)}</li>`;
+    const again = first.get(r.record.id);
+    if (!again) first.set(r.record.id, r.line);
+    return again ? `<li class="dup">第 ${r.line} 行与第 ${again} 行重复：导入时合为一条，不会新建</li>` : `<li>第 ${r.line} 行：${mapped(r.record)}</li>`;
+  }).join("");
   const notes = (p.notes || []).map((n) => `<div class="muted">${esc(n)}</div>`).join("");
   const none = p.rows.length ? "" : `<p class="error">没有可导入的行：表头下没有数据行，或所选表头行、工作表不对。</p>`;
   $("#imp-preview").innerHTML = `${layoutControls()}${notes}<table id="imp-map" class="map"><thead><tr><th>文件中的列</th><th>导入为</th></tr></thead><tbody>${rows}</tbody></table>

@@ -18,17 +18,6 @@ async function labelSummary() {
     made + trouble;
 }
 
-async function labelRollback() {
-  if (!confirm("回退到上一个模型版本（排序模型与匹配度校准一起回退）？")) return;
-  try {
-    const r = await api("/models/rollback", { method: "POST", body: JSON.stringify({}) });
-    toast(r.message);
-    labelSummary();
-  } catch (err) {
-    toast("回退未完成：" + err.message);
-  }
-}
-
 async function labelRefill() {
   if (lab.queue.length > 2) return;
   const seen = new Set(lab.queue.map((p) => p.need_id + "\u0000" + p.target_id));
@@ -159,5 +148,4 @@ document.addEventListener("click", (e) => {
 });
 $("#label-go").onclick = () => labelStart().then(labelSummary);
 $("#label-retrain").onclick = labelRetrain;
-$("#label-rollback").onclick = labelRollback;
 if (state.key) labelSummary().catch(() => {});
