@@ -230,7 +230,7 @@ function renderHits(result) {
     const chips = `<div class="terms">${terms.slice(0, 10).map((t) => `<span>${esc(t)}</span>`).join("")}</div>`;
     let title, body;
     if (level === "expert") {
-      title = `${esc(h.name)}<span class="sub">${esc(h.title || "")} · ${esc(h.institution || "")}</span>`;
+      title = `${esc(h.name)}<span class="sub">${esc([h.title, h.institution].filter(Boolean).join(" · "))}</span>`;
       body = `${chips}${whyList(h)}${evidenceList(h.evidence, terms)}`;
     } else if (level === "institution") {
       title = `${esc(h.name)}<span class="sub">${esc(h.region || "")}</span>`;

@@ -9,7 +9,7 @@ async function labelSummary() {
   const [s, v, h] = await Promise.all([api("/judgements/summary"), api("/version"), api("/health")]);
   const grades = Object.entries(s.by_grade).map(([g, n]) => `${esc(g)} ${n}`).join("，");
   const made = v.model && v.model.created_at ? `当前模型 ${esc(v.model.created_at.slice(0, 16).replace("T", " "))} 生成` +
-    (/[\u4e00-\u9fff]/.test(v.model.source || "") ? `（${esc(v.model.source)}）` : "") + "。" : "";
+    (/[\u4e00-\u9fff]/.test(v.model.source || "") && !/[A-Za-z]/.test(v.model.source) ? `（${esc(v.model.source)}）` : "") + "。" : "";
   const trouble = h.status === "degraded" ? `<br><b class="warn">模型状态异常：${h.problems.map(esc).join("；")}</b>` : "";
   $("#label-count").innerHTML = `已标注 <b>${s.judged}</b> 对${grades ? `（${grades}）` : ""}，跳过 ${s.skipped}，` +
     `对接记录折算 ${s.from_feedback} 对` + (s.from_ledger && s.from_ledger.total

@@ -43,7 +43,7 @@ function madeFrom(v) {
 function heldOut(v) {
   if (typeof v.cv !== "number") return "没有留出检验得分（未用判断重新训练）";
   const before = v.parent ? label(v.parent) : "检索排序（当时没有排序模型）";
-  const replaced = typeof v.served_before === "number" ? `，它替换的${esc(before)} ${score(v.served_before)}` : "";
+  const replaced = typeof v.served_before === "number" ? `，它替换的${esc(before)}为 ${score(v.served_before)}` : "";
   return `留出检验得分 <b>${score(v.cv)}</b>${replaced}`;
 }
 
@@ -100,8 +100,7 @@ async function showModels() {
   leaveNeed();
   link("models");
   const view = state.view;
-  $("#need-head").innerHTML = `<div class="t">模型历史</div><p class="muted">排序模型与匹配度校准一起作为一个版本启用或回退。
-    留出检验得分：用没有参与训练的判断检验排序的好坏（0 到 1，越高越好）。</p>`;
+  $("#need-head").innerHTML = `<div class="t">模型历史</div><p class="muted">排序模型与匹配度校准一起作为一个版本启用或回退。留出检验得分：用没有参与训练的判断检验排序的好坏（0 到 1，越高越好）。</p>`;
   $("#hits").innerHTML = `<li class="muted">正在读取…</li>`;
   let h;
   try {
