@@ -25,7 +25,7 @@ def model_history(matcher: ContextDep, caller: Admin) -> ModelHistoryPublic:
     models = matcher.settings.workspace().models_dir
     current = history.served(models)
     served = current.id if current else None
-    keys = ("created_at", "source", "judgements", "cv")
+    keys = ("created_at", "source", "judgements", "needs", "cv", "served_before", "parent")
     versions = [
         ModelVersionPublic(id=v["id"], served=v["id"] == served, **{k: v.get(k) for k in keys})
         for v in history.versions(models)

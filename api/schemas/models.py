@@ -13,7 +13,10 @@ class ModelVersionPublic(BaseModel):
     created_at: str | None = Field(None, description="when it was made (UTC, ISO 8601)")
     source: str | None = Field(None, description="what made it, in the staff's words")
     judgements: int | None = None
+    needs: int | None = Field(None, description="the needs its judgements were on")
     cv: float | None = Field(None, description="its CV nDCG@10 when it was accepted")
+    served_before: float | None = Field(None, description="what it replaced, on the same held-out folds")
+    parent: str | None = Field(None, description="the version served when it was made")
     served: bool
 
 

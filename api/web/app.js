@@ -4,6 +4,7 @@ const $ = (sel) => document.querySelector(sel);
 const state = { key: localStorage.getItem("matcher-key"), level: "expert", need: null, text: null, offset: 0, limit: 15, view: 0 };
 const KIND = { patent: "专利", paper: "论文", project: "项目", achievement: "成果" };
 const STAGES = [["contacted", "已联系"], ["meeting", "已对接"], ["intention", "合作意向"], ["signed", "已签约"]];
+const SIGNED_IN = [];  // what each view's script does once a key is accepted (e.g. show an admin's buttons)
 const STAGE_ZH = { proposed: "推荐", contacted: "已联系", meeting: "已对接", intention: "合作意向", signed: "已签约", rejected: "不合适" };
 
 function esc(s) {
@@ -47,6 +48,7 @@ function signOut() {
   $("#app").hidden = true;
   $("#signin").hidden = false;
   $("#who").innerHTML = "";
+  document.querySelectorAll(".admin-only").forEach((el) => (el.hidden = true));
 }
 
 async function signIn(key) {
@@ -66,6 +68,7 @@ async function signIn(key) {
   loadNeeds();
   loadRuns();
   route();
+  SIGNED_IN.forEach((f) => f());
 }
 
 async function loadNeeds() {
@@ -227,7 +230,7 @@ function renderHits(result) {
     const chips = `<div class="terms">${terms.slice(0, 10).map((t) => `<span>${esc(t)}</span>`).join("")}</div>`;
     let title, body;
     if (level === "expert") {
-      title = `${esc(h.name)}<span class="sub">${esc(h.title || "")} · ${esc(h.institution || "")}</span>`;
+      title = `${esc(h.name)}<span class="sub">${esc([h.title, h.institution].filter(Boolean).join(" · "))}</span>`;
       body = `${chips}${whyList(h)}${evidenceList(h.evidence, terms)}`;
     } else if (level === "institution") {
       title = `${esc(h.name)}<span class="sub">${esc(h.region || "")}</span>`;

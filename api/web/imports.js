@@ -54,7 +54,7 @@ function mappingParams(preview) {
 }
 
 function layoutControls() {
-  return `<div class="row"><label>表头在第 <input id="imp-header-row" type="number" min="1" max="1000" value="${esc(imp.headerRow)}" placeholder="自动" aria-label="表头行" style="width:5em"> 行</label>
+  return `<div class="row imp-layout"><label>表头在第 <input id="imp-header-row" type="number" min="1" max="1000" value="${esc(imp.headerRow)}" placeholder="自动" aria-label="表头行" style="width:5em"> 行</label>
     <label>工作表 <input id="imp-sheet" value="${esc(imp.sheet)}" placeholder="全部" aria-label="工作表" style="width:8em"></label></div>`;
 }
 
@@ -63,9 +63,26 @@ function bindLayoutControls() {
   $("#imp-sheet").onchange = (e) => { imp.sheet = e.target.value.trim(); refreshPreview(); };
 }
 
+// a value as staff read it: states and kinds in Chinese, people by their names, never a record's inner field names
+function shownValue(k, v) {
+  const words = { status: { open: "进行中", closed: "已关闭" }, kind: KIND };
+  if (words[k] && words[k][v]) return words[k][v];
+  const one = (x) => (x && typeof x === "object" ? x.name || x.title || Object.values(x).filter((y) => typeof y !== "object").join(" ") : String(x));
+  if (Array.isArray(v)) return v.map(one).filter(Boolean).join("、");
+  return one(v);
+}
+
+// the importer's "no title column" answer names the field and a command line option: said here in the page's words
+function plainError(text) {
+  const found = /^找不到可作为 \S+ 的列。文件的列：(.*?)；可用的列名：(.*?)（或用/.exec(text);
+  if (!found) return String(text).replace(/（或用 --map[^）]*）/g, "");
+  const names = found[2].split("、").filter((w) => !/[A-Za-z]/.test(w)).slice(0, 5).join("、");
+  return `所选表头行里没有名称或标题列（该行的内容：${found[1]}）。标题列可以叫 ${names} 等；请改选表头所在的行。`;
+}
+
 function renderPreview(p) {
   if (p.error) {
-    $("#imp-preview").innerHTML = `${layoutControls()}<p class="error">无法导入：${esc(p.error)}</p>`;
+    $("#imp-preview").innerHTML = `${layoutControls()}<p class="error">无法导入：${esc(plainError(p.error))}</p>`;
     bindLayoutControls();
     return;
   }
@@ -75,13 +92,16 @@ function renderPreview(p) {
     const guess = p.mapping[h] || "-";
     return `<tr><td>${esc(h)}</td><td><select data-column="${esc(h)}" data-guess="${esc(guess)}" aria-label="${esc(h)} 对应字段">${options(guess)}</select></td></tr>`;
   }).join("");
-  const words = { status: { open: "进行中", closed: "已关闭" }, kind: KIND };
-  const shown = (k, v) => (words[k] && words[k][v]) || (typeof v === "object" ? JSON.stringify(v) : String(v));
+  const order = (k) => (["title", "name"].includes(k) ? -1 : p.fields.indexOf(k) < 0 ? p.fields.length : p.fields.indexOf(k));
   const mapped = (record) => Object.entries(record).filter(([k, v]) => k !== "id" && v !== "" && !(Array.isArray(v) && !v.length))
-    .map(([k, v]) => `${esc(fieldLabel(p.kind, k))}：${esc(shown(k, v))}`).join(" · ");
-  const sample = p.rows.map((r) => r.record
-    ? `<li>第 ${r.line} 行：${mapped(r.record)}</li>`
-    : `<li class="error">第 ${r.line} 行将被拒：${esc(r.reason)}</li>`).join("");
+    .sort(([a], [b]) => order(a) - order(b)).map(([k, v]) => `${esc(fieldLabel(p.kind, k))}：${esc(shownValue(k, v))}`).join(" · ");
+  const first = new Map();  // a record's id → the line that first holds it: a later line is the same record again
+  const sample = p.rows.map((r) => {
+    if (!r.record) return `<li class="error">第 ${r.line} 行将被拒：${esc(r.reason)}</li>`;
+    const again = first.get(r.record.id);
+    if (!again) first.set(r.record.id, r.line);
+    return again ? `<li class="dup">第 ${r.line} 行与第 ${again} 行重复：导入时合为一条，不会新建</li>` : `<li>第 ${r.line} 行：${mapped(r.record)}</li>`;
+  }).join("");
   const notes = (p.notes || []).map((n) => `<div class="muted">${esc(n)}</div>`).join("");
   const none = p.rows.length ? "" : `<p class="error">没有可导入的行：表头下没有数据行，或所选表头行、工作表不对。</p>`;
   $("#imp-preview").innerHTML = `${layoutControls()}${notes}<table id="imp-map" class="map"><thead><tr><th>文件中的列</th><th>导入为</th></tr></thead><tbody>${rows}</tbody></table>
@@ -96,12 +116,25 @@ function renderPreview(p) {
   }));
 }
 
+// the preview and the summary take the results column (the sidebar is too narrow for a column map and its rows)
+function importView() {
+  leaveNeed();
+  link("");
+  const what = $("#imp-kind").selectedOptions[0].textContent;
+  $("#need-head").innerHTML = `<div class="t">导入 · ${esc(what)}</div>
+    <p class="muted">${esc(imp.file.name)}：先核对每一列导入为什么、前几行将存成什么，再点「导入」。</p>`;
+  $("#hits").innerHTML = `<li class="card import-view"><div id="imp-preview"><p class="muted">正在读取…</p></div><div id="imp-summary"></div></li>`;
+}
+
 async function refreshPreview() {
+  const asked = (imp.asked = (imp.asked || 0) + 1);  // only the latest choice's answer is drawn
   try {
-    imp.preview = await uploadFile(mappingParams(true));
-    renderPreview(imp.preview);
+    const preview = await uploadFile(mappingParams(true));
+    if (asked !== imp.asked || !$("#imp-preview")) return;
+    imp.preview = preview;
+    renderPreview(preview);
   } catch (err) {
-    $("#imp-preview").innerHTML = `<p class="error">无法预览：${esc(err.message)}</p>`;
+    if (asked === imp.asked && $("#imp-preview")) $("#imp-preview").innerHTML = `<p class="error">无法预览：${esc(err.message)}</p>`;
   }
 }
 
@@ -113,9 +146,9 @@ async function previewImport(e) {
   imp.sheet = "";
   if (!imp.file) return toast("请选择文件");
   if (!importFormat(imp.file)) return toast("不支持的文件类型：请用 xlsx、xls、csv、jsonl、ris、txt、docx 或 zip");
-  $("#imp-summary").innerHTML = "";
-  $("#imp-preview").innerHTML = `<p class="muted">正在读取…</p>`;
+  importView();
   await refreshPreview();
+  showResults();
 }
 
 function downloadRejects() {
@@ -137,6 +170,7 @@ async function runImport() {
     if ($("#imp-clear") && $("#imp-clear").checked) params.set("clear_empty", "true");
     const r = await uploadFile(params);
     imp.rejects = r.rejects || [];
+    if (!$("#imp-summary")) return toast(`导入 ${r.accepted} 条，拒绝 ${r.rejected} 条`);  // the staff member moved on
     const counts = COUNTS_ZH.map(([k, zh]) => `${zh} ${(r.counts || {})[k] || 0}`).join("，");
     const notes = (r.notes || []).map((n) => `<div class="muted">${esc(n)}</div>`).join("");
     $("#imp-summary").innerHTML = `<p><b>导入 ${r.accepted} 条</b>，拒绝 ${r.rejected} 条${r.merged ? `，合并专家 ${r.merged} 位` : ""}。</p>
@@ -160,6 +194,7 @@ async function runImport() {
 async function loadDuplicates() {
   const res = await fetch("/experts/duplicates", { headers: { "X-API-Key": state.key } });
   const list = res.ok ? await res.json() : [];
+  if (!$("#imp-duplicates")) return;
   const person = (e) => `${esc(e.name)}（${esc(e.institution || "单位未填")}${e.title ? "，" + esc(e.title) : ""}）`;
   $("#imp-duplicates").innerHTML = list.length ? `<p><b>疑似重复的专家</b>（同名同单位，没有相同的邮箱、电话或研究方向）：</p><ul>${list.map((d) =>
     `<li>${person(d.expert)} 与 ${person(d.other)}：${esc(d.reason)}

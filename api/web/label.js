@@ -9,24 +9,13 @@ async function labelSummary() {
   const [s, v, h] = await Promise.all([api("/judgements/summary"), api("/version"), api("/health")]);
   const grades = Object.entries(s.by_grade).map(([g, n]) => `${esc(g)} ${n}`).join("，");
   const made = v.model && v.model.created_at ? `当前模型 ${esc(v.model.created_at.slice(0, 16).replace("T", " "))} 生成` +
-    (/[\u4e00-\u9fff]/.test(v.model.source || "") ? `（${esc(v.model.source)}）` : "") + "。" : "";
+    (/[\u4e00-\u9fff]/.test(v.model.source || "") && !/[A-Za-z]/.test(v.model.source) ? `（${esc(v.model.source)}）` : "") + "。" : "";
   const trouble = h.status === "degraded" ? `<br><b class="warn">模型状态异常：${h.problems.map(esc).join("；")}</b>` : "";
   $("#label-count").innerHTML = `已标注 <b>${s.judged}</b> 对${grades ? `（${grades}）` : ""}，跳过 ${s.skipped}，` +
     `对接记录折算 ${s.from_feedback} 对` + (s.from_ledger && s.from_ledger.total
       ? `；对接台账共折算 ${s.from_ledger.total} 对（已签约 ${s.from_ledger.signed} 对计为非常相关，不合适 ${s.from_ledger.rejected} 对计为不相关）` : "") +
     `。${s.model ? esc(s.model) + "。" : "尚无排序模型，当前按检索融合排序。"}` +
     made + trouble;
-}
-
-async function labelRollback() {
-  if (!confirm("回退到上一个模型版本（排序模型与匹配度校准一起回退）？")) return;
-  try {
-    const r = await api("/models/rollback", { method: "POST", body: JSON.stringify({}) });
-    toast(r.message);
-    labelSummary();
-  } catch (err) {
-    toast("回退未完成：" + err.message);
-  }
 }
 
 async function labelRefill() {
@@ -159,5 +148,4 @@ document.addEventListener("click", (e) => {
 });
 $("#label-go").onclick = () => labelStart().then(labelSummary);
 $("#label-retrain").onclick = labelRetrain;
-$("#label-rollback").onclick = labelRollback;
 if (state.key) labelSummary().catch(() => {});

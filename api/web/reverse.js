@@ -94,7 +94,7 @@ function revActions(hit, result) {
 function needCard(h, result) {
   const terms = h.matched_terms || [];
   const chips = `<div class="terms">${terms.slice(0, 10).map((t) => `<span>${esc(t)}</span>`).join("")}</div>`;
-  const title = `${highlight(h.title, terms)}<span class="sub">${esc(h.organization || "未填写企业")} · ${esc(h.region || "")}</span>`;
+  const title = `${highlight(h.title, terms)}<span class="sub">${esc([h.organization || "未填写企业", h.region].filter(Boolean).join(" · "))}</span>`;
   return `<li class="hit"><div class="rank">${h.rank}</div><div><div class="name">${title}</div>${scoreCell(h)}${chips}${foundBy(h)}</div>${revActions(h, result)}</li>`;
 }
 

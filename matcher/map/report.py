@@ -228,7 +228,7 @@ def _cards(v: MapView) -> str:
 
 
 def _more(count: int) -> str:
-    return f"<p class='muted'>另有 {count - LISTED} 项，见 map.xlsx。</p>" if count > LISTED else ""
+    return f"<p class='muted'>另有 {count - LISTED} 项，见图谱的 Excel 工作簿。</p>" if count > LISTED else ""
 
 
 def render(v: MapView) -> str:
