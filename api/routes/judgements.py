@@ -117,4 +117,4 @@ def _model_words(matcher: Context) -> str | None:
     figure = cv.get("best", {}).get("mean")
     pairs = training.get("pairs")
     said = f"排序模型基于 {pairs} 个评判对训练" if pairs else "排序模型"
-    return said + (f"，交叉验证 nDCG@10 为 {figure:.3f}" if figure is not None else "")
+    return said + (f"，交叉验证排序得分为 {figure:.3f}" if figure is not None else "")

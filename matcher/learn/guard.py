@@ -33,7 +33,7 @@ class GuardFigures:
 
     def reason(self) -> str:
         return (
-            f"新模型在当前模型所依据的 {self.pairs} 条判断（{self.needs} 个需求）上变差：nDCG@10 "
+            f"新模型在当前模型所依据的 {self.pairs} 条判断（{self.needs} 个需求）上变差：排序得分 "
             f"{self.new:.4f}，当前模型 {self.served:.4f}，未启用新模型"
         )
 

@@ -55,7 +55,7 @@ class Retrained:
             return self.reason
         verdict = "已启用新模型" if self.kept else "新模型未胜出，仍用原模型"
         return (
-            f"{verdict}：基于 {self.judgements} 条判断（{self.needs} 个需求），交叉验证 nDCG@10 "
+            f"{verdict}：基于 {self.judgements} 条判断（{self.needs} 个需求），交叉验证排序得分 "
             f"新模型 {self.new or 0:.4f}，{self.served_by} {self.served or 0:.4f}"
         )
 
