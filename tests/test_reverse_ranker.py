@@ -46,8 +46,8 @@ def test_reverse_features_by_hand() -> None:
         found_by=np.array([2.0, 1.0]),
         dense=np.array([0.9, 0.5]),
         bm25=np.array([3.0, 0.0]),
-        tokens=[["涂料", "铸件", "光洁度"], ["电池", "预警"]],
-        title_tokens=[["涂料", "开发"], ["电池"]],
+        tokens=[("涂料", "铸件", "光洁度"), ("电池", "预警")],
+        title_tokens=[("涂料", "开发"), ("电池",)],
     )
     X = reverse_features(signals, probe, tokenizer)
     assert X.shape == (2, len(REVERSE_FEATURES))

@@ -11,6 +11,7 @@ institution) takes the best part for the cosine and BM25. No value is ever NaN.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -38,6 +39,19 @@ DESCRIPTIONS: dict[str, str] = {
 }
 REVERSE_FEATURES: tuple[str, ...] = tuple(DESCRIPTIONS)
 NEED_KEYWORDS = 10
+NEED_TEXTS = 20_000  # needs whose tokens are remembered (per tokenizer): a question re-scores up to 100 of them
+
+
+@lru_cache(maxsize=NEED_TEXTS)
+def need_tokens(tokenizer: Tokenizer, title: str, description: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A need's tokens (title and description) and its title's, cut once per tokenizer and text."""
+    return tuple(tokenizer.tokens(f"{title} {description}")), tuple(tokenizer.tokens(title))
+
+
+@lru_cache(maxsize=NEED_TEXTS)
+def need_keywords(tokenizer: Tokenizer, tokens: tuple[str, ...]) -> tuple[str, ...]:
+    """A need's TF-IDF keywords, computed once per tokenizer and token list."""
+    return tuple(k for k, _ in tokenizer.keywords(list(tokens), NEED_KEYWORDS))
 
 
 @dataclass
@@ -49,8 +63,8 @@ class NeedSignals:
     found_by: np.ndarray  # how many of the probe's outcomes retrieved the need
     dense: np.ndarray
     bm25: np.ndarray
-    tokens: list[list[str]]  # the need's tokens (title and description)
-    title_tokens: list[list[str]]
+    tokens: list[tuple[str, ...]]  # the need's tokens (title and description)
+    title_tokens: list[tuple[str, ...]]
 
 
 def need_signals(
@@ -62,15 +76,15 @@ def need_signals(
     vectors = index.dense.vectors(pks) if pks else np.zeros((0, 1))
     cos = vectors @ np.vstack([p.vector for p in parts]).T if pks and parts else np.zeros((len(pks), 1))
     bm25 = np.vstack([index.lexical.score_pks(p.terms, pks) for p in parts]).T if parts else np.zeros((len(pks), 1))
-    rows = [needs[pk] for pk in pks]
+    cut = [need_tokens(tokenizer, needs[pk].title, needs[pk].description) for pk in pks]
     return NeedSignals(
         vote=np.array([f.score for f in found], dtype=float),
         best_rank=np.array([min((p.rank for p in f.parts), default=0) for f in found], dtype=float),
         found_by=np.array([len({p.outcome_id for p in f.parts}) for f in found], dtype=float),
         dense=np.asarray(cos.max(axis=1) if len(pks) else np.zeros(0), dtype=float),
         bm25=np.asarray(bm25.max(axis=1) if len(pks) else np.zeros(0), dtype=float),
-        tokens=[tokenizer.tokens(f"{n.title} {n.description}") for n in rows],
-        title_tokens=[tokenizer.tokens(n.title) for n in rows],
+        tokens=[tokens for tokens, _ in cut],
+        title_tokens=[title for _, title in cut],
     )
 
 
@@ -99,7 +113,7 @@ def reverse_features(signals: NeedSignals, probe: Probe, tokenizer: Tokenizer) -
     for i in range(n):
         present = set(signals.tokens[i])
         title = set(signals.title_tokens[i])
-        need_keywords = [k for k, _ in tokenizer.keywords(signals.tokens[i], NEED_KEYWORDS)]
+        keywords = list(need_keywords(tokenizer, tuple(signals.tokens[i])))
         rows.append(
             [
                 signals.vote[i],
@@ -112,7 +126,7 @@ def reverse_features(signals: NeedSignals, probe: Probe, tokenizer: Tokenizer) -
                 signals.bm25[i] / best_bm25,
                 0.0,
                 *_cover(probe.keywords, present, tokenizer),
-                _cover(need_keywords, probe_tokens, tokenizer)[0],
+                _cover(keywords, probe_tokens, tokenizer)[0],
                 len(title & probe_tokens) / len(title) if title else 0.0,
                 float(np.log1p(len(signals.tokens[i]))),
             ]
