@@ -62,14 +62,14 @@ model: $(STAMP)  ## refit the shipped ranker models/default and 匹配度 maps m
 
 # the outcome ranker: BDCI dev's graded judgements; served only at the levels where it did not make a corpus it
 # never saw worse than fused retrieval (models/held-out.md). The reverse ranker (成果找需求 / 找企业): BDCI dev's
-# judgements inverted, served at REVERSE_AT: 成果找需求, where it won on the demo judgements it never saw (rolled up
-# to 找企业 it lost there: enterprises stay on the fused vote, models/held-out.md). The
+# judgements inverted, served at REVERSE_AT: 成果找需求 and 找企业, where it won on the demo judgements it never saw
+# (models/held-out.md). The
 # maps: outcome and 成果找需求 on BDCI dev, expert and institution on the first 400 NSFC dev needs, 成果找企业 on the
 # demo judgements (the only ones naming enterprises); each with the rankers and without them (MATCHER_MODEL=none,
 # MATCHER_REVERSE_MODEL=none serve fused retrieval and the fused vote: they get maps too). The demo workspace gets its
 # own maps, fitted on the demo judgements (data/demo/calibration).
 SERVED_AT ?= outcome
-REVERSE_AT ?= needs
+REVERSE_AT ?= needs,enterprises
 CAL = MATCHER_MODEL=models/default MATCHER_REVERSE_MODEL=models/reverse $(BIN)/matcher calibrate --out models/calibration
 FUSED = MATCHER_MODEL=none MATCHER_REVERSE_MODEL=none $(BIN)/matcher calibrate
 shipped-models:

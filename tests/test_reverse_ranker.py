@@ -20,8 +20,10 @@ from matcher.ranking.model import Ranker
 from matcher.ranking.reverse.features import REVERSE_FEATURES, NeedSignals, reverse_features
 from matcher.ranking.reverse.train import REVERSE_RANKER
 from matcher.ranking.training import save_ranker
+from matcher.rollup.enterprises import enterprise_vote
 from matcher.search.degree import UNCALIBRATED
 from matcher.search.probe import Part, Probe
+from matcher.search.vote import VoteParams
 from matcher.text.tokenize import Tokenizer
 from matcher.workspace import data
 from matcher.workspace.context import Context, open_context
@@ -134,6 +136,11 @@ def test_a_served_reverse_ranker_orders_the_needs_and_goes_through_its_own_map(
         firms = reverse.reverse(ctx, probe, target="enterprises", top=10)
         assert firms.scorer == "ranker:rev" and all(10.0 <= h.degree <= 20.0 for h in firms.hits)
         assert all(20.0 <= n.degree <= 40.0 for h in firms.hits for n in h.evidence)  # its needs: needs:ranker
+        # an enterprise votes with its needs' ranks in the ranker's order (1/√rank), not their flat probabilities
+        rank = {h.id: h.rank for h in needs.hits}
+        jia = next(h for h in firms.hits if h.name == "甲重型铸造有限公司")
+        assert sorted(n.id for n in jia.evidence) == ["N1", "N2"]
+        assert jia.score == round(enterprise_vote([rank["N1"] ** -0.5, rank["N2"] ** -0.5], VoteParams()), 4)
 
 
 def test_a_reverse_ranker_served_at_needs_only_leaves_enterprises_to_the_vote(

@@ -121,7 +121,7 @@ def _reverse(
         with_degrees(hits, NEEDS.key(ranked=ranked), lambda k, x: forward.calibrated(snap, k, x), bands, None)
         if level is ENTERPRISES:
             org_key = lambda name: org.key if (org := rules.org(name)) else None  # noqa: E731
-            hits = enterprise_hits(session, hits, org_key, votes, top)
+            hits = enterprise_hits(session, hits, org_key, votes, top, by_rank=ranked)
             key = ENTERPRISES.key(ranked=ranked)
             with_degrees(hits, key, lambda k, x: forward.calibrated(snap, k, x), bands, None)
     weak = weak_notice(hits, bands) if found_by.parts else None
