@@ -61,30 +61,40 @@ model: $(STAMP)  ## refit the shipped ranker models/default and 匹配度 maps m
 	else $(MAKE) --no-print-directory shipped-models; fi
 
 # the outcome ranker: BDCI dev's graded judgements; served only at the levels where it did not make a corpus it
-# never saw worse than fused retrieval (models/held-out.md). The maps: outcome and 成果找需求 on BDCI dev, expert and
-# institution on the first 400 NSFC dev needs, 成果找企业 on the demo judgements (the only ones naming enterprises);
-# the demo workspace gets its own maps, fitted on the demo judgements (data/demo/calibration).
+# never saw worse than fused retrieval (models/held-out.md). The reverse ranker (成果找需求 / 找企业): BDCI dev's
+# judgements inverted, served at REVERSE_AT: 成果找需求 and 找企业, where it won on the demo judgements it never saw
+# (models/held-out.md). The
+# maps: outcome and 成果找需求 on BDCI dev, expert and institution on the first 400 NSFC dev needs, 成果找企业 on the
+# demo judgements (the only ones naming enterprises); each with the rankers and without them (MATCHER_MODEL=none,
+# MATCHER_REVERSE_MODEL=none serve fused retrieval and the fused vote: they get maps too). The demo workspace gets its
+# own maps, fitted on the demo judgements (data/demo/calibration).
 SERVED_AT ?= outcome
-CAL = MATCHER_MODEL=models/default $(BIN)/matcher calibrate --out models/calibration
+REVERSE_AT ?= needs,enterprises
+CAL = MATCHER_MODEL=models/default MATCHER_REVERSE_MODEL=models/reverse $(BIN)/matcher calibrate --out models/calibration
+FUSED = MATCHER_MODEL=none MATCHER_REVERSE_MODEL=none $(BIN)/matcher calibrate
 shipped-models:
 	$(BIN)/matcher train --needs $(BDCI)/needs.jsonl --outcomes $(BDCI)/outcomes.jsonl --qrels $(BDCI)/qrels.tsv \
 		--out models/default --name bdci-dev --objective pairwise-linear --served-at $(SERVED_AT)
+	$(BIN)/matcher train --level needs --needs $(BDCI)/needs.jsonl --outcomes $(BDCI)/outcomes.jsonl \
+		--qrels $(BDCI)/qrels.tsv --out models/reverse --name bdci-dev-reverse --served-at $(REVERSE_AT)
 	rm -rf models/calibration
-	MATCHER_MODEL=none $(BIN)/matcher calibrate --out models/calibration --needs $(BDCI)/needs.jsonl \
-		--outcomes $(BDCI)/outcomes.jsonl --qrels $(BDCI)/qrels.tsv --levels outcome
+	$(FUSED) --out models/calibration --needs $(BDCI)/needs.jsonl --outcomes $(BDCI)/outcomes.jsonl \
+		--qrels $(BDCI)/qrels.tsv --levels outcome,needs
 	$(CAL) --needs $(BDCI)/needs.jsonl --outcomes $(BDCI)/outcomes.jsonl --qrels $(BDCI)/qrels.tsv --levels outcome,needs
 	$(CAL) --needs $(NSFC)/dev/needs.jsonl --outcomes $(NSFC)/outcomes.jsonl --qrels $(NSFC)/dev/qrels_experts.tsv \
 		--names expert --levels expert --limit 400
 	$(CAL) --needs $(NSFC)/dev/needs.jsonl --outcomes $(NSFC)/outcomes.jsonl \
 		--qrels $(NSFC)/dev/qrels_institutions.tsv --names institution --levels institution --limit 400
+	$(FUSED) --out models/calibration --needs data/demo/needs.jsonl --outcomes data/demo/outcomes.jsonl \
+		--qrels data/demo/qrels.tsv --levels enterprises
 	$(CAL) --needs data/demo/needs.jsonl --outcomes data/demo/outcomes.jsonl --qrels data/demo/qrels.tsv \
 		--levels enterprises --complete
 	# the demo workspace's own maps (`matcher demo` installs them): fitted on the demo judgements
 	rm -rf data/demo/calibration
-	MATCHER_MODEL=none $(BIN)/matcher calibrate --out data/demo/calibration --needs data/demo/needs.jsonl \
-		--outcomes data/demo/outcomes.jsonl --qrels data/demo/qrels.tsv --levels outcome,expert,institution,enterprises
+	$(FUSED) --out data/demo/calibration --needs data/demo/needs.jsonl \
+		--outcomes data/demo/outcomes.jsonl --qrels data/demo/qrels.tsv --levels outcome,expert,institution,needs,enterprises
 	$(CAL:models/calibration=data/demo/calibration) --needs data/demo/needs.jsonl --outcomes data/demo/outcomes.jsonl \
-		--qrels data/demo/qrels.tsv --levels outcome,needs --complete
+		--qrels data/demo/qrels.tsv --levels outcome,needs,enterprises --complete
 
 DATA ?= ../shared/datasets
 BDCI = $(DATA)/bdci2019/dev

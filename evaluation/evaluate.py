@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from rich.table import Table
 
-from evaluation import OUTCOME_SIDE
+from evaluation import OUTCOME_SIDE, reverse_ranker
 from evaluation.bands import band_reliability
 from evaluation.expert_runner import nested_cv_run
 from evaluation.metrics import METRICS, summarize, write_trec_runs
@@ -180,17 +180,28 @@ def run_reverse(req: Request, s: Settings) -> None:
                 items = forward_items(m, list(probes), advance)
             runs["ranker"], chosen = ranker_run(m, judged, items)
             info = {"protocol": "forward ranker's calibrated P(relevant), nested 5-fold CV by need", "chosen": chosen}
-        summary = summarize({o: inverted[o] for o in probes}, runs)
-        against_hybrid = summarize({o: inverted[o] for o in probes}, runs, baseline="hybrid")["systems"]
+        reverse_info = enterprises = None
+        if req.ranker in ("cv", "active") and level_of(req.level) is OUTCOME:
+            extra, reverse_info = reverse_ranker.ranker_runs(m, judged, req.ranker)
+            runs.update(extra)
+            enterprises = _enterprises(m, judged, probes)
+        queries = {o: inverted[o] for o in probes}
+        summary = summarize(queries, runs)
+        against_hybrid = summarize(queries, runs, baseline="hybrid")["systems"]
+        paired = summarize(queries, runs, baseline="reverse-fused")["systems"] if "reverse-fused" in runs else {}
         for name, metrics in summary["systems"].items():
             for metric, values in metrics.items():
                 values["p_vs_hybrid"] = against_hybrid[name][metric]["p_vs_hybrid"]
+                if paired:  # the reverse ranker against the fused vote over the same candidates
+                    values["p_vs_reverse_fused"] = paired[name][metric]["p_vs_reverse-fused"]
         calibration = _served_calibration(m, judged, NEEDS.name) if level_of(req.level) is OUTCOME else {}
         summary.update(
             {"direction": "outcome", "ranker": info, "needs_file": str(req.needs), "embedder": m.embedder.name,
-             "calibration": calibration}
+             "calibration": calibration, "reverse_ranker": reverse_info, "enterprises": enterprises}
         )  # fmt: skip
         _print(summary, f"{req.needs.parent.name} · {req.level} → needs ({len(probes)} {req.level}s)")
+        if enterprises:
+            console.print(f"成果找需求 / 找企业 as served: {enterprises}")
         _write_outputs(req, summary, runs)
         if req.out:
             req.out.mkdir(parents=True, exist_ok=True)
@@ -199,6 +210,22 @@ def run_reverse(req: Request, s: Settings) -> None:
                 json.dumps({k: v for k, v in summary.items() if k != "per_query"}, ensure_ascii=False, indent=2)
             )
             console.print(f"report: {path}")
+
+
+def _enterprises(m: Context, judged: Qrels, probes: dict[str, Any]) -> dict[str, Any] | None:
+    """找企业 and 成果找需求 as served (with the reverse ranker served now, if any), judged through the needs' grades;
+    None where the needs name no organisation."""
+    qrels = reverse_ranker.enterprise_qrels(m, invert(judged))
+    if not qrels:
+        return None
+    found = {o: p for o, p in probes.items() if o in qrels}
+    with progress_bar("找企业 as served", len(found)) as (advance, _):
+        ent_run, needs_run = reverse_ranker.enterprise_run(m, found, progress=advance)
+    systems = {"enterprises": summarize(qrels, {"served": ent_run}, baseline="served")["systems"]["served"],
+               "needs": summarize(invert(judged), {"served": needs_run}, baseline="served")["systems"]["served"]}
+    served = forward.served_ranker(m, NEEDS)[0] is not None
+    return {name: {k: v["mean"] for k, v in ms.items()} for name, ms in systems.items()} | {
+        "queries": len(found), "reverse_ranker_served": served}
 
 
 def _served_calibration(m: Context, judged: Qrels, direction: str) -> dict[str, Any]:

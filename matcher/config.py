@@ -89,6 +89,11 @@ class Settings(BaseSettings):
     expert_model: str = Field(
         "auto", description="auto (the workspace's models/expert once trained) | none | PATH: the expert ranker"
     )
+    reverse_model: str = Field(
+        "auto",
+        description="auto (the workspace's models/reverse, else the shipped one if any) | none | PATH: the reverse "
+        "ranker (成果找需求 / 找企业)",
+    )
     rerank_depth: int = Field(
         200,
         ge=1,

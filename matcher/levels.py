@@ -23,13 +23,14 @@ class Level:
     zh: str  # the Chinese name staff read
     hits: Owner  # what one hit is
     votes: bool  # hits are owners rolled up from ranked items by a vote (else the items themselves)
-    ranker: Literal["outcome", "expert"] | None  # the ranker slot that may order the hits (None: none serves it)
+    ranker: Literal["outcome", "expert", "need"] | None  # the ranker slot that may order the hits (None: none)
     reverse: bool  # 成果找需求 / 找企业: an outcome looks for needs
 
     def key(self, *, ranked: bool) -> str:
         """The 匹配度 map a hit's served score goes through: `LEVEL:ranker` when the level's ranker ordered the
-        hits, else `LEVEL:vote` for a roll-up and `LEVEL:fused` for the fused list itself."""
-        if ranked and self.ranker == self.hits:
+        hits (for 找企业: the needs it rolls up), else `LEVEL:vote` for a roll-up and `LEVEL:fused` for the fused
+        list itself."""
+        if ranked and self.ranker is not None:
             return f"{self.name}:ranker"
         return f"{self.name}:{'vote' if self.votes else 'fused'}"
 
@@ -42,8 +43,8 @@ class Level:
 OUTCOME = Level("outcome", "成果", "outcome", votes=False, ranker="outcome", reverse=False)
 EXPERT = Level("expert", "专家", "expert", votes=True, ranker="expert", reverse=False)
 INSTITUTION = Level("institution", "单位", "institution", votes=True, ranker=None, reverse=False)
-NEEDS = Level("needs", "企业需求", "need", votes=True, ranker=None, reverse=True)
-ENTERPRISES = Level("enterprises", "企业", "enterprise", votes=True, ranker=None, reverse=True)
+NEEDS = Level("needs", "企业需求", "need", votes=True, ranker="need", reverse=True)
+ENTERPRISES = Level("enterprises", "企业", "enterprise", votes=True, ranker="need", reverse=True)
 
 FORWARD: tuple[Level, ...] = (OUTCOME, EXPERT, INSTITUTION)
 REVERSE: tuple[Level, ...] = (NEEDS, ENTERPRISES)

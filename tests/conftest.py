@@ -111,7 +111,8 @@ def fake_maps(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from matcher.search.vote import VoteParams
 
     full = VoteParams.from_settings(Defaults(_env_file=None)).full()  # type: ignore[call-arg]
-    keys = {*served_keys(ranker=True, expert_ranker=True), *served_keys(ranker=False, expert_ranker=False)}
+    keys = {*served_keys(ranker=True, expert_ranker=True), *served_keys(ranker=False, expert_ranker=False),
+            *served_keys(ranker=False, expert_ranker=False, reverse=("needs", "enterprises"))}
     maps = {k: LevelMap([0.0, full if k.endswith(":vote") else 1.0], [0.0, 1.0], "tests") for k in keys}
     folder = tmp_path_factory.mktemp("fake-maps")
     Calibration(maps).save(folder, embedder=FakeEmbedder.name, name="fake maps")

@@ -221,7 +221,7 @@ def test_level_keys_by_hand() -> None:
 
     assert OUTCOME.key(ranked=True) == "outcome:ranker" and OUTCOME.key(ranked=False) == "outcome:fused"
     assert EXPERT.key(ranked=True) == "expert:ranker" and EXPERT.key(ranked=False) == "expert:vote"
-    assert INSTITUTION.key(ranked=True) == "institution:vote" and NEEDS.keys == ("needs:vote",)
-    assert ENTERPRISES.key(ranked=False) == "enterprises:vote" and len(MAP_KEYS) == 7
+    assert INSTITUTION.key(ranked=True) == "institution:vote" and NEEDS.keys == ("needs:vote", "needs:ranker")
+    assert ENTERPRISES.key(ranked=True) == "enterprises:ranker" and len(MAP_KEYS) == 9
     assert level_of("expert") is EXPERT and level_of_key("expert:ranker") is EXPERT
     assert level_of_key("institution:ranker") is None

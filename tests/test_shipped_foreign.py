@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from matcher.bundled import default_calibration_dir, default_model_dir, demo_dir
+from matcher.bundled import default_calibration_dir, default_model_dir, default_reverse_model_dir, demo_dir
 from matcher.config import Settings
 from matcher.match import forward
 from matcher.ranking.calibration import Calibration, served_keys
@@ -55,13 +55,18 @@ def _outcomes() -> list[dict[str, object]]:
 def test_every_served_key_has_a_map_in_the_shipped_calibration() -> None:
     maps, params = Calibration.load(default_calibration_dir())
     shipped_ranker = (default_model_dir() / "params.json").exists()
-    keys = served_keys(ranker=shipped_ranker, expert_ranker=False)
+    reverse = default_reverse_model_dir() / "params.json"
+    at = tuple(json.loads(reverse.read_text(encoding="utf-8"))["levels"]) if reverse.exists() else ()
+    keys = served_keys(ranker=shipped_ranker, expert_ranker=False, reverse=at)
     assert maps.missing(keys) == [] and params["embedder"]
-    assert maps.missing(["outcome:fused"]) == []  # MATCHER_MODEL=none serves fused retrieval: it has one too
+    # MATCHER_MODEL=none / MATCHER_REVERSE_MODEL=none serve fused retrieval and the fused vote: they have maps too
+    unranked = ["outcome:fused", "needs:vote", "enterprises:vote"]
+    assert maps.missing(unranked) == []
     demo, _ = Calibration.load(demo_dir() / "calibration")  # what `matcher demo` installs
-    assert demo.missing([*keys, "outcome:fused"]) == []
+    assert demo.missing([*keys, *unranked]) == []
     ranker = json.loads((default_model_dir() / "params.json").read_text(encoding="utf-8"))
     assert ranker["levels"] == ["outcome"]  # served where it did not lose to fused retrieval (models/held-out.md)
+    assert at == ("needs", "enterprises")  # it beat the fused vote on corpora it never saw (models/held-out.md)
 
 
 @pytest.mark.realmodel

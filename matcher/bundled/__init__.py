@@ -32,3 +32,8 @@ def default_model_dir() -> Path:
 def default_calibration_dir() -> Path:
     """The shipped calibration of the 匹配度 (`make model`)."""
     return _path("models", "calibration")
+
+
+def default_reverse_model_dir() -> Path:
+    """The shipped reverse ranker, 成果找需求 / 找企业 (`make model`; absent when none won on held-out data)."""
+    return _path("models", "reverse")

@@ -12,27 +12,28 @@ from matcher.artifacts import history
 from matcher.cli.state import console, open_session, open_workspace, settings
 from matcher.errors import InputError
 from matcher.learn.retrain import retrain
-from matcher.learn.train import train_expert_ranker, train_outcome_ranker
-from matcher.levels import EXPERT, FORWARD, OUTCOME, level_of
+from matcher.learn.train import train_expert_ranker, train_outcome_ranker, train_reverse_ranker
+from matcher.levels import EXPERT, FORWARD, NEEDS, OUTCOME, REVERSE, Level, level_of
 from matcher.progress import err_console, progress_bar
 from matcher.ranking.outcome.train import GRID
 from matcher.ranking.qrels import read_qrels
+from matcher.ranking.reverse.train import GRID as REVERSE_GRID
 from matcher.services.feedback import feedback_qrels
 from matcher.workspace.scratch import scratch_context
 
 OptPath = Annotated[Path | None, typer.Option()]
 
 
-def _print_cv(params: dict, what: str) -> None:
+def _print_cv(params: dict, what: str, query: str = "need") -> None:
     cv = params["cv"]
     table = Table(
-        "configuration", f"CV {cv['metric']}", "± std", title=f"{what}: {cv['folds']}-fold CV grouped by need"
+        "configuration", f"CV {cv['metric']}", "± std", title=f"{what}: {cv['folds']}-fold CV grouped by {query}"
     )
     for row in cv["table"]:
         mark = " ◀ chosen" if row == cv["best"] else ""
         table.add_row(str(row["params"]) + mark, f"{row['mean']:.4f}", f"{row['std']:.4f}")
     console.print(table)
-    console.print(f"trained on {params['training']['needs']} needs; saved with params.json")
+    console.print(f"trained on {params['training']['needs']} {query}s; saved with params.json")
 
 
 def train(
@@ -61,18 +62,25 @@ def train(
     ] = None,
     level: Annotated[
         str,
-        typer.Option(help="outcome (judgements name outcomes) | expert (they name expert ids: the expert ranker)"),
+        typer.Option(help="outcome (judgements name outcomes) | expert (they name expert ids: the expert ranker) | "
+                     "needs (outcome judgements, inverted: the reverse ranker of 成果找需求 / 找企业)"),
     ] = "outcome",
     served_at: Annotated[
         str | None,
-        typer.Option(help="Comma-separated levels the outcome ranker is served at (default all three); elsewhere "
-                     "results are ranked by fused retrieval."),
+        typer.Option(help="Comma-separated levels the ranker is served at (default all its levels: outcome, "
+                     "expert, institution; for --level needs: needs, enterprises); elsewhere results are ranked by "
+                     "fused retrieval."),
     ] = None,
 ) -> None:
     """Train the ranker with grouped cross-validation and make it the active model."""
     s = settings()
-    if level_of(level, (OUTCOME, EXPERT)) is EXPERT:
+    spec = level_of(level, (OUTCOME, EXPERT, NEEDS))
+    if spec is EXPERT:
         _train_experts(needs, outcomes, qrels, out or s.workspace().models_dir / "expert", name, from_feedback)
+        return
+    if spec is NEEDS:
+        target = out or s.workspace().models_dir / "reverse"
+        _train_reverse(needs, outcomes, qrels, target, name, folds, objective, _levels(served_at, REVERSE))
         return
     grid = [g for g in GRID if objective is None or g["objective"] == objective]
     if not grid:
@@ -116,7 +124,7 @@ def train(
                 grid=grid,
                 progress=advance,
                 sources=[str(p.name) for p in (needs, outcomes, qrels)],
-                levels=_levels(served_at),
+                levels=_levels(served_at, FORWARD),
             )
     _print_cv(params, "ranker")
     console.print(f"model: {target}")
@@ -134,11 +142,11 @@ def _from_judgements(name: str) -> None:
         console.print(f"model version: {result.version}")
 
 
-def _levels(served_at: str | None) -> list[str] | None:
+def _levels(served_at: str | None, among: tuple[Level, ...]) -> list[str] | None:
     if served_at is None:
         return None
     levels = [v.strip() for v in served_at.split(",") if v.strip()]
-    names = [level.name for level in FORWARD]
+    names = [level.name for level in among]
     if set(levels) - set(names):
         raise InputError(f"--served-at takes {', '.join(names)}")
     return levels
@@ -160,3 +168,33 @@ def _train_experts(
         )
     _print_cv(params, "expert ranker")
     console.print(f"expert model: {target}")
+
+
+def _train_reverse(
+    needs: Path | None,
+    outcomes: Path | None,
+    qrels: Path | None,
+    target: Path,
+    name: str,
+    folds: int,
+    objective: str | None,
+    levels: list[str] | None,
+) -> None:
+    """The reverse ranker from outcome judgements (need → outcome), inverted: one query per judged outcome."""
+    if not (needs and outcomes and qrels):
+        raise InputError("the reverse ranker learns from files: give --needs, --outcomes and --qrels (outcome ids)")
+    grid = [g for g in REVERSE_GRID if objective is None or g["objective"] == objective]
+    if not grid:
+        raise InputError(f"unknown objective {objective!r}")
+    judged = read_qrels(qrels)
+    step = lambda msg: err_console.print(f"· {msg}")  # noqa: E731
+    with (
+        scratch_context(settings(), outcomes=outcomes, needs=needs, step=step) as m,
+        progress_bar("reverse features + CV") as (advance, _),
+    ):
+        params = train_reverse_ranker(
+            m, judged, out=target, name=name, folds=folds, grid=grid, progress=advance, levels=levels,
+            sources=[p.name for p in (needs, outcomes, qrels)],
+        )  # fmt: skip
+    _print_cv(params, "reverse ranker", "outcome")
+    console.print(f"reverse model: {target}")

@@ -92,12 +92,13 @@ def _reverse_pairs(
     for outcome_id, judged in invert(qrels).items():
         if outcome_id in known:
             found = reverse.reverse(ctx, reverse.probe(ctx, outcome_id=outcome_id), target=target, top=top)
+            key = target.key(ranked=found.scorer != "fused")
             if target is NEEDS:
-                _judge(pairs, NEEDS.key(ranked=False), outcome_id, [(h.id, h.score) for h in found.hits], judged, at)
+                _judge(pairs, key, outcome_id, [(h.id, h.score) for h in found.hits], judged, at)
             for hit in found.hits if target is ENTERPRISES else []:
                 grades = [judged[n.id] for n in hit.evidence if n.id in judged]
                 if grades:
-                    pairs.add(ENTERPRISES.key(ranked=False), outcome_id, hit.score, float(max(grades) >= at))
+                    pairs.add(key, outcome_id, hit.score, float(max(grades) >= at))
         if progress:
             progress(1)
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from matcher.artifacts import history
 from matcher.errors import ArtifactError
-from matcher.levels import OUTCOME
-from matcher.match import forward
+from matcher.levels import OUTCOME, REVERSE
+from matcher.match import forward, reverse
 from matcher.ranking.calibration import Calibration, served_keys
 from matcher.workspace.context import Context
 
@@ -45,4 +45,5 @@ def served_map_keys(ctx: Context) -> list[str]:
     """Every key the server gives a 匹配度 for with the rankers served now (each needs a map)."""
     snap = ctx.snapshot()
     ranked = forward.ranker_at(snap.ranker, OUTCOME) is not None
-    return served_keys(ranker=ranked, expert_ranker=snap.expert_ranker is not None)
+    at = tuple(level.name for level in REVERSE if reverse.reverse_ranker_at(snap, level) is not None)
+    return served_keys(ranker=ranked, expert_ranker=snap.expert_ranker is not None, reverse=at)

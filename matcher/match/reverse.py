@@ -1,6 +1,7 @@
 """The reverse question (成果找企业) — which open needs, or which enterprises, does this outcome (an expert's or an
 institution's outcomes, or outcome text) serve? — as one pipeline: probe → search the need index → open needs in
-the region → allowed by the conflict rules (`open_needs.py`) → need hits → (enterprises rolled up) → result.
+the region → allowed by the conflict rules (`open_needs.py`) → (re-ordered by the reverse ranker, where one is
+served at the level) → need hits → (enterprises rolled up) → result.
 """
 
 from __future__ import annotations
@@ -9,12 +10,17 @@ import time
 from collections import Counter
 from typing import Any
 
+import numpy as np
+
 from matcher.errors import IndexMissingError, InputError
 from matcher.index.needs import NeedIndexes
 from matcher.levels import ENTERPRISES, NEEDS, REVERSE, Level, level_of
 from matcher.match import forward
 from matcher.match.conflicts import ConflictRules, load_rules
 from matcher.match.open_needs import NeedSelection, broken_rule, select_needs
+from matcher.ranking.model import Ranker
+from matcher.ranking.reverse.features import need_signals, reverse_features
+from matcher.ranking.reverse.rerank import DEPTH, rerank_needs
 from matcher.rollup.enterprises import enterprise_hits
 from matcher.search.degree import Bands, uncalibrated_notice, weak_notice, with_degrees
 from matcher.search.fusion import FusionParams
@@ -25,7 +31,7 @@ from matcher.search.vote import VoteParams
 from matcher.store.tables import Need
 from matcher.text.tokenize import Tokenizer
 from matcher.workspace.context import Context
-from matcher.workspace.snapshot import Snapshot
+from matcher.workspace.snapshot import Loaded, Snapshot
 
 EVIDENCE = 3
 EXPERT_POOL = 100  # needs an enterprise roll-up reads
@@ -64,6 +70,21 @@ def need_index(ctx: Context) -> NeedIndexes | None:
     return ctx.needs_snapshot().indexes.needs
 
 
+def reverse_ranker_at(snap: Snapshot, level: Level) -> Loaded[Ranker] | None:
+    """The reverse ranker if one is served at `level` (its params.json `levels`, absent: both reverse levels): a
+    shipped ranker that made a level worse on corpora it never saw is left out there (the fused vote ranks it)."""
+    ranker = snap.ranker_for(level)
+    return ranker if ranker and level.name in ranker.params.get("levels", [r.name for r in REVERSE]) else None
+
+
+def need_features(snap: Snapshot, found_by: Probe, head: list[Found], needs: dict[int, Need]) -> np.ndarray:
+    """The reverse ranker's feature rows of the candidate needs `head` for `found_by` (`ranking/reverse`)."""
+    index = snap.indexes.needs
+    assert index is not None  # a reverse question has a need index
+    signals = need_signals(found_by, head, needs, index, snap.tokenizer)
+    return reverse_features(signals, found_by, snap.tokenizer)
+
+
 def reverse(
     ctx: Context, found_by: Probe, *, target: str | Level = "needs", top: int = 10, region: str | None = None
 ) -> ReverseResult:
@@ -89,16 +110,19 @@ def _reverse(
     with ctx.sessions() as session:
         rules = load_rules(session)
         selected = select_needs(session, NeedSelection(region=region, pks=tuple(f.pk for f in found)))
-        kept, removed = keep_allowed(found, {n.pk: n for n in selected}, found_by, rules)
+        needs = {n.pk: n for n in selected}
+        kept, removed = keep_allowed(found, needs, found_by, rules)
+        ranker = reverse_ranker_at(snap, level)
+        if ranker and kept:
+            kept = rerank_needs(ranker.model, need_features(snap, found_by, kept[:DEPTH], needs), kept[:DEPTH])
         shown = top if level is NEEDS else EXPERT_POOL
-        hits: list[Any] = need_hits(kept, {n.pk: n for n in selected}, found_by.keywords, snap.tokenizer, shown)
-        votes, bands = VoteParams.from_settings(s), Bands.of(s)
-        key = NEEDS.key(ranked=False)
-        with_degrees(hits, key, lambda k, x: forward.calibrated(snap, k, x), bands, None)
+        hits: list[Any] = need_hits(kept, needs, found_by.keywords, snap.tokenizer, shown)
+        votes, bands, ranked = VoteParams.from_settings(s), Bands.of(s), ranker is not None
+        with_degrees(hits, NEEDS.key(ranked=ranked), lambda k, x: forward.calibrated(snap, k, x), bands, None)
         if level is ENTERPRISES:
             org_key = lambda name: org.key if (org := rules.org(name)) else None  # noqa: E731
-            hits = enterprise_hits(session, hits, org_key, votes, top)
-            key = ENTERPRISES.key(ranked=False)
+            hits = enterprise_hits(session, hits, org_key, votes, top, by_rank=ranked)
+            key = ENTERPRISES.key(ranked=ranked)
             with_degrees(hits, key, lambda k, x: forward.calibrated(snap, k, x), bands, None)
     weak = weak_notice(hits, bands) if found_by.parts else None
     notices = [NO_OUTCOMES.format(label=found_by.label)] if not found_by.parts else []
@@ -113,6 +137,7 @@ def _reverse(
         notice="；".join(notices) or None,
         timings_ms={"reverse": round((time.perf_counter() - started) * 1e3, 2)},
         weak=weak is not None,
+        scorer=f"ranker:{ranker.name}" if ranker else "fused",
     )
 
 

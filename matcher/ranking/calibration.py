@@ -59,11 +59,17 @@ evaluate` beside it.
 LEVELS = ("outcome", "expert", "institution", "needs", "enterprises")
 
 
-def served_keys(*, ranker: bool, expert_ranker: bool) -> list[str]:
-    """The keys a server gives 匹配度 for, with or without an outcome ranker and an expert ranker (the names
-    `match/forward.score_key` and `match/reverse` use)."""
+def served_keys(*, ranker: bool, expert_ranker: bool, reverse: tuple[str, ...] = ()) -> list[str]:
+    """The keys a server gives 匹配度 for, with or without an outcome ranker and an expert ranker, and with the
+    reverse ranker served at the `reverse` levels (needs, enterprises; 找企业 shows its needs as evidence, through
+    `needs:ranker`) — the names `match/forward.score_kind` and `match/reverse` use."""
+    needs = ["needs:ranker"] if reverse else []
+    needs += [] if "needs" in reverse else ["needs:vote"]
+    enterprises = "enterprises:ranker" if "enterprises" in reverse else "enterprises:vote"
     return ["outcome:ranker" if ranker else "outcome:fused", "expert:ranker" if expert_ranker else "expert:vote",
-            "institution:vote", "needs:vote", "enterprises:vote"]  # fmt: skip
+            "institution:vote", *needs, enterprises]  # fmt: skip
+
+
 FOLDS = 5
 BINS = 10
 

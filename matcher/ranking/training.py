@@ -25,6 +25,7 @@ class RankerSpec:
     selection: Selection
     purpose: str
     pairs: str  # what one judged row is, for the card: "(need, outcome) pairs"
+    query: str = "need"  # what one group of rows is (CV folds group by it)
 
     def load(self, folder: Path) -> tuple[Ranker, dict[str, Any]]:
         return Ranker.load(folder, features=list(self.features))
@@ -63,5 +64,7 @@ def save_ranker(
     ranker is served (recorded in params.json; absent: at every level)."""
     summary = {"name": name, "embedder": embedder, "training": ts.summary(), "cv": cv, "sources": sources,
                **({"levels": levels} if levels is not None else {})}  # fmt: skip
-    card = render_card(summary, purpose=spec.purpose, pairs=spec.pairs, descriptions=spec.descriptions)
+    card = render_card(
+        summary, purpose=spec.purpose, pairs=spec.pairs, descriptions=spec.descriptions, query=spec.query
+    )
     return save_staged(out, lambda f: model.save(f, features=list(spec.features), summary=summary, card=card))

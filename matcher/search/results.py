@@ -120,7 +120,7 @@ class NeedHit:
     organization: str | None
     region: str | None
     field: str | None
-    score: float  # Σ over the probe's outcomes of 1/√(rank of this need in that outcome's fused list)
+    score: float  # Σ over the probe's outcomes of 1/√(its rank in that outcome's fused list); reranked: P(relevant)
     matched_terms: list[str]
     evidence: list[PartHit]
     degree: float | None = 0.0
@@ -155,6 +155,7 @@ class ReverseResult:
     notice: str | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
     weak: bool = False  # 无强匹配: every hit is below the weak line
+    scorer: str = "fused"  # what ordered the needs: the fused vote, or `ranker:NAME` (the reverse ranker)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from matcher.artifacts import history
 from matcher.artifacts.folder import PARAMS
-from matcher.bundled import default_calibration_dir, default_model_dir
+from matcher.bundled import default_calibration_dir, default_model_dir, default_reverse_model_dir
 from matcher.config import Settings
 from matcher.embed import CachedEmbedder, Embedder
 from matcher.errors import ArtifactError, ModelMismatchError, ModelMissingError
@@ -32,6 +32,7 @@ from matcher.ranking.calibration import Calibration
 from matcher.ranking.expert.features import institution_sizes
 from matcher.ranking.expert.train import EXPERT_RANKER
 from matcher.ranking.outcome.train import OUTCOME_RANKER
+from matcher.ranking.reverse.train import REVERSE_RANKER
 from matcher.workspace.snapshot import Loaded, Snapshot
 
 log = logging.getLogger(__name__)
@@ -98,13 +99,21 @@ def load_model(slot: ModelSlot[M], embedder: str) -> tuple[Loaded[M] | None, str
 
 
 def model_slots(settings: Settings) -> dict[str, ModelSlot[Any]]:
-    """The model slots by key: `outcome` and `expert` (the rankers a Level names), `calibration`."""
+    """The model slots by key: `outcome`, `expert` and `need` (the rankers a Level names), `calibration`."""
     models = settings.workspace().models_dir
+    reverse = default_reverse_model_dir()
     return {
         "outcome": ModelSlot(
             "排序模型", settings.model, models / "active", default_model_dir(), OUTCOME_RANKER.load, "ranker"
         ),
         "expert": ModelSlot("专家排序模型", settings.expert_model, models / "expert", None, EXPERT_RANKER.load),
+        "need": ModelSlot(
+            "需求排序模型",
+            settings.reverse_model,
+            models / "reverse",
+            reverse if (reverse / PARAMS).exists() else None,
+            REVERSE_RANKER.load,
+        ),
         "calibration": ModelSlot(
             "匹配度校准",
             settings.calibration,
