@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     )
     label_selection: str = Field(
         "active",
-        pattern="^(active|random)$",
+        pattern="^(active|random|top)$",
         description="which pairs the 标注 view offers: active (the ranker unsure, the signals disagreeing, spread over "
         "needs and fields) | random (the baseline)",
     )

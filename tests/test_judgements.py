@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from matcher.artifacts import history
@@ -94,6 +95,26 @@ def test_proposals_spread_over_needs_and_never_repeat_a_decided_pair(demo: Conte
     later = propose(demo, count=30)
     assert not gone & {(p.need_id, p.target_id) for p in later}
     assert len({(p.need_id, p.target_id) for p in later}) == len(later)
+
+
+def test_from_the_top_a_need_is_judged_down_its_list_until_a_relevant_grade(demo: Context) -> None:
+    from matcher.label.pool import need_candidates
+    from matcher.label.top import UNSURE_DEPTH
+    from matcher.store.tables import Need
+
+    with demo.sessions() as session:
+        first, second = session.scalars(select(Need).order_by(Need.pk).limit(2)).all()
+    fused = [c.target for c in need_candidates(demo, first, depth=UNSURE_DEPTH)]
+    picks = propose(demo, count=3, strategy="top")
+    # no judgement yet: every arm is worth 1/2, so the fused list (the first arm) gives the first need's top three
+    assert [(p.need_id, p.target_id) for p in picks] == [(first.id, t) for t in fused[:3]]
+    _judge(demo, first.id, fused[0], 0)
+    _judge(demo, first.id, fused[1], 2)  # 相关: the need stops
+    later = propose(demo, count=2, strategy="top")
+    assert {p.need_id for p in later} == {second.id}
+    for target in [c.target for c in need_candidates(demo, second, depth=UNSURE_DEPTH)][:10]:
+        _judge(demo, second.id, target, 0)  # k = 10 misses: it stops too
+    assert not {first.id, second.id} & {p.need_id for p in propose(demo, count=5, strategy="top")}
 
 
 def test_retraining_is_kept_only_when_it_beats_what_is_served(demo: Context) -> None:

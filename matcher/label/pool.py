@@ -1,5 +1,6 @@
 """The served labelling loop's candidates: open needs (the least judged first), each need's top fused outcomes with
-the ranker's probability and the signals' ranks, chosen by `select.py`, with what a staff member reads to judge.
+the ranker's probability and the signals' ranks, chosen by `select.py` — or, with the `top` strategy, from the top
+of the signals' lists (`top_pool.py`) — with what a staff member reads to judge.
 """
 
 from __future__ import annotations
@@ -43,6 +44,10 @@ class Proposal:
 
 def propose(ctx: Context, *, count: int, strategy: str = "active", seed: int = 0) -> list[Proposal]:
     """Up to `count` outcome pairs to judge next, none already judged, skipped or given feedback."""
+    if strategy == "top":
+        from matcher.label.top_pool import top_pairs
+
+        return proposals(ctx, *top_pairs(ctx, count))
     with ctx.sessions() as session:
         done = decided_pairs(session)
         judged = dict(session.execute(select(Judgement.need_pk, func.count()).group_by(Judgement.need_pk)).all())
@@ -55,13 +60,13 @@ def propose(ctx: Context, *, count: int, strategy: str = "active", seed: int = 0
     return proposals(ctx, choose(pool, count, line=line, done=done, strategy=strategy, seed=seed), needs)
 
 
-def need_candidates(ctx: Context, need: Need) -> list[Candidate]:
-    """The need's fused top `PER_NEED` outcomes: probability of relevance as served (the ranker's when there is
+def need_candidates(ctx: Context, need: Need, depth: int = PER_NEED) -> list[Candidate]:
+    """The need's fused top `depth` outcomes: probability of relevance as served (the ranker's when there is
     one) and rank percentiles under BM25, dense and the served score."""
     snap = ctx.snapshot()
     with ctx.served.turn:
         query = forward.query_of(ctx, need)
-        fused = forward.candidates(ctx, query, snap)[:PER_NEED]
+        fused = forward.candidates(ctx, query, snap)[:depth]
         X, infos = forward.outcome_features(ctx, query, [c.pk for c in fused], snap=snap)
         kept = [c for c in fused if c.pk in infos]
         if not kept:
