@@ -68,9 +68,10 @@ def _figures(
     return found
 
 
-def _fit(ts: JudgedSet, rows: np.ndarray) -> Ranker | None:
-    """The fixed configuration fitted on `rows`, or None while they hold no need with two different grades."""
-    y, g = ts.y[rows], ts.groups[rows]
+def _fit(ts: JudgedSet, rows: np.ndarray, y: np.ndarray | None = None) -> Ranker | None:
+    """The fixed configuration fitted on `rows` (labels `y`, default their judgements), or None while they hold no
+    need with two different grades."""
+    y, g = ts.y[rows] if y is None else y, ts.groups[rows]
     if not any(len(set(y[g == q])) > 1 for q in set(g.tolist())):
         return None
     return Ranker(**CONFIG).fit(ts.X[rows], y, g)
@@ -127,7 +128,7 @@ def curve(
             picked = choose(candidates(ts, pool, model, signals), budget - len(labelled), line=line, done=done,
                             strategy=strategy, seed=seed + budget)  # fmt: skip
             labelled += [int(c.target) for c in picked]
-        model = _fit(ts, np.asarray(labelled))
+        model = top.fit_rows(_fit) if top is not None and budget < len(pool) else _fit(ts, np.asarray(labelled))
         scores, probs = _scored(ts, model, test, signals)
         fitted = {"fitted": float(model is not None)}  # before a first fit the fused retrieval is what ranks
         found = {"relevant": int((ts.y[labelled] >= relevant_at(ts.y)).sum())}  # relevant pairs among them

@@ -2,11 +2,13 @@
 order, one at a time; each pick is the need's best unjudged candidate in the list a MaxMean bandit chooses — BM25,
 dense, the fused retrieval, and once a ranker is fitted the ranker's list and the near-the-line/disagreement rule
 (`label/select.py`) inside the fused top 30 — and its grade is revealed at once from the qrels and rewards the arm.
-A need stops at its first relevant grade (the ranker's own line) or after `k` judgements.
+A need stops at its first relevant grade (the ranker's own line) or after `k` judgements. The ranker is then fitted
+on the judgements and on presumed negatives: every unjudged candidate of a need whose right answer was found.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,6 +19,8 @@ from matcher.label.top import ARMS, K, NeedLists, choose_top, is_open, lists_of
 from matcher.ranking.cv import JudgedSet
 from matcher.ranking.model import Ranker, relevant_at
 from matcher.search.degree import probabilities
+
+Fit = Callable[[JudgedSet, np.ndarray, np.ndarray], Ranker | None]
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,14 @@ class TopLabeller:
                 self.at += 1
         return self.labelled
 
+    def fit_rows(self, fit: Fit) -> Ranker | None:
+        """`fit` on the judged rows plus every unjudged candidate of each need with a relevant judgement, presumed
+        not relevant (continuous active learning's presumed negatives: one right answer per need, and the judged
+        misses all sit above the hit in the lists, so on judgements alone a pairwise ranker learns the signals
+        backwards)."""
+        rows, y = presumed(self.ts, self.labelled, [self.rows[q] for q, hit in self.found.items() if hit])
+        return fit(self.ts, rows, y)
+
     def _lists_of(self, q: int, model: Ranker | None) -> dict[str, list[str]]:
         if q not in self._lists:
             self._lists[q] = need_lists(self.ts, self.rows[q], self.columns, model, self.line)
@@ -97,3 +109,10 @@ def need_lists(
     p = probs if probs is not None else 1.0 - np.asarray(ranks[-1])
     found = [Candidate("", str(r), float(p[i]), tuple(rk[i] for rk in ranks)) for i, r in enumerate(rows)]
     return lists_of(found, ranked=model is not None, line=line)
+
+
+def presumed(ts: JudgedSet, labelled: list[int], hit_needs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Training rows and labels: the judged rows with their grades, then the unjudged rows of `hit_needs` as 0."""
+    judged = set(labelled)
+    extra = [int(r) for rows in hit_needs for r in rows if int(r) not in judged]
+    return np.asarray(labelled + extra, dtype=int), np.concatenate([ts.y[labelled], np.zeros(len(extra))])

@@ -108,3 +108,18 @@ def test_with_a_ranker_the_simulation_adds_its_list_and_the_near_the_line_one_in
     assert set(warm) == {"fused", "bm25", "dense", "ranker", "unsure"}
     assert len(warm["unsure"]) == 30 and set(warm["unsure"]) == set(warm["fused"][:30])
     assert warm["ranker"][0] == str(int(np.argmax(model.decision_function(X))))
+
+
+def test_a_ranker_is_fitted_on_the_judged_pairs_and_the_unjudged_candidates_of_needs_with_a_hit() -> None:
+    ts = _two_needs()
+    labeller = TopLabeller(ts, np.arange(8), Columns(0, 1, 2), line=0.3, seed=0, k=3)
+    labeller.judge_until(10, None)  # N0: 0, 3, 1 (1 is the hit); N1: 4, 5, 6, no hit
+    seen: list[tuple[list[int], list[float]]] = []
+
+    def fit(_: JudgedSet, rows: np.ndarray, y: np.ndarray) -> None:
+        seen.append((rows.tolist(), y.tolist()))
+
+    labeller.fit_rows(fit)
+    judged = labeller.labelled
+    # N0's one unjudged candidate (row 2) is presumed not relevant; N1 found nothing, so nothing is presumed there
+    assert seen == [([*judged, 2], [float(ts.y[r]) for r in judged] + [0.0])]

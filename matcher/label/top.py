@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from matcher.label.bandit import MaxMean
 from matcher.label.select import Candidate, priority
 
-K = 10  # judgements after which a need with no relevant pair yet stops
+K = 2  # judgements after which a need with no relevant pair yet stops (NSFC dev: 1, 2, 3, 5, 10 tried; 2 best by 800)
 ARMS = ("fused", "bm25", "dense", "ranker", "unsure")  # the lists; on equal bandit values the earlier arm
 UNSURE_DEPTH = 30  # the near-the-line/disagreement list (`select.py`) looks only inside each need's fused top 30
 

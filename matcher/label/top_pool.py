@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from matcher.label.bandit import MaxMean, credited
-from matcher.label.pool import need_candidates
+from matcher.label.candidates import need_candidates
 from matcher.label.select import Candidate
 from matcher.label.top import ARMS, UNSURE_DEPTH, K, NeedLists, Pick, choose_top, is_open, lists_of, places
 from matcher.levels import OUTCOME
