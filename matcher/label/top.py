@@ -1,7 +1,8 @@
 """Judging from the top (continuous active learning): a need's next pair is its best unjudged candidate in the list
 the bandit (`bandit.py`) chooses, and a need stops at its first relevant grade or after `k` judgements. Needs are
-taken one after another: the need in progress first, so that each need's judgements hold both a miss and, where the
-lists find it, a hit (what a pairwise ranker learns from), rather than one pair of each of many needs.
+taken one after another, the need in progress first. Judged this way, every judged miss of a need sits above its hit
+in the lists: a ranker fitted on these judgements alone learns the signals backwards, so the simulation
+(`evaluation/learning_top.py`) adds the unjudged candidates of each need with a hit as presumed negatives.
 """
 
 from __future__ import annotations
