@@ -107,7 +107,7 @@ def learning(
     """nDCG@10 on held-out needs against the number of judgements (log scale), one line per selection with the
     seeds' spread as a band, the references as dashed lines."""
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
-    for (name, points), color in zip(curves.items(), ("#e8793a", "#5b8def"), strict=False):
+    for (name, points), color in zip(curves.items(), ("#e8793a", "#5b8def", "#7a4fb5"), strict=False):
         xs = [p["judgements"] for p in points]
         mean, std = np.array([p["ndcg@10"] for p in points]), np.array([p["ndcg@10_std"] for p in points])
         ax.plot(xs, mean, "o-", color=color, label=names.get(name, name))

@@ -139,14 +139,14 @@ def evaluate_learning(
     out: Annotated[Path | None, typer.Option(help="Folder for report.html and report.json.")] = None,
     metrics_out: Annotated[Path | None, typer.Option(help="Write the curves as JSON here.")] = None,
 ) -> None:
-    """What judgements buy: a simulated labeller judges pairs chosen actively or at random; nDCG@10 and ECE on
-    held-out needs after 25, 50, 100, … judgements, beside dense and fused retrieval and the ranker trained on them
-    all."""
+    """What judgements buy: a simulated labeller judges pairs chosen actively, at random or from the top of the
+    signals' lists (a bandit choosing whose); nDCG@10 and ECE on held-out needs after 25, 50, 100, … judgements,
+    beside dense and fused retrieval and the ranker trained on them all."""
     import json
 
     from rich.table import Table
 
-    from evaluation.learning import EXPERT, OUTCOME, learning_curves, render_html
+    from evaluation.learning import EXPERT, OUTCOME, STRATEGIES, learning_curves, render_html
     from matcher.learn.rows import collect_experts, judged_set
     from matcher.levels import EXPERT as EXPERT_LEVEL
     from matcher.levels import OUTCOME as OUTCOME_LEVEL
@@ -166,15 +166,16 @@ def evaluate_learning(
         experts = spec is EXPERT_LEVEL
         ts = stack(collect_experts(m, judged, advance), judged) if experts else judged_set(m, judged, advance)
     signals = EXPERT if spec is EXPERT_LEVEL else OUTCOME
-    with progress_bar("simulated labellers", 2 * seeds) as (advance, _):
+    with progress_bar("simulated labellers", len(STRATEGIES) * seeds) as (advance, _):
         line = probability(s.weak_match)
         found = learning_curves(ts, judged, seeds=seeds, line=line, signals=signals, progress=advance)
     found["level"] = level
-    table = Table("selection", "judgements", "nDCG@10", "ECE", title=f"learning curve, {seeds} seeds (dev)")
+    table = Table("selection", "judgements", "relevant", "nDCG@10", "ECE", title=f"learning curve, {seeds} seeds (dev)")
     for name, points in found["curves"].items():
         for p in points:
             ece = f"{p['ece']:.4f}" if "ece" in p else "—"
-            table.add_row(name, f"{p['judgements']:.0f}", f"{p['ndcg@10']:.4f} ± {p['ndcg@10_std']:.4f}", ece)
+            ndcg = f"{p['ndcg@10']:.4f} ± {p['ndcg@10_std']:.4f}"
+            table.add_row(name, f"{p['judgements']:.0f}", f"{p['relevant']:.1f}", ndcg, ece)
     console.print(table)
     console.print({name: ref["ndcg@10"] for name, ref in found["references"].items()}, found["to_reach"])
     if metrics_out:

@@ -1,6 +1,7 @@
 """What judgements buy: a simulated labeller on judged data. For each seed the judged needs split into a pool
-(70 %) and held-out needs (30 %); the labeller judges pool pairs chosen by `label/select.py` (active or random;
-only judged pairs can be chosen, and a chosen pair's judgement is revealed from the qrels), the ranker is refitted
+(70 %) and held-out needs (30 %); the labeller judges pool pairs chosen by `label/select.py` (active or random) or
+from the top of the signals' lists (`learning_top.py`; only judged pairs can be chosen, and a chosen pair's judgement
+is revealed from the qrels), the ranker is refitted
 after 25, 50, 100, … judgements, and nDCG@10 and ECE are measured on the held-out needs — against dense retrieval
 and the ranker trained on the whole pool.
 
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from evaluation.charts import SYSTEM_ZH
+from evaluation.learning_top import Columns, TopLabeller
 from matcher.label.select import Candidate, choose, percentiles
 from matcher.ranking.calibration import reliability
 from matcher.ranking.cv import JudgedSet
@@ -50,8 +52,9 @@ class Signals:
 
 OUTCOME = Signals(FEATURES, fused="rrf", bm25="bm25", dense="dense_cos")
 EXPERT = Signals(EXPERT_FEATURES, fused="vote_hybrid", bm25="vote_bm25", dense="vote_dense")  # the roll-up's votes
-NAMES = {"active": "主动选择", "random": "随机选择", "dense": SYSTEM_ZH["dense"], "fused": SYSTEM_ZH["hybrid"],
-         "whole pool": "用全部判断训练的排序模型"}  # fmt: skip
+STRATEGIES = ("active", "random", "top")
+NAMES = {"active": "主动选择", "random": "随机选择", "top": "从顶部判断", "dense": SYSTEM_ZH["dense"],
+         "fused": SYSTEM_ZH["hybrid"], "whole pool": "用全部判断训练的排序模型"}  # fmt: skip
 
 
 def _figures(
@@ -65,9 +68,10 @@ def _figures(
     return found
 
 
-def _fit(ts: JudgedSet, rows: np.ndarray) -> Ranker | None:
-    """The fixed configuration fitted on `rows`, or None while they hold no need with two different grades."""
-    y, g = ts.y[rows], ts.groups[rows]
+def _fit(ts: JudgedSet, rows: np.ndarray, y: np.ndarray | None = None) -> Ranker | None:
+    """The fixed configuration fitted on `rows` (labels `y`, default their judgements), or None while they hold no
+    need with two different grades."""
+    y, g = ts.y[rows] if y is None else y, ts.groups[rows]
     if not any(len(set(y[g == q])) > 1 for q in set(g.tolist())):
         return None
     return Ranker(**CONFIG).fit(ts.X[rows], y, g)
@@ -112,18 +116,23 @@ def curve(
     labelled: list[int] = []
     model: Ranker | None = None
     points = []
+    columns = Columns(*(signals.column(f) for f in (signals.fused, signals.bm25, signals.dense)))
+    top = TopLabeller(ts, pool, columns, line, seed) if strategy == "top" else None
     for budget in budgets:
         if budget == len(pool):  # every pool pair judged: nothing left to choose (and no O(n²) greedy over it)
             labelled = pool.tolist()
+        elif top is not None:
+            labelled = list(top.judge_until(budget, model))
         else:
             done = {(ts.queries[ts.groups[r]], str(r)) for r in labelled}
             picked = choose(candidates(ts, pool, model, signals), budget - len(labelled), line=line, done=done,
                             strategy=strategy, seed=seed + budget)  # fmt: skip
             labelled += [int(c.target) for c in picked]
-        model = _fit(ts, np.asarray(labelled))
+        model = top.fit_rows(_fit) if top is not None and budget < len(pool) else _fit(ts, np.asarray(labelled))
         scores, probs = _scored(ts, model, test, signals)
         fitted = {"fitted": float(model is not None)}  # before a first fit the fused retrieval is what ranks
-        points.append({"judgements": len(labelled), **fitted, **_figures(ts, qrels, test, scores, probs)})
+        found = {"relevant": int((ts.y[labelled] >= relevant_at(ts.y)).sum())}  # relevant pairs among them
+        points.append({"judgements": len(labelled), **fitted, **found, **_figures(ts, qrels, test, scores, probs)})
     return points
 
 
@@ -144,9 +153,10 @@ def learning_curves(
     line: float = 0.3,
     signals: Signals = OUTCOME,
     progress: Progress = None,
+    strategies: tuple[str, ...] = STRATEGIES,
 ) -> dict[str, Any]:
-    """Active vs random curves over `seeds` splits, with the dense and the whole-pool references."""
-    runs: dict[str, list[list[dict[str, Any]]]] = {"active": [], "random": []}
+    """The strategies' curves over `seeds` splits, with the dense, fused and whole-pool references."""
+    runs: dict[str, list[list[dict[str, Any]]]] = {name: [] for name in strategies}
     references: dict[str, list[dict[str, Any]]] = {"dense": [], "fused": [], "whole pool": []}
     for seed in range(seeds):
         pool, test = split(ts, seed)
@@ -203,12 +213,12 @@ def render_html(found: dict[str, Any]) -> str:
     from evaluation.report import CSS
 
     rows = []
-    for name in ("active", "random"):
+    for name in found["curves"]:
         label = NAMES[name]
         for p in found["curves"][name]:
             ece = f"{p['ece']:.3f} ± {p['ece_std']:.3f}" if "ece" in p else "—"
             ece += "" if p["fitted"] == 1.0 else f"（{p['fitted']:.0%} 的划分已能训练模型，其余仍按融合检索）"
-            rows.append(f"<tr><td>{label}</td><td>{p['judgements']:.0f}</td>"
+            rows.append(f"<tr><td>{label}</td><td>{p['judgements']:.0f}</td><td>{p['relevant']:.1f}</td>"
                         f"<td>{p['ndcg@10']:.4f} ± {p['ndcg@10_std']:.4f}</td><td>{ece}</td></tr>")  # fmt: skip
     refs = "；".join(f"{NAMES[n]} nDCG@10 {r['ndcg@10']:.4f}" for n, r in found["references"].items())
     reach = "；".join(
@@ -222,7 +232,8 @@ def render_html(found: dict[str, Any]) -> str:
         "（70% 需求供标注、30% 留出评估），数值为均值 ± 标准差（开发集数据）。</div>"
         f"<div class='card'>{charts.learning(found['curves'], found['references'], NAMES)}</div>"
         f"<div class='card'><p>参照：{refs}。</p><p>{reach}。</p></div>"
-        "<div class='card'><table><tr><th>选择方式</th><th>判断数</th><th>nDCG@10</th><th>ECE</th></tr>"
+        "<div class='card'><table><tr><th>选择方式</th><th>判断数</th><th>其中相关</th><th>nDCG@10</th>"
+        "<th>ECE</th></tr>"
         f"{''.join(rows)}</table></div>"
     )
     return (

@@ -30,9 +30,12 @@ class Settings(BaseSettings):
     )
     label_selection: str = Field(
         "active",
-        pattern="^(active|random)$",
+        pattern="^(active|random|top)$",
         description="which pairs the 标注 view offers: active (the ranker unsure, the signals disagreeing, spread over "
-        "needs and fields) | random (the baseline)",
+        "needs and fields) | random (the baseline) | top (need by need from the top of the signals' lists, a bandit "
+        "choosing whose, until a 相关 grade or 2 judgements: for corpora with one right answer per need; on BDCI's "
+        "graded outcome pairs it did worse than active; retraining does not yet add the presumed negatives the "
+        "simulation fits with)",
     )
     warm_up: bool = Field(
         True, description="the server loads the embedder, indexes and models at start (in the background)"

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from matcher.artifacts import history
@@ -94,6 +95,27 @@ def test_proposals_spread_over_needs_and_never_repeat_a_decided_pair(demo: Conte
     later = propose(demo, count=30)
     assert not gone & {(p.need_id, p.target_id) for p in later}
     assert len({(p.need_id, p.target_id) for p in later}) == len(later)
+
+
+def test_from_the_top_a_need_is_judged_down_its_list_until_a_relevant_grade_or_k(demo: Context) -> None:
+    from matcher.label.candidates import need_candidates
+    from matcher.label.top import UNSURE_DEPTH, K
+    from matcher.store.tables import Need
+
+    with demo.sessions() as session:
+        first, second, third = session.scalars(select(Need).order_by(Need.pk).limit(3)).all()
+    fused = {n.id: [c.target for c in need_candidates(demo, n, depth=UNSURE_DEPTH)] for n in (first, second)}
+    picks = propose(demo, count=K + 1, strategy="top")
+    # no judgement yet: every arm is worth 1/2, so the fused list (the first arm) gives the first need's top K, then
+    # the second need's first
+    expected = [(first.id, t) for t in fused[first.id][:K]] + [(second.id, fused[second.id][0])]
+    assert [(p.need_id, p.target_id) for p in picks] == expected
+    _judge(demo, first.id, fused[first.id][0], 2)  # 相关 at once: the first need stops
+    assert first.id not in {p.need_id for p in propose(demo, count=K + 1, strategy="top")}
+    for target in fused[second.id][:K]:
+        _judge(demo, second.id, target, 0)  # K misses: the second need stops too
+    later = propose(demo, count=1, strategy="top")
+    assert [p.need_id for p in later] == [third.id]
 
 
 def test_retraining_is_kept_only_when_it_beats_what_is_served(demo: Context) -> None:

@@ -32,6 +32,9 @@ def test_a_curve_judges_each_pair_once_and_ends_at_the_whole_pool() -> None:
         points = found["curves"][name]
         assert [round(p["judgements"]) for p in points] == [25, 50, 100, 112]  # 14 pool needs × 8 pairs
         assert points[-1]["ndcg@10"] == found["references"]["whole pool"]["ndcg@10"]
+    top = found["curves"]["top"]  # from the top: needs stop at their first relevant pair, so fewer may be judged
+    assert top[0]["judgements"] <= 25 and top[-1]["judgements"] == 112
+    assert top[-1]["ndcg@10"] == found["references"]["whole pool"]["ndcg@10"]
     assert found["to_reach"]["active"]["whole pool"] is not None
     page = render_html(found)
     assert "标注的收益" in page and "<svg" in page and "融合检索" in page and "主动选择" in page
@@ -67,3 +70,6 @@ def test_the_expert_level_reads_the_roll_up_votes() -> None:
     found = learning_curves(JudgedSet(X, y, groups, queries, targets), qrels, seeds=1, signals=EXPERT)
     assert found["references"]["fused"]["ndcg@10"] == 1.0
     assert found["references"]["dense"]["ndcg@10"] == round(1 / np.log2(7), 4)
+    # judging from the top takes the fused list first: each of the 7 pool needs' first pair is its right expert,
+    # and the need stops there (7 judgements of the budget of 25, all relevant)
+    assert found["curves"]["top"][0]["judgements"] == 7 and found["curves"]["top"][0]["relevant"] == 7

@@ -1,5 +1,6 @@
 """The served labelling loop's candidates: open needs (the least judged first), each need's top fused outcomes with
-the ranker's probability and the signals' ranks, chosen by `select.py`, with what a staff member reads to judge.
+the ranker's probability and the signals' ranks, chosen by `select.py` — or, with the `top` strategy, from the top
+of the signals' lists (`top_pool.py`) — with what a staff member reads to judge.
 """
 
 from __future__ import annotations
@@ -9,17 +10,17 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy import func, select
 
-from matcher.label.select import Candidate, choose, percentiles
+from matcher.label.candidates import need_candidates
+from matcher.label.select import Candidate, choose
+from matcher.label.top_pool import top_pairs
 from matcher.levels import OUTCOME
 from matcher.match import forward
-from matcher.ranking.outcome.features import FEATURES
 from matcher.search.degree import probability
 from matcher.services.judgements import decided_pairs
 from matcher.store.tables import Judgement, Need, Outcome
 from matcher.store.views import load_outcomes, outcome_texts
 from matcher.workspace.context import Context
 
-PER_NEED = 20  # a need's candidates considered: the fused top 20 (where the weak line falls for most needs)
 NEEDS_PER_ROUND = 12  # needs scored for one request: enough to spread over, few enough to answer in about a second
 TEXT = 300  # characters of a need's and an outcome's text shown
 
@@ -43,6 +44,8 @@ class Proposal:
 
 def propose(ctx: Context, *, count: int, strategy: str = "active", seed: int = 0) -> list[Proposal]:
     """Up to `count` outcome pairs to judge next, none already judged, skipped or given feedback."""
+    if strategy == "top":
+        return proposals(ctx, *top_pairs(ctx, count))
     with ctx.sessions() as session:
         done = decided_pairs(session)
         judged = dict(session.execute(select(Judgement.need_pk, func.count()).group_by(Judgement.need_pk)).all())
@@ -53,33 +56,6 @@ def propose(ctx: Context, *, count: int, strategy: str = "active", seed: int = 0
     pool = [c for need in needs for c in need_candidates(ctx, need)]
     line = probability(ctx.settings.weak_match)
     return proposals(ctx, choose(pool, count, line=line, done=done, strategy=strategy, seed=seed), needs)
-
-
-def need_candidates(ctx: Context, need: Need) -> list[Candidate]:
-    """The need's fused top `PER_NEED` outcomes: probability of relevance as served (the ranker's when there is
-    one) and rank percentiles under BM25, dense and the served score."""
-    snap = ctx.snapshot()
-    with ctx.served.turn:
-        query = forward.query_of(ctx, need)
-        fused = forward.candidates(ctx, query, snap)[:PER_NEED]
-        X, infos = forward.outcome_features(ctx, query, [c.pk for c in fused], snap=snap)
-        kept = [c for c in fused if c.pk in infos]
-        if not kept:
-            return []
-        ranker = forward.ranker_at(snap.ranker, OUTCOME)
-        if ranker:
-            order_by = ranker.model.decision_function(X)
-            served = ranker.model.probability_of(order_by)
-        else:
-            served = order_by = np.array([c.score for c in kept])
-        mapped = forward.calibrated(snap, OUTCOME.key(ranked=ranker is not None), served)
-        p = np.clip(served, 0.0, 1.0) if mapped is None else mapped  # uncalibrated: orders the choice, never shown
-    signals = [percentiles(X[:, FEATURES.index(f)].tolist()) for f in ("bm25", "dense_cos")]
-    signals.append(percentiles(order_by.tolist()))
-    return [
-        Candidate(need.id, infos[c.pk].id, float(p[i]), tuple(s[i] for s in signals), infos[c.pk].field)
-        for i, c in enumerate(kept)
-    ]
 
 
 def proposals(ctx: Context, chosen: list[Candidate], needs: list[Need]) -> list[Proposal]:
