@@ -63,12 +63,13 @@ def _bulk_import(
                 clear_empty=clear_empty,
                 layout=layout,
             )
-            lines = rejects_path.read_text(encoding="utf-8").splitlines() if report.rejected else []
+            # "\n" only: a rejected row may hold U+2028 or other characters str.splitlines also breaks at
+            lines = rejects_path.read_text(encoding="utf-8").split("\n") if report.rejected else []
             result = ImportPublic(
                 kind=kind,
                 accepted=report.accepted,
                 rejected=report.rejected,
-                rejects=[json.loads(r) for r in lines[:500]],
+                rejects=[json.loads(r) for r in lines[:500] if r],
                 source=report.source,
                 mapping=report.mapping,
                 ignored=report.ignored,

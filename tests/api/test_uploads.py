@@ -61,3 +61,13 @@ def test_a_docx_form_uploads(client: TestClient, keys: dict[str, str], tmp_path:
     body = _bytes(docx_form(tmp_path / "f.docx", cells))
     got = client.post("/needs/bulk", params={"format": "docx"}, content=body, headers=as_role(keys, "staff"))
     assert got.status_code == 200 and got.json()["accepted"] == 1 and got.json()["source"] == "docx"
+
+
+def test_a_rejected_row_holding_a_line_separator_is_reported_not_a_500(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    staff = as_role(keys, "staff")
+    body = "not json \u2028 here\n".encode()
+    answer = client.post("/outcomes/bulk", params={"format": "jsonl"}, content=body, headers=staff)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["rejected"] == 1 and len(answer.json()["rejects"]) == 1
