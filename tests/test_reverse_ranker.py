@@ -134,8 +134,11 @@ def test_a_served_reverse_ranker_orders_the_needs_and_goes_through_its_own_map(
         probabilities = [h.score for h in needs.hits]
         assert probabilities == sorted(probabilities, reverse=True) and all(0 <= p < 1 for p in probabilities)
         firms = reverse.reverse(ctx, probe, target="enterprises", top=10)
-        assert firms.scorer == "ranker:rev" and all(10.0 <= h.degree <= 20.0 for h in firms.hits)
+        assert firms.scorer == "ranker:rev" and firms.hits
         assert all(20.0 <= n.degree <= 40.0 for h in firms.hits for n in h.evidence)  # its needs: needs:ranker
+        # an enterprise's 匹配度 is its best need's (not a map of its rank: 10–20 here), best first
+        assert [h.degree for h in firms.hits] == [h.evidence[0].degree for h in firms.hits]
+        assert [h.degree for h in firms.hits] == sorted((h.degree for h in firms.hits), reverse=True)
         # an enterprise votes with its needs' ranks in the ranker's order (1/√rank), not their flat probabilities
         rank = {h.id: h.rank for h in needs.hits}
         jia = next(h for h in firms.hits if h.name == "甲重型铸造有限公司")

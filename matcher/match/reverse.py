@@ -21,7 +21,7 @@ from matcher.match.open_needs import NeedSelection, broken_rule, select_needs
 from matcher.ranking.model import Ranker
 from matcher.ranking.reverse.features import need_signals, reverse_features
 from matcher.ranking.reverse.rerank import DEPTH, rerank_needs
-from matcher.rollup.enterprises import enterprise_hits
+from matcher.rollup.enterprises import by_best_need, enterprise_hits
 from matcher.search.degree import Bands, uncalibrated_notice, weak_notice, with_degrees
 from matcher.search.fusion import FusionParams
 from matcher.search.needs import Found, search_needs
@@ -121,9 +121,8 @@ def _reverse(
         with_degrees(hits, NEEDS.key(ranked=ranked), lambda k, x: forward.calibrated(snap, k, x), bands, None)
         if level is ENTERPRISES:
             org_key = lambda name: org.key if (org := rules.org(name)) else None  # noqa: E731
-            hits = enterprise_hits(session, hits, org_key, votes, top, by_rank=ranked)
-            key = ENTERPRISES.key(ranked=ranked)
-            with_degrees(hits, key, lambda k, x: forward.calibrated(snap, k, x), bands, None)
+            every = enterprise_hits(session, hits, org_key, votes, len(hits), by_rank=ranked)
+            hits = by_best_need(every, top)
     weak = weak_notice(hits, bands) if found_by.parts else None
     notices = [NO_OUTCOMES.format(label=found_by.label)] if not found_by.parts else []
     notices += [n for n in (uncalibrated_notice(hits), weak) if n]

@@ -67,3 +67,17 @@ def enterprise_hits(
     for rank, row in enumerate(rows[:top], 1):
         row.rank = rank
     return rows[:top]
+
+
+def by_best_need(rows: list[EnterpriseHit], top: int) -> list[EnterpriseHit]:
+    """Each enterprise's 匹配度 is its best need's (the first of its needs, which come in hit order): the chance
+    that at least that need is served, read off the needs' own map, so it follows the outcome's content and not
+    only its place in the list. Best first by that 匹配度, then by vote (ties by name); without a map (None) by
+    vote alone."""
+    for row in rows:
+        best = row.evidence[0] if row.evidence else None
+        row.degree, row.band = (best.degree, best.band) if best else (None, None)
+    rows = sorted(rows, key=lambda e: (-(e.degree if e.degree is not None else -1.0), -e.score, e.name))
+    for rank, row in enumerate(rows[:top], 1):
+        row.rank = rank
+    return rows[:top]
