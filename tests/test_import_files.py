@@ -307,3 +307,12 @@ def test_a_zip_whose_every_form_is_a_bomb_rejects_each_with_its_reason(matcher: 
     assert reasons == [
         f"{i}.docx：表格：其中 word/document.xml 解压后超过 10 MB 的上限；请拆分后导入" for i in range(3)
     ]
+
+
+def test_a_picture_named_xlsx_is_refused_in_chinese_only() -> None:
+    from matcher.errors import InputError
+    from matcher.ingest.bounded import check_zip
+
+    with pytest.raises(InputError) as refused:
+        check_zip(b"\x89PNG\r\n\x1a\n" + bytes(64), stream_limit=10**6, name="成果清单.xlsx")
+    assert str(refused.value) == "成果清单.xlsx：文件已损坏或不是所选的格式，无法读取"

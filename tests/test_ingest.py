@@ -71,8 +71,8 @@ def test_bad_rows_are_rejected_with_line_and_reason(matcher: Context, tmp_path: 
     assert (report.accepted, report.rejected) == (1, 3)
     rejects = [json.loads(x) for x in Path(report.rejects_path or "").read_text(encoding="utf-8").splitlines()]
     assert [r["line"] for r in rejects] == [2, 3, 4]
-    assert "不是有效的 JSON" in rejects[0]["reason"] and "title" in rejects[1]["reason"]
-    assert "status" in rejects[2]["reason"]
+    assert "不是有效的 JSON" in rejects[0]["reason"] and "标题" in rejects[1]["reason"]
+    assert "状态" in rejects[2]["reason"]
 
 
 def test_a_line_that_is_not_utf8_is_one_rejected_row(matcher: Context, tmp_path: Path) -> None:

@@ -299,4 +299,4 @@ def test_a_csv_cell_over_the_csv_limit_rejects_its_row_only(matcher: Context, tm
     report = data.import_file(matcher, "needs", tmp_path / "n.csv")
     assert (report.accepted, report.rejected) == (1200, 1)
     reject = json.loads(Path(report.rejects_path or "").read_text(encoding="utf-8"))
-    assert reject["line"] == 602 and "description" in reject["reason"]
+    assert reject["line"] == 602 and "描述" in reject["reason"]

@@ -6,6 +6,7 @@ declares uncompressed, and by the size it really inflates to, against `limit` (o
 from __future__ import annotations
 
 import io
+import logging
 import re
 import zipfile
 import zlib
@@ -13,6 +14,8 @@ from pathlib import Path
 from typing import IO
 
 from matcher.errors import InputError
+
+log = logging.getLogger(__name__)
 
 CHUNK = 1 << 16
 NESTED = (".zip", ".docx", ".xlsx")
@@ -63,4 +66,5 @@ def check_zip(
                     check_zip(archive.read(info), stream_limit=stream_limit, part_limit=part_limit,
                               name=f"{name}/{info.filename}", depth=depth + 1)  # fmt: skip
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError) as exc:
-        raise InputError(f"{name}：压缩内容已损坏，无法读取（{exc}）") from exc
+        log.info("%s: unreadable archive: %s", name, exc)  # the library's words stay in the log
+        raise InputError(f"{name}：文件已损坏或不是所选的格式，无法读取") from exc

@@ -31,6 +31,7 @@ from matcher.records import RECORD_TYPES
 from matcher.store.db import transaction
 from matcher.store.resolve import InstitutionResolver
 from matcher.text.tokenize import Tokenizer
+from matcher.words_zh import field_zh, message_zh
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int], None]
@@ -61,11 +62,12 @@ class ImportReport:
 
 
 def _reason(exc: ValidationError) -> str:
+    """Up to three of a row's errors in Chinese: 标题：必填；年份：须为整数."""
     parts = []
     for err in exc.errors()[:3]:
-        where = ".".join(str(p) for p in err["loc"]) or "row"
-        parts.append(f"{where}: {err['msg']}")
-    return "; ".join(parts)
+        where = field_zh(".".join(str(p) for p in err["loc"])) or "本行"
+        parts.append(f"{where}：{message_zh(dict(err))}")
+    return "；".join(parts)
 
 
 def _json_safe(value: Any) -> Any:
