@@ -39,7 +39,9 @@ async function uploadFile(params) {
   const res = await fetch(`/${$("#imp-kind").value}/bulk?` + params, {
     method: "POST", headers: { "X-API-Key": state.key, "Content-Type": "application/octet-stream" }, body: imp.file,
   });
-  const body = await res.json().catch(() => ({}));
+  // the server names the upload upload.xlsx (it never sees the file's name): say the staff member's own name instead
+  const own = (k, v) => (typeof v === "string" ? v.replace(/\bupload\.[a-z0-9]+/gi, imp.file.name) : v);
+  const body = await res.text().then((t) => JSON.parse(t, own)).catch(() => ({}));
   if (!res.ok) throw new Error(body.detail || body.title || res.statusText);
   return body;
 }

@@ -140,6 +140,26 @@ def test_the_import_preview_shows_every_field_the_header_row_and_duplicates_then
         page.wait_for_selector(f"#hits .hit .name:has-text('寒区混凝土抗冻融外加剂{tag}')", state="attached")
 
 
+def test_a_broken_file_is_named_as_the_staff_member_named_it(
+    server: Server,  # noqa: F811
+    size: str,
+    tmp_path: Path,
+) -> None:
+    picture = tmp_path / "成果清单.xlsx"  # a picture saved under a workbook's name
+    picture.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(256))
+    with _browser(server[0], server[1], size) as page:
+        page.select_option("#imp-kind", "outcomes")
+        page.set_input_files("#imp-file", str(picture))
+        page.click("#imp-preview-go")
+        page.wait_for_selector("#imp-preview .error")
+        said = page.inner_text("#imp-preview .error")
+    assert (
+        "成果清单.xlsx" in said
+        and "upload" not in said
+        and not re.search(r"[A-Za-z]{4,}", said.replace("成果清单.xlsx", ""))
+    ), said
+
+
 def test_possible_duplicate_experts_are_listed_after_an_import_and_settled(
     server: Server,  # noqa: F811
     size: str,
