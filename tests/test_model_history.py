@@ -329,3 +329,12 @@ def test_the_only_version_damaged_is_reported_and_matching_goes_on_without_it(v1
     assert history.served(models) is None  # no earlier version: the loose or shipped models serve
     assert v1.served.problems() == [f"模型版本 {version} 已损坏，也没有完好的早先版本；请管理员重新训练"]
     assert len(_top(v1)) == 5
+
+
+def test_version_ids_sort_in_the_order_they_were_made_within_one_second() -> None:
+    from datetime import UTC, datetime
+
+    early = datetime(2026, 12, 6, 19, 30, 0, 1_000, tzinfo=UTC)
+    late = datetime(2026, 12, 6, 19, 30, 0, 2_000, tzinfo=UTC)
+    assert history.new_id(early) == "20261206T193000-0041" and history.new_id(late) == "20261206T193000-0083"
+    assert sorted([history.new_id(late), history.new_id(early)]) == [history.new_id(early), history.new_id(late)]
