@@ -8,6 +8,7 @@ import io
 import os
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -37,10 +38,10 @@ def size(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-@pytest.fixture
-def page(server: Server, size: str) -> Iterator:  # noqa: F811
+@contextmanager
+def signed_in(url: str, key: str, size: str) -> Iterator:
+    """A page at `size`, signed in with `key`, its need list shown; the browser closes after."""
     sync_api = pytest.importorskip("playwright.sync_api")
-    url, key, *_ = server
     with sync_api.sync_playwright() as p:
         browser = _launch(p)
         context = browser.new_context(viewport=SIZES[size], locale="zh-CN", is_mobile=size == "phone",
@@ -50,8 +51,17 @@ def page(server: Server, size: str) -> Iterator:  # noqa: F811
         page.fill("#key", key)
         page.click("#signin-form button")
         page.wait_for_selector("#needs li[data-id]")
+        try:
+            yield page
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(server: Server, size: str) -> Iterator:  # noqa: F811
+    url, key, *_ = server
+    with signed_in(url, key, size) as page:
         yield page
-        browser.close()
 
 
 def _shot(page, name: str, size: str) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,8 +20,8 @@ from matcher.ranking.calibration import Calibration, LevelMap
 from matcher.services.users import create_key
 from matcher.workspace.context import Context, open_context
 from tests.api.live import live_server
-from tests.api.test_browser import AXE, _latin_words, _launch, _serious, server  # noqa: F401 (the shared fixture)
-from tests.api.test_browser_views import IN_VIEW, SIZES, _shot
+from tests.api.test_browser import AXE, _latin_words, _serious, server  # noqa: F401 (the shared fixture)
+from tests.api.test_browser_views import IN_VIEW, SIZES, _shot, signed_in
 from tests.conftest import FakeEmbedder
 from tests.model_corpus import judge, judgements, open_small
 
@@ -37,22 +36,6 @@ def size(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-@contextmanager
-def _browser(url: str, key: str, size: str) -> Iterator:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        browser = _launch(p)
-        context = browser.new_context(viewport=SIZES[size], locale="zh-CN", is_mobile=size == "phone",
-                                      has_touch=size == "phone", accept_downloads=True)  # fmt: skip
-        page = context.new_page()
-        page.goto(url)
-        page.fill("#key", key)
-        page.click("#signin-form button")
-        page.wait_for_selector("#needs li[data-id]")
-        try:
-            yield page
-        finally:
-            browser.close()
 
 
 def _fits(page, size: str) -> None:
@@ -93,7 +76,7 @@ def test_the_import_preview_shows_every_field_the_header_row_and_duplicates_then
 ) -> None:
     tag = "甲型" if size == "desktop" else "乙型"
     sheet = _outcome_sheet(tmp_path / "成果汇总.xlsx", tag)
-    with _browser(server[0], server[1], size) as page:
+    with signed_in(server[0], server[1], size) as page:
         page.select_option("#imp-kind", "outcomes")
         page.set_input_files("#imp-file", str(sheet))
         page.click("#imp-preview-go")
@@ -147,7 +130,7 @@ def test_a_broken_file_is_named_as_the_staff_member_named_it(
 ) -> None:
     picture = tmp_path / "成果清单.xlsx"  # a picture saved under a workbook's name
     picture.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(256))
-    with _browser(server[0], server[1], size) as page:
+    with signed_in(server[0], server[1], size) as page:
         page.select_option("#imp-kind", "outcomes")
         page.set_input_files("#imp-file", str(picture))
         page.click("#imp-preview-go")
@@ -169,7 +152,7 @@ def test_possible_duplicate_experts_are_listed_after_an_import_and_settled(
     rows = f"姓名,单位,职称,电话\n{name},重庆大学,教授,13800000001\n{name},重庆大学,讲师,13800000002\n"
     sheet = tmp_path / "专家.csv"
     sheet.write_text(rows, encoding="utf-8")
-    with _browser(server[0], server[1], size) as page:
+    with signed_in(server[0], server[1], size) as page:
         page.select_option("#imp-kind", "experts")
         page.set_input_files("#imp-file", str(sheet))
         page.click("#imp-preview-go")
@@ -229,7 +212,7 @@ def test_an_admin_reads_the_model_history_and_rolls_back_in_plain_chinese(histor
         said.append(dialog.message)
         dialog.accept() if answers.pop(0) else dialog.dismiss()
 
-    with _browser(url, admin, size) as page:
+    with signed_in(url, admin, size) as page:
         page.on("dialog", answer)
         page.click("#models-go")
         page.wait_for_selector("#hits .model-version")
@@ -275,7 +258,7 @@ def test_an_admin_reads_the_model_history_and_rolls_back_in_plain_chinese(histor
 
 def test_staff_see_no_model_buttons_and_an_admin_does(history_server: Server, size: str) -> None:
     url, staff, admin, _ = history_server
-    with _browser(url, staff, size) as page:
+    with signed_in(url, staff, size) as page:
         page.wait_for_timeout(500)  # the admin check has answered
         assert page.locator("#models-go").is_hidden() and page.locator("#label-retrain").is_hidden()
         assert page.locator("#label-card button:visible").all_inner_texts() == ["开始标注"]
@@ -283,7 +266,7 @@ def test_staff_see_no_model_buttons_and_an_admin_does(history_server: Server, si
         page.wait_for_selector("#hits .error")
         assert page.locator("#hits .model-version").count() == 0
         assert not re.search(r"[A-Za-z]", page.inner_text("#hits .error"))
-    with _browser(url, admin, size) as page:
+    with signed_in(url, admin, size) as page:
         page.wait_for_selector("#models-go", state="visible")
         assert page.locator("#label-retrain").is_visible()
         page.click("#who button")  # signing out hides them again for the next key
@@ -292,7 +275,7 @@ def test_staff_see_no_model_buttons_and_an_admin_does(history_server: Server, si
 
 # -- 我的跟进 and 统计报表 --------------------------------------------------------------------------------------------
 def test_followups_and_the_report_at_both_sizes(server: Server, size: str) -> None:  # noqa: F811
-    with _browser(server[0], server[1], size) as page:
+    with signed_in(server[0], server[1], size) as page:
         page.click("#followups-go")
         page.wait_for_selector("#fu-within")
         page.wait_for_selector("#hits li:not(:has-text('正在读取'))")
@@ -332,7 +315,7 @@ def uncalibrated_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Se
 
 def test_a_withheld_match_degree_says_not_yet_calibrated(uncalibrated_server: Server, size: str) -> None:
     url, staff, *_ = uncalibrated_server
-    with _browser(url, staff, size) as page:
+    with signed_in(url, staff, size) as page:
         page.click("#needs li[data-id] >> nth=0")
         page.wait_for_selector("#hits .hit .score")
         assert page.evaluate(IN_VIEW, "#need-head")
